@@ -1,0 +1,3 @@
+export * from './namespaces.ts';
+export * from './errors.ts';
+export * from './stanza.ts';
