@@ -2,8 +2,8 @@
 // Runs every *.test.ts under packages/ and test/ with node's own test runner.
 // Node 20's --test cannot glob, so the files are listed here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const roots = ['packages', 'test'];
 const filter = process.argv.slice(2);
@@ -24,6 +24,35 @@ function walk(dir, out) {
   return out;
 }
 
+// One certificate for every test server, trusted by every test process through
+// NODE_EXTRA_CA_CERTS, so that clients in tests verify TLS as they would in use.
+const tlsDir = join('run', 'test-tls');
+const certFile = join(tlsDir, 'localhost.crt');
+const keyFile = join(tlsDir, 'localhost.key');
+if (!existsSync(certFile) || !existsSync(keyFile)) {
+  const { generate } = await import('selfsigned');
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
+  mkdirSync(tlsDir, { recursive: true });
+  writeFileSync(keyFile, pems.private, { mode: 0o600 });
+  writeFileSync(certFile, pems.cert);
+}
+const env = {
+  ...process.env,
+  NODE_EXTRA_CA_CERTS: resolve(certFile),
+  SWITCHBOARD_TEST_TLS_CERT: resolve(certFile),
+  SWITCHBOARD_TEST_TLS_KEY: resolve(keyFile),
+};
+
 const files = roots.flatMap((r) => walk(r, [])).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
 files.sort();
 if (files.length === 0) {
@@ -33,6 +62,6 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);

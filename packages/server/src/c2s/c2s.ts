@@ -1,0 +1,86 @@
+// The c2s component: owns the client streams of this process, wires them to
+// the sm through the router (sm-link.ts) and to the listeners.
+
+import type { Element } from '@switchboard/xml';
+import type { EndReason } from '../router/envelope.ts';
+import type { Router } from '../router/router.ts';
+import type { AccountStore, ScramCredentials } from '../storage/ports.ts';
+import { SmLink } from './sm-link.ts';
+import { C2sStream, type StopReason, type StreamHost, type StreamPolicy } from './stream.ts';
+import type { C2sTransport } from './transport.ts';
+import { channels } from '../diagnostics.ts';
+
+export class C2s implements StreamHost {
+  private readonly streams = new Map<string, C2sStream>();
+  readonly link: SmLink;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    router: Router,
+    readonly node: string,
+    private readonly policy: StreamPolicy,
+    private readonly accounts: AccountStore,
+  ) {
+    this.link = new SmLink(router, `c2s/${node}`, {
+      started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
+      startFailed: (c2sId) => this.streams.get(c2sId)?.sessionStartFailed(),
+      ended: (c2sId, reason) => {
+        const stream = this.streams.get(c2sId);
+        if (stream && reason !== undefined) stream.endedBySm(reason);
+      },
+      deliver: (c2sId, stanza) => {
+        const stream = this.streams.get(c2sId);
+        if (!stream || stream.state !== 'established') return false;
+        stream.deliver(stanza);
+        return true;
+      },
+    });
+  }
+
+  async start(keepaliveSeconds: number): Promise<void> {
+    await this.link.attach();
+    this.keepaliveTimer = setInterval(() => {
+      for (const stream of this.streams.values()) stream.keepalive();
+    }, keepaliveSeconds * 1000);
+    this.keepaliveTimer.unref();
+  }
+
+  get connectionCount(): number {
+    return this.streams.size;
+  }
+
+  accept(transport: C2sTransport): C2sStream {
+    const stream = new C2sStream(transport, this.policy, this);
+    this.streams.set(stream.id, stream);
+    channels.c2sOpen.publish({ id: stream.id, transport: transport.kind, remote: transport.remoteAddress });
+    return stream;
+  }
+
+  lookupCredentials(username: string): Promise<ScramCredentials | undefined> {
+    return this.accounts.getAccount(username, this.policy.domain).then((a) => a?.credentials);
+  }
+
+  startSession(stream: C2sStream, fullJid: string): void {
+    this.link.start(stream.id, fullJid);
+  }
+
+  forward(stream: C2sStream, stanza: Element): void {
+    this.link.forward(stream.id, stream.smId!, stanza);
+  }
+
+  endSession(stream: C2sStream, reason: EndReason): void {
+    this.link.end(stream.id, stream.smId!, stream.fullJid ?? '', reason);
+  }
+
+  released(stream: C2sStream, reason: StopReason): void {
+    this.streams.delete(stream.id);
+    channels.c2sClose.publish({ id: stream.id, reason });
+  }
+
+  /** Ends every stream with system-shutdown (RFC 6120 §4.9.3.17). */
+  async shutdown(): Promise<void> {
+    clearInterval(this.keepaliveTimer);
+    for (const stream of [...this.streams.values()]) stream.endedBySm('shutdown');
+    await this.link.detach();
+  }
+}

@@ -1,0 +1,23 @@
+// How the c2s closes a stream when the sm ends its session: the sm gives a
+// typed reason, and this table is the one place that turns it into what the
+// client sees (RFC 6120 §4.9.3).
+
+import { streamError, type StreamError } from '@switchboard/protocol';
+import type { EndReason } from '../router/envelope.ts';
+
+/** undefined: close the stream cleanly, without an error. */
+export function streamErrorFor(reason: EndReason): StreamError | undefined {
+  switch (reason) {
+    case 'replaced':
+      return streamError('conflict', 'Replaced by a new session for the same resource');
+    case 'account-removed':
+      return streamError('not-authorized', 'The account was removed');
+    case 'shutdown':
+      return streamError('system-shutdown');
+    case 'timeout':
+      return streamError('connection-timeout');
+    case 'disconnected':
+    case 'closed':
+      return undefined;
+  }
+}

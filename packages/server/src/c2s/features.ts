@@ -1,0 +1,34 @@
+// RFC 6120 §4.3.2: the features offered at each stage of negotiation.
+
+import { Element, xml } from '@switchboard/xml';
+import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS } from '@switchboard/protocol';
+import type { MechanismName } from './sasl/mechanisms.ts';
+
+const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
+
+export function tlsFeatures(required: boolean, mechanisms: readonly MechanismName[]): Element {
+  return xml(
+    'stream:features',
+    {},
+    xml('starttls', { xmlns: NS_TLS }, required && xml('required')),
+    mechanisms.length > 0 && saslMechanisms(mechanisms),
+  );
+}
+
+export function saslFeatures(mechanisms: readonly MechanismName[]): Element {
+  return xml('stream:features', {}, saslMechanisms(mechanisms));
+}
+
+function saslMechanisms(mechanisms: readonly MechanismName[]): Element[] {
+  const out = [xml('mechanisms', { xmlns: NS_SASL }, mechanisms.map((m) => xml('mechanism', {}, m)))];
+  // XEP-0440: say which channel binding types the -PLUS mechanisms use.
+  if (mechanisms.some((m) => m.endsWith('-PLUS'))) {
+    out.push(xml('sasl-channel-binding', { xmlns: NS_SASL_CB }, xml('channel-binding', { type: 'tls-exporter' })));
+  }
+  return out;
+}
+
+/** After authentication: resource binding, and the legacy session element marked optional (RFC 6121 Appendix E). */
+export function bindFeatures(): Element {
+  return xml('stream:features', {}, xml('bind', { xmlns: NS_BIND }), xml('session', { xmlns: NS_SESSION }, xml('optional')));
+}

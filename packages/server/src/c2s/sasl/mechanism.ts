@@ -1,0 +1,33 @@
+// RFC 6120 §6 / RFC 4422: a server-side SASL mechanism as a step function.
+// The negotiation (sasl/negotiation.ts) owns the XML; mechanisms see bytes.
+
+/** RFC 6120 §6.5 failure conditions. */
+export type SaslCondition =
+  | 'aborted'
+  | 'account-disabled'
+  | 'credentials-expired'
+  | 'encryption-required'
+  | 'incorrect-encoding'
+  | 'invalid-authzid'
+  | 'invalid-mechanism'
+  | 'malformed-request'
+  | 'mechanism-too-weak'
+  | 'not-authorized'
+  | 'temporary-auth-failure';
+
+export type SaslStep =
+  | { kind: 'challenge'; data: Buffer }
+  | { kind: 'success'; username: string; data?: Buffer }
+  | { kind: 'failure'; condition: SaslCondition; text?: string };
+
+export interface SaslMechanism {
+  /** Called with the initial response (or undefined when none was sent), then with each response. */
+  step(response: Buffer | undefined): Promise<SaslStep>;
+}
+
+export interface SaslContext {
+  /** The served domain, for authzid checks. */
+  domain: string;
+  /** tls-exporter data when TLS 1.3 is active (RFC 9266). */
+  channelBinding: Buffer | undefined;
+}

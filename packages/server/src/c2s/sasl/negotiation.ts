@@ -1,0 +1,85 @@
+// RFC 6120 §6.4: the SASL exchange in XML (<auth/>, <challenge/>, <response/>,
+// <success/>, <failure/>, <abort/>), over whichever mechanism the client picked.
+
+import { Element, xml } from '@switchboard/xml';
+import { NS_SASL } from '@switchboard/protocol';
+import type { ScramCredentials } from '../../storage/ports.ts';
+import type { SaslCondition, SaslContext, SaslMechanism } from './mechanism.ts';
+import { createMechanism, type MechanismName } from './mechanisms.ts';
+
+export type SaslOutcome =
+  | { result: 'continue'; reply: Element }
+  | { result: 'success'; reply: Element; username: string }
+  | { result: 'failure'; reply: Element; attemptsLeft: number };
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** RFC 6120 §6.4.2: "=" is an empty response, no text is no response. */
+function decodePayload(text: string): Buffer | undefined | 'invalid' {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  if (trimmed === '=') return Buffer.alloc(0);
+  if (trimmed.length % 4 !== 0 || !BASE64.test(trimmed)) return 'invalid';
+  return Buffer.from(trimmed, 'base64');
+}
+
+function encodePayload(data: Buffer | undefined): string {
+  if (data === undefined) return '';
+  return data.length === 0 ? '=' : data.toString('base64');
+}
+
+export class SaslNegotiation {
+  private mechanism: SaslMechanism | undefined;
+  private attemptsLeft: number;
+
+  constructor(
+    readonly offered: readonly MechanismName[],
+    private readonly context: SaslContext,
+    private readonly lookup: (username: string) => Promise<ScramCredentials | undefined>,
+    maxAttempts: number,
+  ) {
+    this.attemptsLeft = maxAttempts;
+  }
+
+  async handle(el: Element): Promise<SaslOutcome> {
+    switch (el.name) {
+      case 'auth': {
+        const name = el.attrs.mechanism as MechanismName | undefined;
+        if (name === undefined || !this.offered.includes(name)) return this.fail('invalid-mechanism');
+        this.mechanism = createMechanism(name, this.context, this.lookup);
+        return this.step(el.text());
+      }
+      case 'response':
+        if (!this.mechanism) return this.fail('malformed-request');
+        return this.step(el.text());
+      case 'abort':
+        this.mechanism = undefined;
+        return this.fail('aborted');
+      default:
+        return this.fail('malformed-request');
+    }
+  }
+
+  private async step(text: string): Promise<SaslOutcome> {
+    const payload = decodePayload(text);
+    if (payload === 'invalid') return this.fail('incorrect-encoding');
+    const step = await this.mechanism!.step(payload);
+    switch (step.kind) {
+      case 'challenge':
+        return { result: 'continue', reply: xml('challenge', { xmlns: NS_SASL }, encodePayload(step.data)) };
+      case 'success':
+        this.mechanism = undefined;
+        return { result: 'success', username: step.username, reply: xml('success', { xmlns: NS_SASL }, encodePayload(step.data) || undefined) };
+      case 'failure':
+        return this.fail(step.condition, step.text);
+    }
+  }
+
+  private fail(condition: SaslCondition, text?: string): SaslOutcome {
+    this.mechanism = undefined;
+    // An abort is the client's choice, not a failed attempt.
+    if (condition !== 'aborted') this.attemptsLeft--;
+    const reply = xml('failure', { xmlns: NS_SASL }, xml(condition), text !== undefined && xml('text', { 'xml:lang': 'en' }, text));
+    return { result: 'failure', reply, attemptsLeft: this.attemptsLeft };
+  }
+}

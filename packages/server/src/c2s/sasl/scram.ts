@@ -1,0 +1,49 @@
+// RFC 5802 / RFC 7677 SCRAM, with -PLUS over tls-exporter (RFC 9266). The
+// message handling lives in auth/scram.ts; this adapts it to a step function.
+
+import { prepareLocalpart } from '@switchboard/jid';
+import { ScramServerExchange } from '../../auth/scram.ts';
+import type { ScramCredentials } from '../../storage/ports.ts';
+import type { SaslContext, SaslMechanism, SaslStep } from './mechanism.ts';
+
+export class ScramMechanism implements SaslMechanism {
+  private readonly exchange: ScramServerExchange;
+  private phase: 'awaitingFirst' | 'awaitingFinal' | 'done' = 'awaitingFirst';
+  private askedForFirst = false;
+
+  constructor(
+    hash: 'sha1' | 'sha256',
+    plus: boolean,
+    context: SaslContext,
+    lookup: (username: string) => Promise<ScramCredentials | undefined>,
+  ) {
+    const binding = plus && context.channelBinding ? { type: 'tls-exporter' as const, data: context.channelBinding } : undefined;
+    // SCRAM usernames are SASLprep'd strings; ours are JID localparts, prepared the same way as at bind.
+    this.exchange = new ScramServerExchange(hash, (name: string) => {
+      const prepared = prepareLocalpart(name);
+      return prepared === undefined ? Promise.resolve(undefined) : lookup(prepared);
+    }, binding);
+  }
+
+  async step(response: Buffer | undefined): Promise<SaslStep> {
+    if (this.phase === 'awaitingFirst') {
+      // No initial response in <auth/>: ask for it with an empty challenge (RFC 6120 §6.4.2).
+      if (response === undefined || response.length === 0) {
+        if (this.askedForFirst) return { kind: 'failure', condition: 'malformed-request' };
+        this.askedForFirst = true;
+        return { kind: 'challenge', data: Buffer.alloc(0) };
+      }
+      this.phase = 'awaitingFinal';
+      const first = await this.exchange.start(response);
+      return first.ok ? { kind: 'challenge', data: first.serverFirst } : { kind: 'failure', condition: first.condition };
+    }
+    if (this.phase === 'done' || response === undefined) return { kind: 'failure', condition: 'malformed-request' };
+    this.phase = 'done';
+    const final = await this.exchange.finish(response);
+    if (!final.ok) return { kind: 'failure', condition: final.condition };
+    const username = prepareLocalpart(final.username);
+    if (username === undefined) return { kind: 'failure', condition: 'not-authorized' };
+    // RFC 6120 §6.3.10: the server-final message goes in <success/>.
+    return { kind: 'success', username, data: final.serverFinal };
+  }
+}

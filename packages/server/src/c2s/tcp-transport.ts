@@ -1,0 +1,123 @@
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Element } from '@switchboard/xml';
+import { xml } from '@switchboard/xml';
+import { NS_CLIENT, NS_STREAMS } from '@switchboard/protocol';
+import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './transport.ts';
+
+/** RFC 9266 §2: the tls-exporter channel binding. */
+const EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
+
+/** RFC 6120 framing over TCP, with STARTTLS. */
+export class TcpTransport implements C2sTransport {
+  readonly kind = 'tcp';
+  readonly framing = 'stream';
+  readonly remoteAddress: string;
+  readonly isLoopback: boolean;
+  private socket: Socket;
+  private events: TransportEvents | undefined;
+  private tls: TLSSocket | undefined;
+  private closed = false;
+  /** Writes made in one tick go out in one syscall (cork until the next tick). */
+  private corked = false;
+
+  constructor(
+    socket: Socket,
+    private readonly tlsContext: SecureContext | undefined,
+    private readonly idleMs: number,
+  ) {
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.isLoopback = isLoopbackAddress(socket.remoteAddress);
+    socket.setNoDelay(true);
+    this.listen(socket);
+  }
+
+  get secure(): boolean {
+    return this.tls !== undefined;
+  }
+
+  get canStartTls(): boolean {
+    return this.tls === undefined && this.tlsContext !== undefined;
+  }
+
+  channelBinding(): Buffer | undefined {
+    if (!this.tls || this.tls.getProtocol() !== 'TLSv1.3') return undefined;
+    return this.tls.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0));
+  }
+
+  setEvents(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  private listen(socket: Socket): void {
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => this.events?.data(text));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (socket !== this.socket) return;
+      this.closed = true;
+      this.events?.close();
+    });
+    socket.setTimeout(this.idleMs, () => this.events?.idle());
+  }
+
+  openStream(attrs: Record<string, string>): void {
+    const header = xml('stream:stream', { xmlns: NS_CLIENT, 'xmlns:stream': NS_STREAMS, ...attrs });
+    this.write(`<?xml version='1.0'?>${header.openTag()}`);
+  }
+
+  send(el: Element): void {
+    this.write(el.toString());
+  }
+
+  keepalive(): void {
+    this.write(' ');
+  }
+
+  private write(data: string): void {
+    if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(data);
+  }
+
+  closeStream(): void {
+    if (this.closed) return;
+    this.socket.end('</stream:stream>');
+    this.closed = true;
+    // A peer that never answers our close must not hold the socket (RFC 6120 §4.4).
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  async startTls(): Promise<void> {
+    if (!this.tlsContext) throw new Error('no TLS context');
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.setTimeout(0);
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.tlsContext });
+    this.socket = secure;
+    this.tls = secure;
+    this.listen(secure);
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secure', resolve);
+      secure.once('close', () => reject(new Error('TLS handshake failed')));
+    });
+  }
+
+  pauseFor(ms: number): void {
+    this.socket.pause();
+    setTimeout(() => this.socket.resume(), ms).unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

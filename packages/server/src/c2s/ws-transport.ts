@@ -1,0 +1,101 @@
+import type { TLSSocket } from 'node:tls';
+import type { WebSocket } from 'ws';
+import type { Element } from '@switchboard/xml';
+import { xml } from '@switchboard/xml';
+import { NS_CLIENT, NS_FRAMING, NS_STREAMS } from '@switchboard/protocol';
+import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './transport.ts';
+
+/**
+ * RFC 7395 framing: every WebSocket message is one complete element, the
+ * stream is opened and closed with `<open/>` and `<close/>` in the framing
+ * namespace, and each element carries its own namespace declarations.
+ */
+export class WebSocketTransport implements C2sTransport {
+  readonly kind = 'websocket';
+  readonly framing = 'websocket';
+  readonly canStartTls = false;
+  readonly isLoopback: boolean;
+  private events: TransportEvents | undefined;
+  private closed = false;
+  private idleTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly remoteAddress: string,
+    private readonly tlsSocket: TLSSocket | undefined,
+    private readonly idleMs: number,
+  ) {
+    this.isLoopback = isLoopbackAddress(remoteAddress);
+    ws.on('message', (data) => {
+      this.idleTimer.refresh();
+      // RFC 7395 §3.2 asks for text frames; a binary frame is read as UTF-8 all the same.
+      this.events?.data(data.toString());
+    });
+    ws.on('close', () => {
+      this.closed = true;
+      clearTimeout(this.idleTimer);
+      this.events?.close();
+    });
+    ws.on('error', () => ws.terminate());
+    this.idleTimer = setTimeout(() => this.events?.idle(), idleMs);
+    this.idleTimer.unref();
+  }
+
+  get secure(): boolean {
+    return this.tlsSocket !== undefined;
+  }
+
+  channelBinding(): Buffer | undefined {
+    if (!this.tlsSocket || this.tlsSocket.getProtocol() !== 'TLSv1.3') return undefined;
+    return this.tlsSocket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+  }
+
+  setEvents(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  openStream(attrs: Record<string, string>): void {
+    this.write(xml('open', { xmlns: NS_FRAMING, ...attrs }).toString());
+  }
+
+  send(el: Element): void {
+    let out = el;
+    if (el.name.startsWith('stream:')) {
+      if (el.attrs['xmlns:stream'] === undefined) out = el.withAttrs({ 'xmlns:stream': NS_STREAMS });
+    } else if (el.attrs.xmlns === undefined) {
+      out = el.withAttrs({ xmlns: NS_CLIENT });
+    }
+    this.write(out.toString());
+  }
+
+  keepalive(): void {
+    // RFC 7395 §3.4: no whitespace pings over WebSocket; the WebSocket ping does that job.
+    if (!this.closed) this.ws.ping();
+  }
+
+  private write(data: string): void {
+    if (!this.closed) this.ws.send(data);
+  }
+
+  closeStream(): void {
+    if (this.closed) return;
+    this.write(xml('close', { xmlns: NS_FRAMING }).toString());
+    this.closed = true;
+    this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  async startTls(): Promise<void> {
+    throw new Error('STARTTLS is not available over WebSocket');
+  }
+
+  pauseFor(ms: number): void {
+    this.ws.pause();
+    setTimeout(() => this.ws.resume(), ms).unref();
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.ws.terminate();
+  }
+}

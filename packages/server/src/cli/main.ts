@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// switchboard serve [--config FILE] [flags]   run the server
+// switchboard user add|remove|passwd|list …   manage accounts in the configured store
+
+import { loadConfig, type ServerConfig } from '../config.ts';
+import { openRouter, startC2sNode, startServer, startSmNode } from '../server.ts';
+import { openStorage } from '../storage/open.ts';
+import { userCommand } from './user.ts';
+
+const USAGE = `usage:
+  switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--ws-port N]
+                    [--data-dir DIR] [--tls-cert FILE --tls-key FILE] [--postgres URL]
+                    [--allow-plaintext-on-loopback] [--nats URL --role all|c2s|sm]
+  switchboard user add JID PASSWORD
+  switchboard user remove JID
+  switchboard user passwd JID PASSWORD
+  switchboard user list [DOMAIN]
+Every flag has an environment variable (SWITCHBOARD_DOMAIN, SWITCHBOARD_C2S_PORT, …); see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'user': {
+      const config = loadConfig(rest);
+      return userCommand(rest.filter((a, i) => !isFlagOrValue(rest, i)), config);
+    }
+    default:
+      console.error(USAGE);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+/** Flags are read by loadConfig; the user subcommand sees only its own words. */
+function isFlagOrValue(args: string[], i: number): boolean {
+  const arg = args[i]!;
+  if (arg.startsWith('--')) return true;
+  const prev = args[i - 1];
+  return prev !== undefined && prev.startsWith('--') && prev !== '--allow-plaintext-on-loopback';
+}
+
+async function serve(args: string[]): Promise<number> {
+  const config = loadConfig(args);
+  const stop = config.role === 'all' ? await serveAll(config) : await serveRole(config);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  console.log('switchboard: shutting down');
+  await stop();
+  return 0;
+}
+
+async function serveAll(config: ServerConfig): Promise<() => Promise<void>> {
+  const server = await startServer(config);
+  console.log(`switchboard: serving ${config.domain}: ${describeListeners(config, server)}; data in ${config.dataDir} (${server.storage.kind})`);
+  return () => server.stop();
+}
+
+/** One side of a cluster: the router must be NATS so the other side can be elsewhere. */
+async function serveRole(config: ServerConfig): Promise<() => Promise<void>> {
+  if (config.router.kind !== 'nats') throw new Error(`--role ${config.role} needs --nats URL (the other components run in other processes)`);
+  const storage = await openStorage(config);
+  const router = await openRouter(config);
+  const node = config.role === 'sm' ? await startSmNode(config, router, storage) : await startC2sNode(config, router, storage);
+  const what = 'c2sPort' in node ? describeListeners(config, node) : 'session manager';
+  console.log(`switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what} (${storage.kind})`);
+  return async () => {
+    await node.stop();
+    await router.close();
+    await storage.close();
+  };
+}
+
+function describeListeners(config: ServerConfig, node: { c2sPort: number; wsPort: number | undefined }): string {
+  const ws = node.wsPort !== undefined ? `, WebSocket ${config.wsTls ? 'wss' : 'ws'}://${config.bindAddress}:${node.wsPort}${config.wsPath}` : '';
+  return `c2s ${config.bindAddress}:${node.c2sPort}${ws}`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('switchboard:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

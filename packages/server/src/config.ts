@@ -1,0 +1,150 @@
+// Server configuration: documented defaults, overridden by a JSON config
+// file, then environment variables, then command-line flags (the settings an
+// operator reaches for most exist in all three).
+
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface ServerConfig {
+  /** The virtual host served (JID domainpart). */
+  domain: string;
+  /** Address the listeners bind to. */
+  bindAddress: string;
+  /** TCP client port (RFC 6120); 0 picks a free port. */
+  c2sPort: number;
+  /** WebSocket (RFC 7395) HTTP port; 0 picks a free port; -1 disables. */
+  wsPort: number;
+  /** Path of the WebSocket endpoint. */
+  wsPath: string;
+  /** Serve WebSocket over TLS (wss). When false, put a TLS-terminating proxy in front. */
+  wsTls: boolean;
+  /** Where the embedded store and the generated certificate live. */
+  dataDir: string;
+  /** PEM certificate and key; a self-signed pair is generated in dataDir when unset. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Development only: allow SASL without TLS on loopback connections (also needed by the tsung benchmark). */
+  allowPlaintextOnLoopback: boolean;
+  /** Which components this process runs: all of them, or one side of a cluster joined over NATS. */
+  role: 'all' | 'c2s' | 'sm';
+  /** The router: in-process by default; NATS to join c2s and sm processes on several machines. */
+  router: { kind: 'in-process' } | { kind: 'nats'; url: string; prefix: string };
+  /** Storage backend: the embedded SQLite file in dataDir, or PostgreSQL at this URL. */
+  storage: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+  limits: {
+    /** Largest stanza in characters (RFC 6120 §13.12). */
+    maxStanzaSize: number;
+    maxDepth: number;
+    maxAttributes: number;
+    /** Sustained inbound bytes per second per connection, and the burst allowed above it. */
+    bytesPerSecond: number;
+    burstBytes: number;
+    /** SASL failures allowed on one stream before it is closed (RFC 6120 §6.4.5 "retries"). */
+    authAttempts: number;
+  };
+  timeouts: {
+    /** Seconds a stream may sit idle (no byte received, keepalives included) before it is closed. */
+    idleSeconds: number;
+    /** Seconds a new connection has to authenticate and bind. */
+    loginSeconds: number;
+  };
+  /** SCRAM iteration count for new credentials (RFC 7677 recommends at least 4096). */
+  scramIterations: number;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  domain: 'localhost',
+  bindAddress: '127.0.0.1',
+  c2sPort: 5222,
+  wsPort: 5280,
+  wsPath: '/xmpp-websocket',
+  wsTls: true,
+  dataDir: './data',
+  allowPlaintextOnLoopback: false,
+  role: 'all',
+  router: { kind: 'in-process' },
+  storage: { kind: 'sqlite' },
+  limits: {
+    maxStanzaSize: 256 * 1024,
+    maxDepth: 32,
+    maxAttributes: 64,
+    bytesPerSecond: 1024 * 1024,
+    burstBytes: 4 * 1024 * 1024,
+    authAttempts: 3,
+  },
+  timeouts: { idleSeconds: 600, loginSeconds: 60 },
+  scramIterations: 4096,
+};
+
+export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts'>> & {
+  limits?: Partial<ServerConfig['limits']>;
+  timeouts?: Partial<ServerConfig['timeouts']>;
+};
+
+export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerConfig {
+  return {
+    ...base,
+    ...over,
+    limits: { ...base.limits, ...over.limits },
+    timeouts: { ...base.timeouts, ...over.timeouts },
+  };
+}
+
+/** Flags and environment variables, one row each: flag, env var, config key, parser. */
+const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: string) => void }[] = [
+  { flag: '--domain', env: 'SWITCHBOARD_DOMAIN', apply: (c, v) => (c.domain = v) },
+  { flag: '--bind', env: 'SWITCHBOARD_BIND', apply: (c, v) => (c.bindAddress = v) },
+  { flag: '--c2s-port', env: 'SWITCHBOARD_C2S_PORT', apply: (c, v) => (c.c2sPort = parsePort(v)) },
+  { flag: '--ws-port', env: 'SWITCHBOARD_WS_PORT', apply: (c, v) => (c.wsPort = parsePort(v)) },
+  { flag: '--data-dir', env: 'SWITCHBOARD_DATA_DIR', apply: (c, v) => (c.dataDir = v) },
+  { flag: '--tls-cert', env: 'SWITCHBOARD_TLS_CERT', apply: (c, v) => (c.tlsCert = v) },
+  { flag: '--tls-key', env: 'SWITCHBOARD_TLS_KEY', apply: (c, v) => (c.tlsKey = v) },
+  { flag: '--postgres', env: 'SWITCHBOARD_POSTGRES_URL', apply: (c, v) => (c.storage = { kind: 'postgres', url: v }) },
+  { flag: '--nats', env: 'SWITCHBOARD_NATS_URL', apply: (c, v) => (c.router = { kind: 'nats', url: v, prefix: 'switchboard' }) },
+  { flag: '--role', env: 'SWITCHBOARD_ROLE', apply: (c, v) => (c.role = parseRole(v)) },
+  {
+    flag: '--allow-plaintext-on-loopback',
+    env: 'SWITCHBOARD_ALLOW_PLAINTEXT_ON_LOOPBACK',
+    apply: (c, v) => (c.allowPlaintextOnLoopback = v !== '0' && v !== 'false'),
+  },
+];
+
+function parseRole(v: string): ServerConfig['role'] {
+  if (v === 'all' || v === 'c2s' || v === 'sm') return v;
+  throw new Error(`invalid role: ${v} (all, c2s or sm)`);
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -1 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return n;
+}
+
+/** Builds the config from defaults, an optional JSON file, the environment and argv flags (`--flag value`; boolean flags take no value). */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  let config = DEFAULT_CONFIG;
+  const configIndex = argv.indexOf('--config');
+  const file = configIndex >= 0 ? argv[configIndex + 1] : env.SWITCHBOARD_CONFIG;
+  if (file) config = mergeConfig(config, JSON.parse(readFileSync(file, 'utf8')) as ConfigOverrides);
+
+  const fromEnv: ConfigOverrides = {};
+  for (const s of SETTINGS) {
+    const v = env[s.env];
+    if (v !== undefined && v !== '') s.apply(fromEnv, v);
+  }
+  config = mergeConfig(config, fromEnv);
+
+  const fromFlags: ConfigOverrides = {};
+  for (let i = 0; i < argv.length; i++) {
+    const setting = SETTINGS.find((s) => s.flag === argv[i]);
+    if (!setting) continue;
+    if (setting.flag === '--allow-plaintext-on-loopback') setting.apply(fromFlags, 'true');
+    else setting.apply(fromFlags, argv[++i] ?? '');
+  }
+  config = mergeConfig(config, fromFlags);
+  return { ...config, dataDir: resolve(config.dataDir) };
+}
+
+export function sqlitePath(config: ServerConfig): string {
+  return join(config.dataDir, 'switchboard.sqlite');
+}

@@ -1,0 +1,12 @@
+// Observability outside the hook chain, as undici does it: subscribers attach
+// to these channels with node:diagnostics_channel and cost nothing otherwise.
+
+import { channel } from 'node:diagnostics_channel';
+
+export const channels = {
+  c2sOpen: channel('switchboard:c2s:open'),
+  c2sClose: channel('switchboard:c2s:close'),
+  smSessionStarted: channel('switchboard:sm:session-started'),
+  smSessionEnded: channel('switchboard:sm:session-ended'),
+  smDeliver: channel('switchboard:sm:deliver'),
+};

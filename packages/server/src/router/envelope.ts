@@ -1,0 +1,114 @@
+// The internal protocol's one codec (docs/protocol.md). An envelope carries
+// either a stanza or a control action between two components, with the
+// session ids of both ends. This file is the only place a <route> element is
+// built or read.
+
+import { Element, xml } from '@switchboard/xml';
+import type { ComponentAddress } from './router.ts';
+
+export const NS_ROUTE = 'urn:switchboard:route';
+/** `sm:session`: one session's life (start → started, end → ended). */
+export const NS_SM_SESSION = 'urn:switchboard:sm:session';
+/** `sm:sessions`: a user's existence (create → created, delete → deleted). */
+export const NS_SM_SESSIONS = 'urn:switchboard:sm:sessions';
+
+export type SessionAction = 'start' | 'started' | 'end' | 'ended';
+export type SessionsAction = 'create' | 'created' | 'delete' | 'deleted';
+
+/**
+ * Why a session ended, carried on `end`/`ended`. The c2s maps each to what it
+ * does to the stream (c2s/end-reasons.ts): the sm never closes a socket itself.
+ */
+export type EndReason =
+  | 'disconnected' // the socket closed or failed under the c2s (jabberd's "510")
+  | 'closed' // the client closed its stream cleanly
+  | 'replaced' // another session bound the same full JID (RFC 6120 §7.7.2.2)
+  | 'account-removed'
+  | 'shutdown'
+  | 'timeout';
+
+export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'replaced', 'account-removed', 'shutdown', 'timeout'];
+
+export type Control =
+  | { ns: 'session'; action: SessionAction; target: string; failed: boolean; reason?: EndReason }
+  | { ns: 'sessions'; action: SessionsAction; target: string; failed: boolean };
+
+export interface Envelope {
+  to: ComponentAddress;
+  from: ComponentAddress;
+  /** The c2s's id for the connection, when the envelope concerns one session. */
+  c2s?: string;
+  /** The sm's id for the session. */
+  sm?: string;
+  /** A stanza, or a control element (see {@link readControl}). */
+  payload: Element;
+}
+
+export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason } = {}): Element {
+  return xml('session', {
+    xmlns: NS_SM_SESSION,
+    action,
+    target,
+    failed: options.failed ? '1' : undefined,
+    reason: options.reason,
+  });
+}
+
+export function sessionsControl(action: SessionsAction, target: string, options: { failed?: boolean } = {}): Element {
+  return xml('sessions', { xmlns: NS_SM_SESSIONS, action, target, failed: options.failed ? '1' : undefined });
+}
+
+const SESSION_ACTIONS = new Set<string>(['start', 'started', 'end', 'ended']);
+const SESSIONS_ACTIONS = new Set<string>(['create', 'created', 'delete', 'deleted']);
+
+/** Reads a control payload; undefined means the payload is a stanza (or garbage, which the receiver refuses). */
+export function readControl(payload: Element): Control | undefined {
+  const xmlns = payload.attrs.xmlns;
+  if (xmlns !== NS_SM_SESSION && xmlns !== NS_SM_SESSIONS) return undefined;
+  const action = payload.attrs.action ?? '';
+  const target = payload.attrs.target ?? '';
+  const failed = payload.attrs.failed === '1';
+  if (xmlns === NS_SM_SESSION && payload.name === 'session' && SESSION_ACTIONS.has(action)) {
+    const reason = payload.attrs.reason as EndReason | undefined;
+    const control: Control = { ns: 'session', action: action as SessionAction, target, failed };
+    if (reason !== undefined && END_REASONS.includes(reason)) control.reason = reason;
+    return control;
+  }
+  if (xmlns === NS_SM_SESSIONS && payload.name === 'sessions' && SESSIONS_ACTIONS.has(action)) {
+    return { ns: 'sessions', action: action as SessionsAction, target, failed };
+  }
+  return undefined;
+}
+
+/** The wire form: `<route xmlns='urn:switchboard:route' to from c2s? sm?>payload</route>`. */
+export function encodeEnvelope(envelope: Envelope): Element {
+  return xml('route', { xmlns: NS_ROUTE, to: envelope.to, from: envelope.from, c2s: envelope.c2s, sm: envelope.sm }, envelope.payload);
+}
+
+export function decodeEnvelope(el: Element): Envelope | undefined {
+  if (el.name !== 'route' || el.attrs.xmlns !== NS_ROUTE) return undefined;
+  const { to, from, c2s, sm } = el.attrs;
+  const children = el.getChildren();
+  const payload = children[0];
+  if (!to || !from || children.length !== 1 || !payload) return undefined;
+  const envelope: Envelope = { to, from, payload };
+  if (c2s !== undefined) envelope.c2s = c2s;
+  if (sm !== undefined) envelope.sm = sm;
+  return envelope;
+}
+
+/**
+ * The answer to a control action that could not be carried out: the same
+ * action with failed='1', back to the sender. A failed action is never
+ * answered again, so failures cannot bounce between components.
+ */
+export function failedReply(envelope: Envelope, control: Control): Envelope | undefined {
+  if (control.failed) return undefined;
+  const payload = control.ns === 'session'
+    ? sessionControl(control.action, control.target, { failed: true })
+    : sessionsControl(control.action, control.target, { failed: true });
+  const reply: Envelope = { to: envelope.from, from: envelope.to, payload };
+  if (envelope.c2s !== undefined) reply.c2s = envelope.c2s;
+  if (envelope.sm !== undefined) reply.sm = envelope.sm;
+  return reply;
+}

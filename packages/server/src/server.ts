@@ -1,0 +1,155 @@
+// The composition root. A process runs the sm, the c2s, or both, wired to a
+// router in this visible order: storage, TLS, router, sm, c2s, listeners.
+// `startServer` is the one-machine default (everything, in-process router);
+// `startSmNode` and `startC2sNode` are the two halves of a NATS cluster.
+
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import { hostname } from 'node:os';
+import { parseJid } from '@switchboard/jid';
+import { DEFAULT_CONFIG, mergeConfig, type ConfigOverrides, type ServerConfig } from './config.ts';
+import { openStorage } from './storage/open.ts';
+import type { Storage } from './storage/ports.ts';
+import { deriveScramCredentials } from './auth/scram-credentials.ts';
+import { loadTlsMaterial } from './tls/certificate.ts';
+import { InProcessRouter } from './router/in-process.ts';
+import { NatsRouter } from './router/nats.ts';
+import type { Router } from './router/router.ts';
+import { SessionManager } from './sm/sm.ts';
+import { C2s } from './c2s/c2s.ts';
+import { listenTcp } from './c2s/listen-tcp.ts';
+import { listenWebSocket } from './c2s/listen-ws.ts';
+
+export interface SmNode {
+  readonly sm: SessionManager;
+  stop(): Promise<void>;
+}
+
+export interface C2sNode {
+  readonly c2s: C2s;
+  readonly c2sPort: number;
+  readonly wsPort: number | undefined;
+  /** Creates an account and tells the sm (`sm:sessions create`). */
+  addUser(username: string, password: string): Promise<void>;
+  /** Ends the user's sessions and removes the account and its data (`sm:sessions delete`). */
+  removeUser(username: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export interface RunningServer extends SmNode, C2sNode {
+  readonly config: ServerConfig;
+  readonly domain: string;
+  readonly storage: Storage;
+  readonly router: Router;
+}
+
+export async function openRouter(config: ServerConfig): Promise<Router> {
+  if (config.router.kind === 'nats') return NatsRouter.connect(config.router.url, config.router.prefix);
+  return new InProcessRouter();
+}
+
+export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
+  const sm = new SessionManager(router, storage.accounts, { domain: config.domain });
+  await sm.start();
+  return { sm, stop: () => sm.stop() };
+}
+
+export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage): Promise<C2sNode> {
+  const tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
+  const node = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  const c2s = new C2s(
+    router,
+    node,
+    {
+      domain: config.domain,
+      limits: { maxStanzaSize: config.limits.maxStanzaSize, maxDepth: config.limits.maxDepth, maxAttributes: config.limits.maxAttributes },
+      tlsAvailable: true,
+      allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
+      authAttempts: config.limits.authAttempts,
+      bytesPerSecond: config.limits.bytesPerSecond,
+      burstBytes: config.limits.burstBytes,
+    },
+    storage.accounts,
+  );
+  await c2s.start(300);
+
+  const idleMs = config.timeouts.idleSeconds * 1000;
+  const tcp = await listenTcp(c2s, { host: config.bindAddress, port: config.c2sPort, tls: tls.context, idleMs });
+  let ws: NetServer | undefined;
+  if (config.wsPort >= 0) {
+    ws = await listenWebSocket(c2s, {
+      host: config.bindAddress,
+      port: config.wsPort,
+      path: config.wsPath,
+      tls: config.wsTls ? { cert: tls.cert, key: tls.key } : undefined,
+      idleMs,
+      maxMessage: config.limits.maxStanzaSize * 4,
+    });
+  }
+
+  const bareJid = (username: string): { local: string; bare: string } => {
+    const parsed = parseJid(`${username}@${config.domain}`);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.resource !== undefined) throw new Error(`invalid username: ${username}`);
+    return { local: parsed.jid.local, bare: parsed.jid.toString() };
+  };
+
+  return {
+    c2s,
+    c2sPort: (tcp.address() as AddressInfo).port,
+    wsPort: ws ? (ws.address() as AddressInfo).port : undefined,
+    async addUser(username, password) {
+      const { local, bare } = bareJid(username);
+      const credentials = await deriveScramCredentials(password, config.scramIterations);
+      const created = await storage.accounts.createAccount(local, config.domain, credentials);
+      if (!created.ok) throw new Error(`account ${bare} already exists`);
+      await c2s.link.userAction('create', bare);
+    },
+    async removeUser(username) {
+      return c2s.link.userAction('delete', bareJid(username).bare);
+    },
+    async stop() {
+      await c2s.shutdown();
+      await Promise.all([closeServer(tcp), ws ? closeServer(ws) : undefined]);
+    },
+  };
+}
+
+/** The whole server in one process: `npm start`. */
+export async function startServer(overrides: ConfigOverrides = {}): Promise<RunningServer> {
+  const config = mergeConfig(DEFAULT_CONFIG, overrides);
+  const storage = await openStorage(config);
+  const router = await openRouter(config);
+  const smNode = await startSmNode(config, router, storage);
+  const c2sNode = await startC2sNode(config, router, storage);
+  let stopped = false;
+  return {
+    config,
+    domain: config.domain,
+    storage,
+    router,
+    sm: smNode.sm,
+    c2s: c2sNode.c2s,
+    c2sPort: c2sNode.c2sPort,
+    wsPort: c2sNode.wsPort,
+    addUser: c2sNode.addUser,
+    removeUser: c2sNode.removeUser,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await c2sNode.stop();
+      await smNode.stop();
+      await router.close();
+      await storage.close();
+    },
+  };
+}
+
+function closeServer(server: NetServer): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(), 3000);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

