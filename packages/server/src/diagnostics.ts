@@ -6,6 +6,7 @@ import { channel } from 'node:diagnostics_channel';
 export const channels = {
   c2sOpen: channel('switchboard:c2s:open'),
   c2sClose: channel('switchboard:c2s:close'),
+  c2sAuthenticated: channel('switchboard:c2s:authenticated'),
   smSessionStarted: channel('switchboard:sm:session-started'),
   smSessionEnded: channel('switchboard:sm:session-ended'),
   smDeliver: channel('switchboard:sm:deliver'),

@@ -28,6 +28,7 @@ import { streamErrorFor } from './end-reasons.ts';
 import type { C2sTransport } from './transport.ts';
 import type { ParserLimits } from '@switchboard/xml';
 import { TokenBucket } from './rate-limit.ts';
+import { channels } from '../diagnostics.ts';
 
 export type StreamState =
   | 'awaitingStream'
@@ -245,6 +246,7 @@ export class C2sStream {
     if (outcome.result === 'success') {
       this.username = outcome.username;
       this.type = 'c2s';
+      channels.c2sAuthenticated.publish({ id: this.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind });
       this.sasl = undefined;
       this.restart();
       return;

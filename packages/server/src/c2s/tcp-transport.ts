@@ -80,9 +80,11 @@ export class TcpTransport implements C2sTransport {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
+      const corkedSocket = this.socket;
       process.nextTick(() => {
+        if (!this.corked || corkedSocket !== this.socket) return;
         this.corked = false;
-        this.socket.uncork();
+        corkedSocket.uncork();
       });
     }
     this.socket.write(data);
@@ -99,6 +101,12 @@ export class TcpTransport implements C2sTransport {
   async startTls(): Promise<void> {
     if (!this.tlsContext) throw new Error('no TLS context');
     const plain = this.socket;
+    // <proceed/> must be on the wire before the TLS handshake takes the socket over.
+    if (this.corked) {
+      this.corked = false;
+      plain.uncork();
+    }
+    await new Promise<void>((resolve) => plain.write('', () => resolve()));
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
     plain.setTimeout(0);

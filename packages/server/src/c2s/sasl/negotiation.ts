@@ -9,7 +9,7 @@ import { createMechanism, type MechanismName } from './mechanisms.ts';
 
 export type SaslOutcome =
   | { result: 'continue'; reply: Element }
-  | { result: 'success'; reply: Element; username: string }
+  | { result: 'success'; reply: Element; username: string; mechanism: MechanismName }
   | { result: 'failure'; reply: Element; attemptsLeft: number };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -30,6 +30,7 @@ function encodePayload(data: Buffer | undefined): string {
 
 export class SaslNegotiation {
   private mechanism: SaslMechanism | undefined;
+  private mechanismName: MechanismName | undefined;
   private attemptsLeft: number;
 
   constructor(
@@ -47,6 +48,7 @@ export class SaslNegotiation {
         const name = el.attrs.mechanism as MechanismName | undefined;
         if (name === undefined || !this.offered.includes(name)) return this.fail('invalid-mechanism');
         this.mechanism = createMechanism(name, this.context, this.lookup);
+        this.mechanismName = name;
         return this.step(el.text());
       }
       case 'response':
@@ -69,7 +71,7 @@ export class SaslNegotiation {
         return { result: 'continue', reply: xml('challenge', { xmlns: NS_SASL }, encodePayload(step.data)) };
       case 'success':
         this.mechanism = undefined;
-        return { result: 'success', username: step.username, reply: xml('success', { xmlns: NS_SASL }, encodePayload(step.data) || undefined) };
+        return { result: 'success', username: step.username, mechanism: this.mechanismName!, reply: xml('success', { xmlns: NS_SASL }, encodePayload(step.data) || undefined) };
       case 'failure':
         return this.fail(step.condition, step.text);
     }

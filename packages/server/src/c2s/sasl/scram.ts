@@ -10,6 +10,7 @@ export class ScramMechanism implements SaslMechanism {
   private readonly exchange: ScramServerExchange;
   private phase: 'awaitingFirst' | 'awaitingFinal' | 'done' = 'awaitingFirst';
   private askedForFirst = false;
+  private readonly domain: string;
 
   constructor(
     hash: 'sha1' | 'sha256',
@@ -22,7 +23,8 @@ export class ScramMechanism implements SaslMechanism {
     this.exchange = new ScramServerExchange(hash, (name: string) => {
       const prepared = prepareLocalpart(name);
       return prepared === undefined ? Promise.resolve(undefined) : lookup(prepared);
-    }, binding);
+    }, binding, context.channelBinding !== undefined);
+    this.domain = context.domain;
   }
 
   async step(response: Buffer | undefined): Promise<SaslStep> {
@@ -43,6 +45,8 @@ export class ScramMechanism implements SaslMechanism {
     if (!final.ok) return { kind: 'failure', condition: final.condition };
     const username = prepareLocalpart(final.username);
     if (username === undefined) return { kind: 'failure', condition: 'not-authorized' };
+    // RFC 6120 §6.3.8: we accept no authorization identity but the user's own bare JID.
+    if (final.authzid !== undefined && final.authzid !== `${username}@${this.domain}`) return { kind: 'failure', condition: 'invalid-authzid' };
     // RFC 6120 §6.3.10: the server-final message goes in <success/>.
     return { kind: 'success', username, data: final.serverFinal };
   }

@@ -1,0 +1,14 @@
+import { mkdirSync } from 'node:fs';
+import { sqlitePath, type ServerConfig } from '../config.ts';
+import type { Storage } from './ports.ts';
+import { openSqliteStorage } from './sqlite/sqlite-storage.ts';
+
+/** The configured backend: the embedded SQLite file by default, PostgreSQL when a URL is given. */
+export async function openStorage(config: ServerConfig): Promise<Storage> {
+  if (config.storage.kind === 'postgres') {
+    const { openPostgresStorage } = await import('./postgres/postgres-storage.ts');
+    return openPostgresStorage(config.storage.url);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return openSqliteStorage(sqlitePath(config));
+}

@@ -1,0 +1,25 @@
+import type Database from 'better-sqlite3';
+
+/** Ordered schema changes; the index + 1 is the schema version. Append only. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE accounts (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     credentials TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (host, username)
+   ) WITHOUT ROWID`,
+];
+
+export function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get();
+  const current = row?.version ?? 0;
+  if (current > MIGRATIONS.length) throw new Error(`the store has schema version ${current}, newer than this Switchboard knows (${MIGRATIONS.length})`);
+  const apply = db.transaction(() => {
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    if (row) db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
+    else db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
+  });
+  apply();
+}

@@ -1,0 +1,80 @@
+// The embedded default: one SQLite file in the data directory, WAL mode so
+// readers never wait for the writer. better-sqlite3 is synchronous; each call
+// is a short indexed statement, and the async port keeps callers honest for
+// the PostgreSQL backend.
+
+import Database from 'better-sqlite3';
+import type { Account, AccountStore, CreateAccountResult, ScramCredentials, Storage } from '../ports.ts';
+import { migrate } from './migrations.ts';
+
+interface AccountRow {
+  username: string;
+  host: string;
+  credentials: string;
+  created_at: number;
+}
+
+class SqliteAccounts implements AccountStore {
+  private readonly insert;
+  private readonly select;
+  private readonly exists;
+  private readonly update;
+  private readonly remove;
+  private readonly list;
+  private readonly removeTx;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare('INSERT INTO accounts (host, username, credentials, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    this.select = db.prepare<[string, string], AccountRow>('SELECT username, host, credentials, created_at FROM accounts WHERE host = ? AND username = ?');
+    this.exists = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM accounts WHERE host = ? AND username = ?');
+    this.update = db.prepare('UPDATE accounts SET credentials = ? WHERE host = ? AND username = ?');
+    this.remove = db.prepare('DELETE FROM accounts WHERE host = ? AND username = ?');
+    this.list = db.prepare<[string], { username: string }>('SELECT username FROM accounts WHERE host = ? ORDER BY username');
+    // Every per-user table added later is deleted from in this same transaction.
+    this.removeTx = db.transaction((host: string, username: string) => this.remove.run(host, username).changes > 0);
+  }
+
+  async createAccount(username: string, host: string, credentials: ScramCredentials): Promise<CreateAccountResult> {
+    const result = this.insert.run(host, username, JSON.stringify(credentials), Date.now());
+    return result.changes === 1 ? { ok: true } : { ok: false, reason: 'exists' };
+  }
+
+  async getAccount(username: string, host: string): Promise<Account | undefined> {
+    const row = this.select.get(host, username);
+    if (!row) return undefined;
+    return { username: row.username, host: row.host, credentials: JSON.parse(row.credentials) as ScramCredentials, createdAt: new Date(row.created_at) };
+  }
+
+  async accountExists(username: string, host: string): Promise<boolean> {
+    return this.exists.get(host, username) !== undefined;
+  }
+
+  async setCredentials(username: string, host: string, credentials: ScramCredentials): Promise<boolean> {
+    return this.update.run(JSON.stringify(credentials), host, username).changes === 1;
+  }
+
+  async removeAccount(username: string, host: string): Promise<boolean> {
+    return this.removeTx(host, username);
+  }
+
+  async listAccounts(host: string): Promise<string[]> {
+    return this.list.all(host).map((r) => r.username);
+  }
+}
+
+export function openSqliteStorage(path: string): Storage {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  const accounts = new SqliteAccounts(db);
+  return {
+    kind: 'sqlite',
+    accounts,
+    async close() {
+      db.close();
+    },
+  };
+}
