@@ -6,6 +6,7 @@ import { loadConfig, type ServerConfig } from '../config.ts';
 import { openRouter, startC2sNode, startServer, startSmNode } from '../server.ts';
 import { openStorage } from '../storage/open.ts';
 import { userCommand } from './user.ts';
+import { benchUsersCommand } from './bench-users.ts';
 
 const USAGE = `usage:
   switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--ws-port N]
@@ -15,6 +16,7 @@ const USAGE = `usage:
   switchboard user remove JID
   switchboard user passwd JID PASSWORD
   switchboard user list [DOMAIN]
+  switchboard bench-users N [PASSWORD]   benchmark profile: user1..userN sharing one password
 Every flag has an environment variable (SWITCHBOARD_DOMAIN, SWITCHBOARD_C2S_PORT, …); see README.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -22,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'bench-users': {
+      const config = loadConfig(rest);
+      return benchUsersCommand(rest.filter((_, i) => !isFlagOrValue(rest, i)), config);
+    }
     case 'user': {
       const config = loadConfig(rest);
       return userCommand(rest.filter((a, i) => !isFlagOrValue(rest, i)), config);

@@ -1,0 +1,208 @@
+// End-to-end benchmarks of a real Switchboard process on loopback: login
+// storm, chat between pairs, idle sessions. The server runs as its own
+// process pinned to CPU 0 (its CPU time and RSS are read from /proc); the
+// load comes from worker processes pinned to CPU 1, speaking raw XMPP.
+
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { WorkerCommand, WorkerReply } from './load/worker.ts';
+import type { BenchRow } from './row.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const CLI = join(ROOT, 'packages/server/src/cli/main.ts');
+const WORKER = join(ROOT, 'bench/load/worker.ts');
+const CLK_TCK = 100;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function pinned(cpu: number): string[] {
+  return spawnSync('taskset', ['--version']).status === 0 ? ['taskset', '-c', String(cpu)] : [];
+}
+
+/** CPU seconds (user + system) the process has used. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]);
+}
+
+export interface BenchServer {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchServer(users: number): Promise<BenchServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const port = await freePort();
+  const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--ws-port', '-1', '--allow-plaintext-on-loopback'];
+  const made = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'bench-users', String(users), 'pass', ...args], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
+  const pin = pinned(0);
+  const cmd = [...pin, process.execPath, '--import', 'tsx', CLI, 'serve', ...args];
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('serving')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    pid: child.pid!,
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+class Workers {
+  private readonly procs: ChildProcess[];
+  constructor(count: number) {
+    const pin = pinned(1).length > 0;
+    this.procs = Array.from({ length: count }, () => {
+      const proc = fork(WORKER, [], { execArgv: ['--import', 'tsx'] });
+      if (pin) spawnSync('taskset', ['-a', '-p', '-c', '1', String(proc.pid)], { stdio: 'ignore' });
+      return proc;
+    });
+  }
+  get size(): number {
+    return this.procs.length;
+  }
+  ask(i: number, command: WorkerCommand): Promise<WorkerReply> {
+    const proc = this.procs[i]!;
+    return new Promise((resolve) => {
+      proc.once('message', (reply: WorkerReply) => resolve(reply));
+      proc.send(command);
+    });
+  }
+  all(make: (i: number) => WorkerCommand): Promise<WorkerReply[]> {
+    return Promise.all(this.procs.map((_, i) => this.ask(i, make(i))));
+  }
+  stop(): void {
+    for (const p of this.procs) p.kill();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function split<T>(items: T[], n: number): T[][] {
+  return Array.from({ length: n }, (_, i) => items.filter((_, k) => k % n === i));
+}
+
+const users = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `user${from + i}`);
+
+export async function loginStorm(options: { count: number; mechanism: 'PLAIN' | 'SCRAM-SHA-256'; workers: number }): Promise<BenchRow[]> {
+  const server = await startBenchServer(options.count);
+  const workers = new Workers(options.workers);
+  try {
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const replies = (await workers.all((i) => ({
+      cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: options.mechanism, concurrency: 25, keep: false,
+      users: split(users(1, options.count), options.workers)[i]!,
+    }))) as Extract<WorkerReply, { cmd: 'login' }>[];
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(server.pid) - cpu0;
+    const ok = replies.reduce((n, r) => n + r.ok, 0);
+    const failed = replies.reduce((n, r) => n + r.failed, 0);
+    const ms = replies.flatMap((r) => r.ms).sort((a, b) => a - b);
+    const g = `login (${options.mechanism}, plain TCP)`;
+    return [
+      { group: g, name: 'logins/s', value: ok / seconds, unit: '/s', note: `${ok} ok, ${failed} failed` },
+      { group: g, name: 'server CPU per login', value: (cpu * 1000) / ok, unit: 'ms' },
+      { group: g, name: 'login latency p50', value: percentile(ms, 50), unit: 'ms' },
+      { group: g, name: 'login latency p99', value: percentile(ms, 99), unit: 'ms' },
+    ];
+  } finally {
+    workers.stop();
+    await server.stop();
+  }
+}
+
+export async function chatPairs(options: { pairs: number; seconds: number; window: number; workers: number }): Promise<BenchRow[]> {
+  const server = await startBenchServer(options.pairs * 2);
+  const workers = new Workers(options.workers);
+  try {
+    const perWorker = split(Array.from({ length: options.pairs }, (_, i) => i), options.workers);
+    // Worker i logs in its pairs' two users each: sender at even index, receiver at odd.
+    await workers.all((i) => ({
+      cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true,
+      users: perWorker[i]!.flatMap((p) => [`user${2 * p + 1}`, `user${2 * p + 2}`]),
+    }));
+    await workers.all(() => ({ cmd: 'presence' }));
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const replies = (await workers.all((i) => ({
+      cmd: 'chat', domain: 'localhost', durationMs: options.seconds * 1000, window: options.window, bodySize: 64,
+      pairs: perWorker[i]!.map((_, k) => [2 * k, 2 * k + 1] as [number, number]),
+    }))) as Extract<WorkerReply, { cmd: 'chat' }>[];
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(server.pid) - cpu0;
+    const sent = replies.reduce((n, r) => n + r.sent, 0);
+    const delivered = replies.reduce((n, r) => n + r.delivered, 0);
+    const lat = replies.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+    const g = `chat (${options.pairs} pairs, window ${options.window})`;
+    return [
+      { group: g, name: 'delivered msgs/s', value: delivered / seconds, unit: '/s', note: `${delivered}/${sent} delivered` },
+      { group: g, name: 'server CPU per message', value: (cpu * 1e6) / delivered, unit: 'µs' },
+      { group: g, name: 'latency p50', value: percentile(lat, 50), unit: 'ms' },
+      { group: g, name: 'latency p99', value: percentile(lat, 99), unit: 'ms' },
+    ];
+  } finally {
+    await workers.all(() => ({ cmd: 'close' }));
+    workers.stop();
+    await server.stop();
+  }
+}
+
+export async function idleSessions(options: { sessions: number; workers: number }): Promise<BenchRow[]> {
+  const server = await startBenchServer(options.sessions);
+  const workers = new Workers(options.workers);
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const base = rssKb(server.pid);
+    await workers.all((i) => ({
+      cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true,
+      users: split(users(1, options.sessions), options.workers)[i]!,
+    }));
+    await workers.all(() => ({ cmd: 'presence' }));
+    // Let the allocator settle, then take the median of a few samples.
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      samples.push(rssKb(server.pid));
+    }
+    samples.sort((a, b) => a - b);
+    const rss = samples[2]!;
+    const g = `idle (${options.sessions} authenticated sessions, plain TCP)`;
+    return [
+      { group: g, name: 'RSS per session', value: ((rss - base) * 1024) / options.sessions / 1024, unit: 'KB' },
+      { group: g, name: 'server RSS base / loaded', value: rss / 1024, unit: 'MB', note: `base ${(base / 1024).toFixed(1)} MB` },
+    ];
+  } finally {
+    await workers.all(() => ({ cmd: 'close' }));
+    workers.stop();
+    await server.stop();
+  }
+}

@@ -1,0 +1,113 @@
+// A load-generator worker process: owns a share of the client connections
+// and runs the scenario steps the coordinator (bench/e2e.ts) asks for.
+
+import { performance } from 'node:perf_hooks';
+import { RawClient, type Mechanism } from './raw-client.ts';
+
+export type WorkerCommand =
+  | { cmd: 'login'; host: string; port: number; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean }
+  | { cmd: 'presence' }
+  | { cmd: 'chat'; pairs: [number, number][]; domain: string; durationMs: number; window: number; bodySize: number }
+  | { cmd: 'close' };
+
+export type WorkerReply =
+  | { cmd: 'login'; ok: number; failed: number; ms: number[] }
+  | { cmd: 'presence'; ok: number }
+  | { cmd: 'chat'; sent: number; delivered: number; latenciesMs: number[] }
+  | { cmd: 'close' };
+
+const clients: { client: RawClient; username: string }[] = [];
+
+async function login(c: Extract<WorkerCommand, { cmd: 'login' }>): Promise<WorkerReply> {
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  const ms: number[] = [];
+  const runOne = async (): Promise<void> => {
+    while (next < c.users.length) {
+      const username = c.users[next++]!;
+      const start = performance.now();
+      try {
+        const client = await RawClient.connect(c.host, c.port);
+        await client.login(c.domain, username, c.password, 'bench', c.mechanism);
+        ms.push(performance.now() - start);
+        ok++;
+        if (c.keep) clients.push({ client, username });
+        else client.destroy();
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: c.concurrency }, runOne));
+  return { cmd: 'login', ok, failed, ms };
+}
+
+async function presence(): Promise<WorkerReply> {
+  let ok = 0;
+  await Promise.all(clients.map(async ({ client }) => {
+    await client.presence();
+    ok++;
+  }));
+  return { cmd: 'presence', ok };
+}
+
+/** Each pair [a, b] of kept clients: a sends to b, keeping `window` messages in flight; b stamps latency. */
+async function chat(c: Extract<WorkerCommand, { cmd: 'chat' }>): Promise<WorkerReply> {
+  let sent = 0;
+  let delivered = 0;
+  const latencies: number[] = [];
+  const end = performance.now() + c.durationMs;
+  const filler = 'x'.repeat(c.bodySize);
+  let running = true;
+  const pairsDone = Promise.all(c.pairs.map(([a, b]) => new Promise<void>((resolve) => {
+    const sender = clients[a]!;
+    const receiver = clients[b]!;
+    const to = `${receiver.username}@${c.domain}/bench`;
+    let inFlight = 0;
+    let carry = '';
+    const sendOne = (): void => {
+      inFlight++;
+      sent++;
+      sender.client.send(`<message to='${to}' type='chat'><body>${filler}</body><t xmlns='urn:bench'>${performance.now()}</t></message>`);
+    };
+    receiver.client.onData = (chunk) => {
+      carry += chunk;
+      let i: number;
+      while ((i = carry.indexOf('</message>')) >= 0) {
+        const message = carry.slice(0, i);
+        carry = carry.slice(i + 10);
+        const stamp = /<t xmlns="urn:bench">([0-9.]+)<\/t>/.exec(message);
+        if (stamp) latencies.push(performance.now() - Number(stamp[1]));
+        delivered++;
+        inFlight--;
+        if (running && performance.now() < end) sendOne();
+        else if (inFlight === 0) resolve();
+      }
+    };
+    for (let k = 0; k < c.window; k++) sendOne();
+  })));
+  // Messages still missing 10 s after the end are counted as lost.
+  const deadline = new Promise<void>((r) => setTimeout(r, c.durationMs + 10_000).unref());
+  await Promise.race([pairsDone, deadline]);
+  running = false;
+  return { cmd: 'chat', sent, delivered, latenciesMs: latencies };
+}
+
+process.on('message', (command: WorkerCommand) => {
+  const run = async (): Promise<WorkerReply> => {
+    switch (command.cmd) {
+      case 'login':
+        return login(command);
+      case 'presence':
+        return presence();
+      case 'chat':
+        return chat(command);
+      case 'close':
+        for (const { client } of clients) client.destroy();
+        clients.length = 0;
+        return { cmd: 'close' };
+    }
+  };
+  void run().then((reply) => process.send!(reply));
+});
