@@ -65,6 +65,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       tlsAvailable: true,
       allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
       authAttempts: config.limits.authAttempts,
+      loginMs: config.timeouts.loginSeconds * 1000,
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,
     },

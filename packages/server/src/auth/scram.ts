@@ -53,6 +53,8 @@ export class ScramServerExchange {
     private readonly binding?: ChannelBinding,
     /** The server advertised a -PLUS mechanism on this stream (for the 'y' downgrade check). */
     private readonly plusOffered = false,
+    /** Tests pass the RFC examples' nonce; otherwise 24 random bytes. */
+    private readonly makeServerNonce: () => string = () => randomBytes(24).toString('base64'),
   ) {}
 
   async start(clientFirst: Buffer): Promise<{ ok: true; serverFirst: Buffer } | { ok: false; condition: ScramFailure }> {
@@ -87,7 +89,7 @@ export class ScramServerExchange {
     this.credentials = await this.lookup(username);
     const salt = this.credentials ? this.credentials.salt : fakeSalt(username);
     const iterations = this.credentials ? this.credentials.iterations : 4096;
-    this.nonce = clientNonce + randomBytes(24).toString('base64');
+    this.nonce = clientNonce + this.makeServerNonce();
     this.serverFirst = `r=${this.nonce},s=${salt},i=${iterations}`;
     return { ok: true, serverFirst: Buffer.from(this.serverFirst) };
   }

@@ -55,6 +55,8 @@ export interface StreamPolicy {
   tlsAvailable: boolean;
   allowPlaintextOnLoopback: boolean;
   authAttempts: number;
+  /** A connection must authenticate and bind within this many ms. */
+  loginMs: number;
   bytesPerSecond: number;
   burstBytes: number;
 }
@@ -88,6 +90,7 @@ export class C2sStream {
   private held: Element[] = [];
   private readonly bucket: TokenBucket;
   private smKnowsSession = false;
+  private loginTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly transport: C2sTransport,
@@ -97,6 +100,8 @@ export class C2sStream {
     this.id = `${(++nextStreamNumber).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     this.bucket = new TokenBucket(policy.bytesPerSecond, policy.burstBytes);
     this.parser = this.newParser();
+    this.loginTimer = setTimeout(() => this.fail(streamError('connection-timeout', 'login took too long'), 'out'), policy.loginMs);
+    this.loginTimer.unref();
     transport.setEvents({
       data: (text) => this.onData(text),
       close: () => this.stop({ socket: 'closed' }),
@@ -284,6 +289,7 @@ export class C2sStream {
     this.smId = smId;
     this.smKnowsSession = true;
     this.state = 'established';
+    clearTimeout(this.loginTimer);
     this.transport.send(iqResult(this.bindIq.withAttrs({ from: undefined }), xml('bind', { xmlns: NS_BIND }, xml('jid', {}, this.fullJid!))));
     this.bindIq = undefined;
     const held = this.held;
@@ -343,6 +349,7 @@ export class C2sStream {
   stop(reason: StopReason): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    clearTimeout(this.loginTimer);
     if ('clientClosed' in reason) this.sendHeader();
     this.transport.closeStream();
     if (this.smKnowsSession) {

@@ -1,0 +1,35 @@
+import type pg from 'pg';
+
+/** Ordered schema changes; the index + 1 is the schema version. Append only. `$S` is the schema. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE "$S".accounts (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     credentials JSONB NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+     PRIMARY KEY (host, username)
+   )`,
+];
+
+export async function migratePostgres(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // Serialise concurrent starters (several c2s/sm processes on one database).
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`switchboard-migrate-${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".schema_version (version INTEGER NOT NULL)`);
+    const r = await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_version`);
+    const current = r.rows[0]?.version ?? 0;
+    if (current > MIGRATIONS.length) throw new Error(`the store has schema version ${current}, newer than this Switchboard knows (${MIGRATIONS.length})`);
+    for (let v = current; v < MIGRATIONS.length; v++) await client.query(MIGRATIONS[v]!.replaceAll('$S', schema));
+    if (r.rows.length === 0) await client.query(`INSERT INTO "${schema}".schema_version (version) VALUES ($1)`, [MIGRATIONS.length]);
+    else await client.query(`UPDATE "${schema}".schema_version SET version = $1`, [MIGRATIONS.length]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
