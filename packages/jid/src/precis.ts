@@ -35,6 +35,8 @@ export function prepareLocalpart(input: string): string | undefined {
   const mapped = input.replace(WIDE_OR_NARROW, (c) => c.normalize('NFKC')).toLowerCase().normalize('NFC');
   if (mapped.length === 0 || byteLength(mapped) > MAX_PART_BYTES) return undefined;
   if (ALWAYS_DISALLOWED.test(mapped) || IDENTIFIER_DISALLOWED.test(mapped) || LOCALPART_EXCLUDED.test(mapped)) return undefined;
+  // RFC 8264 §9.17 (HasCompat): IdentifierClass refuses characters with a compatibility decomposition.
+  for (const c of mapped) if (c.normalize('NFKC') !== c) return undefined;
   return mapped;
 }
 

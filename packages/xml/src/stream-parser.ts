@@ -50,6 +50,13 @@ export class StreamParser {
   private segmentStart = 0;
   private dead = false;
   private elementsInMessage = 0;
+  /**
+   * Top-level elements completed during the current write, handed out only
+   * once the chunk parsed cleanly: saxes reports some errors (a mismatched
+   * close tag) after it has already closed the element.
+   */
+  private readonly completed: Element[] = [];
+  private closePending = false;
 
   constructor(
     private readonly events: StreamParserEvents,
@@ -103,7 +110,7 @@ export class StreamParser {
   private onClose(tag: SaxesTagPlain): void {
     if (this.framing === 'stream' && this.depth === 1) {
       this.depth = 0;
-      this.events.streamClose();
+      this.closePending = true;
       return;
     }
     const el = this.stack.pop();
@@ -112,7 +119,7 @@ export class StreamParser {
     if (this.depth === this.topDepth) {
       this.segmentStart = this.sax.position;
       this.elementsInMessage++;
-      this.events.element(el);
+      this.completed.push(el);
     }
   }
 
@@ -128,7 +135,15 @@ export class StreamParser {
 
   /** Feeds a chunk of a TCP stream. */
   write(chunk: string): void {
-    if (this.dead) return;
+    if (this.feed(chunk)) {
+      this.flush();
+      this.flushClose();
+    }
+  }
+
+  /** Parses a chunk; completed elements wait in `completed`. False once the parser is dead. */
+  private feed(chunk: string): boolean {
+    if (this.dead) return false;
     try {
       this.sax.write(chunk);
       // Whitespace keepalives between stanzas (RFC 6120 §4.6.1) must not count towards the limit.
@@ -137,8 +152,26 @@ export class StreamParser {
         refuse('policy-violation', `stanza larger than ${this.limits.maxStanzaSize} characters`);
       }
     } catch (err) {
+      this.completed.length = 0;
       this.fail(err);
+      return false;
     }
+    return true;
+  }
+
+  private flush(): void {
+    if (this.completed.length === 0) return;
+    const elements = this.completed.splice(0);
+    for (const el of elements) {
+      if (this.dead) return;
+      this.events.element(el);
+    }
+  }
+
+  private flushClose(): void {
+    if (!this.closePending || this.dead) return;
+    this.closePending = false;
+    this.events.streamClose();
   }
 
   /** Feeds one WebSocket message, which must hold exactly one complete element (RFC 7395 §3.3.3). */
@@ -149,11 +182,13 @@ export class StreamParser {
       return;
     }
     this.elementsInMessage = 0;
-    this.write(message);
-    if (this.dead) return;
+    if (!this.feed(message)) return;
     if (this.depth !== 0 || this.elementsInMessage !== 1) {
+      this.completed.length = 0;
       this.fail(new Refusal({ condition: 'not-well-formed', text: 'a WebSocket message must hold one complete element' }));
+      return;
     }
+    this.flush();
   }
 
   private fail(err: unknown): void {
