@@ -1,0 +1,63 @@
+// RFC 5802 / RFC 7677 SCRAM client over WebCrypto, with -PLUS channel
+// binding by tls-exporter (RFC 9266). Verifies the server's signature, so a
+// server that does not know the keys cannot pretend to.
+
+import { concat, digest, equalBytes, fromBase64, fromUtf8, hmac, pbkdf2, randomNonce, toBase64, utf8, xor, type HashName } from './bytes.ts';
+import type { ClientMechanism, Credentials } from './mechanism.ts';
+import { saslprep } from './saslprep.ts';
+
+/** RFC 5802 §5.1: "," and "=" in a saslname. */
+const escapeName = (name: string): string => name.replace(/=/g, '=3D').replace(/,/g, '=2C');
+
+export class ScramClient implements ClientMechanism {
+  private readonly gs2Header: string;
+  private readonly clientNonce = randomNonce();
+  private clientFirstBare = '';
+  private serverSignature: Uint8Array | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly hash: HashName,
+    private readonly credentials: Credentials,
+    /** tls-exporter data for -PLUS; for plain SCRAM, whether the client could have bound (gs2 'y'). */
+    private readonly binding: { data: Uint8Array } | { supportedButNotOffered: boolean },
+  ) {
+    const authz = credentials.authzid ? `a=${escapeName(credentials.authzid)}` : '';
+    const flag = 'data' in binding ? 'p=tls-exporter' : binding.supportedButNotOffered ? 'y' : 'n';
+    this.gs2Header = `${flag},${authz},`;
+  }
+
+  async initial(): Promise<Uint8Array> {
+    this.clientFirstBare = `n=${escapeName(this.credentials.username)},r=${this.clientNonce}`;
+    return utf8(this.gs2Header + this.clientFirstBare);
+  }
+
+  async challenge(data: Uint8Array): Promise<Uint8Array> {
+    const serverFirst = fromUtf8(data);
+    const attrs = new Map(serverFirst.split(',').map((p) => [p.slice(0, 1), p.slice(2)] as const));
+    const nonce = attrs.get('r');
+    const salt = attrs.get('s');
+    const iterations = Number(attrs.get('i'));
+    if (!nonce || !nonce.startsWith(this.clientNonce) || !salt || !Number.isInteger(iterations) || iterations < 1) {
+      throw new Error('SCRAM: malformed server-first message');
+    }
+    const salted = await pbkdf2(this.hash, utf8(saslprep(this.credentials.password)), fromBase64(salt), iterations);
+    const clientKey = await hmac(this.hash, salted, utf8('Client Key'));
+    const storedKey = await digest(this.hash, clientKey);
+    const cbind = 'data' in this.binding ? concat(utf8(this.gs2Header), this.binding.data) : utf8(this.gs2Header);
+    const withoutProof = `c=${toBase64(cbind)},r=${nonce}`;
+    const authMessage = utf8(`${this.clientFirstBare},${serverFirst},${withoutProof}`);
+    const clientSignature = await hmac(this.hash, storedKey, authMessage);
+    const serverKey = await hmac(this.hash, salted, utf8('Server Key'));
+    this.serverSignature = await hmac(this.hash, serverKey, authMessage);
+    return utf8(`${withoutProof},p=${toBase64(xor(clientKey, clientSignature))}`);
+  }
+
+  async success(data: Uint8Array | undefined): Promise<void> {
+    const text = data ? fromUtf8(data) : '';
+    const v = /^v=([A-Za-z0-9+/=]+)/.exec(text);
+    if (!v || !this.serverSignature || !equalBytes(fromBase64(v[1]!), this.serverSignature)) {
+      throw new Error('SCRAM: the server signature does not verify');
+    }
+  }
+}

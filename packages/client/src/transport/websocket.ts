@@ -1,0 +1,73 @@
+// RFC 7395 transport: the browser's WebSocket, or the `ws` package in Node
+// (Node 20 has no global WebSocket). No Node built-in is imported here.
+
+import type { ClientTransport, TransportEvents, WebSocketOptions } from './transport.ts';
+
+interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+type SocketFactory = (url: string, protocol: string) => SocketLike;
+
+async function socketFactory(options: WebSocketOptions): Promise<SocketFactory> {
+  const global = (globalThis as { WebSocket?: new (url: string, protocol: string) => SocketLike }).WebSocket;
+  if (global && !options.wsOptions) return (url, protocol) => new global(url, protocol);
+  // Node: the ws package, imported only when needed so browser bundles never see it.
+  const { WebSocket } = await import('ws');
+  return (url, protocol) => new WebSocket(url, protocol, options.wsOptions) as unknown as SocketLike;
+}
+
+export class WebSocketTransport implements ClientTransport {
+  readonly framing = 'websocket';
+  readonly canStartTls = false;
+  private socket: SocketLike | undefined;
+  private events: TransportEvents | undefined;
+
+  constructor(private readonly options: WebSocketOptions) {}
+
+  get secure(): boolean {
+    return this.options.url.startsWith('wss:');
+  }
+
+  setEvents(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  async connect(): Promise<void> {
+    const make = await socketFactory(this.options);
+    const socket = make(this.options.url, 'xmpp');
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = () => reject(new Error(`WebSocket connection to ${this.options.url} failed`));
+      socket.onclose = () => reject(new Error(`WebSocket connection to ${this.options.url} closed`));
+    });
+    socket.onmessage = (ev) => this.events?.data(typeof ev.data === 'string' ? ev.data : String(ev.data));
+    socket.onerror = () => {};
+    socket.onclose = () => {
+      if (socket === this.socket) this.events?.close();
+    };
+  }
+
+  send(text: string): void {
+    if (this.socket && this.socket.readyState === 1) this.socket.send(text);
+  }
+
+  async startTls(): Promise<void> {
+    throw new Error('STARTTLS does not exist over WebSocket; use wss://');
+  }
+
+  channelBinding(): Uint8Array | undefined {
+    return undefined;
+  }
+
+  close(): void {
+    this.socket?.close(1000);
+  }
+}

@@ -1,0 +1,63 @@
+// The two servers every client test runs against: ours and Prosody.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from '@switchboard/server';
+import { startProsody } from '@switchboard/testkit';
+
+export interface ServerUnderTest {
+  name: 'switchboard' | 'prosody';
+  c2sPort: number;
+  /** wss:// for ours, ws:// for Prosody (which serves WebSocket over plain HTTP here). */
+  websocketUrl: string;
+  /** Prosody serves WebSocket over plain HTTP on loopback here (consider_websocket_secure). */
+  websocketTls: boolean;
+  /** SASL mechanisms this server is expected to offer over TLS. */
+  mechanisms: string[];
+  streamManagement: boolean;
+  stop(): Promise<void>;
+}
+
+export const USERS = [
+  { username: 'alice', password: 'alice-pw' },
+  { username: 'bob', password: 'bob-pw' },
+];
+
+export async function startSwitchboard(): Promise<ServerUnderTest> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-client-'));
+  const server = await startServer({
+    domain: 'localhost',
+    c2sPort: 0,
+    wsPort: 0,
+    dataDir,
+    tlsCert: process.env.SWITCHBOARD_TEST_TLS_CERT,
+    tlsKey: process.env.SWITCHBOARD_TEST_TLS_KEY,
+  });
+  for (const u of USERS) await server.addUser(u.username, u.password);
+  return {
+    name: 'switchboard',
+    c2sPort: server.c2sPort,
+    websocketUrl: `wss://localhost:${server.wsPort}/xmpp-websocket`,
+    websocketTls: true,
+    mechanisms: ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'],
+    streamManagement: false,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startProsodyServer(): Promise<ServerUnderTest> {
+  const prosody = await startProsody({ users: USERS });
+  return {
+    name: 'prosody',
+    c2sPort: prosody.c2sPort,
+    websocketUrl: prosody.websocketUrl,
+    websocketTls: false,
+    mechanisms: ['SCRAM-SHA-1', 'PLAIN'],
+    streamManagement: true,
+    stop: () => prosody.stop(),
+  };
+}

@@ -1,0 +1,3 @@
+export { freePort, waitForPort } from './ports.ts';
+export { startProsody, type ProsodyServer } from './prosody.ts';
+export { startProxy, type CuttableProxy } from './proxy.ts';

@@ -1,0 +1,99 @@
+// Debian's Prosody as a third-party server for interop tests: its own
+// config, data and ports under a temp directory, loopback only, stopped by
+// the test. TLS uses the test certificate that `npm test` makes and trusts.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.ts';
+
+export interface ProsodyServer {
+  c2sPort: number;
+  httpPort: number;
+  /** ws://127.0.0.1:PORT/xmpp-websocket */
+  websocketUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startProsody(options: { users: { username: string; password: string }[] }): Promise<ProsodyServer> {
+  const cert = process.env.SWITCHBOARD_TEST_TLS_CERT;
+  const key = process.env.SWITCHBOARD_TEST_TLS_KEY;
+  if (!cert || !key) throw new Error('startProsody needs the test certificate (run through `npm test`)');
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
+  chmodSync(dir, 0o755);
+  const c2sPort = await freePort();
+  const httpPort = await freePort();
+  writeFileSync(join(dir, 'localhost.crt'), readFileSync(cert));
+  writeFileSync(join(dir, 'localhost.key'), readFileSync(key));
+  const config = join(dir, 'prosody.cfg.lua');
+  writeFileSync(
+    config,
+    `-- written by @switchboard/testkit
+run_as_root = true
+daemonize = false
+pidfile = "${dir}/prosody.pid"
+data_path = "${dir}"
+log = { { levels = { min = "warn" }, to = "file", filename = "${dir}/prosody.log" } }
+interfaces = { "127.0.0.1" }
+local_interfaces = { "127.0.0.1" }
+c2s_ports = { ${c2sPort} }
+c2s_direct_tls_ports = {}
+s2s_ports = {}
+http_ports = { ${httpPort} }
+http_interfaces = { "127.0.0.1" }
+https_ports = {}
+component_ports = {}
+admin_shell_socket = "${dir}/prosody.sock"
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "smacks", "websocket", "http" }
+modules_disabled = { "s2s", "offline", "c2s_bosh", "admin_shell", "posix" }
+authentication = "internal_hashed"
+c2s_require_encryption = true
+consider_websocket_secure = true
+cross_domain_websocket = true
+smacks_hibernation_time = 60
+certificates = "${dir}"
+VirtualHost "localhost"
+  ssl = { certificate = "${dir}/localhost.crt", key = "${dir}/localhost.key" }
+`,
+  );
+  for (const u of options.users) {
+    const r = spawnSync('prosodyctl', ['--config', config, 'register', u.username, 'localhost', u.password], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`prosodyctl register failed: ${r.stderr}${r.stdout}`);
+  }
+  const child: ChildProcess = spawn('prosody', ['--config', config, '-F'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await waitForPort(c2sPort);
+    await waitForPort(httpPort);
+  } catch (err) {
+    child.kill('SIGKILL');
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'prosody.log'), 'utf8');
+    } catch {
+      // no log yet
+    }
+    throw new Error(`prosody did not start: ${(err as Error).message}\n${stderr}\n${log}`);
+  }
+  return {
+    c2sPort,
+    httpPort,
+    websocketUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket`,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 3000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

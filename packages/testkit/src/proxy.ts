@@ -1,0 +1,49 @@
+// A TCP relay between a client and a server, so a test can cut the
+// connection under both ends at once, as a network failure or a server that
+// kills the socket would, whatever the server is.
+
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface CuttableProxy {
+  port: number;
+  /** Destroys every relayed connection now. */
+  cutAll(): void;
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+export async function startProxy(targetPort: number): Promise<CuttableProxy> {
+  const pairs = new Set<[Socket, Socket]>();
+  const server: Server = createServer((client) => {
+    const upstream = connect({ host: '127.0.0.1', port: targetPort });
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      pairs.delete(pair);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as { port: number }).port,
+    cutAll() {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      pairs.clear();
+    },
+    get connections() {
+      return pairs.size;
+    },
+    close() {
+      this.cutAll();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
