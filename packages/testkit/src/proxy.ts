@@ -29,20 +29,21 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
     upstream.on('error', end).on('close', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const cutAll = (): void => {
+    for (const [a, b] of pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    pairs.clear();
+  };
   return {
     port: (server.address() as { port: number }).port,
-    cutAll() {
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
-      pairs.clear();
-    },
+    cutAll,
     get connections() {
       return pairs.size;
     },
     close() {
-      this.cutAll();
+      cutAll();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
