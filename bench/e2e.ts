@@ -50,7 +50,7 @@ export interface BenchServer {
 export async function startBenchServer(users: number): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
   const port = await freePort();
-  const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--ws-port', '-1', '--allow-plaintext-on-loopback'];
+  const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback'];
   const made = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'bench-users', String(users), 'pass', ...args], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
   const pin = pinned(0);

@@ -16,7 +16,7 @@ PORT=${PORT:-15262}
 DATA=$(mktemp -d /tmp/switchboard-yardstick-XXXXXX)
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
-FLAGS=(--data-dir "$DATA" --c2s-port "$PORT" --ws-port -1 --allow-plaintext-on-loopback)
+FLAGS=(--data-dir "$DATA" --c2s-port "$PORT" --c2s-tls-port -1 --ws-port -1 --allow-plaintext-on-loopback)
 node --import tsx packages/server/src/cli/main.ts bench-users "$N" pass "${FLAGS[@]}" >&2
 node --import tsx packages/server/src/cli/main.ts serve "${FLAGS[@]}" >&2 &
 SERVER=$!

@@ -93,6 +93,15 @@ for (const start of [startSwitchboard, startProsodyServer]) {
       await client.disconnect();
     });
 
+    it('connects with direct TLS (XEP-0368)', async () => {
+      assert.ok(server.directTlsPort !== undefined);
+      const client = make('alice', 'alice-pw', { resource: 'direct', transport: { kind: 'tcp', host: '127.0.0.1', port: server.directTlsPort, tls: 'direct' } });
+      const states = recordStates(client);
+      assert.equal(await client.connect(), 'alice@localhost/direct');
+      assert.deepEqual(states, LOGIN_SEQUENCE);
+      await client.disconnect();
+    });
+
     it('stops in Disconnected on a wrong password, without retrying', async () => {
       const client = make('alice', 'wrong-password');
       const states = recordStates(client);

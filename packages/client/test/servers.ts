@@ -9,6 +9,8 @@ import { startProsody } from '@switchboard/testkit';
 export interface ServerUnderTest {
   name: 'switchboard' | 'prosody';
   c2sPort: number;
+  /** XEP-0368 direct TLS. */
+  directTlsPort: number | undefined;
   /** wss:// for ours, ws:// for Prosody (which serves WebSocket over plain HTTP here). */
   websocketUrl: string;
   /** Prosody serves WebSocket over plain HTTP on loopback here (consider_websocket_secure). */
@@ -29,6 +31,7 @@ export async function startSwitchboard(): Promise<ServerUnderTest> {
   const server = await startServer({
     domain: 'localhost',
     c2sPort: 0,
+    c2sDirectTlsPort: 0,
     wsPort: 0,
     dataDir,
     tlsCert: process.env.SWITCHBOARD_TEST_TLS_CERT,
@@ -38,6 +41,7 @@ export async function startSwitchboard(): Promise<ServerUnderTest> {
   return {
     name: 'switchboard',
     c2sPort: server.c2sPort,
+    directTlsPort: server.c2sDirectTlsPort,
     websocketUrl: `wss://localhost:${server.wsPort}/xmpp-websocket`,
     websocketTls: true,
     mechanisms: ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'],
@@ -54,6 +58,7 @@ export async function startProsodyServer(): Promise<ServerUnderTest> {
   return {
     name: 'prosody',
     c2sPort: prosody.c2sPort,
+    directTlsPort: prosody.directTlsPort,
     websocketUrl: prosody.websocketUrl,
     websocketTls: false,
     mechanisms: ['SCRAM-SHA-1', 'PLAIN'],

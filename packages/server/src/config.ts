@@ -12,6 +12,8 @@ export interface ServerConfig {
   bindAddress: string;
   /** TCP client port (RFC 6120); 0 picks a free port. */
   c2sPort: number;
+  /** XEP-0368 direct TLS client port; 0 picks a free port; -1 disables. */
+  c2sDirectTlsPort: number;
   /** WebSocket (RFC 7395) HTTP port; 0 picks a free port; -1 disables. */
   wsPort: number;
   /** Path of the WebSocket endpoint. */
@@ -56,6 +58,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   domain: 'localhost',
   bindAddress: '127.0.0.1',
   c2sPort: 5222,
+  c2sDirectTlsPort: 5223,
   wsPort: 5280,
   wsPath: '/xmpp-websocket',
   wsTls: true,
@@ -95,6 +98,7 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
   { flag: '--domain', env: 'SWITCHBOARD_DOMAIN', apply: (c, v) => (c.domain = v) },
   { flag: '--bind', env: 'SWITCHBOARD_BIND', apply: (c, v) => (c.bindAddress = v) },
   { flag: '--c2s-port', env: 'SWITCHBOARD_C2S_PORT', apply: (c, v) => (c.c2sPort = parsePort(v)) },
+  { flag: '--c2s-tls-port', env: 'SWITCHBOARD_C2S_TLS_PORT', apply: (c, v) => (c.c2sDirectTlsPort = parsePort(v)) },
   { flag: '--ws-port', env: 'SWITCHBOARD_WS_PORT', apply: (c, v) => (c.wsPort = parsePort(v)) },
   { flag: '--data-dir', env: 'SWITCHBOARD_DATA_DIR', apply: (c, v) => (c.dataDir = v) },
   { flag: '--tls-cert', env: 'SWITCHBOARD_TLS_CERT', apply: (c, v) => (c.tlsCert = v) },

@@ -16,7 +16,7 @@ import { NatsRouter } from './router/nats.ts';
 import type { Router } from './router/router.ts';
 import { SessionManager } from './sm/sm.ts';
 import { C2s } from './c2s/c2s.ts';
-import { listenTcp } from './c2s/listen-tcp.ts';
+import { listenDirectTls, listenTcp } from './c2s/listen-tcp.ts';
 import { listenWebSocket } from './c2s/listen-ws.ts';
 
 export interface SmNode {
@@ -27,6 +27,7 @@ export interface SmNode {
 export interface C2sNode {
   readonly c2s: C2s;
   readonly c2sPort: number;
+  readonly c2sDirectTlsPort: number | undefined;
   readonly wsPort: number | undefined;
   /** Creates an account and tells the sm (`sm:sessions create`). */
   addUser(username: string, password: string): Promise<void>;
@@ -75,6 +76,9 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
 
   const idleMs = config.timeouts.idleSeconds * 1000;
   const tcp = await listenTcp(c2s, { host: config.bindAddress, port: config.c2sPort, tls: tls.context, idleMs });
+  const directTls = config.c2sDirectTlsPort >= 0
+    ? await listenDirectTls(c2s, { host: config.bindAddress, port: config.c2sDirectTlsPort, tls: tls.context, idleMs })
+    : undefined;
   let ws: NetServer | undefined;
   if (config.wsPort >= 0) {
     ws = await listenWebSocket(c2s, {
@@ -96,6 +100,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
   return {
     c2s,
     c2sPort: (tcp.address() as AddressInfo).port,
+    c2sDirectTlsPort: directTls ? (directTls.address() as AddressInfo).port : undefined,
     wsPort: ws ? (ws.address() as AddressInfo).port : undefined,
     async addUser(username, password) {
       const { local, bare } = bareJid(username);
@@ -109,7 +114,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     },
     async stop() {
       await c2s.shutdown();
-      await Promise.all([closeServer(tcp), ws ? closeServer(ws) : undefined]);
+      await Promise.all([closeServer(tcp), directTls ? closeServer(directTls) : undefined, ws ? closeServer(ws) : undefined]);
     },
   };
 }
@@ -130,6 +135,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     sm: smNode.sm,
     c2s: c2sNode.c2s,
     c2sPort: c2sNode.c2sPort,
+    c2sDirectTlsPort: c2sNode.c2sDirectTlsPort,
     wsPort: c2sNode.wsPort,
     addUser: c2sNode.addUser,
     removeUser: c2sNode.removeUser,

@@ -40,7 +40,7 @@ describe('switchboard CLI', () => {
 
   it('serve runs a server that a user made by the CLI logs in to, and stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-serve-'));
-    const d = ['--data-dir', dir, '--c2s-port', '0', '--ws-port', '-1', '--allow-plaintext-on-loopback'];
+    const d = ['--data-dir', dir, '--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback'];
     assert.equal(cli(['user', 'add', 'alice@localhost', 'pw', ...d]).status, 0);
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...d], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {

@@ -20,6 +20,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     domain: 'localhost',
     bindAddress: '127.0.0.1',
     c2sPort: 0,
+    c2sDirectTlsPort: 0,
     wsPort: 0,
     dataDir,
     ...(cert && key ? { tlsCert: cert, tlsKey: key } : {}),

@@ -10,6 +10,8 @@ import { freePort, waitForPort } from './ports.ts';
 
 export interface ProsodyServer {
   c2sPort: number;
+  /** XEP-0368 direct TLS port. */
+  directTlsPort: number;
   httpPort: number;
   /** ws://127.0.0.1:PORT/xmpp-websocket */
   websocketUrl: string;
@@ -24,6 +26,7 @@ export async function startProsody(options: { users: { username: string; passwor
   chmodSync(dir, 0o755);
   const c2sPort = await freePort();
   const httpPort = await freePort();
+  const directTlsPort = await freePort();
   writeFileSync(join(dir, 'localhost.crt'), readFileSync(cert));
   writeFileSync(join(dir, 'localhost.key'), readFileSync(key));
   const config = join(dir, 'prosody.cfg.lua');
@@ -38,7 +41,8 @@ log = { { levels = { min = "warn" }, to = "file", filename = "${dir}/prosody.log
 interfaces = { "127.0.0.1" }
 local_interfaces = { "127.0.0.1" }
 c2s_ports = { ${c2sPort} }
-c2s_direct_tls_ports = {}
+c2s_direct_tls_ports = { ${directTlsPort} }
+c2s_direct_tls_ssl = { certificate = "${dir}/localhost.crt", key = "${dir}/localhost.key" }
 s2s_ports = {}
 http_ports = { ${httpPort} }
 http_interfaces = { "127.0.0.1" }
@@ -79,6 +83,7 @@ VirtualHost "localhost"
   }
   return {
     c2sPort,
+    directTlsPort,
     httpPort,
     websocketUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket`,
     async stop() {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import { createServer as createTlsServer, type SecureContext } from 'node:tls';
 import type { C2s } from './c2s.ts';
 import { TcpTransport } from './tcp-transport.ts';
 
@@ -7,6 +7,19 @@ import { TcpTransport } from './tcp-transport.ts';
 export async function listenTcp(c2s: C2s, options: { host: string; port: number; tls: SecureContext | undefined; idleMs: number }): Promise<Server> {
   const server = createServer({ noDelay: true }, (socket) => {
     c2s.accept(new TcpTransport(socket, options.tls, options.idleMs));
+  });
+  server.maxConnections = 100_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port, backlog: 1024 }, () => resolve());
+  });
+  return server;
+}
+
+/** XEP-0368 direct TLS listener (5223 by default): TLS from the first byte, ALPN `xmpp-client`. */
+export async function listenDirectTls(c2s: C2s, options: { host: string; port: number; tls: SecureContext; idleMs: number }): Promise<Server> {
+  const server = createTlsServer({ SNICallback: (_name, cb) => cb(null, options.tls), ALPNProtocols: ['xmpp-client'] }, (socket) => {
+    c2s.accept(new TcpTransport(socket, undefined, options.idleMs));
   });
   server.maxConnections = 100_000;
   await new Promise<void>((resolve, reject) => {

@@ -29,6 +29,8 @@ export class TcpTransport implements C2sTransport {
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.isLoopback = isLoopbackAddress(socket.remoteAddress);
+    // XEP-0368 direct TLS: the socket arrives already encrypted.
+    if (socket instanceof TLSSocket) this.tls = socket;
     socket.setNoDelay(true);
     this.listen(socket);
   }

@@ -9,7 +9,7 @@ import { userCommand } from './user.ts';
 import { benchUsersCommand } from './bench-users.ts';
 
 const USAGE = `usage:
-  switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--ws-port N]
+  switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--c2s-tls-port N] [--ws-port N]
                     [--data-dir DIR] [--tls-cert FILE --tls-key FILE] [--postgres URL]
                     [--allow-plaintext-on-loopback] [--nats URL --role all|c2s|sm]
   switchboard user add JID PASSWORD
@@ -79,9 +79,10 @@ async function serveRole(config: ServerConfig): Promise<() => Promise<void>> {
   };
 }
 
-function describeListeners(config: ServerConfig, node: { c2sPort: number; wsPort: number | undefined }): string {
+function describeListeners(config: ServerConfig, node: { c2sPort: number; c2sDirectTlsPort: number | undefined; wsPort: number | undefined }): string {
+  const direct = node.c2sDirectTlsPort !== undefined ? `, direct TLS ${config.bindAddress}:${node.c2sDirectTlsPort}` : '';
   const ws = node.wsPort !== undefined ? `, WebSocket ${config.wsTls ? 'wss' : 'ws'}://${config.bindAddress}:${node.wsPort}${config.wsPath}` : '';
-  return `c2s ${config.bindAddress}:${node.c2sPort}${ws}`;
+  return `c2s ${config.bindAddress}:${node.c2sPort}${direct}${ws}`;
 }
 
 main(process.argv.slice(2)).then(
