@@ -32,7 +32,7 @@ export interface ServerConfig {
   /** The router: in-process by default; NATS to join c2s and sm processes on several machines. */
   router: { kind: 'in-process' } | { kind: 'nats'; url: string; prefix: string };
   /** Storage backend: the embedded SQLite file in dataDir, or PostgreSQL at this URL. */
-  storage: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+  storage: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema?: string };
   limits: {
     /** Largest stanza in characters (RFC 6120 §13.12). */
     maxStanzaSize: number;
@@ -104,7 +104,12 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
   { flag: '--tls-cert', env: 'SWITCHBOARD_TLS_CERT', apply: (c, v) => (c.tlsCert = v) },
   { flag: '--tls-key', env: 'SWITCHBOARD_TLS_KEY', apply: (c, v) => (c.tlsKey = v) },
   { flag: '--postgres', env: 'SWITCHBOARD_POSTGRES_URL', apply: (c, v) => (c.storage = { kind: 'postgres', url: v }) },
-  { flag: '--nats', env: 'SWITCHBOARD_NATS_URL', apply: (c, v) => (c.router = { kind: 'nats', url: v, prefix: 'switchboard' }) },
+  { flag: '--nats', env: 'SWITCHBOARD_NATS_URL', apply: (c, v) => (c.router = { kind: 'nats', url: v, prefix: c.router?.kind === 'nats' ? c.router.prefix : 'switchboard' }) },
+  {
+    flag: '--nats-prefix',
+    env: 'SWITCHBOARD_NATS_PREFIX',
+    apply: (c, v) => (c.router = { kind: 'nats', url: c.router?.kind === 'nats' ? c.router.url : 'nats://127.0.0.1:4222', prefix: v }),
+  },
   { flag: '--role', env: 'SWITCHBOARD_ROLE', apply: (c, v) => (c.role = parseRole(v)) },
   {
     flag: '--allow-plaintext-on-loopback',
