@@ -58,6 +58,57 @@ export function runStorageContract(name: string, open: () => Promise<{ storage: 
       }
     });
 
+    it('rosters: items with their subscription state, a version that increases, removal', async () => {
+      const { storage, cleanup } = await open();
+      try {
+        assert.deepEqual(await storage.rosters.getRoster('alice', 'localhost'), { version: 0, items: [] });
+        const bob = { jid: 'bob@localhost', name: 'Bob', groups: ['Friends', 'Work'], subscription: 'to' as const, ask: false, pendingIn: true, approved: false, visible: true };
+        const v1 = await storage.rosters.putItem('alice', 'localhost', bob);
+        const v2 = await storage.rosters.putItem('alice', 'localhost', { ...bob, jid: 'carol@localhost', name: undefined, groups: [] });
+        assert.ok(v2 > v1 && v1 > 0);
+        const v3 = await storage.rosters.putItem('alice', 'localhost', { ...bob, subscription: 'both', pendingIn: false });
+        const roster = await storage.rosters.getRoster('alice', 'localhost');
+        assert.equal(roster.version, v3);
+        assert.deepEqual(roster.items.map((i) => [i.jid, i.subscription]), [['bob@localhost', 'both'], ['carol@localhost', 'to']]);
+        assert.deepEqual(roster.items[0]!.groups, ['Friends', 'Work']);
+        const v4 = await storage.rosters.removeItem('alice', 'localhost', 'carol@localhost');
+        assert.ok(v4 > v3);
+        assert.equal((await storage.rosters.getRoster('alice', 'localhost')).items.length, 1);
+        assert.deepEqual(await storage.rosters.getRoster('bob', 'localhost'), { version: 0, items: [] }, 'rosters are per user');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('offline messages: in order, up to the quota, taken once', async () => {
+      const { storage, cleanup } = await open();
+      try {
+        for (let i = 0; i < 3; i++) assert.equal(await storage.offline.store('bob', 'localhost', `<message id="${i}"/>`, 3), true);
+        assert.equal(await storage.offline.store('bob', 'localhost', '<message id="over"/>', 3), false, 'over quota');
+        assert.equal(await storage.offline.count('bob', 'localhost'), 3);
+        const taken = await storage.offline.take('bob', 'localhost');
+        assert.deepEqual(taken.map((m) => m.stanza), ['<message id="0"/>', '<message id="1"/>', '<message id="2"/>']);
+        assert.ok(taken[0]!.storedAt instanceof Date);
+        assert.deepEqual(await storage.offline.take('bob', 'localhost'), []);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('removing an account removes its roster and offline messages', async () => {
+      const { storage, cleanup } = await open();
+      try {
+        await storage.accounts.createAccount('frank', 'localhost', await deriveScramCredentials('x', 4096));
+        await storage.rosters.putItem('frank', 'localhost', { jid: 'a@localhost', groups: [], subscription: 'none', ask: false, pendingIn: false, approved: false, visible: true });
+        await storage.offline.store('frank', 'localhost', '<message/>', 10);
+        assert.equal(await storage.accounts.removeAccount('frank', 'localhost'), true);
+        assert.deepEqual(await storage.rosters.getRoster('frank', 'localhost'), { version: 0, items: [] });
+        assert.equal(await storage.offline.count('frank', 'localhost'), 0);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('keeps data across close and reopen', async () => {
       const { storage, reopen, cleanup } = await open();
       try {

@@ -41,12 +41,63 @@ export interface AccountStore {
   listAccounts(host: string): Promise<string[]>;
 }
 
+/** RFC 6121 §2.1.2.5 subscription states. */
+export type Subscription = 'none' | 'to' | 'from' | 'both';
+
 /**
- * A whole backend. Later issues add ports here (rosters, offline messages,
- * private storage…); each must be removed with the account.
+ * One contact of a user, with the whole subscription state of RFC 6121
+ * Appendix A: the subscription, pending out (`ask`), pending in, and
+ * pre-approval. An item that only records a pending inbound request is not
+ * `visible`: the user has not added the contact yet (§3.1.3).
+ */
+export interface RosterItem {
+  /** Bare JID of the contact. */
+  jid: string;
+  name?: string;
+  groups: string[];
+  subscription: Subscription;
+  ask: boolean;
+  pendingIn: boolean;
+  approved: boolean;
+  visible: boolean;
+}
+
+export interface Roster {
+  /** XEP-0237: increases with every change. */
+  version: number;
+  items: RosterItem[];
+}
+
+export interface RosterStore {
+  getRoster(username: string, host: string): Promise<Roster>;
+  /** Writes the item and bumps the roster version; returns the new version. */
+  putItem(username: string, host: string, item: RosterItem): Promise<number>;
+  /** Deletes the item and bumps the version; returns the new version. */
+  removeItem(username: string, host: string, jid: string): Promise<number>;
+}
+
+export interface OfflineMessage {
+  stanza: string;
+  storedAt: Date;
+}
+
+/** XEP-0160: messages kept for a user with no available resource, in arrival order. */
+export interface OfflineStore {
+  /** Stores the message unless the user already has `quota` stored; false when over quota. */
+  store(username: string, host: string, stanza: string, quota: number): Promise<boolean>;
+  /** Returns every stored message, oldest first, and deletes them (one transaction). */
+  take(username: string, host: string): Promise<OfflineMessage[]>;
+  count(username: string, host: string): Promise<number>;
+}
+
+/**
+ * A whole backend. Every port's data for a user is removed with the account
+ * (AccountStore.removeAccount), in one transaction.
  */
 export interface Storage {
   readonly kind: 'sqlite' | 'postgres';
   readonly accounts: AccountStore;
+  readonly rosters: RosterStore;
+  readonly offline: OfflineStore;
   close(): Promise<void>;
 }

@@ -9,6 +9,27 @@ const MIGRATIONS: string[] = [
      created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
      PRIMARY KEY (host, username)
    )`,
+  `CREATE TABLE "$S".roster_items (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     contact TEXT NOT NULL,
+     item JSONB NOT NULL,
+     PRIMARY KEY (host, username, contact)
+   );
+   CREATE TABLE "$S".roster_versions (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     version BIGINT NOT NULL,
+     PRIMARY KEY (host, username)
+   );
+   CREATE TABLE "$S".offline_messages (
+     id BIGSERIAL PRIMARY KEY,
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     stanza TEXT NOT NULL,
+     stored_at TIMESTAMPTZ NOT NULL DEFAULT now()
+   );
+   CREATE INDEX ON "$S".offline_messages (host, username, id);`,
 ];
 
 export async function migratePostgres(pool: pg.Pool, schema: string): Promise<void> {

@@ -3,7 +3,7 @@
 // (and each test run gets a fresh one).
 
 import pg from 'pg';
-import type { Account, AccountStore, CreateAccountResult, ScramCredentials, Storage } from '../ports.ts';
+import type { Account, AccountStore, CreateAccountResult, OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, ScramCredentials, Storage } from '../ports.ts';
 import { migratePostgres } from './migrations.ts';
 
 class PostgresAccounts implements AccountStore {
@@ -46,6 +46,9 @@ class PostgresAccounts implements AccountStore {
     try {
       await client.query('BEGIN');
       const r = await client.query(`DELETE FROM ${this.t} WHERE host = $1 AND username = $2`, [host, username]);
+      for (const table of ['roster_items', 'roster_versions', 'offline_messages']) {
+        await client.query(`DELETE FROM "${this.schema}".${table} WHERE host = $1 AND username = $2`, [host, username]);
+      }
       await client.query('COMMIT');
       return r.rowCount === 1;
     } catch (err) {
@@ -62,6 +65,101 @@ class PostgresAccounts implements AccountStore {
   }
 }
 
+/** Runs `work` in one transaction on one pooled connection. */
+async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+class PostgresRosters implements RosterStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+  ) {}
+
+  async getRoster(username: string, host: string): Promise<Roster> {
+    const [items, version] = await Promise.all([
+      this.pool.query<{ item: RosterItem }>(`SELECT item FROM "${this.schema}".roster_items WHERE host = $1 AND username = $2 ORDER BY contact`, [host, username]),
+      this.pool.query<{ version: string }>(`SELECT version FROM "${this.schema}".roster_versions WHERE host = $1 AND username = $2`, [host, username]),
+    ]);
+    return { version: Number(version.rows[0]?.version ?? 0), items: items.rows.map((r) => r.item) };
+  }
+
+  private bump(client: pg.PoolClient, host: string, username: string): Promise<number> {
+    return client
+      .query<{ version: string }>(
+        `INSERT INTO "${this.schema}".roster_versions (host, username, version) VALUES ($1, $2, 1)
+         ON CONFLICT (host, username) DO UPDATE SET version = roster_versions.version + 1 RETURNING version`,
+        [host, username],
+      )
+      .then((r) => Number(r.rows[0]!.version));
+  }
+
+  putItem(username: string, host: string, item: RosterItem): Promise<number> {
+    return transaction(this.pool, async (client) => {
+      await client.query(
+        `INSERT INTO "${this.schema}".roster_items (host, username, contact, item) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (host, username, contact) DO UPDATE SET item = EXCLUDED.item`,
+        [host, username, item.jid, item],
+      );
+      return this.bump(client, host, username);
+    });
+  }
+
+  removeItem(username: string, host: string, jid: string): Promise<number> {
+    return transaction(this.pool, async (client) => {
+      await client.query(`DELETE FROM "${this.schema}".roster_items WHERE host = $1 AND username = $2 AND contact = $3`, [host, username, jid]);
+      return this.bump(client, host, username);
+    });
+  }
+}
+
+class PostgresOffline implements OfflineStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+  ) {}
+
+  store(username: string, host: string, stanza: string, quota: number): Promise<boolean> {
+    return transaction(this.pool, async (client) => {
+      // Serialise writers for this user so the quota check holds.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`offline:${host}:${username}`]);
+      const n = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2`, [host, username]);
+      if (Number(n.rows[0]!.n) >= quota) return false;
+      await client.query(`INSERT INTO "${this.schema}".offline_messages (host, username, stanza) VALUES ($1, $2, $3)`, [host, username, stanza]);
+      return true;
+    });
+  }
+
+  take(username: string, host: string): Promise<OfflineMessage[]> {
+    return transaction(this.pool, async (client) => {
+      const r = await client.query<{ stanza: string; stored_at: Date }>(
+        `DELETE FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2 RETURNING id, stanza, stored_at`,
+        [host, username],
+      );
+      return r.rows
+        .map((row) => row as unknown as { id: string; stanza: string; stored_at: Date })
+        .sort((a, b) => Number(a.id) - Number(b.id))
+        .map((row) => ({ stanza: row.stanza, storedAt: row.stored_at }));
+    });
+  }
+
+  async count(username: string, host: string): Promise<number> {
+    const r = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2`, [host, username]);
+    return Number(r.rows[0]!.n);
+  }
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
 export async function openPostgresStorage(url: string, options: { schema?: string } = {}): Promise<Storage> {
@@ -72,6 +170,8 @@ export async function openPostgresStorage(url: string, options: { schema?: strin
   return {
     kind: 'postgres',
     accounts: new PostgresAccounts(pool, schema),
+    rosters: new PostgresRosters(pool, schema),
+    offline: new PostgresOffline(pool, schema),
     close: () => pool.end(),
   };
 }

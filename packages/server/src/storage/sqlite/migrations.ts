@@ -9,6 +9,27 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (host, username)
    ) WITHOUT ROWID`,
+  `CREATE TABLE roster_items (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     contact TEXT NOT NULL,
+     item TEXT NOT NULL,
+     PRIMARY KEY (host, username, contact)
+   ) WITHOUT ROWID;
+   CREATE TABLE roster_versions (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     PRIMARY KEY (host, username)
+   ) WITHOUT ROWID;
+   CREATE TABLE offline_messages (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     stanza TEXT NOT NULL,
+     stored_at INTEGER NOT NULL
+   );
+   CREATE INDEX offline_by_user ON offline_messages (host, username, id);`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import type { Account, AccountStore, CreateAccountResult, ScramCredentials, Storage } from '../ports.ts';
 import { migrate } from './migrations.ts';
+import { SqliteOffline, SqliteRosters } from './sqlite-user-data.ts';
 
 interface AccountRow {
   username: string;
@@ -30,8 +31,17 @@ class SqliteAccounts implements AccountStore {
     this.update = db.prepare('UPDATE accounts SET credentials = ? WHERE host = ? AND username = ?');
     this.remove = db.prepare('DELETE FROM accounts WHERE host = ? AND username = ?');
     this.list = db.prepare<[string], { username: string }>('SELECT username FROM accounts WHERE host = ? ORDER BY username');
-    // Every per-user table added later is deleted from in this same transaction.
-    this.removeTx = db.transaction((host: string, username: string) => this.remove.run(host, username).changes > 0);
+    // Every per-user table is emptied in this same transaction.
+    const removeUserData = [
+      db.prepare('DELETE FROM roster_items WHERE host = ? AND username = ?'),
+      db.prepare('DELETE FROM roster_versions WHERE host = ? AND username = ?'),
+      db.prepare('DELETE FROM offline_messages WHERE host = ? AND username = ?'),
+    ];
+    this.removeTx = db.transaction((host: string, username: string) => {
+      const existed = this.remove.run(host, username).changes > 0;
+      if (existed) for (const stmt of removeUserData) stmt.run(host, username);
+      return existed;
+    });
   }
 
   async createAccount(username: string, host: string, credentials: ScramCredentials): Promise<CreateAccountResult> {
@@ -73,6 +83,8 @@ export function openSqliteStorage(path: string): Storage {
   return {
     kind: 'sqlite',
     accounts,
+    rosters: new SqliteRosters(db),
+    offline: new SqliteOffline(db),
     async close() {
       db.close();
     },

@@ -1,0 +1,83 @@
+// Rosters and offline messages in the embedded SQLite store.
+
+import type Database from 'better-sqlite3';
+import type { OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore } from '../ports.ts';
+
+export class SqliteRosters implements RosterStore {
+  private readonly items;
+  private readonly version;
+  private readonly upsert;
+  private readonly remove;
+  private readonly bump;
+  private readonly putTx;
+  private readonly removeTx;
+
+  constructor(db: Database.Database) {
+    this.items = db.prepare<[string, string], { item: string }>('SELECT item FROM roster_items WHERE host = ? AND username = ? ORDER BY contact');
+    this.version = db.prepare<[string, string], { version: number }>('SELECT version FROM roster_versions WHERE host = ? AND username = ?');
+    this.upsert = db.prepare('INSERT INTO roster_items (host, username, contact, item) VALUES (?, ?, ?, ?) ON CONFLICT (host, username, contact) DO UPDATE SET item = excluded.item');
+    this.remove = db.prepare('DELETE FROM roster_items WHERE host = ? AND username = ? AND contact = ?');
+    this.bump = db.prepare<[string, string], { version: number }>(
+      'INSERT INTO roster_versions (host, username, version) VALUES (?, ?, 1) ON CONFLICT (host, username) DO UPDATE SET version = version + 1 RETURNING version',
+    );
+    this.putTx = db.transaction((host: string, username: string, item: RosterItem): number => {
+      this.upsert.run(host, username, item.jid, JSON.stringify(item));
+      return this.bump.get(host, username)!.version;
+    });
+    this.removeTx = db.transaction((host: string, username: string, jid: string): number => {
+      this.remove.run(host, username, jid);
+      return this.bump.get(host, username)!.version;
+    });
+  }
+
+  async getRoster(username: string, host: string): Promise<Roster> {
+    const version = this.version.get(host, username)?.version ?? 0;
+    return { version, items: this.items.all(host, username).map((r) => JSON.parse(r.item) as RosterItem) };
+  }
+
+  async putItem(username: string, host: string, item: RosterItem): Promise<number> {
+    return this.putTx(host, username, item);
+  }
+
+  async removeItem(username: string, host: string, jid: string): Promise<number> {
+    return this.removeTx(host, username, jid);
+  }
+}
+
+export class SqliteOffline implements OfflineStore {
+  private readonly insert;
+  private readonly countStmt;
+  private readonly select;
+  private readonly clear;
+  private readonly storeTx;
+  private readonly takeTx;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare('INSERT INTO offline_messages (host, username, stanza, stored_at) VALUES (?, ?, ?, ?)');
+    this.countStmt = db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM offline_messages WHERE host = ? AND username = ?');
+    this.select = db.prepare<[string, string], { stanza: string; stored_at: number }>('SELECT stanza, stored_at FROM offline_messages WHERE host = ? AND username = ? ORDER BY id');
+    this.clear = db.prepare('DELETE FROM offline_messages WHERE host = ? AND username = ?');
+    this.storeTx = db.transaction((host: string, username: string, stanza: string, quota: number): boolean => {
+      if (this.countStmt.get(host, username)!.n >= quota) return false;
+      this.insert.run(host, username, stanza, Date.now());
+      return true;
+    });
+    this.takeTx = db.transaction((host: string, username: string): OfflineMessage[] => {
+      const rows = this.select.all(host, username);
+      this.clear.run(host, username);
+      return rows.map((r) => ({ stanza: r.stanza, storedAt: new Date(r.stored_at) }));
+    });
+  }
+
+  async store(username: string, host: string, stanza: string, quota: number): Promise<boolean> {
+    return this.storeTx(host, username, stanza, quota);
+  }
+
+  async take(username: string, host: string): Promise<OfflineMessage[]> {
+    return this.takeTx(host, username);
+  }
+
+  async count(username: string, host: string): Promise<number> {
+    return this.countStmt.get(host, username)!.n;
+  }
+}
