@@ -92,12 +92,19 @@ describe('cluster: sm and c2s in separate processes over NATS', () => {
     const carol = await RawClient.connect(port);
     await carol.login('alice', 'pw', 'gone');
     carol.close();
-    // Once the sm has ended it, a message to that full JID falls back to the bare JID: no available resource → error.
+    // Once the sm has ended it, a message to that full JID falls back to the bare JID: nobody is
+    // available, so it is stored offline and handed over at alice's next initial presence.
     const bob = await RawClient.connect(port);
     await bob.login('bob', 'pw', 'probe');
     await new Promise((r) => setTimeout(r, 200));
     bob.send("<message to='alice@localhost/gone' type='chat' id='g1'><body>anyone?</body></message>");
-    await bob.expect(/id="g1"[^>]*type="error".*?<service-unavailable/);
+    await new Promise((r) => setTimeout(r, 200));
+    const back = await RawClient.connect(port);
+    await back.login('alice', 'pw', 'back');
+    back.send('<presence/>');
+    await back.expect(/<message[^>]*id="g1"[^>]*>.*?<body>anyone\?<\/body>.*?<delay xmlns="urn:xmpp:delay"/);
+    assert.equal(bob.received.includes('type="error"'), false);
     bob.close();
+    back.close();
   });
 });

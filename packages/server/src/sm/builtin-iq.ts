@@ -2,7 +2,7 @@
 // add theirs to the same registry.
 
 import { xml } from '@switchboard/xml';
-import { NS_DISCO_INFO, NS_PING, NS_ROSTER, stanzaError } from '@switchboard/protocol';
+import { NS_DISCO_INFO, NS_PING, stanzaError } from '@switchboard/protocol';
 import type { IqHandlers } from './iq-handlers.ts';
 
 export function registerBuiltinIq(iq: IqHandlers): void {
@@ -23,20 +23,6 @@ export function registerBuiltinIq(iq: IqHandlers): void {
         xml('identity', { category: 'server', type: 'im', name: 'Switchboard' }),
         iq.features('host').map((f) => xml('feature', { var: f })),
       );
-    },
-  });
-
-  // RFC 6121 §2.1.3: a roster get makes the session "interested" (it will get pushes).
-  // Rosters are not stored yet (issue #3), so the roster is empty.
-  iq.register({
-    xmlns: NS_ROSTER,
-    name: 'query',
-    targets: ['account'],
-    handler: (ctx) => {
-      if (!ctx.session || ctx.account !== ctx.session.bareJid) return stanzaError('forbidden');
-      if (ctx.type !== 'get') return stanzaError('feature-not-implemented', { text: 'roster changes are not implemented yet' });
-      ctx.session.interested = true;
-      return xml('query', { xmlns: NS_ROSTER });
     },
   });
 }

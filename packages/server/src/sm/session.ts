@@ -5,6 +5,7 @@
 import type { Element } from '@switchboard/xml';
 import type { Jid } from '@switchboard/jid';
 import type { ComponentAddress } from '../router/router.ts';
+import type { LoadedRoster } from './roster.ts';
 
 export class SmSession {
   /** Prosody's session type; a session reaches the sm only once authenticated and bound. */
@@ -16,10 +17,12 @@ export class SmSession {
   priority = 0;
   /** The last available presence the client broadcast; undefined while unavailable. */
   presence: Element | undefined;
+  /** RFC 6121 §4.6: where this session sent directed presence (they get its unavailable). */
+  readonly directedTo = new Set<string>();
   /** RFC 6121 §2.1.6: requested the roster, so it gets roster pushes. */
   interested = false;
-  /** The user's roster once loaded (issue #3 fills it in); shared by the user's sessions. */
-  roster: unknown = undefined;
+  /** The user's roster, loaded at bind and shared by all the user's sessions. */
+  roster: LoadedRoster | undefined;
   ended = false;
 
   constructor(

@@ -15,7 +15,7 @@ import {
   type Envelope,
 } from '../router/envelope.ts';
 import type { ComponentAddress, Router } from '../router/router.ts';
-import type { AccountStore } from '../storage/ports.ts';
+import type { Storage } from '../storage/ports.ts';
 import { channels } from '../diagnostics.ts';
 import { classify, type Classified } from './classify.ts';
 import { toBareJid, toFullJid, toMissingAccount, type Delivery, type DeliveryPolicy } from './deliver.ts';
@@ -24,12 +24,16 @@ import { registerBuiltinIq } from './builtin-iq.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { SmSession } from './session.ts';
 import { SessionTable } from './sessions.ts';
-import { updateOwnPresence } from './presence.ts';
+import { Rosters } from './roster.ts';
+import { InstantMessaging, isSubscriptionType } from './im.ts';
+import { NS_ROSTER } from '@switchboard/protocol';
 
 export interface SmOptions {
   domain: string;
   address?: ComponentAddress;
   delivery?: Partial<DeliveryPolicy>;
+  /** XEP-0160: most messages stored for one offline user (default 1000). */
+  offlineQuota?: number;
 }
 
 export class SessionManager {
@@ -40,16 +44,32 @@ export class SessionManager {
   private readonly policy: DeliveryPolicy;
   private readonly queues = new WeakMap<SmSession, SerialQueue>();
   private nextId = 0;
+  readonly rosters: Rosters;
+  readonly im: InstantMessaging;
+  private readonly accounts: Storage['accounts'];
 
   constructor(
     private readonly router: Router,
-    private readonly accounts: AccountStore,
+    storage: Storage,
     options: SmOptions,
   ) {
     this.domain = options.domain;
     this.address = options.address ?? 'sm';
     this.policy = { chatToAllResources: true, ...options.delivery };
+    this.accounts = storage.accounts;
+    this.rosters = new Rosters(storage.rosters, this.domain);
+    this.im = new InstantMessaging(
+      {
+        sessions: this.sessions,
+        rosters: this.rosters,
+        offline: storage.offline,
+        accountExists: (username) => this.accounts.accountExists(username, this.domain),
+        sendTo: (session, stanza) => this.sendTo(session, stanza),
+      },
+      { domain: this.domain, offlineQuota: options.offlineQuota ?? 1000 },
+    );
     registerBuiltinIq(this.iq);
+    this.iq.register({ xmlns: NS_ROSTER, name: 'query', targets: ['account'], handler: (ctx) => this.im.rosterIq(ctx) });
   }
 
   start(): Promise<void> {
@@ -122,6 +142,8 @@ export class SessionManager {
     const old = this.sessions.full(jid.toString());
     if (old) this.endSession(old, 'replaced');
     const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, envelope.from, jid);
+    // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).
+    session.roster = await this.rosters.retain(jid.local);
     this.sessions.add(session);
     channels.smSessionStarted.publish({ jid: session.fullJid, sm: session.smId });
     this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('started', session.fullJid) });
@@ -144,6 +166,7 @@ export class SessionManager {
     const bare = parsed.jid.bare().toString();
     for (const session of [...this.sessions.bare(bare)]) this.endSession(session, 'account-removed');
     if (!(await this.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return false;
+    this.rosters.release(parsed.jid.local);
     this.router.route({ to: envelope.from, from: this.address, payload: sessionsControl('deleted', bare) });
     return true;
   }
@@ -159,8 +182,9 @@ export class SessionManager {
   private destroySession(session: SmSession, reason: EndReason): void {
     if (session.ended) return;
     session.ended = true;
-    session.presence = undefined;
     this.sessions.remove(session);
+    // RFC 6121 §4.5.3: contacts learn of the end however it happened.
+    this.queueFor(session).run(() => this.im.sessionEnded(session));
     channels.smSessionEnded.publish({ jid: session.fullJid, reason });
   }
 
@@ -170,11 +194,28 @@ export class SessionManager {
     const result = classify(stanza, this.domain);
     if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
     const c = result.value;
+    if (c.kind === 'presence') return this.presenceFromSession(session, c);
+    if (c.address === 'self' && c.kind === 'iq') return this.serveIq(c, 'account', session.bareJid, session);
+    return this.route(c, session);
+  }
+
+  /** RFC 6121 §3 and §4: the presence a client sends. */
+  private async presenceFromSession(session: SmSession, c: Extract<Classified, { kind: 'presence' }>): Promise<void> {
     if (c.address === 'self') {
-      if (c.kind === 'presence') return updateOwnPresence(session, c.stanza, c.type, this.sessions);
-      if (c.kind === 'iq') return this.serveIq(c, 'account', session.bareJid, session);
-      return this.route(c, session);
+      if (c.type === 'available' || c.type === 'unavailable') await this.im.ownPresence(session, c.stanza, c.type);
+      return;
     }
+    const to = c.to!;
+    if (isSubscriptionType(c.type)) {
+      // §3.1.2: subscription stanzas go out from the bare JID, to the contact's bare JID.
+      if (c.address === 'remote') return this.route(c, session);
+      if (to.local === undefined) return;
+      await this.im.subscription(session.bareJid, to.bare().toString(), c.type, c.stanza);
+      return;
+    }
+    if (c.type === 'probe' || c.type === 'error') return; // probes are the server's; errors to presence are dropped
+    // Directed presence (§4.6).
+    if (c.address !== 'remote' && c.address !== 'host') await this.im.directed(session, c.stanza, to.toString(), to.bare().toString());
     return this.route(c, session);
   }
 
@@ -222,12 +263,17 @@ export class SessionManager {
       case 'ignore':
         return;
       case 'offline':
-        // Offline storage (XEP-0160) arrives with issue #3; until then the sender learns the message was not delivered.
-        return this.sendError(c.stanza, stanzaError('service-unavailable'));
+        return this.storeOffline(c, bare);
       case 'server':
         if (c.kind === 'iq') return this.serveIq(c, 'account', bare, session);
         return;
     }
+  }
+
+  /** XEP-0160: kept for later; past the quota the sender learns it was not (RFC 6121 §8.5.2.2.1). */
+  private async storeOffline(c: Classified, bare: string): Promise<void> {
+    const username = bare.slice(0, bare.indexOf('@'));
+    if (!(await this.im.storeOffline(username, c.stanza))) this.sendError(c.stanza, stanzaError('service-unavailable', { text: 'offline storage is full' }));
   }
 
   private async serveIq(c: Classified, target: 'host' | 'account', account: string | undefined, session: SmSession | undefined): Promise<void> {

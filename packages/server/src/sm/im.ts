@@ -1,0 +1,249 @@
+// RFC 6121 in the sm: rosters (§2), subscriptions (§3, with the state
+// machine of subscription.ts), presence (§4: initial presence, probes,
+// broadcast, directed presence, unavailable on every ending) and offline
+// messages (XEP-0160, stamped per XEP-0203).
+
+import { Element, parseElement, xml } from '@switchboard/xml';
+import { NS_DELAY, NS_ROSTER, stanzaError, type StanzaError } from '@switchboard/protocol';
+import type { OfflineStore, RosterItem } from '../storage/ports.ts';
+import type { IqContext, IqOutcome } from './iq-handlers.ts';
+import { itemElement, newItem, readRosterSet, rosterQuery, type Rosters } from './roster.ts';
+import type { SmSession } from './session.ts';
+import type { SessionTable } from './sessions.ts';
+import { hasFrom, hasTo, inbound, outbound, type SubscriptionType } from './subscription.ts';
+import { presencePriority } from './presence.ts';
+
+export interface ImOptions {
+  domain: string;
+  offlineQuota: number;
+}
+
+export interface ImHost {
+  sessions: SessionTable;
+  rosters: Rosters;
+  offline: OfflineStore;
+  accountExists(username: string): Promise<boolean>;
+  sendTo(session: SmSession, stanza: Element): void;
+}
+
+const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
+
+export function isSubscriptionType(type: string): type is SubscriptionType {
+  return SUBSCRIPTION_TYPES.has(type);
+}
+
+export class InstantMessaging {
+  private pushId = 0;
+
+  constructor(
+    private readonly host: ImHost,
+    private readonly options: ImOptions,
+  ) {}
+
+  private local(bare: string): string | undefined {
+    const at = bare.indexOf('@');
+    return at > 0 && bare.slice(at + 1) === this.options.domain ? bare.slice(0, at) : undefined;
+  }
+
+  // ---- rosters (§2) ----------------------------------------------------------------------
+
+  /** The jabber:iq:roster handler: get (with XEP-0237 versioning) and set. */
+  async rosterIq(ctx: IqContext): Promise<IqOutcome> {
+    const session = ctx.session;
+    if (!session || ctx.account !== session.bareJid) return stanzaError('forbidden');
+    if (ctx.type === 'get') {
+      session.interested = true;
+      const roster = await this.host.rosters.load(session.username);
+      // XEP-0237: nothing changed since the client's version → an empty result; pushes bring any later change.
+      if (ctx.payload.attrs.ver !== undefined && ctx.payload.attrs.ver === String(roster.version)) return undefined;
+      return rosterQuery(roster.version, roster.items.values());
+    }
+    const request = readRosterSet(ctx.payload, session.bareJid);
+    if ('kind' in request && request.kind === 'stanza-error') return request as StanzaError;
+    const set = request as Exclude<typeof request, StanzaError>;
+    const roster = await this.host.rosters.load(session.username);
+    const existing = roster.items.get(set.jid);
+    if (set.kind === 'remove') {
+      if (!existing || !existing.visible) return stanzaError('item-not-found');
+      // §2.5.2: removing cancels the subscriptions both ways.
+      if (hasTo(existing.subscription) || existing.ask) await this.subscription(session.bareJid, set.jid, 'unsubscribe');
+      if (hasFrom(existing.subscription) || existing.pendingIn) await this.subscription(session.bareJid, set.jid, 'unsubscribed');
+      const version = await this.host.rosters.remove(session.username, set.jid);
+      this.push(session.username, itemElement({ ...existing }, true), version);
+      return undefined;
+    }
+    const item: RosterItem = { ...(existing ?? newItem(set.jid)), name: set.name, groups: set.groups, visible: true };
+    if (item.name === undefined) delete item.name;
+    await this.save(session.username, item);
+    return undefined;
+  }
+
+  /** Writes an item and pushes it to the owner's interested resources (§2.1.6). */
+  private async save(username: string, item: RosterItem): Promise<void> {
+    const plain = !item.visible && item.subscription === 'none' && !item.ask && !item.pendingIn && !item.approved;
+    const version = plain ? await this.host.rosters.remove(username, item.jid) : await this.host.rosters.put(username, item);
+    if (item.visible) this.push(username, itemElement(item), version);
+  }
+
+  private push(username: string, element: Element, version: number): void {
+    const bare = `${username}@${this.options.domain}`;
+    for (const s of this.host.sessions.bare(bare)) {
+      if (!s.interested) continue;
+      this.host.sendTo(s, xml('iq', { type: 'set', id: `push${++this.pushId}`, to: s.fullJid }, xml('query', { xmlns: NS_ROSTER, ver: String(version) }, element)));
+    }
+  }
+
+  // ---- subscriptions (§3) ----------------------------------------------------------------
+
+  /**
+   * A subscription stanza from `userBare` to `contactBare`: the user's side
+   * (outbound), then, for a local contact, the contact's side (inbound).
+   */
+  async subscription(userBare: string, contactBare: string, type: SubscriptionType, original?: Element): Promise<void> {
+    const user = this.local(userBare);
+    if (user === undefined) return;
+    const before = await this.host.rosters.load(user);
+    const existing = before.items.get(contactBare) ?? newItem(contactBare);
+    const out = outbound(existing, type);
+    const becomesVisible = !existing.visible && (type === 'subscribe' || type === 'subscribed');
+    if (out.changed || becomesVisible) {
+      // §3.1.2, §3.4: subscribing, approving and pre-approving put the contact in the roster.
+      await this.save(user, { ...existing, ...out.state, visible: existing.visible || becomesVisible });
+    }
+    // §3.1.5: the new subscriber gets the user's current presence; §3.2.2: a cancelled one gets unavailable.
+    if (type === 'subscribed' && out.forward) await this.sendCurrentPresence(userBare, contactBare);
+    if (type === 'unsubscribed' && out.forward) this.sendUnavailable(userBare, contactBare);
+    if (!out.forward) return;
+    const contact = this.local(contactBare);
+    if (contact === undefined || !(await this.host.accountExists(contact))) return;
+    await this.receiveSubscription(contact, contactBare, userBare, type, original);
+  }
+
+  /** The contact's server side (Appendix A.3): `owner` receives `type` from `fromBare`. */
+  private async receiveSubscription(owner: string, ownerBare: string, fromBare: string, type: SubscriptionType, original?: Element): Promise<void> {
+    const roster = await this.host.rosters.load(owner);
+    const existing = roster.items.get(fromBare) ?? newItem(fromBare);
+    const result = inbound(existing, type);
+    if (result.changed) {
+      const visible = existing.visible || (result.state.subscription !== 'none' && type !== 'subscribe');
+      await this.save(owner, { ...existing, ...result.state, visible });
+    }
+    if (type === 'unsubscribe' && result.changed) this.sendUnavailable(ownerBare, fromBare);
+    if (result.autoReply) {
+      // §3.1.3: answered for the user, who is not asked again.
+      await this.subscription(ownerBare, fromBare, 'subscribed');
+      return;
+    }
+    if (!result.forward) return;
+    const stanza = xml('presence', { type, from: fromBare, to: ownerBare }, original ? original.getChildren().filter((c) => c.name === 'status') : undefined);
+    for (const s of this.host.sessions.bare(ownerBare)) if (s.available) this.host.sendTo(s, stanza);
+  }
+
+  // ---- presence (§4) ---------------------------------------------------------------------
+
+  /** Presence with no `to`: initial presence, an update, or unavailable. */
+  async ownPresence(session: SmSession, stanza: Element, type: 'available' | 'unavailable'): Promise<void> {
+    if (type === 'unavailable') {
+      if (!session.available) return;
+      session.presence = undefined;
+      session.priority = 0;
+      await this.broadcast(session, stanza.withAttrs({ type: 'unavailable' }), true);
+      return;
+    }
+    const initial = !session.available;
+    session.presence = stanza;
+    session.priority = presencePriority(stanza);
+    await this.broadcast(session, stanza, false);
+    if (initial) await this.afterInitialPresence(session);
+  }
+
+  /** §4.2.2 / §4.4.2: to every contact subscribed to the user, and to the user's own available resources. */
+  private async broadcast(session: SmSession, stanza: Element, unavailable: boolean): Promise<void> {
+    const roster = await this.host.rosters.load(session.username);
+    const from = session.fullJid;
+    for (const item of roster.items.values()) {
+      if (!hasFrom(item.subscription)) continue;
+      this.deliverToBare(item.jid, stanza.withAttrs({ from, to: item.jid }));
+    }
+    for (const own of this.host.sessions.bare(session.bareJid)) {
+      if (own.available || own === session) this.host.sendTo(own, stanza.withAttrs({ from, to: own.fullJid }));
+    }
+    if (unavailable) {
+      // §4.6.3: directed-presence recipients learn the resource is gone.
+      for (const to of session.directedTo) this.deliverTo(to, stanza.withAttrs({ from, to }));
+      session.directedTo.clear();
+    }
+  }
+
+  /** After initial presence: probes answered locally, own resources, pending requests, offline messages. */
+  private async afterInitialPresence(session: SmSession): Promise<void> {
+    const roster = await this.host.rosters.load(session.username);
+    for (const item of roster.items.values()) {
+      // §4.3: the presence of each contact the user is subscribed to.
+      if (hasTo(item.subscription)) {
+        for (const contactSession of this.host.sessions.bare(item.jid)) {
+          if (contactSession.available) this.host.sendTo(session, contactSession.presence!.withAttrs({ from: contactSession.fullJid, to: session.fullJid }));
+        }
+      }
+      // §3.1.3: requests that arrived while the user was away are delivered again.
+      if (item.pendingIn) this.host.sendTo(session, xml('presence', { type: 'subscribe', from: item.jid, to: session.bareJid }));
+    }
+    for (const own of this.host.sessions.bare(session.bareJid)) {
+      if (own !== session && own.available) this.host.sendTo(session, own.presence!.withAttrs({ from: own.fullJid, to: session.fullJid }));
+    }
+    // XEP-0160: stored messages, in order, once the user is available.
+    const stored = await this.host.offline.take(session.username, this.options.domain);
+    for (const message of stored) {
+      const el = parseElement(message.stanza);
+      if (el instanceof Element) this.host.sendTo(session, el);
+    }
+  }
+
+  /** Directed presence (§4.6): delivered, and remembered unless the recipient is subscribed anyway. */
+  async directed(session: SmSession, stanza: Element, to: string, bareTo: string): Promise<void> {
+    const item = (await this.host.rosters.load(session.username)).items.get(bareTo);
+    if (stanza.attrs.type === 'unavailable') session.directedTo.delete(to);
+    else if (!item || !hasFrom(item.subscription)) session.directedTo.add(to);
+  }
+
+  /** Unavailable presence for a session that ends without saying so (a dropped socket, a replacement…). */
+  async sessionEnded(session: SmSession): Promise<void> {
+    if (session.presence !== undefined || session.directedTo.size > 0) {
+      session.presence = undefined;
+      await this.broadcast(session, xml('presence', { type: 'unavailable' }), true);
+    }
+    if (this.host.sessions.bare(session.bareJid).length === 0) this.host.rosters.release(session.username);
+  }
+
+  /** The contact's available presences to the user who just became subscribed (§3.1.5). */
+  private async sendCurrentPresence(contactBare: string, userBare: string): Promise<void> {
+    for (const s of this.host.sessions.bare(contactBare)) {
+      if (s.available) this.deliverToBare(userBare, s.presence!.withAttrs({ from: s.fullJid, to: userBare }));
+    }
+  }
+
+  private sendUnavailable(fromBare: string, toBare: string): void {
+    for (const s of this.host.sessions.bare(fromBare)) {
+      if (s.available) this.deliverToBare(toBare, xml('presence', { type: 'unavailable', from: s.fullJid, to: toBare }));
+    }
+  }
+
+  private deliverToBare(bare: string, stanza: Element): void {
+    for (const s of this.host.sessions.bare(bare)) if (s.available) this.host.sendTo(s, stanza);
+  }
+
+  private deliverTo(jid: string, stanza: Element): void {
+    const full = this.host.sessions.full(jid);
+    if (full) this.host.sendTo(full, stanza);
+    else this.deliverToBare(jid, stanza);
+  }
+
+  // ---- offline messages (XEP-0160) -------------------------------------------------------
+
+  /** Stores a message for a user with no available resource; false when the quota is full. */
+  async storeOffline(username: string, stanza: Element): Promise<boolean> {
+    const stamped = stanza.clone();
+    stamped.children.push(xml('delay', { xmlns: NS_DELAY, from: this.options.domain, stamp: new Date().toISOString() }, 'Offline storage'));
+    return this.host.offline.store(username, this.options.domain, stamped.toString(), this.options.offlineQuota);
+  }
+}
