@@ -50,6 +50,8 @@ export interface ServerConfig {
     /** Seconds a new connection has to authenticate and bind. */
     loginSeconds: number;
   };
+  /** XEP-0160: most messages stored for one offline user. */
+  offlineQuota: number;
   /** SCRAM iteration count for new credentials (RFC 7677 recommends at least 4096). */
   scramIterations: number;
 }
@@ -76,6 +78,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     authAttempts: 3,
   },
   timeouts: { idleSeconds: 600, loginSeconds: 60 },
+  offlineQuota: 1000,
   scramIterations: 4096,
 };
 

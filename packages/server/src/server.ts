@@ -49,7 +49,7 @@ export async function openRouter(config: ServerConfig): Promise<Router> {
 }
 
 export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
-  const sm = new SessionManager(router, storage, { domain: config.domain });
+  const sm = new SessionManager(router, storage, { domain: config.domain, offlineQuota: config.offlineQuota });
   await sm.start();
   return { sm, stop: () => sm.stop() };
 }

@@ -9,11 +9,13 @@ import type { ConfigOverrides } from '../src/config.ts';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** Stops the server and leaves its data directory for a restart. */
+  stopKeepingData(): Promise<void>;
 }
 
 /** Starts a server on 127.0.0.1 with ports chosen by the kernel; stop() also removes its data. */
 export async function startTestServer(overrides: ConfigOverrides = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   const cert = process.env.SWITCHBOARD_TEST_TLS_CERT;
   const key = process.env.SWITCHBOARD_TEST_TLS_KEY;
   const server = await startServer({
@@ -22,14 +24,15 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     c2sPort: 0,
     c2sDirectTlsPort: 0,
     wsPort: 0,
-    dataDir,
     ...(cert && key ? { tlsCert: cert, tlsKey: key } : {}),
     scramIterations: 4096,
     ...overrides,
+    dataDir,
   });
   const stop = server.stop.bind(server);
   return Object.assign(server, {
     dataDir,
+    stopKeepingData: stop,
     async stop() {
       await stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -38,9 +41,9 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
 }
 
 /** Resolves when `predicate` holds, polling; rejects after `ms`. */
-export async function waitFor(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(predicate: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const start = Date.now();
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
