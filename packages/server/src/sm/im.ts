@@ -24,6 +24,8 @@ export interface ImHost {
   offline: OfflineStore;
   accountExists(username: string): Promise<boolean>;
   sendTo(session: SmSession, stanza: Element): void;
+  /** XEP-0191: the user blocked this bare JID (presence is not broadcast to it). */
+  blocks(username: string, bareJid: string): boolean;
 }
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -162,7 +164,7 @@ export class InstantMessaging {
     const roster = await this.host.rosters.load(session.username);
     const from = session.fullJid;
     for (const item of roster.items.values()) {
-      if (!hasFrom(item.subscription)) continue;
+      if (!hasFrom(item.subscription) || this.host.blocks(session.username, item.jid)) continue;
       this.deliverToBare(item.jid, stanza.withAttrs({ from, to: item.jid }));
     }
     for (const own of this.host.sessions.bare(session.bareJid)) {
@@ -219,6 +221,13 @@ export class InstantMessaging {
   private async sendCurrentPresence(contactBare: string, userBare: string): Promise<void> {
     for (const s of this.host.sessions.bare(contactBare)) {
       if (s.available) this.deliverToBare(userBare, s.presence!.withAttrs({ from: s.fullJid, to: userBare }));
+    }
+  }
+
+  /** Unavailable from each of the user's available resources to one JID (a newly blocked contact, XEP-0191 §3.2). */
+  sendUnavailableTo(fromBare: string, to: string): void {
+    for (const s of this.host.sessions.bare(fromBare)) {
+      if (s.available) this.deliverTo(to, xml('presence', { type: 'unavailable', from: s.fullJid, to }));
     }
   }
 

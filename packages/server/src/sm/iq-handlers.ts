@@ -34,22 +34,31 @@ export interface IqRegistration {
 export class IqHandlers {
   private readonly handlers = new Map<string, IqRegistration>();
 
+  /** One handler per (namespace, name, target); the same payload may be served differently for the host and accounts. */
   register(reg: IqRegistration): () => void {
-    const key = `${reg.xmlns} ${reg.name}`;
-    if (this.handlers.has(key)) throw new Error(`iq handler for ${key} registered twice`);
-    this.handlers.set(key, reg);
-    return () => this.handlers.delete(key);
+    const keys = reg.targets.map((t) => `${t} ${reg.xmlns} ${reg.name}`);
+    for (const key of keys) if (this.handlers.has(key)) throw new Error(`iq handler for ${key} registered twice`);
+    for (const key of keys) this.handlers.set(key, reg);
+    return () => {
+      for (const key of keys) this.handlers.delete(key);
+    };
   }
 
   find(payload: Element, target: 'host' | 'account'): IqHandler | undefined {
-    const reg = this.handlers.get(`${payload.attrs.xmlns ?? ''} ${payload.name}`);
-    return reg && reg.targets.includes(target) ? reg.handler : undefined;
+    return this.handlers.get(`${target} ${payload.attrs.xmlns ?? ''} ${payload.name}`)?.handler;
   }
 
-  /** Namespaces served, for disco#info. */
+  /** Namespaces served, for disco#info, plus features declared without a handler. */
   features(target: 'host' | 'account'): string[] {
-    const out = new Set<string>();
-    for (const reg of this.handlers.values()) if (reg.targets.includes(target)) out.add(reg.xmlns);
+    const out = new Set<string>(this.extraFeatures[target]);
+    for (const [key, reg] of this.handlers) if (key.startsWith(`${target} `)) out.add(reg.xmlns);
     return [...out].sort();
   }
+
+  /** Advertises a feature that is not an iq namespace (e.g. a roster versioning flag). */
+  feature(target: 'host' | 'account', name: string): void {
+    this.extraFeatures[target].add(name);
+  }
+
+  private readonly extraFeatures = { host: new Set<string>(), account: new Set<string>() };
 }

@@ -21,6 +21,8 @@ export class SmSession {
   readonly directedTo = new Set<string>();
   /** RFC 6121 §2.1.6: requested the roster, so it gets roster pushes. */
   interested = false;
+  /** XEP-0191: asked for the block list, so it gets block list pushes. */
+  blocklistRequested = false;
   /** The user's roster, loaded at bind and shared by all the user's sessions. */
   roster: LoadedRoster | undefined;
   ended = false;

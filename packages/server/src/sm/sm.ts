@@ -27,6 +27,9 @@ import { SessionTable } from './sessions.ts';
 import { Rosters } from './roster.ts';
 import { InstantMessaging, isSubscriptionType } from './im.ts';
 import { NS_ROSTER } from '@switchboard/protocol';
+import { recordLastActivity, registerSimpleIq, type SimpleIqDeps } from './modules/simple-iq.ts';
+import { BlockLists, blockedError, registerBlocking } from './modules/blocking.ts';
+import { parseJid as parseAddress, type Jid } from '@switchboard/jid';
 
 export interface SmOptions {
   domain: string;
@@ -47,6 +50,8 @@ export class SessionManager {
   readonly rosters: Rosters;
   readonly im: InstantMessaging;
   private readonly accounts: Storage['accounts'];
+  readonly blocking: BlockLists;
+  private readonly simpleIq: SimpleIqDeps;
 
   constructor(
     private readonly router: Router,
@@ -65,11 +70,26 @@ export class SessionManager {
         offline: storage.offline,
         accountExists: (username) => this.accounts.accountExists(username, this.domain),
         sendTo: (session, stanza) => this.sendTo(session, stanza),
+        blocks: (username, bareJid) => {
+          const parsed = parseAddress(bareJid);
+          return parsed.ok && this.blocking.blockedSync(username, parsed.jid) === true;
+        },
       },
       { domain: this.domain, offlineQuota: options.offlineQuota ?? 1000 },
     );
     registerBuiltinIq(this.iq);
     this.iq.register({ xmlns: NS_ROSTER, name: 'query', targets: ['account'], handler: (ctx) => this.im.rosterIq(ctx) });
+    this.iq.feature('host', 'urn:xmpp:features:rosterver');
+    this.simpleIq = { domain: this.domain, userData: storage.userData, rosters: this.rosters, sessions: this.sessions, startedAt: Date.now() };
+    registerSimpleIq(this.iq, this.simpleIq);
+    this.blocking = new BlockLists({
+      domain: this.domain,
+      userData: storage.userData,
+      sessions: this.sessions,
+      sendTo: (session, stanza) => this.sendTo(session, stanza),
+      sendUnavailableTo: (username, jid) => this.im.sendUnavailableTo(`${username}@${this.domain}`, jid),
+    });
+    registerBlocking(this.iq, this.blocking);
   }
 
   start(): Promise<void> {
@@ -144,6 +164,7 @@ export class SessionManager {
     const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, envelope.from, jid);
     // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).
     session.roster = await this.rosters.retain(jid.local);
+    await this.blocking.retain(jid.local);
     this.sessions.add(session);
     channels.smSessionStarted.publish({ jid: session.fullJid, sm: session.smId });
     this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('started', session.fullJid) });
@@ -184,7 +205,14 @@ export class SessionManager {
     session.ended = true;
     this.sessions.remove(session);
     // RFC 6121 §4.5.3: contacts learn of the end however it happened.
-    this.queueFor(session).run(() => this.im.sessionEnded(session));
+    const status = session.presence?.getChildText('status');
+    this.queueFor(session).run(async () => {
+      await this.im.sessionEnded(session);
+      if (this.sessions.bare(session.bareJid).length === 0) {
+        this.blocking.release(session.username);
+        await recordLastActivity(this.simpleIq, session.username, status);
+      }
+    });
     channels.smSessionEnded.publish({ jid: session.fullJid, reason });
   }
 
@@ -194,6 +222,10 @@ export class SessionManager {
     const result = classify(stanza, this.domain);
     if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
     const c = result.value;
+    // XEP-0191 §3.4: nothing goes to someone the user blocked.
+    if (c.to && c.address !== 'host' && c.address !== 'self' && this.blocking.blockedSync(session.username, c.to)) {
+      return c.kind === 'presence' ? undefined : this.sendError(c.stanza, blockedError());
+    }
     if (c.kind === 'presence') return this.presenceFromSession(session, c);
     if (c.address === 'self' && c.kind === 'iq') return this.serveIq(c, 'account', session.bareJid, session);
     return this.route(c, session);
@@ -231,6 +263,32 @@ export class SessionManager {
         if (c.kind === 'iq') return this.serveIq(c, 'host', undefined, session);
         return; // messages and presence to the server itself: nothing to do yet
       case 'self':
+      case 'bare':
+      case 'full':
+        if (c.address !== 'self') {
+          const blocked = this.senderBlocked(to.local!, c.stanza);
+          if (blocked === true) return this.refuseBlocked(c);
+          if (blocked instanceof Promise) return blocked.then((b) => (b ? this.refuseBlocked(c) : this.routeLocal(c, to, session)));
+        }
+        return this.routeLocal(c, to, session);
+    }
+  }
+
+  /** XEP-0191 §3.3: has the recipient blocked the sender? Synchronous while the recipient is online. */
+  private senderBlocked(recipient: string, stanza: Element): boolean | Promise<boolean> {
+    const from = parseAddress(stanza.attrs.from ?? '');
+    if (!from.ok) return false;
+    return this.blocking.blockedSync(recipient, from.jid) ?? this.blocking.blocked(recipient, from.jid);
+  }
+
+  /** A blocked sender learns nothing: presence is dropped, the rest gets service-unavailable. */
+  private refuseBlocked(c: Classified): void {
+    if (c.kind !== 'presence') this.sendError(c.stanza, stanzaError('service-unavailable'));
+  }
+
+  private routeLocal(c: Classified, to: Jid, session: SmSession | undefined): void | Promise<void> {
+    switch (c.address) {
+      case 'self':
       case 'bare': {
         const bare = to.bare().toString();
         const sessions = this.sessions.bare(bare);
@@ -243,6 +301,8 @@ export class SessionManager {
         if (sessions.length === 0) return this.routeToIdleAccount(c, to.local!, bare, session, true);
         return this.apply(c, toFullJid(c, this.sessions.full(to.toString()), sessions, this.policy), bare, session);
       }
+      default:
+        return;
     }
   }
 

@@ -95,13 +95,34 @@ export function runStorageContract(name: string, open: () => Promise<{ storage: 
       }
     });
 
-    it('removing an account removes its roster and offline messages', async () => {
+    it('user data: get, set (replace), list in key order, delete', async () => {
+      const { storage, cleanup } = await open();
+      try {
+        const d = storage.userData;
+        assert.equal(await d.get('gina', 'localhost', 'private', 'urn:a'), undefined);
+        await d.set('gina', 'localhost', 'private', 'urn:b', '<b/>');
+        await d.set('gina', 'localhost', 'private', 'urn:a', '<a/>');
+        await d.set('gina', 'localhost', 'private', 'urn:a', '<a2/>');
+        await d.set('gina', 'localhost', 'vcard', '', '<vCard/>');
+        assert.equal(await d.get('gina', 'localhost', 'private', 'urn:a'), '<a2/>');
+        assert.deepEqual(await d.list('gina', 'localhost', 'private'), [{ key: 'urn:a', value: '<a2/>' }, { key: 'urn:b', value: '<b/>' }]);
+        assert.equal(await d.delete('gina', 'localhost', 'private', 'urn:a'), true);
+        assert.equal(await d.delete('gina', 'localhost', 'private', 'urn:a'), false);
+        assert.equal(await d.get('gina', 'localhost', 'vcard', ''), '<vCard/>');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('removing an account removes its roster, offline messages and user data', async () => {
       const { storage, cleanup } = await open();
       try {
         await storage.accounts.createAccount('frank', 'localhost', await deriveScramCredentials('x', 4096));
         await storage.rosters.putItem('frank', 'localhost', { jid: 'a@localhost', groups: [], subscription: 'none', ask: false, pendingIn: false, approved: false, visible: true });
         await storage.offline.store('frank', 'localhost', '<message/>', 10);
+        await storage.userData.set('frank', 'localhost', 'vcard', '', '<vCard/>');
         assert.equal(await storage.accounts.removeAccount('frank', 'localhost'), true);
+        assert.equal(await storage.userData.get('frank', 'localhost', 'vcard', ''), undefined);
         assert.deepEqual(await storage.rosters.getRoster('frank', 'localhost'), { version: 0, items: [] });
         assert.equal(await storage.offline.count('frank', 'localhost'), 0);
       } finally {

@@ -91,6 +91,19 @@ export interface OfflineStore {
 }
 
 /**
+ * Small per-user XML documents keyed by kind and key: vcard-temp (XEP-0054),
+ * private XML (XEP-0049, key = namespace), the block list (XEP-0191, key =
+ * JID), last activity (XEP-0012). Values are serialised XML or text.
+ */
+export interface UserDataStore {
+  get(username: string, host: string, kind: string, key: string): Promise<string | undefined>;
+  set(username: string, host: string, kind: string, key: string, value: string): Promise<void>;
+  delete(username: string, host: string, kind: string, key: string): Promise<boolean>;
+  /** Every key and value of one kind, in key order. */
+  list(username: string, host: string, kind: string): Promise<{ key: string; value: string }[]>;
+}
+
+/**
  * A whole backend. Every port's data for a user is removed with the account
  * (AccountStore.removeAccount), in one transaction.
  */
@@ -99,5 +112,6 @@ export interface Storage {
   readonly accounts: AccountStore;
   readonly rosters: RosterStore;
   readonly offline: OfflineStore;
+  readonly userData: UserDataStore;
   close(): Promise<void>;
 }

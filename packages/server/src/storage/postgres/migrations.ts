@@ -30,6 +30,14 @@ const MIGRATIONS: string[] = [
      stored_at TIMESTAMPTZ NOT NULL DEFAULT now()
    );
    CREATE INDEX ON "$S".offline_messages (host, username, id);`,
+  `CREATE TABLE "$S".user_data (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (host, username, kind, key)
+   )`,
 ];
 
 export async function migratePostgres(pool: pg.Pool, schema: string): Promise<void> {

@@ -3,7 +3,7 @@
 // (and each test run gets a fresh one).
 
 import pg from 'pg';
-import type { Account, AccountStore, CreateAccountResult, OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, ScramCredentials, Storage } from '../ports.ts';
+import type { Account, AccountStore, CreateAccountResult, OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, ScramCredentials, Storage, UserDataStore } from '../ports.ts';
 import { migratePostgres } from './migrations.ts';
 
 class PostgresAccounts implements AccountStore {
@@ -46,7 +46,7 @@ class PostgresAccounts implements AccountStore {
     try {
       await client.query('BEGIN');
       const r = await client.query(`DELETE FROM ${this.t} WHERE host = $1 AND username = $2`, [host, username]);
-      for (const table of ['roster_items', 'roster_versions', 'offline_messages']) {
+      for (const table of ['roster_items', 'roster_versions', 'offline_messages', 'user_data']) {
         await client.query(`DELETE FROM "${this.schema}".${table} WHERE host = $1 AND username = $2`, [host, username]);
       }
       await client.query('COMMIT');
@@ -160,6 +160,40 @@ class PostgresOffline implements OfflineStore {
   }
 }
 
+class PostgresUserData implements UserDataStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+  ) {}
+
+  private get t(): string {
+    return `"${this.schema}".user_data`;
+  }
+
+  async get(username: string, host: string, kind: string, key: string): Promise<string | undefined> {
+    const r = await this.pool.query<{ value: string }>(`SELECT value FROM ${this.t} WHERE host = $1 AND username = $2 AND kind = $3 AND key = $4`, [host, username, kind, key]);
+    return r.rows[0]?.value;
+  }
+
+  async set(username: string, host: string, kind: string, key: string, value: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.t} (host, username, kind, key, value) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (host, username, kind, key) DO UPDATE SET value = EXCLUDED.value`,
+      [host, username, kind, key, value],
+    );
+  }
+
+  async delete(username: string, host: string, kind: string, key: string): Promise<boolean> {
+    const r = await this.pool.query(`DELETE FROM ${this.t} WHERE host = $1 AND username = $2 AND kind = $3 AND key = $4`, [host, username, kind, key]);
+    return r.rowCount === 1;
+  }
+
+  async list(username: string, host: string, kind: string): Promise<{ key: string; value: string }[]> {
+    const r = await this.pool.query<{ key: string; value: string }>(`SELECT key, value FROM ${this.t} WHERE host = $1 AND username = $2 AND kind = $3 ORDER BY key`, [host, username, kind]);
+    return r.rows;
+  }
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
 export async function openPostgresStorage(url: string, options: { schema?: string } = {}): Promise<Storage> {
@@ -172,6 +206,7 @@ export async function openPostgresStorage(url: string, options: { schema?: strin
     accounts: new PostgresAccounts(pool, schema),
     rosters: new PostgresRosters(pool, schema),
     offline: new PostgresOffline(pool, schema),
+    userData: new PostgresUserData(pool, schema),
     close: () => pool.end(),
   };
 }

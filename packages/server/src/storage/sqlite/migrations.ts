@@ -30,6 +30,14 @@ const MIGRATIONS: string[] = [
      stored_at INTEGER NOT NULL
    );
    CREATE INDEX offline_by_user ON offline_messages (host, username, id);`,
+  `CREATE TABLE user_data (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (host, username, kind, key)
+   ) WITHOUT ROWID`,
 ];
 
 export function migrate(db: Database.Database): void {

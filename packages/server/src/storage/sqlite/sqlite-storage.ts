@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import type { Account, AccountStore, CreateAccountResult, ScramCredentials, Storage } from '../ports.ts';
 import { migrate } from './migrations.ts';
-import { SqliteOffline, SqliteRosters } from './sqlite-user-data.ts';
+import { SqliteOffline, SqliteRosters, SqliteUserData } from './sqlite-user-data.ts';
 
 interface AccountRow {
   username: string;
@@ -36,6 +36,7 @@ class SqliteAccounts implements AccountStore {
       db.prepare('DELETE FROM roster_items WHERE host = ? AND username = ?'),
       db.prepare('DELETE FROM roster_versions WHERE host = ? AND username = ?'),
       db.prepare('DELETE FROM offline_messages WHERE host = ? AND username = ?'),
+      db.prepare('DELETE FROM user_data WHERE host = ? AND username = ?'),
     ];
     this.removeTx = db.transaction((host: string, username: string) => {
       const existed = this.remove.run(host, username).changes > 0;
@@ -85,6 +86,7 @@ export function openSqliteStorage(path: string): Storage {
     accounts,
     rosters: new SqliteRosters(db),
     offline: new SqliteOffline(db),
+    userData: new SqliteUserData(db),
     async close() {
       db.close();
     },

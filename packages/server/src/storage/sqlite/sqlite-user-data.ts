@@ -1,7 +1,7 @@
 // Rosters and offline messages in the embedded SQLite store.
 
 import type Database from 'better-sqlite3';
-import type { OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore } from '../ports.ts';
+import type { OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, UserDataStore } from '../ports.ts';
 
 export class SqliteRosters implements RosterStore {
   private readonly items;
@@ -79,5 +79,35 @@ export class SqliteOffline implements OfflineStore {
 
   async count(username: string, host: string): Promise<number> {
     return this.countStmt.get(host, username)!.n;
+  }
+}
+
+export class SqliteUserData implements UserDataStore {
+  private readonly getStmt;
+  private readonly setStmt;
+  private readonly deleteStmt;
+  private readonly listStmt;
+
+  constructor(db: Database.Database) {
+    this.getStmt = db.prepare<[string, string, string, string], { value: string }>('SELECT value FROM user_data WHERE host = ? AND username = ? AND kind = ? AND key = ?');
+    this.setStmt = db.prepare('INSERT INTO user_data (host, username, kind, key, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (host, username, kind, key) DO UPDATE SET value = excluded.value');
+    this.deleteStmt = db.prepare('DELETE FROM user_data WHERE host = ? AND username = ? AND kind = ? AND key = ?');
+    this.listStmt = db.prepare<[string, string, string], { key: string; value: string }>('SELECT key, value FROM user_data WHERE host = ? AND username = ? AND kind = ? ORDER BY key');
+  }
+
+  async get(username: string, host: string, kind: string, key: string): Promise<string | undefined> {
+    return this.getStmt.get(host, username, kind, key)?.value;
+  }
+
+  async set(username: string, host: string, kind: string, key: string, value: string): Promise<void> {
+    this.setStmt.run(host, username, kind, key, value);
+  }
+
+  async delete(username: string, host: string, kind: string, key: string): Promise<boolean> {
+    return this.deleteStmt.run(host, username, kind, key).changes > 0;
+  }
+
+  async list(username: string, host: string, kind: string): Promise<{ key: string; value: string }[]> {
+    return this.listStmt.all(host, username, kind);
   }
 }

@@ -1,0 +1,127 @@
+// Small server XEPs answered from the sm: software version (XEP-0092),
+// last activity (XEP-0012), vcard-temp (XEP-0054), private XML storage
+// (XEP-0049) and account disco (XEP-0030).
+
+import { Element, parseElement, xml } from '@switchboard/xml';
+import { NS_DISCO_INFO, stanzaError } from '@switchboard/protocol';
+import type { UserDataStore } from '../../storage/ports.ts';
+import type { IqContext, IqHandlers } from '../iq-handlers.ts';
+import type { Rosters } from '../roster.ts';
+import type { SessionTable } from '../sessions.ts';
+import { hasFrom } from '../subscription.ts';
+
+export const NS_VERSION = 'jabber:iq:version';
+export const NS_LAST = 'jabber:iq:last';
+export const NS_VCARD = 'vcard-temp';
+export const NS_PRIVATE = 'jabber:iq:private';
+
+export const SOFTWARE = { name: 'Switchboard', version: '0.1.0' };
+
+export interface SimpleIqDeps {
+  domain: string;
+  userData: UserDataStore;
+  rosters: Rosters;
+  sessions: SessionTable;
+  startedAt: number;
+}
+
+const localOf = (bare: string): string => bare.slice(0, bare.indexOf('@'));
+
+/** The requester is the account itself. */
+function isSelf(ctx: IqContext): boolean {
+  return ctx.account !== undefined && ctx.from.bare().toString() === ctx.account;
+}
+
+export function registerSimpleIq(iq: IqHandlers, deps: SimpleIqDeps): void {
+  iq.register({
+    xmlns: NS_VERSION,
+    name: 'query',
+    targets: ['host'],
+    handler: (ctx) =>
+      ctx.type === 'get' ? xml('query', { xmlns: NS_VERSION }, xml('name', {}, SOFTWARE.name), xml('version', {}, SOFTWARE.version)) : stanzaError('bad-request'),
+  });
+
+  iq.register({
+    xmlns: NS_LAST,
+    name: 'query',
+    targets: ['host', 'account'],
+    handler: async (ctx) => {
+      if (ctx.type !== 'get') return stanzaError('bad-request');
+      // XEP-0012 §5: the server's uptime.
+      if (ctx.target === 'host') return xml('query', { xmlns: NS_LAST, seconds: String(Math.floor((Date.now() - deps.startedAt) / 1000)) });
+      const account = ctx.account!;
+      const username = localOf(account);
+      // §4: only to the user and to contacts subscribed to the user's presence.
+      if (!isSelf(ctx)) {
+        const item = (await deps.rosters.load(username)).items.get(ctx.from.bare().toString());
+        if (!item || !hasFrom(item.subscription)) return stanzaError('forbidden');
+      }
+      if (deps.sessions.bare(account).some((s) => s.available)) return xml('query', { xmlns: NS_LAST, seconds: '0' });
+      const stored = await deps.userData.get(username, deps.domain, 'last', '');
+      if (!stored) return stanzaError('item-not-found');
+      const { at, status } = JSON.parse(stored) as { at: number; status?: string };
+      return xml('query', { xmlns: NS_LAST, seconds: String(Math.floor((Date.now() - at) / 1000)) }, status);
+    },
+  });
+
+  iq.register({
+    xmlns: NS_VCARD,
+    name: 'vCard',
+    targets: ['account'],
+    handler: async (ctx) => {
+      const username = localOf(ctx.account!);
+      if (ctx.type === 'set') {
+        if (!isSelf(ctx)) return stanzaError('forbidden');
+        await deps.userData.set(username, deps.domain, 'vcard', '', ctx.payload.withAttrs({ xmlns: NS_VCARD }).toString());
+        return undefined;
+      }
+      const stored = await deps.userData.get(username, deps.domain, 'vcard', '');
+      const parsed = stored ? parseElement(stored) : undefined;
+      // XEP-0054 §3.1: no vCard is an empty one.
+      return parsed instanceof Element ? parsed : xml('vCard', { xmlns: NS_VCARD });
+    },
+  });
+
+  iq.register({
+    xmlns: NS_PRIVATE,
+    name: 'query',
+    targets: ['account'],
+    handler: async (ctx) => {
+      // XEP-0049 §3: only the account itself.
+      if (!isSelf(ctx)) return stanzaError('forbidden');
+      const children = ctx.payload.getChildren();
+      const child = children[0];
+      if (children.length !== 1 || !child) return stanzaError('bad-request', { text: 'exactly one child element' });
+      const ns = child.attrs.xmlns;
+      if (!ns || ns.startsWith('jabber:')) return stanzaError('not-acceptable');
+      const username = localOf(ctx.account!);
+      if (ctx.type === 'set') {
+        await deps.userData.set(username, deps.domain, 'private', ns, child.toString());
+        return undefined;
+      }
+      const stored = await deps.userData.get(username, deps.domain, 'private', ns);
+      const parsed = stored ? parseElement(stored) : undefined;
+      return xml('query', { xmlns: NS_PRIVATE }, parsed instanceof Element ? parsed : child);
+    },
+  });
+
+  // XEP-0030 §3.1 for accounts: the server answers for the bare JID.
+  iq.register({
+    xmlns: NS_DISCO_INFO,
+    name: 'query',
+    targets: ['account'],
+    handler: async (ctx) => {
+      if (ctx.type !== 'get') return stanzaError('bad-request');
+      if (!isSelf(ctx)) {
+        const item = (await deps.rosters.load(localOf(ctx.account!))).items.get(ctx.from.bare().toString());
+        if (!item || !hasFrom(item.subscription)) return stanzaError('service-unavailable');
+      }
+      return xml('query', { xmlns: NS_DISCO_INFO }, xml('identity', { category: 'account', type: 'registered' }), iq.features('account').map((f) => xml('feature', { var: f })));
+    },
+  });
+}
+
+/** XEP-0012: remember when the user was last available, with the last unavailable status. */
+export async function recordLastActivity(deps: SimpleIqDeps, username: string, status: string | undefined): Promise<void> {
+  await deps.userData.set(username, deps.domain, 'last', '', JSON.stringify(status ? { at: Date.now(), status } : { at: Date.now() }));
+}
