@@ -18,6 +18,8 @@ import { SessionManager } from './sm/sm.ts';
 import { C2s } from './c2s/c2s.ts';
 import { listenDirectTls, listenTcp } from './c2s/listen-tcp.ts';
 import { listenWebSocket } from './c2s/listen-ws.ts';
+import { capsElement, capsVerification } from './caps.ts';
+import type { Element } from '@switchboard/xml';
 
 export interface SmNode {
   readonly sm: SessionManager;
@@ -54,7 +56,12 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   return { sm, stop: () => sm.stop() };
 }
 
-export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage): Promise<C2sNode> {
+/** XEP-0115: the server's caps element, from the same disco#info the sm answers with. */
+function serverCaps(sm: SessionManager): Element {
+  return capsElement(capsVerification([{ category: 'server', type: 'im', name: 'Switchboard' }], sm.iq.features('host')));
+}
+
+export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage, caps?: Element): Promise<C2sNode> {
   const tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
   const node = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   const c2s = new C2s(
@@ -69,6 +76,8 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       loginMs: config.timeouts.loginSeconds * 1000,
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,
+      // A c2s on its own computes the caps of the sm it fronts from the same module set.
+      caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain })),
     },
     storage.accounts,
   );
@@ -125,7 +134,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
   const storage = await openStorage(config);
   const router = await openRouter(config);
   const smNode = await startSmNode(config, router, storage);
-  const c2sNode = await startC2sNode(config, router, storage);
+  const c2sNode = await startC2sNode(config, router, storage, serverCaps(smNode.sm));
   let stopped = false;
   return {
     config,

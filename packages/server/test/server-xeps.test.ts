@@ -38,6 +38,26 @@ describe('server XEPs', { timeout: 60_000 }, () => {
     assert.match(m[0], /<identity category="server" type="im"/);
   });
 
+  it('XEP-0115: the stream features carry the caps of exactly the disco#info the server answers with', async () => {
+    const { capsVerification } = await import('../src/caps.ts');
+    const c = await RawClient.connect(server.c2sPort);
+    await c.login('mallory', 'pw', 'caps');
+    const fresh = await RawClient.connect(server.c2sPort);
+    fresh.send("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>");
+    await fresh.expect(/<\/stream:features>/);
+    fresh.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\0mallory\0pw').toString('base64')}</auth>`);
+    await fresh.expect(/<success/);
+    fresh.received = '';
+    fresh.send("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>");
+    const ver = (await fresh.expect(/<c xmlns="http:\/\/jabber.org\/protocol\/caps" hash="sha-1" node="[^"]+" ver="([^"]+)"\/>/))[1];
+    c.send("<iq type='get' id='ci' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    const info = (await c.expect(/id="ci".*?<\/iq>/))[0];
+    const features = [...info.matchAll(/var="([^"]+)"/g)].map((m) => m[1]!);
+    assert.equal(ver, capsVerification([{ category: 'server', type: 'im', name: 'Switchboard' }], features));
+    c.close();
+    fresh.close();
+  });
+
   it('XEP-0054 vcard-temp: set your own, anyone reads it, nobody else writes it', async () => {
     alice.send("<iq type='set' id='vc1'><vCard xmlns='vcard-temp'><FN>Alice &amp; co</FN></vCard></iq>");
     await alice.expect(/<iq type="result" id="vc1"/);

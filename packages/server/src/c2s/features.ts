@@ -28,7 +28,18 @@ function saslMechanisms(mechanisms: readonly MechanismName[]): Element[] {
   return out;
 }
 
-/** After authentication: resource binding, and the legacy session element marked optional (RFC 6121 Appendix E). */
-export function bindFeatures(): Element {
-  return xml('stream:features', {}, xml('bind', { xmlns: NS_BIND }), xml('session', { xmlns: NS_SESSION }, xml('optional')));
+/**
+ * After authentication: resource binding, the legacy session element marked
+ * optional (RFC 6121 Appendix E), roster versioning (XEP-0237) and the
+ * server's capabilities (XEP-0115).
+ */
+export function bindFeatures(caps: Element | undefined): Element {
+  return xml(
+    'stream:features',
+    {},
+    xml('bind', { xmlns: NS_BIND }),
+    xml('session', { xmlns: NS_SESSION }, xml('optional')),
+    xml('ver', { xmlns: 'urn:xmpp:features:rosterver' }),
+    caps,
+  );
 }

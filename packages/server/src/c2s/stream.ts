@@ -59,6 +59,8 @@ export interface StreamPolicy {
   loginMs: number;
   bytesPerSecond: number;
   burstBytes: number;
+  /** XEP-0115 `<c/>` for the server, advertised after authentication. */
+  caps?: Element;
 }
 
 /** What a stream needs from its c2s. */
@@ -157,7 +159,7 @@ export class C2sStream {
   private sendFeatures(): void {
     if (this.username !== undefined) {
       this.state = 'awaitingBind';
-      this.transport.send(bindFeatures());
+      this.transport.send(bindFeatures(this.policy.caps));
       return;
     }
     const secure = this.transport.secure || this.plaintextAllowed;
