@@ -50,6 +50,8 @@ export interface ServerConfig {
     /** Seconds a new connection has to authenticate and bind. */
     loginSeconds: number;
   };
+  /** XEP-0077: in-band registration and account removal (off by default). */
+  registration: boolean;
   /** XEP-0160: most messages stored for one offline user. */
   offlineQuota: number;
   /** SCRAM iteration count for new credentials (RFC 7677 recommends at least 4096). */
@@ -78,6 +80,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     authAttempts: 3,
   },
   timeouts: { idleSeconds: 600, loginSeconds: 60 },
+  registration: false,
   offlineQuota: 1000,
   scramIterations: 4096,
 };
@@ -114,6 +117,7 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
     apply: (c, v) => (c.router = { kind: 'nats', url: c.router?.kind === 'nats' ? c.router.url : 'nats://127.0.0.1:4222', prefix: v }),
   },
   { flag: '--role', env: 'SWITCHBOARD_ROLE', apply: (c, v) => (c.role = parseRole(v)) },
+  { flag: '--registration', env: 'SWITCHBOARD_REGISTRATION', apply: (c, v) => (c.registration = v !== '0' && v !== 'false') },
   {
     flag: '--allow-plaintext-on-loopback',
     env: 'SWITCHBOARD_ALLOW_PLAINTEXT_ON_LOOPBACK',
@@ -150,7 +154,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   for (let i = 0; i < argv.length; i++) {
     const setting = SETTINGS.find((s) => s.flag === argv[i]);
     if (!setting) continue;
-    if (setting.flag === '--allow-plaintext-on-loopback') setting.apply(fromFlags, 'true');
+    if (setting.flag === '--allow-plaintext-on-loopback' || setting.flag === '--registration') setting.apply(fromFlags, 'true');
     else setting.apply(fromFlags, argv[++i] ?? '');
   }
   config = mergeConfig(config, fromFlags);

@@ -51,7 +51,7 @@ export async function openRouter(config: ServerConfig): Promise<Router> {
 }
 
 export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
-  const sm = new SessionManager(router, storage, { domain: config.domain, offlineQuota: config.offlineQuota });
+  const sm = new SessionManager(router, storage, { domain: config.domain, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations });
   await sm.start();
   return { sm, stop: () => sm.stop() };
 }
@@ -77,9 +77,11 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,
       // A c2s on its own computes the caps of the sm it fronts from the same module set.
-      caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain })),
+      caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration })),
+      registration: config.registration,
     },
     storage.accounts,
+    config.scramIterations,
   );
   await c2s.start(300);
 

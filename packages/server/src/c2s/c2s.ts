@@ -9,6 +9,8 @@ import { SmLink } from './sm-link.ts';
 import { C2sStream, type StopReason, type StreamHost, type StreamPolicy } from './stream.ts';
 import type { C2sTransport } from './transport.ts';
 import { channels } from '../diagnostics.ts';
+import { deriveScramCredentials } from '../auth/scram-credentials.ts';
+import type { RegisterOutcome } from './register.ts';
 
 export class C2s implements StreamHost {
   private readonly streams = new Map<string, C2sStream>();
@@ -20,6 +22,7 @@ export class C2s implements StreamHost {
     readonly node: string,
     private readonly policy: StreamPolicy,
     private readonly accounts: AccountStore,
+    private readonly scramIterations = 4096,
   ) {
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
@@ -58,6 +61,18 @@ export class C2s implements StreamHost {
 
   lookupCredentials(username: string): Promise<ScramCredentials | undefined> {
     return this.accounts.getAccount(username, this.policy.domain).then((a) => a?.credentials);
+  }
+
+  async registerAccount(username: string, password: string): Promise<RegisterOutcome> {
+    let credentials;
+    try {
+      credentials = await deriveScramCredentials(password, this.scramIterations);
+    } catch {
+      return 'failed';
+    }
+    const created = await this.accounts.createAccount(username, this.policy.domain, credentials);
+    if (!created.ok) return 'conflict';
+    return (await this.link.userAction('create', `${username}@${this.policy.domain}`)) ? 'created' : 'failed';
   }
 
   startSession(stream: C2sStream, fullJid: string): void {

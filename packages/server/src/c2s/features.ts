@@ -6,17 +6,18 @@ import type { MechanismName } from './sasl/mechanisms.ts';
 
 const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
 
-export function tlsFeatures(required: boolean, mechanisms: readonly MechanismName[]): Element {
+export function tlsFeatures(required: boolean, mechanisms: readonly MechanismName[], register?: Element): Element {
   return xml(
     'stream:features',
     {},
     xml('starttls', { xmlns: NS_TLS }, required && xml('required')),
     mechanisms.length > 0 && saslMechanisms(mechanisms),
+    register,
   );
 }
 
-export function saslFeatures(mechanisms: readonly MechanismName[]): Element {
-  return xml('stream:features', {}, saslMechanisms(mechanisms));
+export function saslFeatures(mechanisms: readonly MechanismName[], register?: Element): Element {
+  return xml('stream:features', {}, saslMechanisms(mechanisms), register);
 }
 
 function saslMechanisms(mechanisms: readonly MechanismName[]): Element[] {

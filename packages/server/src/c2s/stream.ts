@@ -28,6 +28,7 @@ import { streamErrorFor } from './end-reasons.ts';
 import type { C2sTransport } from './transport.ts';
 import type { ParserLimits } from '@switchboard/xml';
 import { TokenBucket } from './rate-limit.ts';
+import { handleRegistration, NS_REGISTER, NS_REGISTER_FEATURE, type RegisterOutcome } from './register.ts';
 import { channels } from '../diagnostics.ts';
 
 export type StreamState =
@@ -61,11 +62,15 @@ export interface StreamPolicy {
   burstBytes: number;
   /** XEP-0115 `<c/>` for the server, advertised after authentication. */
   caps?: Element;
+  /** XEP-0077 in-band registration is open. */
+  registration: boolean;
 }
 
 /** What a stream needs from its c2s. */
 export interface StreamHost {
   lookupCredentials(username: string): Promise<ScramCredentials | undefined>;
+  /** XEP-0077: creates the account and tells the sm. */
+  registerAccount(username: string, password: string): Promise<RegisterOutcome>;
   /** Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed. */
   startSession(stream: C2sStream, fullJid: string): void;
   forward(stream: C2sStream, stanza: Element): void;
@@ -166,6 +171,7 @@ export class C2sStream {
     const mechanisms = secure
       ? offeredMechanisms({ channelBinding: this.transport.channelBinding() !== undefined, plainAllowed: true })
       : [];
+    const register = this.policy.registration && secure ? xml('register', { xmlns: NS_REGISTER_FEATURE }) : undefined;
     this.sasl = new SaslNegotiation(
       mechanisms,
       { domain: this.policy.domain, channelBinding: this.transport.channelBinding() },
@@ -174,12 +180,12 @@ export class C2sStream {
     );
     if (this.transport.canStartTls && this.policy.tlsAvailable) {
       this.state = secure ? 'awaitingAuth' : 'awaitingTls';
-      this.transport.send(tlsFeatures(!secure, mechanisms));
+      this.transport.send(tlsFeatures(!secure, mechanisms, register));
       return;
     }
     if (!secure) return this.fail(streamError('policy-violation', 'TLS is required and not available here'), 'out');
     this.state = 'awaitingAuth';
-    this.transport.send(saslFeatures(mechanisms));
+    this.transport.send(saslFeatures(mechanisms, register));
   }
 
   private onElement(el: Element): void {
@@ -229,8 +235,21 @@ export class C2sStream {
       void this.authenticate(el);
       return;
     }
+    if (el.name === 'iq' && el.getChild('query', NS_REGISTER)) {
+      void this.register(el);
+      return;
+    }
     // RFC 6120 §6.4.1 / §5.3.1: no stanzas before authentication.
     this.fail(streamError('not-authorized'), 'out');
+  }
+
+  private async register(el: Element): Promise<void> {
+    const reply = await handleRegistration(el, {
+      enabled: this.policy.registration,
+      secure: this.transport.secure || this.plaintextAllowed,
+      create: (username, password) => this.host.registerAccount(username, password),
+    });
+    if (reply && this.state !== 'closed') this.transport.send(reply.withAttrs({ from: undefined }));
   }
 
   private async startTls(): Promise<void> {

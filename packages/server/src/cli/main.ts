@@ -43,7 +43,7 @@ function isFlagOrValue(args: string[], i: number): boolean {
   const arg = args[i]!;
   if (arg.startsWith('--')) return true;
   const prev = args[i - 1];
-  return prev !== undefined && prev.startsWith('--') && prev !== '--allow-plaintext-on-loopback';
+  return prev !== undefined && prev.startsWith('--') && prev !== '--allow-plaintext-on-loopback' && prev !== '--registration';
 }
 
 async function serve(args: string[]): Promise<number> {

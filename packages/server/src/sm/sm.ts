@@ -29,6 +29,7 @@ import { InstantMessaging, isSubscriptionType } from './im.ts';
 import { NS_ROSTER } from '@switchboard/protocol';
 import { recordLastActivity, registerSimpleIq, type SimpleIqDeps } from './modules/simple-iq.ts';
 import { BlockLists, blockedError, registerBlocking } from './modules/blocking.ts';
+import { registerInBandRegistration } from './modules/register.ts';
 import { parseJid as parseAddress, type Jid } from '@switchboard/jid';
 
 export interface SmOptions {
@@ -37,6 +38,9 @@ export interface SmOptions {
   delivery?: Partial<DeliveryPolicy>;
   /** XEP-0160: most messages stored for one offline user (default 1000). */
   offlineQuota?: number;
+  /** XEP-0077 password change and account removal (default off). */
+  registration?: boolean;
+  scramIterations?: number;
 }
 
 export class SessionManager {
@@ -90,6 +94,14 @@ export class SessionManager {
       sendUnavailableTo: (username, jid) => this.im.sendUnavailableTo(`${username}@${this.domain}`, jid),
     });
     registerBlocking(this.iq, this.blocking);
+    registerInBandRegistration(this.iq, {
+      domain: this.domain,
+      enabled: options.registration ?? false,
+      scramIterations: options.scramIterations ?? 4096,
+      accounts: this.accounts,
+      // After the result has been routed: the same path as `sm:sessions delete`.
+      removeAccount: (username) => setImmediate(() => void this.removeUser(`${username}@${this.domain}`)),
+    });
   }
 
   start(): Promise<void> {
@@ -182,14 +194,22 @@ export class SessionManager {
 
   /** `sm:sessions delete`: end the user's sessions, then remove the account and all its data. */
   private async deleteUser(envelope: Envelope, target: string): Promise<boolean> {
-    const parsed = parseJid(target);
-    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return false;
-    const bare = parsed.jid.bare().toString();
-    for (const session of [...this.sessions.bare(bare)]) this.endSession(session, 'account-removed');
-    if (!(await this.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return false;
-    this.rosters.release(parsed.jid.local);
+    const bare = await this.removeUser(target);
+    if (bare === undefined) return false;
     this.router.route({ to: envelope.from, from: this.address, payload: sessionsControl('deleted', bare) });
     return true;
+  }
+
+  /** The one removal path: sessions end with account-removed, then the account and its data go. */
+  private async removeUser(target: string): Promise<string | undefined> {
+    const parsed = parseJid(target);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return undefined;
+    const bare = parsed.jid.bare().toString();
+    for (const session of [...this.sessions.bare(bare)]) this.endSession(session, 'account-removed');
+    if (!(await this.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return undefined;
+    this.rosters.release(parsed.jid.local);
+    this.blocking.release(parsed.jid.local);
+    return bare;
   }
 
   /** The sm ends a session on its own: destroy it and tell its c2s why, so the c2s closes the stream. */
@@ -210,7 +230,8 @@ export class SessionManager {
       await this.im.sessionEnded(session);
       if (this.sessions.bare(session.bareJid).length === 0) {
         this.blocking.release(session.username);
-        await recordLastActivity(this.simpleIq, session.username, status);
+        // A removed account keeps nothing, not even its last activity.
+        if (reason !== 'account-removed') await recordLastActivity(this.simpleIq, session.username, status);
       }
     });
     channels.smSessionEnded.publish({ jid: session.fullJid, reason });
