@@ -50,6 +50,10 @@ export interface ServerConfig {
     /** Seconds a new connection has to authenticate and bind. */
     loginSeconds: number;
   };
+  /** XEP-0114 external components: each gets its domain (a subdomain, usually) and shares a secret. */
+  components: { domain: string; secret: string }[];
+  /** Port for component connections (bound to bindAddress); 0 picks a free port. */
+  componentPort: number;
   /** XEP-0077: in-band registration and account removal (off by default). */
   registration: boolean;
   /** XEP-0160: most messages stored for one offline user. */
@@ -81,6 +85,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   },
   timeouts: { idleSeconds: 600, loginSeconds: 60 },
   registration: false,
+  components: [],
+  componentPort: 5347,
   offlineQuota: 1000,
   scramIterations: 4096,
 };

@@ -19,6 +19,7 @@ import { C2s } from './c2s/c2s.ts';
 import { listenDirectTls, listenTcp } from './c2s/listen-tcp.ts';
 import { listenWebSocket } from './c2s/listen-ws.ts';
 import { capsElement, capsVerification } from './caps.ts';
+import { Components } from './component/components.ts';
 import type { Element } from '@switchboard/xml';
 
 export interface SmNode {
@@ -28,6 +29,8 @@ export interface SmNode {
 
 export interface C2sNode {
   readonly c2s: C2s;
+  /** Where XEP-0114 components connect (when any are configured). */
+  readonly componentPort: number | undefined;
   readonly c2sPort: number;
   readonly c2sDirectTlsPort: number | undefined;
   readonly wsPort: number | undefined;
@@ -51,7 +54,7 @@ export async function openRouter(config: ServerConfig): Promise<Router> {
 }
 
 export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
-  const sm = new SessionManager(router, storage, { domain: config.domain, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations });
+  const sm = new SessionManager(router, storage, { domain: config.domain, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains: config.components.map((c) => c.domain) });
   await sm.start();
   return { sm, stop: () => sm.stop() };
 }
@@ -102,6 +105,9 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     });
   }
 
+  const components = config.components.length > 0 ? new Components(router, config.components) : undefined;
+  const componentPort = components ? await components.listen(config.bindAddress, config.componentPort) : undefined;
+
   const bareJid = (username: string): { local: string; bare: string } => {
     const parsed = parseJid(`${username}@${config.domain}`);
     if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.resource !== undefined) throw new Error(`invalid username: ${username}`);
@@ -110,6 +116,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
 
   return {
     c2s,
+    componentPort,
     c2sPort: (tcp.address() as AddressInfo).port,
     c2sDirectTlsPort: directTls ? (directTls.address() as AddressInfo).port : undefined,
     wsPort: ws ? (ws.address() as AddressInfo).port : undefined,
@@ -124,6 +131,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       return c2s.link.userAction('delete', bareJid(username).bare);
     },
     async stop() {
+      await components?.close();
       await c2s.shutdown();
       await Promise.all([closeServer(tcp), directTls ? closeServer(directTls) : undefined, ws ? closeServer(ws) : undefined]);
     },
@@ -145,6 +153,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     router,
     sm: smNode.sm,
     c2s: c2sNode.c2s,
+    componentPort: c2sNode.componentPort,
     c2sPort: c2sNode.c2sPort,
     c2sDirectTlsPort: c2sNode.c2sDirectTlsPort,
     wsPort: c2sNode.wsPort,

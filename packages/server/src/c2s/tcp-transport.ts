@@ -25,6 +25,8 @@ export class TcpTransport implements C2sTransport {
     socket: Socket,
     private readonly tlsContext: SecureContext | undefined,
     private readonly idleMs: number,
+    /** The stream's default namespace: jabber:client, or jabber:component:accept for XEP-0114. */
+    private readonly namespace: string = NS_CLIENT,
   ) {
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress ?? '';
@@ -65,7 +67,7 @@ export class TcpTransport implements C2sTransport {
   }
 
   openStream(attrs: Record<string, string>): void {
-    const header = xml('stream:stream', { xmlns: NS_CLIENT, 'xmlns:stream': NS_STREAMS, ...attrs });
+    const header = xml('stream:stream', { xmlns: this.namespace, 'xmlns:stream': NS_STREAMS, ...attrs });
     this.write(`<?xml version='1.0'?>${header.openTag()}`);
   }
 

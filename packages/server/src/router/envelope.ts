@@ -12,6 +12,9 @@ export const NS_SM_SESSION = 'urn:switchboard:sm:session';
 /** `sm:sessions`: a user's existence (create → created, delete → deleted). */
 export const NS_SM_SESSIONS = 'urn:switchboard:sm:sessions';
 
+/** `component`: an external component (XEP-0114) came online or went away. */
+export const NS_COMPONENT_PRESENCE = 'urn:switchboard:component';
+
 export type SessionAction = 'start' | 'started' | 'end' | 'ended';
 export type SessionsAction = 'create' | 'created' | 'delete' | 'deleted';
 
@@ -31,7 +34,8 @@ export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'rep
 
 export type Control =
   | { ns: 'session'; action: SessionAction; target: string; failed: boolean; reason?: EndReason }
-  | { ns: 'sessions'; action: SessionsAction; target: string; failed: boolean };
+  | { ns: 'sessions'; action: SessionsAction; target: string; failed: boolean }
+  | { ns: 'component'; action: 'online' | 'offline'; target: string; failed: boolean };
 
 export interface Envelope {
   to: ComponentAddress;
@@ -58,12 +62,26 @@ export function sessionsControl(action: SessionsAction, target: string, options:
   return xml('sessions', { xmlns: NS_SM_SESSIONS, action, target, failed: options.failed ? '1' : undefined });
 }
 
+/** Router address of an external component: `component/<domain>`. */
+export const COMPONENT_ADDRESS_PREFIX = 'component/';
+export const componentAddress = (domain: string): string => COMPONENT_ADDRESS_PREFIX + domain;
+
+/** The component manager tells the sm which component domains it serves. */
+export function componentControl(action: 'online' | 'offline', domain: string): Element {
+  return xml('component', { xmlns: NS_COMPONENT_PRESENCE, action, target: domain });
+}
+
 const SESSION_ACTIONS = new Set<string>(['start', 'started', 'end', 'ended']);
 const SESSIONS_ACTIONS = new Set<string>(['create', 'created', 'delete', 'deleted']);
 
 /** Reads a control payload; undefined means the payload is a stanza (or garbage, which the receiver refuses). */
 export function readControl(payload: Element): Control | undefined {
   const xmlns = payload.attrs.xmlns;
+  if (xmlns === NS_COMPONENT_PRESENCE && payload.name === 'component') {
+    const action = payload.attrs.action;
+    if (action !== 'online' && action !== 'offline') return undefined;
+    return { ns: 'component', action, target: payload.attrs.target ?? '', failed: payload.attrs.failed === '1' };
+  }
   if (xmlns !== NS_SM_SESSION && xmlns !== NS_SM_SESSIONS) return undefined;
   const action = payload.attrs.action ?? '';
   const target = payload.attrs.target ?? '';
@@ -106,7 +124,9 @@ export function failedReply(envelope: Envelope, control: Control): Envelope | un
   if (control.failed) return undefined;
   const payload = control.ns === 'session'
     ? sessionControl(control.action, control.target, { failed: true })
-    : sessionsControl(control.action, control.target, { failed: true });
+    : control.ns === 'sessions'
+      ? sessionsControl(control.action, control.target, { failed: true })
+      : xml('component', { xmlns: NS_COMPONENT_PRESENCE, action: control.action, target: control.target, failed: '1' });
   const reply: Envelope = { to: envelope.from, from: envelope.to, payload };
   if (envelope.c2s !== undefined) reply.c2s = envelope.c2s;
   if (envelope.sm !== undefined) reply.sm = envelope.sm;

@@ -6,6 +6,7 @@ import { Element } from '@switchboard/xml';
 import { parseJid } from '@switchboard/jid';
 import { isStanzaError, iqPayload, iqResult, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
 import {
+  COMPONENT_ADDRESS_PREFIX,
   failedReply,
   readControl,
   sessionControl,
@@ -41,7 +42,10 @@ export interface SmOptions {
   /** XEP-0077 password change and account removal (default off). */
   registration?: boolean;
   scramIterations?: number;
+  /** XEP-0114 component domains from the configuration. */
+  componentDomains?: string[];
 }
+
 
 export class SessionManager {
   readonly sessions = new SessionTable();
@@ -54,6 +58,10 @@ export class SessionManager {
   readonly rosters: Rosters;
   readonly im: InstantMessaging;
   private readonly accounts: Storage['accounts'];
+  /** XEP-0114 component domains connected now. */
+  private readonly components = new Set<string>();
+  /** Component domains the configuration knows (connected or not). */
+  private readonly knownComponents: Set<string>;
   readonly blocking: BlockLists;
   private readonly simpleIq: SimpleIqDeps;
 
@@ -66,6 +74,7 @@ export class SessionManager {
     this.address = options.address ?? 'sm';
     this.policy = { chatToAllResources: true, ...options.delivery };
     this.accounts = storage.accounts;
+    this.knownComponents = new Set(options.componentDomains ?? []);
     this.rosters = new Rosters(storage.rosters, this.domain);
     this.im = new InstantMessaging(
       {
@@ -119,6 +128,10 @@ export class SessionManager {
       void this.onControl(envelope, control);
       return;
     }
+    if (envelope.from.startsWith(COMPONENT_ADDRESS_PREFIX)) {
+      this.fromComponent(envelope.from.slice(COMPONENT_ADDRESS_PREFIX.length), envelope.payload);
+      return;
+    }
     const session = envelope.sm !== undefined ? this.sessions.get(envelope.sm) : undefined;
     if (!session || session.c2sId !== envelope.c2s) {
       // A stanza for a session we do not have: tell that c2s the session is over.
@@ -146,6 +159,12 @@ export class SessionManager {
   }
 
   private async perform(envelope: Envelope, control: Control): Promise<boolean> {
+    if (control.ns === 'component') {
+      if (envelope.from !== COMPONENT_ADDRESS_PREFIX + control.target) return false;
+      if (control.action === 'online') this.components.add(control.target);
+      else this.components.delete(control.target);
+      return true;
+    }
     if (control.ns === 'sessions') {
       if (control.action === 'create') return this.createUser(envelope, control.target);
       if (control.action === 'delete') return this.deleteUser(envelope, control.target);
@@ -278,8 +297,12 @@ export class SessionManager {
     if (!to) return;
     switch (c.address) {
       case 'remote':
-        // No server-to-server yet (RFC 6120 §10.4.3).
-        return this.sendError(c.stanza, stanzaError('remote-server-not-found'));
+        // XEP-0114: a connected component's domain; anything else needs s2s, which we lack (RFC 6120 §10.4.3).
+        if (this.components.has(to.domain)) {
+          this.router.route({ to: COMPONENT_ADDRESS_PREFIX + to.domain, from: this.address, payload: c.stanza });
+          return;
+        }
+        return this.sendError(c.stanza, stanzaError(this.knownComponents.has(to.domain) ? 'service-unavailable' : 'remote-server-not-found'));
       case 'host':
         if (c.kind === 'iq') return this.serveIq(c, 'host', undefined, session);
         return; // messages and presence to the server itself: nothing to do yet
@@ -386,12 +409,30 @@ export class SessionManager {
     this.router.route({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza });
   }
 
-  /** Routes a stanza the server generated (a reply, an error) to its `to`. */
+  /** Routes a stanza the server generated (a reply, an error) to its `to`: a local session or a component. */
   private deliverTo(stanza: Element): void {
     const to = stanza.attrs.to;
     if (to === undefined) return;
     const target = this.sessions.full(to);
-    if (target) this.sendTo(target, stanza);
+    if (target) return this.sendTo(target, stanza);
+    const parsed = parseJid(to);
+    if (parsed.ok && this.components.has(parsed.jid.domain)) this.router.route({ to: COMPONENT_ADDRESS_PREFIX + parsed.jid.domain, from: this.address, payload: stanza });
+  }
+
+  /** XEP-0114: a stanza from a component, already checked to come from its own domain. */
+  private fromComponent(domain: string, stanza: Element): void {
+    if (!this.components.has(domain)) return;
+    const from = parseJid(stanza.attrs.from ?? '');
+    if (!from.ok || from.jid.domain !== domain) return;
+    const result = classify(stanza, this.domain);
+    if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
+    const c = result.value;
+    // A component has no account: stanzas without `to` or to the host are the server's.
+    if (c.address === 'self' || c.address === 'host') {
+      if (c.kind === 'iq') void this.serveIq(c, 'host', undefined, undefined);
+      return;
+    }
+    void this.route(c);
   }
 
   private sendError(stanza: Element, error: StanzaError): void {
