@@ -2,7 +2,7 @@
 // RFC 6121 §8, and answers the internal protocol's session and user actions.
 // It never touches a socket: to end a session it tells the c2s why.
 
-import { Element } from '@switchboard/xml';
+import { Element, xml } from '@switchboard/xml';
 import { parseJid } from '@switchboard/jid';
 import { isStanzaError, iqPayload, iqResult, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
 import {
@@ -31,6 +31,7 @@ import { NS_ROSTER } from '@switchboard/protocol';
 import { recordLastActivity, registerSimpleIq, type SimpleIqDeps } from './modules/simple-iq.ts';
 import { BlockLists, blockedError, registerBlocking } from './modules/blocking.ts';
 import { registerInBandRegistration } from './modules/register.ts';
+import { Pep, registerPep } from './modules/pep.ts';
 import { parseJid as parseAddress, type Jid } from '@switchboard/jid';
 
 export interface SmOptions {
@@ -58,6 +59,10 @@ export class SessionManager {
   readonly rosters: Rosters;
   readonly im: InstantMessaging;
   private readonly accounts: Storage['accounts'];
+  readonly pep: Pep;
+  /** iq requests the server itself sent to clients (caps discovery), by id. */
+  private readonly serverIqs = new Map<string, (answer: Element | undefined) => void>();
+  private serverIqId = 0;
   /** XEP-0114 component domains connected now. */
   private readonly components = new Set<string>();
   /** Component domains the configuration knows (connected or not). */
@@ -103,6 +108,15 @@ export class SessionManager {
       sendUnavailableTo: (username, jid) => this.im.sendUnavailableTo(`${username}@${this.domain}`, jid),
     });
     registerBlocking(this.iq, this.blocking);
+    this.pep = new Pep({
+      domain: this.domain,
+      userData: storage.userData,
+      rosters: this.rosters,
+      sessions: this.sessions,
+      sendTo: (session, stanza) => this.sendTo(session, stanza),
+      query: (to, payload) => this.queryClient(to, payload),
+    });
+    registerPep(this.iq, this.pep);
     registerInBandRegistration(this.iq, {
       domain: this.domain,
       enabled: options.registration ?? false,
@@ -245,6 +259,7 @@ export class SessionManager {
     this.sessions.remove(session);
     // RFC 6121 §4.5.3: contacts learn of the end however it happened.
     const status = session.presence?.getChildText('status');
+    this.pep.forget(session.fullJid);
     this.queueFor(session).run(async () => {
       await this.im.sessionEnded(session);
       if (this.sessions.bare(session.bareJid).length === 0) {
@@ -275,6 +290,9 @@ export class SessionManager {
   private async presenceFromSession(session: SmSession, c: Extract<Classified, { kind: 'presence' }>): Promise<void> {
     if (c.address === 'self') {
       if (c.type === 'available' || c.type === 'unavailable') await this.im.ownPresence(session, c.stanza, c.type);
+      // XEP-0163 §4.3: learn what the resource wants to be notified of. Not awaited: the client's
+      // answer to our disco query comes through this same session queue.
+      if (c.type === 'available') void this.pep.presenceWithCaps(session, c.stanza).catch((err: unknown) => console.error('switchboard: pep', err));
       return;
     }
     const to = c.to!;
@@ -304,8 +322,17 @@ export class SessionManager {
         }
         return this.sendError(c.stanza, stanzaError(this.knownComponents.has(to.domain) ? 'service-unavailable' : 'remote-server-not-found'));
       case 'host':
-        if (c.kind === 'iq') return this.serveIq(c, 'host', undefined, session);
-        return; // messages and presence to the server itself: nothing to do yet
+        if (c.kind === 'iq') {
+          // The answer to a query the server sent (caps discovery).
+          const waiting = (c.type === 'result' || c.type === 'error') && c.stanza.attrs.id !== undefined ? this.serverIqs.get(c.stanza.attrs.id) : undefined;
+          if (waiting) {
+            this.serverIqs.delete(c.stanza.attrs.id!);
+            waiting(c.type === 'result' ? c.stanza : undefined);
+            return;
+          }
+          return this.serveIq(c, 'host', undefined, session);
+        }
+        return; // messages and presence to the server itself: nothing to do
       case 'self':
       case 'bare':
       case 'full':
@@ -417,6 +444,25 @@ export class SessionManager {
     if (target) return this.sendTo(target, stanza);
     const parsed = parseJid(to);
     if (parsed.ok && this.components.has(parsed.jid.domain)) this.router.route({ to: COMPONENT_ADDRESS_PREFIX + parsed.jid.domain, from: this.address, payload: stanza });
+  }
+
+  /** Sends an iq get from the server to a client; resolves with the answer, or undefined after 10 s. */
+  private queryClient(to: string, payload: Element): Promise<Element | undefined> {
+    const session = this.sessions.full(to);
+    if (!session) return Promise.resolve(undefined);
+    const id = `sb-q${++this.serverIqId}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.serverIqs.delete(id);
+        resolve(undefined);
+      }, 10_000);
+      timer.unref();
+      this.serverIqs.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      this.sendTo(session, xml('iq', { type: 'get', id, from: this.domain, to }, payload));
+    });
   }
 
   /** XEP-0114: a stanza from a component, already checked to come from its own domain. */

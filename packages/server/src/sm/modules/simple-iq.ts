@@ -116,7 +116,14 @@ export function registerSimpleIq(iq: IqHandlers, deps: SimpleIqDeps): void {
         const item = (await deps.rosters.load(localOf(ctx.account!))).items.get(ctx.from.bare().toString());
         if (!item || !hasFrom(item.subscription)) return stanzaError('service-unavailable');
       }
-      return xml('query', { xmlns: NS_DISCO_INFO }, xml('identity', { category: 'account', type: 'registered' }), iq.features('account').map((f) => xml('feature', { var: f })));
+      return xml(
+        'query',
+        { xmlns: NS_DISCO_INFO },
+        xml('identity', { category: 'account', type: 'registered' }),
+        // XEP-0163 §6.1: every account is a PEP service.
+        xml('identity', { category: 'pubsub', type: 'pep' }),
+        iq.features('account').map((f) => xml('feature', { var: f })),
+      );
     },
   });
 }

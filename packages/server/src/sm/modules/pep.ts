@@ -1,0 +1,248 @@
+// XEP-0163 Personal Eventing Protocol: a pubsub service at every user's bare
+// JID. Publishing auto-creates the node (§7.1.1) with publish-options for
+// max_items and access model (what avatars, XEP-0084, and bookmarks,
+// XEP-0402, rely on); items can be retrieved and retracted; notifications
+// go to the owner's resources and to subscribed contacts whose client
+// advertised `node+notify` in its caps (§4.3, filtered through XEP-0115),
+// and the last items reach a contact's resource when its caps arrive.
+
+import { Element, parseElement, xml } from '@switchboard/xml';
+import { stanzaError, type StanzaError } from '@switchboard/protocol';
+import type { UserDataStore } from '../../storage/ports.ts';
+import type { IqContext, IqHandlers, IqOutcome } from '../iq-handlers.ts';
+import type { Rosters } from '../roster.ts';
+import type { SmSession } from '../session.ts';
+import type { SessionTable } from '../sessions.ts';
+import { hasFrom } from '../subscription.ts';
+
+export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
+export const NS_PUBSUB_ERRORS = 'http://jabber.org/protocol/pubsub#errors';
+export const NS_DATA_FORMS = 'jabber:x:data';
+export const NS_CAPS = 'http://jabber.org/protocol/caps';
+export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+
+type AccessModel = 'presence' | 'open' | 'whitelist';
+interface NodeConfig {
+  maxItems: number;
+  access: AccessModel;
+}
+interface StoredItem {
+  seq: number;
+  xml: string;
+}
+
+const DEFAULT_NODE: NodeConfig = { maxItems: 1, access: 'presence' };
+const MAX_ITEMS_LIMIT = 1000;
+
+export interface PepDeps {
+  domain: string;
+  userData: UserDataStore;
+  rosters: Rosters;
+  sessions: SessionTable;
+  sendTo(session: SmSession, stanza: Element): void;
+  /** Sends an iq from the server to a client and resolves with its answer (for caps discovery). */
+  query(to: string, payload: Element): Promise<Element | undefined>;
+}
+
+export class Pep {
+  /** XEP-0115: caps verification string → the features it stands for. */
+  private readonly capsCache = new Map<string, Set<string>>();
+  /** Full JID → caps verification string of the resource's current presence. */
+  private readonly resourceCaps = new Map<string, string>();
+  private seq = Date.now();
+
+  constructor(private readonly deps: PepDeps) {}
+
+  async iq(ctx: IqContext): Promise<IqOutcome> {
+    const owner = ctx.account!;
+    const username = owner.slice(0, owner.indexOf('@'));
+    const isOwner = ctx.from.bare().toString() === owner;
+    const action = ctx.payload.getChildren()[0];
+    if (!action) return stanzaError('bad-request');
+    if (ctx.type === 'set') {
+      if (!isOwner) return stanzaError('forbidden');
+      if (action.name === 'publish') return this.publish(username, owner, action, ctx.payload.getChild('publish-options'));
+      if (action.name === 'retract') return this.retract(username, owner, action);
+      return stanzaError('feature-not-implemented', { application: xml('unsupported', { xmlns: NS_PUBSUB_ERRORS, feature: action.name }) });
+    }
+    if (action.name !== 'items') return stanzaError('feature-not-implemented');
+    const node = action.attrs.node;
+    if (!node) return stanzaError('bad-request', { application: xml('nodeid-required', { xmlns: NS_PUBSUB_ERRORS }) });
+    const config = await this.nodeConfig(username, node);
+    if (!config) return stanzaError('item-not-found');
+    if (!isOwner && !(await this.mayAccess(username, config, ctx.from.bare().toString()))) {
+      return stanzaError('not-authorized', { application: xml('presence-subscription-required', { xmlns: NS_PUBSUB_ERRORS }) });
+    }
+    let items = await this.items(username, node);
+    const wanted = action.getChildren('item').map((i) => i.attrs.id);
+    if (wanted.length > 0) items = items.filter((i) => wanted.includes(i.attrs.id));
+    const max = Number(action.attrs.max_items);
+    if (Number.isInteger(max) && max > 0) items = items.slice(-max);
+    return xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node }, items));
+  }
+
+  private async publish(username: string, owner: string, publish: Element, options: Element | undefined): Promise<IqOutcome> {
+    const node = publish.attrs.node;
+    if (!node) return stanzaError('bad-request', { application: xml('nodeid-required', { xmlns: NS_PUBSUB_ERRORS }) });
+    const items = publish.getChildren('item');
+    if (items.length > 1) return stanzaError('bad-request', { application: xml('invalid-payload', { xmlns: NS_PUBSUB_ERRORS }) });
+    const wanted = readOptions(options);
+    if ('kind' in wanted) return wanted;
+    let config = await this.nodeConfig(username, node);
+    if (!config) {
+      // §7.1.1: the first publish creates the node, configured by the publish-options.
+      config = { ...DEFAULT_NODE, ...wanted };
+      await this.deps.userData.set(username, this.deps.domain, 'pepnode', node, JSON.stringify(config));
+    } else if ((wanted.maxItems !== undefined && wanted.maxItems !== config.maxItems) || (wanted.access !== undefined && wanted.access !== config.access)) {
+      // XEP-0060 §7.1.5: publish-options that do not match the node's configuration.
+      return stanzaError('conflict', { application: xml('precondition-not-met', { xmlns: NS_PUBSUB_ERRORS }) });
+    }
+    const source = items[0] ?? xml('item');
+    const id = source.attrs.id ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const item = xml('item', { id }, source.getChildren());
+    await this.deps.userData.set(username, this.deps.domain, `pep:${node}`, id, JSON.stringify({ seq: ++this.seq, xml: item.toString() } satisfies StoredItem));
+    await this.trim(username, node, config.maxItems);
+    await this.notify(username, owner, node, config, xml('items', { node }, item));
+    return xml('pubsub', { xmlns: NS_PUBSUB }, xml('publish', { node }, xml('item', { id })));
+  }
+
+  private async retract(username: string, owner: string, retract: Element): Promise<IqOutcome> {
+    const node = retract.attrs.node;
+    const id = retract.getChild('item')?.attrs.id;
+    if (!node || !id) return stanzaError('bad-request');
+    const config = await this.nodeConfig(username, node);
+    if (!config || !(await this.deps.userData.delete(username, this.deps.domain, `pep:${node}`, id))) return stanzaError('item-not-found');
+    if (retract.attrs.notify === 'true' || retract.attrs.notify === '1') {
+      await this.notify(username, owner, node, config, xml('items', { node }, xml('retract', { id })));
+    }
+    return undefined;
+  }
+
+  private async trim(username: string, node: string, maxItems: number): Promise<void> {
+    const stored = await this.stored(username, node);
+    for (const old of stored.slice(0, Math.max(0, stored.length - maxItems))) {
+      await this.deps.userData.delete(username, this.deps.domain, `pep:${node}`, old.key);
+    }
+  }
+
+  private async stored(username: string, node: string): Promise<{ key: string; item: StoredItem }[]> {
+    const rows = await this.deps.userData.list(username, this.deps.domain, `pep:${node}`);
+    return rows.map((r) => ({ key: r.key, item: JSON.parse(r.value) as StoredItem })).sort((a, b) => a.item.seq - b.item.seq);
+  }
+
+  private async items(username: string, node: string): Promise<Element[]> {
+    const out: Element[] = [];
+    for (const { item } of await this.stored(username, node)) {
+      const el = parseElement(item.xml);
+      if (el instanceof Element) out.push(el);
+    }
+    return out;
+  }
+
+  private async nodeConfig(username: string, node: string): Promise<NodeConfig | undefined> {
+    const raw = await this.deps.userData.get(username, this.deps.domain, 'pepnode', node);
+    return raw ? (JSON.parse(raw) as NodeConfig) : undefined;
+  }
+
+  private async mayAccess(username: string, config: NodeConfig, who: string): Promise<boolean> {
+    if (config.access === 'open') return true;
+    if (config.access === 'whitelist') return false;
+    const item = (await this.deps.rosters.load(username)).items.get(who);
+    return item !== undefined && hasFrom(item.subscription);
+  }
+
+  /** §4.3: to the owner's resources and subscribed contacts' resources that want `node+notify`. */
+  private async notify(username: string, owner: string, node: string, config: NodeConfig, items: Element): Promise<void> {
+    const event = (to: string): Element => xml('message', { from: owner, to, type: 'headline' }, xml('event', { xmlns: NS_PUBSUB_EVENT }, items));
+    const recipients: SmSession[] = [];
+    for (const s of this.deps.sessions.bare(owner)) if (s.available && this.wantsNotify(s.fullJid, node)) recipients.push(s);
+    const roster = await this.deps.rosters.load(username);
+    for (const contact of roster.items.values()) {
+      if (config.access !== 'open' && !hasFrom(contact.subscription)) continue;
+      for (const s of this.deps.sessions.bare(contact.jid)) if (s.available && this.wantsNotify(s.fullJid, node)) recipients.push(s);
+    }
+    for (const s of recipients) this.deps.sendTo(s, event(s.fullJid));
+  }
+
+  private wantsNotify(fullJid: string, node: string): boolean {
+    const ver = this.resourceCaps.get(fullJid);
+    const features = ver === undefined ? undefined : this.capsCache.get(ver);
+    return features !== undefined && features.has(`${node}+notify`);
+  }
+
+  /**
+   * Available presence with caps (XEP-0115): learn the resource's features
+   * (asking it once per verification string), then send it the last item of
+   * every node it wants from the user and from the contacts it may read (§4.3.4).
+   */
+  async presenceWithCaps(session: SmSession, presence: Element): Promise<void> {
+    const c = presence.getChild('c', NS_CAPS);
+    if (!c || !c.attrs.ver || !c.attrs.node) {
+      this.resourceCaps.delete(session.fullJid);
+      return;
+    }
+    const ver = c.attrs.ver;
+    const known = this.resourceCaps.get(session.fullJid) === ver;
+    this.resourceCaps.set(session.fullJid, ver);
+    if (!this.capsCache.has(ver)) {
+      const answer = await this.deps.query(session.fullJid, xml('query', { xmlns: NS_DISCO_INFO, node: `${c.attrs.node}#${ver}` }));
+      const features = answer?.getChild('query', NS_DISCO_INFO)?.getChildren('feature').map((f) => f.attrs.var ?? '') ?? [];
+      this.capsCache.set(ver, new Set(features));
+    }
+    if (known) return;
+    await this.sendLastItems(session);
+  }
+
+  private async sendLastItems(session: SmSession): Promise<void> {
+    const owners = [session.bareJid];
+    const roster = await this.deps.rosters.load(session.username);
+    for (const item of roster.items.values()) if (item.subscription === 'to' || item.subscription === 'both') owners.push(item.jid);
+    for (const owner of owners) {
+      const at = owner.indexOf('@');
+      if (owner.slice(at + 1) !== this.deps.domain) continue;
+      const username = owner.slice(0, at);
+      for (const { key: node } of await this.deps.userData.list(username, this.deps.domain, 'pepnode')) {
+        if (!this.wantsNotify(session.fullJid, node)) continue;
+        const last = (await this.items(username, node)).at(-1);
+        if (last) this.deps.sendTo(session, xml('message', { from: owner, to: session.fullJid, type: 'headline' }, xml('event', { xmlns: NS_PUBSUB_EVENT }, xml('items', { node }, last))));
+      }
+    }
+  }
+
+  forget(fullJid: string): void {
+    this.resourceCaps.delete(fullJid);
+  }
+}
+
+/** publish-options: pubsub#max_items and pubsub#access_model (XEP-0060 §7.1.5). */
+function readOptions(options: Element | undefined): Partial<NodeConfig> | StanzaError {
+  const form = options?.getChild('x', NS_DATA_FORMS);
+  if (!form) return {};
+  const out: Partial<NodeConfig> = {};
+  for (const field of form.getChildren('field')) {
+    const value = field.getChildText('value');
+    if (value === undefined) continue;
+    if (field.attrs.var === 'pubsub#max_items') {
+      const n = value === 'max' ? MAX_ITEMS_LIMIT : Number(value);
+      if (!Number.isInteger(n) || n < 1) return stanzaError('bad-request');
+      out.maxItems = Math.min(n, MAX_ITEMS_LIMIT);
+    } else if (field.attrs.var === 'pubsub#access_model') {
+      if (value !== 'presence' && value !== 'open' && value !== 'whitelist') {
+        return stanzaError('conflict', { application: xml('precondition-not-met', { xmlns: NS_PUBSUB_ERRORS }) });
+      }
+      out.access = value;
+    }
+  }
+  return out;
+}
+
+export function registerPep(iq: IqHandlers, pep: Pep): void {
+  iq.register({ xmlns: NS_PUBSUB, name: 'pubsub', targets: ['account'], handler: (ctx) => pep.iq(ctx) });
+  iq.feature('account', NS_PUBSUB);
+  iq.feature('account', 'http://jabber.org/protocol/pubsub#publish');
+  iq.feature('account', 'http://jabber.org/protocol/pubsub#auto-create');
+  iq.feature('account', 'http://jabber.org/protocol/pubsub#publish-options');
+  iq.feature('account', 'http://jabber.org/protocol/pubsub#retrieve-items');
+  iq.feature('account', 'http://jabber.org/protocol/pubsub#retract-items');
+}
