@@ -25,6 +25,14 @@ describe('XEP-0114 components', { timeout: 30_000 }, () => {
   });
   after(() => server.stop());
 
+  it('the server lists its components as disco#items', async () => {
+    const alice = await RawClient.connect(server.c2sPort);
+    await alice.login('alice', 'pw', 'disco');
+    alice.send("<iq type='get' id='items' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+    await alice.expect(/id="items".*?<item jid="bot.localhost"\/>/);
+    alice.close();
+  });
+
   it('a wrong secret gets not-authorized; an unknown domain host-unknown', async () => {
     const bad = await connectComponent(server, 'bot.localhost', 'wrong');
     await bad.expect(/<not-authorized xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/);

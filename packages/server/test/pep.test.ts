@@ -69,6 +69,38 @@ describe('XEP-0163 PEP', { timeout: 30_000 }, () => {
     for (const c of [bob, bobPlain, eve, alice, late]) c.close();
   });
 
+  it('initial presence gets the available contacts\' presence (probes answered by the server, RFC 6121 §4.3)', async () => {
+    const bob = await RawClient.connect(server.c2sPort);
+    await bob.login('bob', 'pw', 'here');
+    bob.send('<presence><status>around</status></presence>');
+    await waitFor(() => server.sm.sessions.full('bob@localhost/here')?.available === true);
+    const alice = await RawClient.connect(server.c2sPort);
+    await alice.login('alice', 'pw', 'arrive');
+    alice.send('<presence/>');
+    await alice.expect(/<presence from="bob@localhost\/here" to="alice@localhost\/arrive"><status>around<\/status><\/presence>/);
+    // A client's own probe: answered for a subscriber, ignored for anyone else.
+    alice.received = '';
+    alice.send("<presence to='bob@localhost' type='probe'/>");
+    await alice.expect(/<presence from="bob@localhost\/here"[^>]*><status>around<\/status>/);
+    const eve = await RawClient.connect(server.c2sPort);
+    await eve.login('eve', 'pw', 'probe');
+    eve.send("<presence to='bob@localhost' type='probe'/>");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.doesNotMatch(eve.received, /bob@localhost\/here/);
+    assert.doesNotMatch(bob.received, /type="probe"/, 'probes are never delivered');
+    for (const c of [alice, bob, eve]) c.close();
+  });
+
+  it('disco#items: the account lists its PEP nodes to its owner', async () => {
+    const alice = await RawClient.connect(server.c2sPort);
+    await alice.login('alice', 'pw', 'items');
+    alice.send("<iq type='get' id='di' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+    await alice.expect(/id="di".*?<item jid="alice@localhost" node="urn:xmpp:avatar:metadata"\/>/);
+    alice.send("<iq type='get' id='dinfo' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    await alice.expect(/id="dinfo".*?<identity category="pubsub" type="pep"\/>.*?var="http:\/\/jabber.org\/protocol\/pubsub#auto-create"/);
+    alice.close();
+  });
+
   it('bookmarks: many items, whitelist access, publish-options that conflict, retract with notify', async () => {
     const alice = await withCaps(server, 'alice', 'bm', 'v3', ['urn:xmpp:bookmarks:1+notify']);
     const publish = (id: string, room: string, max = 'max'): string => `<iq type='set' id='${id}'><pubsub xmlns='http://jabber.org/protocol/pubsub'>

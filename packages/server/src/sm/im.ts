@@ -201,6 +201,18 @@ export class InstantMessaging {
     }
   }
 
+  /** §4.3.2: a probe from `prober` for a local user: the user's available presences, if the prober is subscribed. */
+  async answerProbe(prober: SmSession, targetBare: string): Promise<void> {
+    const target = this.local(targetBare);
+    if (target === undefined) return;
+    const item = (await this.host.rosters.load(target)).items.get(prober.bareJid);
+    if ((!item || !hasFrom(item.subscription)) && targetBare !== prober.bareJid) return;
+    if (this.host.blocks(target, prober.bareJid)) return;
+    for (const s of this.host.sessions.bare(targetBare)) {
+      if (s.available) this.host.sendTo(prober, s.presence!.withAttrs({ from: s.fullJid, to: prober.fullJid }));
+    }
+  }
+
   /** Directed presence (§4.6): delivered, and remembered unless the recipient is subscribed anyway. */
   async directed(session: SmSession, stanza: Element, to: string, bareTo: string): Promise<void> {
     const item = (await this.host.rosters.load(session.username)).items.get(bareTo);

@@ -98,7 +98,14 @@ export class SessionManager {
     registerBuiltinIq(this.iq);
     this.iq.register({ xmlns: NS_ROSTER, name: 'query', targets: ['account'], handler: (ctx) => this.im.rosterIq(ctx) });
     this.iq.feature('host', 'urn:xmpp:features:rosterver');
-    this.simpleIq = { domain: this.domain, userData: storage.userData, rosters: this.rosters, sessions: this.sessions, startedAt: Date.now() };
+    this.simpleIq = {
+      domain: this.domain,
+      userData: storage.userData,
+      rosters: this.rosters,
+      sessions: this.sessions,
+      startedAt: Date.now(),
+      componentDomains: () => [...this.knownComponents].sort(),
+    };
     registerSimpleIq(this.iq, this.simpleIq);
     this.blocking = new BlockLists({
       domain: this.domain,
@@ -303,7 +310,8 @@ export class SessionManager {
       await this.im.subscription(session.bareJid, to.bare().toString(), c.type, c.stanza);
       return;
     }
-    if (c.type === 'probe' || c.type === 'error') return; // probes are the server's; errors to presence are dropped
+    // §4.3: a probe is answered by the server from what it knows, never delivered.
+    if (c.type === 'probe') return this.im.answerProbe(session, to.bare().toString());
     // Directed presence (§4.6).
     if (c.address !== 'remote' && c.address !== 'host') await this.im.directed(session, c.stanza, to.toString(), to.bare().toString());
     return this.route(c, session);

@@ -3,7 +3,7 @@
 // (XEP-0049) and account disco (XEP-0030).
 
 import { Element, parseElement, xml } from '@switchboard/xml';
-import { NS_DISCO_INFO, stanzaError } from '@switchboard/protocol';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, stanzaError } from '@switchboard/protocol';
 import type { UserDataStore } from '../../storage/ports.ts';
 import type { IqContext, IqHandlers } from '../iq-handlers.ts';
 import type { Rosters } from '../roster.ts';
@@ -23,6 +23,8 @@ export interface SimpleIqDeps {
   rosters: Rosters;
   sessions: SessionTable;
   startedAt: number;
+  /** XEP-0114 components, listed as the server's disco items. */
+  componentDomains(): string[];
 }
 
 const localOf = (bare: string): string => bare.slice(0, bare.indexOf('@'));
@@ -102,6 +104,31 @@ export function registerSimpleIq(iq: IqHandlers, deps: SimpleIqDeps): void {
       const stored = await deps.userData.get(username, deps.domain, 'private', ns);
       const parsed = stored ? parseElement(stored) : undefined;
       return xml('query', { xmlns: NS_PRIVATE }, parsed instanceof Element ? parsed : child);
+    },
+  });
+
+  // XEP-0030 §4 for the server: its items are the components it fronts.
+  iq.register({
+    xmlns: NS_DISCO_ITEMS,
+    name: 'query',
+    targets: ['host'],
+    handler: (ctx) => {
+      if (ctx.type !== 'get') return stanzaError('bad-request');
+      return xml('query', { xmlns: NS_DISCO_ITEMS }, deps.componentDomains().map((jid) => xml('item', { jid })));
+    },
+  });
+
+  // XEP-0030 §4 for an account: to the user, its PEP nodes (XEP-0163 §8).
+  iq.register({
+    xmlns: NS_DISCO_ITEMS,
+    name: 'query',
+    targets: ['account'],
+    handler: async (ctx) => {
+      if (ctx.type !== 'get') return stanzaError('bad-request');
+      const account = ctx.account!;
+      if (!isSelf(ctx)) return xml('query', { xmlns: NS_DISCO_ITEMS });
+      const nodes = await deps.userData.list(localOf(account), deps.domain, 'pepnode');
+      return xml('query', { xmlns: NS_DISCO_ITEMS }, nodes.map((n) => xml('item', { jid: account, node: n.key })));
     },
   });
 
