@@ -56,6 +56,11 @@ export interface ServerConfig {
   componentPort: number;
   /** XEP-0077: in-band registration and account removal (off by default). */
   registration: boolean;
+  /**
+   * RFC 6121 §8.5.2.1.1: a chat message to a bare JID goes to every available
+   * resource of non-negative priority (true), or only to those of the highest priority.
+   */
+  chatToAllResources: boolean;
   /** XEP-0160: most messages stored for one offline user. */
   offlineQuota: number;
   /** SCRAM iteration count for new credentials (RFC 7677 recommends at least 4096). */
@@ -87,6 +92,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   registration: false,
   components: [],
   componentPort: 5347,
+  chatToAllResources: true,
   offlineQuota: 1000,
   scramIterations: 4096,
 };

@@ -54,7 +54,7 @@ export async function openRouter(config: ServerConfig): Promise<Router> {
 }
 
 export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
-  const sm = new SessionManager(router, storage, { domain: config.domain, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains: config.components.map((c) => c.domain) });
+  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains: config.components.map((c) => c.domain) });
   await sm.start();
   return { sm, stop: () => sm.stop() };
 }
