@@ -118,38 +118,34 @@ function isKnown<T extends string>(list: readonly T[], name: string): name is T 
   return (list as readonly string[]).includes(name);
 }
 
-/** Reads the `<error/>` child of a `type='error'` stanza. Unknown conditions read as undefined-condition. */
-export function parseStanzaError(stanza: Element): StanzaError | undefined {
-  const error = stanza.getChild('error');
-  if (!error) return undefined;
-  let condition: StanzaErrorCondition = 'undefined-condition';
+/** The defined condition, text and application element of an error element's children. */
+function readErrorChildren<T extends string>(el: Element, ns: string, known: readonly T[]): { condition: T | undefined; text?: string; application?: Element } {
+  let condition: T | undefined;
   let text: string | undefined;
   let application: Element | undefined;
-  for (const child of error.getChildren()) {
-    if (child.attrs.xmlns === NS_STANZA_ERRORS) {
+  for (const child of el.getChildren()) {
+    if (child.attrs.xmlns === ns) {
       if (child.name === 'text') text = child.text();
-      else if (isKnown(STANZA_ERROR_CONDITIONS, child.name)) condition = child.name;
+      else if (isKnown(known, child.name)) condition = child.name;
     } else {
       application = child;
     }
   }
+  return { condition, text, application };
+}
+
+/** Reads the `<error/>` child of a `type='error'` stanza. Unknown conditions read as undefined-condition. */
+export function parseStanzaError(stanza: Element): StanzaError | undefined {
+  const error = stanza.getChild('error');
+  if (!error) return undefined;
+  const { condition = 'undefined-condition', text, application } = readErrorChildren(error, NS_STANZA_ERRORS, STANZA_ERROR_CONDITIONS);
   const type = error.attrs.type as StanzaErrorType | undefined;
   return stanzaError(condition, { type: type ?? DEFAULT_TYPE[condition], text, application, by: error.attrs.by });
 }
 
 /** Reads a `<stream:error>` element. */
 export function parseStreamError(el: Element): StreamError {
-  let condition: StreamErrorCondition = 'undefined-condition';
-  let text: string | undefined;
-  let application: Element | undefined;
-  for (const child of el.getChildren()) {
-    if (child.attrs.xmlns === NS_STREAM_ERRORS) {
-      if (child.name === 'text') text = child.text();
-      else if (isKnown(STREAM_ERROR_CONDITIONS, child.name)) condition = child.name;
-    } else {
-      application = child;
-    }
-  }
+  const { condition = 'undefined-condition', text, application } = readErrorChildren(el, NS_STREAM_ERRORS, STREAM_ERROR_CONDITIONS);
   return streamError(condition, text, application);
 }
 

@@ -6,6 +6,22 @@ import pg from 'pg';
 import type { Account, AccountStore, CreateAccountResult, OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, ScramCredentials, Storage, UserDataStore } from '../ports.ts';
 import { migratePostgres } from './migrations.ts';
 
+/** Runs `work` in one transaction on one pooled connection. */
+async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 class PostgresAccounts implements AccountStore {
   constructor(
     private readonly pool: pg.Pool,
@@ -40,44 +56,20 @@ class PostgresAccounts implements AccountStore {
     return r.rowCount === 1;
   }
 
-  async removeAccount(username: string, host: string): Promise<boolean> {
-    // One transaction: every per-user table added later is deleted from here too.
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  removeAccount(username: string, host: string): Promise<boolean> {
+    // One transaction: the account and every per-user table.
+    return transaction(this.pool, async (client) => {
       const r = await client.query(`DELETE FROM ${this.t} WHERE host = $1 AND username = $2`, [host, username]);
       for (const table of ['roster_items', 'roster_versions', 'offline_messages', 'user_data']) {
         await client.query(`DELETE FROM "${this.schema}".${table} WHERE host = $1 AND username = $2`, [host, username]);
       }
-      await client.query('COMMIT');
       return r.rowCount === 1;
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async listAccounts(host: string): Promise<string[]> {
     const r = await this.pool.query<{ username: string }>(`SELECT username FROM ${this.t} WHERE host = $1 ORDER BY username`, [host]);
     return r.rows.map((row) => row.username);
-  }
-}
-
-/** Runs `work` in one transaction on one pooled connection. */
-async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
   }
 }
 
