@@ -2,7 +2,7 @@
 // RFC 6121 §8, and answers the internal protocol's session and user actions.
 // It never touches a socket: to end a session it tells the c2s why.
 
-import { Element, xml } from '@switchboard/xml';
+import { Element } from '@switchboard/xml';
 import { parseJid } from '@switchboard/jid';
 import { isStanzaError, iqPayload, iqResult, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
 import {
@@ -21,17 +21,16 @@ import { channels } from '../diagnostics.ts';
 import { classify, type Classified } from './classify.ts';
 import { toBareJid, toFullJid, toMissingAccount, type Delivery, type DeliveryPolicy } from './deliver.ts';
 import { IqHandlers } from './iq-handlers.ts';
-import { registerBuiltinIq } from './builtin-iq.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { ServerQueries } from './server-queries.ts';
 import { SmSession } from './session.ts';
 import { SessionTable } from './sessions.ts';
 import { Rosters } from './roster.ts';
 import { InstantMessaging, isSubscriptionType } from './im.ts';
-import { NS_ROSTER } from '@switchboard/protocol';
-import { recordLastActivity, registerSimpleIq, type SimpleIqDeps } from './modules/simple-iq.ts';
-import { BlockLists, blockedError, registerBlocking } from './modules/blocking.ts';
-import { registerInBandRegistration } from './modules/register.ts';
-import { Pep, registerPep } from './modules/pep.ts';
+import { recordLastActivity, type SimpleIqDeps } from './modules/simple-iq.ts';
+import { blockedError, type BlockLists } from './modules/blocking.ts';
+import type { Pep } from './modules/pep.ts';
+import { installModules } from './modules/install.ts';
 import { parseJid as parseAddress, type Jid } from '@switchboard/jid';
 
 export interface SmOptions {
@@ -60,9 +59,7 @@ export class SessionManager {
   readonly im: InstantMessaging;
   private readonly accounts: Storage['accounts'];
   readonly pep: Pep;
-  /** iq requests the server itself sent to clients (caps discovery), by id. */
-  private readonly serverIqs = new Map<string, (answer: Element | undefined) => void>();
-  private serverIqId = 0;
+  private readonly queries: ServerQueries;
   /** XEP-0114 component domains connected now. */
   private readonly components = new Set<string>();
   /** Component domains the configuration knows (connected or not). */
@@ -79,6 +76,7 @@ export class SessionManager {
     this.address = options.address ?? 'sm';
     this.policy = { chatToAllResources: true, ...options.delivery };
     this.accounts = storage.accounts;
+    this.queries = new ServerQueries(this.domain);
     this.knownComponents = new Set(options.componentDomains ?? []);
     this.rosters = new Rosters(storage.rosters, this.domain);
     this.im = new InstantMessaging(
@@ -95,43 +93,20 @@ export class SessionManager {
       },
       { domain: this.domain, offlineQuota: options.offlineQuota ?? 1000 },
     );
-    registerBuiltinIq(this.iq);
-    this.iq.register({ xmlns: NS_ROSTER, name: 'query', targets: ['account'], handler: (ctx) => this.im.rosterIq(ctx) });
-    this.iq.feature('host', 'urn:xmpp:features:rosterver');
-    this.simpleIq = {
+    ({ simpleIq: this.simpleIq, blocking: this.blocking, pep: this.pep } = installModules({
       domain: this.domain,
-      userData: storage.userData,
+      storage,
+      iq: this.iq,
+      sessions: this.sessions,
       rosters: this.rosters,
-      sessions: this.sessions,
-      startedAt: Date.now(),
-      componentDomains: () => [...this.knownComponents].sort(),
-    };
-    registerSimpleIq(this.iq, this.simpleIq);
-    this.blocking = new BlockLists({
-      domain: this.domain,
-      userData: storage.userData,
-      sessions: this.sessions,
-      sendTo: (session, stanza) => this.sendTo(session, stanza),
-      sendUnavailableTo: (username, jid) => this.im.sendUnavailableTo(`${username}@${this.domain}`, jid),
-    });
-    registerBlocking(this.iq, this.blocking);
-    this.pep = new Pep({
-      domain: this.domain,
-      userData: storage.userData,
-      rosters: this.rosters,
-      sessions: this.sessions,
-      sendTo: (session, stanza) => this.sendTo(session, stanza),
-      query: (to, payload) => this.queryClient(to, payload),
-    });
-    registerPep(this.iq, this.pep);
-    registerInBandRegistration(this.iq, {
-      domain: this.domain,
-      enabled: options.registration ?? false,
+      im: this.im,
+      registration: options.registration ?? false,
       scramIterations: options.scramIterations ?? 4096,
-      accounts: this.accounts,
-      // After the result has been routed: the same path as `sm:sessions delete`.
-      removeAccount: (username) => setImmediate(() => void this.removeUser(`${username}@${this.domain}`)),
-    });
+      componentDomains: () => [...this.knownComponents].sort(),
+      sendTo: (session, stanza) => this.sendTo(session, stanza),
+      queryClient: (to, payload) => this.queryClient(to, payload),
+      removeUser: (bare) => void this.removeUser(bare),
+    }));
   }
 
   start(): Promise<void> {
@@ -331,13 +306,8 @@ export class SessionManager {
         return this.sendError(c.stanza, stanzaError(this.knownComponents.has(to.domain) ? 'service-unavailable' : 'remote-server-not-found'));
       case 'host':
         if (c.kind === 'iq') {
-          // The answer to a query the server sent (caps discovery).
-          const waiting = (c.type === 'result' || c.type === 'error') && c.stanza.attrs.id !== undefined ? this.serverIqs.get(c.stanza.attrs.id) : undefined;
-          if (waiting) {
-            this.serverIqs.delete(c.stanza.attrs.id!);
-            waiting(c.type === 'result' ? c.stanza : undefined);
-            return;
-          }
+          // The answer to a query the server sent (caps discovery)?
+          if (this.queries.answer(c.stanza)) return;
           return this.serveIq(c, 'host', undefined, session);
         }
         return; // messages and presence to the server itself: nothing to do
@@ -454,23 +424,11 @@ export class SessionManager {
     if (parsed.ok && this.components.has(parsed.jid.domain)) this.router.route({ to: COMPONENT_ADDRESS_PREFIX + parsed.jid.domain, from: this.address, payload: stanza });
   }
 
-  /** Sends an iq get from the server to a client; resolves with the answer, or undefined after 10 s. */
+  /** Sends an iq get from the server to a client (caps discovery). */
   private queryClient(to: string, payload: Element): Promise<Element | undefined> {
     const session = this.sessions.full(to);
     if (!session) return Promise.resolve(undefined);
-    const id = `sb-q${++this.serverIqId}`;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.serverIqs.delete(id);
-        resolve(undefined);
-      }, 10_000);
-      timer.unref();
-      this.serverIqs.set(id, (answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-      this.sendTo(session, xml('iq', { type: 'get', id, from: this.domain, to }, payload));
-    });
+    return this.queries.ask(to, payload, (iq) => this.sendTo(session, iq));
   }
 
   /** XEP-0114: a stanza from a component, already checked to come from its own domain. */
