@@ -150,6 +150,19 @@ for (const start of [startSwitchboard, startProsodyServer]) {
       await client.disconnect();
     });
 
+    it('reconnects when the server process dies and comes back: Binded → Retrying → … → Binded', async () => {
+      const client = make('alice', 'alice-pw', { resource: 'survivor', retry: { delayMs: 300 } });
+      await client.connect();
+      const states = recordStates(client);
+      const online = new Promise<string>((resolve) => client.once('online', ({ jid }) => resolve(jid)));
+      await server.restart();
+      assert.equal(await online, 'alice@localhost/survivor');
+      assert.equal(states[0], 'Retrying');
+      assert.deepEqual(states.slice(-LOGIN_SEQUENCE.length), LOGIN_SEQUENCE);
+      assert.ok(states.slice(0, -LOGIN_SEQUENCE.length).every((s) => s === 'Retrying' || LOGIN_SEQUENCE.includes(s)), states.join(' '));
+      await client.disconnect();
+    });
+
     it('disconnect() during Retrying wins: no reconnection follows', async () => {
       const proxy = await startProxy(server.c2sPort);
       proxies.push(proxy);

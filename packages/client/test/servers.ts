@@ -18,6 +18,8 @@ export interface ServerUnderTest {
   /** SASL mechanisms this server is expected to offer over TLS. */
   mechanisms: string[];
   streamManagement: boolean;
+  /** The server process dies (every socket with it) and comes back on the same ports. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export const USERS = [
 
 export async function startSwitchboard(): Promise<ServerUnderTest> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-client-'));
-  const server = await startServer({
+  const config = {
     domain: 'localhost',
     c2sPort: 0,
     c2sDirectTlsPort: 0,
@@ -36,9 +38,17 @@ export async function startSwitchboard(): Promise<ServerUnderTest> {
     dataDir,
     tlsCert: process.env.SWITCHBOARD_TEST_TLS_CERT,
     tlsKey: process.env.SWITCHBOARD_TEST_TLS_KEY,
-  });
+  };
+  let server = await startServer(config);
   for (const u of USERS) await server.addUser(u.username, u.password);
+  const ports = { c2sPort: server.c2sPort, c2sDirectTlsPort: server.c2sDirectTlsPort!, wsPort: server.wsPort! };
   return {
+    async restart() {
+      // Drop every socket without a goodbye, as a crash would, then start again on the same ports and store.
+      server.c2s.dropAll();
+      await server.stop();
+      server = await startServer({ ...config, ...ports });
+    },
     name: 'switchboard',
     c2sPort: server.c2sPort,
     directTlsPort: server.c2sDirectTlsPort,
@@ -63,6 +73,7 @@ export async function startProsodyServer(): Promise<ServerUnderTest> {
     websocketTls: false,
     mechanisms: ['SCRAM-SHA-1', 'PLAIN'],
     streamManagement: true,
+    restart: () => prosody.restart(),
     stop: () => prosody.stop(),
   };
 }

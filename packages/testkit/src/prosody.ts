@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
 
 export interface ProsodyServer {
+  /** Kills the server (every socket dies with it) and starts it again on the same ports and data. */
+  restart(): Promise<void>;
   c2sPort: number;
   /** XEP-0368 direct TLS port. */
   directTlsPort: number;
@@ -65,23 +67,37 @@ VirtualHost "localhost"
     const r = spawnSync('prosodyctl', ['--config', config, 'register', u.username, 'localhost', u.password], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`prosodyctl register failed: ${r.stderr}${r.stdout}`);
   }
-  const child: ChildProcess = spawn('prosody', ['--config', config, '-F'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  try {
-    await waitForPort(c2sPort);
-    await waitForPort(httpPort);
-  } catch (err) {
-    child.kill('SIGKILL');
-    let log = '';
+  let child: ChildProcess;
+  const launch = async (): Promise<void> => {
+    child = spawn('prosody', ['--config', config, '-F'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      log = readFileSync(join(dir, 'prosody.log'), 'utf8');
-    } catch {
-      // no log yet
+      await waitForPort(c2sPort);
+      await waitForPort(httpPort);
+    } catch (err) {
+      child.kill('SIGKILL');
+      let log = '';
+      try {
+        log = readFileSync(join(dir, 'prosody.log'), 'utf8');
+      } catch {
+        // no log yet
+      }
+      throw new Error(`prosody did not start: ${(err as Error).message}\n${stderr}\n${log}`);
     }
-    throw new Error(`prosody did not start: ${(err as Error).message}\n${stderr}\n${log}`);
-  }
+  };
+  const kill = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  await launch();
   return {
+    async restart() {
+      await kill();
+      await launch();
+    },
     c2sPort,
     directTlsPort,
     httpPort,

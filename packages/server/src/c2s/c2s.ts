@@ -92,6 +92,11 @@ export class C2s implements StreamHost {
     channels.c2sClose.publish({ id: stream.id, reason });
   }
 
+  /** Destroys every connection at once, without a stream error (an abrupt failure; for operators and tests). */
+  dropAll(): void {
+    for (const stream of [...this.streams.values()]) stream.drop();
+  }
+
   /** Ends every stream with system-shutdown (RFC 6120 §4.9.3.17). */
   async shutdown(): Promise<void> {
     clearInterval(this.keepaliveTimer);

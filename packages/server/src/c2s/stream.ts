@@ -346,6 +346,11 @@ export class C2sStream {
     if (this.state === 'established') this.transport.send(stanza);
   }
 
+  /** The socket goes away under the stream; the usual close path follows. */
+  drop(): void {
+    this.transport.destroy();
+  }
+
   keepalive(): void {
     if (this.state !== 'closed') this.transport.keepalive();
   }
