@@ -42,9 +42,40 @@ function rssKb(pid: number): number {
 }
 
 export interface BenchServer {
+  name: 'switchboard' | 'prosody';
   pid: number;
   port: number;
   stop(): Promise<void>;
+}
+
+export type ServerKind = BenchServer['name'];
+
+/** Prosody from Debian in the same benchmark profile (plain TCP, PLAIN, user1..userN / pass), pinned to CPU 0. */
+export async function startProsodyBench(users: number): Promise<BenchServer> {
+  const { startProsody } = await import('@switchboard/testkit');
+  const { loadTlsMaterial } = await import('../packages/server/src/tls/certificate.ts');
+  const certDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-tls-'));
+  await loadTlsMaterial({ domain: 'localhost', dataDir: certDir });
+  const prosody = await startProsody({
+    users: [],
+    benchUsers: { count: users, password: 'pass' },
+    plaintext: true,
+    certificates: { cert: join(certDir, 'localhost.crt'), key: join(certDir, 'localhost.key') },
+  });
+  if (pinned(0).length > 0) spawnSync('taskset', ['-a', '-p', '-c', '0', String(prosody.pid)], { stdio: 'ignore' });
+  return {
+    name: 'prosody',
+    pid: prosody.pid,
+    port: prosody.c2sPort,
+    async stop() {
+      await prosody.stop();
+      rmSync(certDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function startTarget(kind: ServerKind, users: number): Promise<BenchServer> {
+  return kind === 'prosody' ? startProsodyBench(users) : startBenchServer(users);
 }
 
 export async function startBenchServer(users: number): Promise<BenchServer> {
@@ -63,6 +94,7 @@ export async function startBenchServer(users: number): Promise<BenchServer> {
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   return {
+    name: 'switchboard',
     pid: child.pid!,
     port,
     async stop() {
@@ -112,8 +144,8 @@ function split<T>(items: T[], n: number): T[][] {
 
 const users = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `user${from + i}`);
 
-export async function loginStorm(options: { count: number; mechanism: 'PLAIN' | 'SCRAM-SHA-256'; workers: number }): Promise<BenchRow[]> {
-  const server = await startBenchServer(options.count);
+export async function loginStorm(options: { count: number; mechanism: 'PLAIN' | 'SCRAM-SHA-256'; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
+  const server = await startTarget(options.server ?? 'switchboard', options.count);
   const workers = new Workers(options.workers);
   try {
     const cpu0 = cpuSeconds(server.pid);
@@ -127,7 +159,7 @@ export async function loginStorm(options: { count: number; mechanism: 'PLAIN' | 
     const ok = replies.reduce((n, r) => n + r.ok, 0);
     const failed = replies.reduce((n, r) => n + r.failed, 0);
     const ms = replies.flatMap((r) => r.ms).sort((a, b) => a - b);
-    const g = `login (${options.mechanism}, plain TCP)`;
+    const g = `login (${options.mechanism}, plain TCP) — ${server.name}`;
     return [
       { group: g, name: 'logins/s', value: ok / seconds, unit: '/s', note: `${ok} ok, ${failed} failed` },
       { group: g, name: 'server CPU per login', value: (cpu * 1000) / ok, unit: 'ms' },
@@ -140,8 +172,8 @@ export async function loginStorm(options: { count: number; mechanism: 'PLAIN' | 
   }
 }
 
-export async function chatPairs(options: { pairs: number; seconds: number; window: number; workers: number }): Promise<BenchRow[]> {
-  const server = await startBenchServer(options.pairs * 2);
+export async function chatPairs(options: { pairs: number; seconds: number; window: number; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
+  const server = await startTarget(options.server ?? 'switchboard', options.pairs * 2);
   const workers = new Workers(options.workers);
   try {
     const perWorker = split(Array.from({ length: options.pairs }, (_, i) => i), options.workers);
@@ -162,7 +194,7 @@ export async function chatPairs(options: { pairs: number; seconds: number; windo
     const sent = replies.reduce((n, r) => n + r.sent, 0);
     const delivered = replies.reduce((n, r) => n + r.delivered, 0);
     const lat = replies.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-    const g = `chat (${options.pairs} pairs, window ${options.window})`;
+    const g = `chat (${options.pairs} pairs, window ${options.window}) — ${server.name}`;
     return [
       { group: g, name: 'delivered msgs/s', value: delivered / seconds, unit: '/s', note: `${delivered}/${sent} delivered` },
       { group: g, name: 'server CPU per message', value: (cpu * 1e6) / delivered, unit: 'µs' },
@@ -176,8 +208,8 @@ export async function chatPairs(options: { pairs: number; seconds: number; windo
   }
 }
 
-export async function idleSessions(options: { sessions: number; workers: number }): Promise<BenchRow[]> {
-  const server = await startBenchServer(options.sessions);
+export async function idleSessions(options: { sessions: number; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
+  const server = await startTarget(options.server ?? 'switchboard', options.sessions);
   const workers = new Workers(options.workers);
   try {
     await new Promise((r) => setTimeout(r, 1000));
@@ -195,7 +227,7 @@ export async function idleSessions(options: { sessions: number; workers: number 
     }
     samples.sort((a, b) => a - b);
     const rss = samples[2]!;
-    const g = `idle (${options.sessions} authenticated sessions, plain TCP)`;
+    const g = `idle (${options.sessions} authenticated sessions, plain TCP) — ${server.name}`;
     return [
       { group: g, name: 'RSS per session', value: ((rss - base) * 1024) / options.sessions / 1024, unit: 'KB' },
       { group: g, name: 'server RSS base / loaded', value: rss / 1024, unit: 'MB', note: `base ${(base / 1024).toFixed(1)} MB` },

@@ -2,14 +2,14 @@
 // default), prints one Markdown table, and optionally writes the rows as JSON.
 
 import { writeFileSync } from 'node:fs';
-import { SUITES } from './suites.ts';
+import { DEFAULT_SUITES, SUITES } from './suites.ts';
 import type { BenchRow } from './row.ts';
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 const names = args.filter((a, i) => !a.startsWith('--') && (jsonAt < 0 || i !== jsonAt + 1));
-const selected = names.length > 0 ? names : Object.keys(SUITES);
+const selected = names.length > 0 ? names : DEFAULT_SUITES;
 
 function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);

@@ -1,11 +1,37 @@
-// The benchmark suites `npm run bench` knows, by name.
+// The benchmark suites `npm run bench` knows, by name. The `…-vs-prosody`
+// suites run the same scenario against Debian's Prosody (benchmark profile,
+// config written by @switchboard/testkit) in the same run and add ratios.
+
 import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
-import { chatPairs, idleSessions, loginStorm } from './e2e.ts';
+import { chatPairs, idleSessions, loginStorm, type ServerKind } from './e2e.ts';
+
+const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
+const chat = (server: ServerKind): Promise<BenchRow[]> => chatPairs({ pairs: 100, seconds: 10, window: 10, workers: 1, server });
+const idle = (server: ServerKind): Promise<BenchRow[]> => idleSessions({ sessions: 5000, workers: 2, server });
+
+/** Runs both, one after the other, and adds a Switchboard/Prosody ratio for every measure they share. */
+async function sideBySide(run: (server: ServerKind) => Promise<BenchRow[]>): Promise<BenchRow[]> {
+  const ours = await run('switchboard');
+  const theirs = await run('prosody');
+  const ratios: BenchRow[] = [];
+  for (const row of ours) {
+    const other = theirs.find((t) => t.name === row.name);
+    if (!other || other.value === 0 || row.unit === 'MB') continue;
+    ratios.push({ group: row.group.replace(' — switchboard', ' — ratio Switchboard / Prosody'), name: row.name, value: row.value / other.value, unit: '×' });
+  }
+  return [...ours, ...theirs, ...ratios];
+}
 
 export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   micro: runMicroBenchmarks,
-  login: () => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1 }),
-  chat: () => chatPairs({ pairs: 100, seconds: 10, window: 10, workers: 1 }),
-  idle: () => idleSessions({ sessions: 5000, workers: 2 }),
+  login: () => login('switchboard'),
+  chat: () => chat('switchboard'),
+  idle: () => idle('switchboard'),
+  'login-vs-prosody': () => sideBySide(login),
+  'chat-vs-prosody': () => sideBySide(chat),
+  'idle-vs-prosody': () => sideBySide(idle),
 };
+
+/** What `npm run bench` runs with no suite named. */
+export const DEFAULT_SUITES = ['micro', 'login', 'chat', 'idle'];

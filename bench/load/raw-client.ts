@@ -113,7 +113,7 @@ export class RawClient {
   /** Sends initial presence and waits until the server has surely processed it (a ping round trip). */
   async presence(): Promise<void> {
     this.send(`<presence/><iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
-    await this.expect(/id="p"/);
+    await this.expect(/id=["']p["']/);
   }
 
   close(): void {

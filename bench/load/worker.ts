@@ -77,7 +77,7 @@ async function chat(c: Extract<WorkerCommand, { cmd: 'chat' }>): Promise<WorkerR
       while ((i = carry.indexOf('</message>')) >= 0) {
         const message = carry.slice(0, i);
         carry = carry.slice(i + 10);
-        const stamp = /<t xmlns="urn:bench">([0-9.]+)<\/t>/.exec(message);
+        const stamp = /<t xmlns=["']urn:bench["']>([0-9.]+)<\/t>/.exec(message);
         if (stamp) latencies.push(performance.now() - Number(stamp[1]));
         delivered++;
         inFlight--;

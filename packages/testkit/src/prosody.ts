@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
 
 export interface ProsodyServer {
+  /** The prosody process (for CPU and memory sampling). */
+  readonly pid: number;
   /** Kills the server (every socket dies with it) and starts it again on the same ports and data. */
   restart(): Promise<void>;
   c2sPort: number;
@@ -20,9 +22,19 @@ export interface ProsodyServer {
   stop(): Promise<void>;
 }
 
-export async function startProsody(options: { users: { username: string; password: string }[] }): Promise<ProsodyServer> {
-  const cert = process.env.SWITCHBOARD_TEST_TLS_CERT;
-  const key = process.env.SWITCHBOARD_TEST_TLS_KEY;
+export interface ProsodyOptions {
+  users: { username: string; password: string }[];
+  /** Benchmark profile: user1..userN with one password, created by copying one account file (as fast as it gets). */
+  benchUsers?: { count: number; password: string };
+  /** Benchmark profile: SASL PLAIN without TLS (loopback only). */
+  plaintext?: boolean;
+  /** PEM files for TLS; default: the test certificate `npm test` makes. */
+  certificates?: { cert: string; key: string };
+}
+
+export async function startProsody(options: ProsodyOptions): Promise<ProsodyServer> {
+  const cert = options.certificates?.cert ?? process.env.SWITCHBOARD_TEST_TLS_CERT;
+  const key = options.certificates?.key ?? process.env.SWITCHBOARD_TEST_TLS_KEY;
   if (!cert || !key) throw new Error('startProsody needs the test certificate (run through `npm test`)');
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
   chmodSync(dir, 0o755);
@@ -54,7 +66,9 @@ admin_shell_socket = "${dir}/prosody.sock"
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "smacks", "websocket", "http" }
 modules_disabled = { "s2s", "offline", "c2s_bosh", "admin_shell", "posix" }
 authentication = "internal_hashed"
-c2s_require_encryption = true
+c2s_require_encryption = ${options.plaintext ? 'false' : 'true'}
+allow_unencrypted_plain_auth = ${options.plaintext ? 'true' : 'false'}
+limits = { c2s = { rate = "100mb/s" } }
 consider_websocket_secure = true
 cross_domain_websocket = true
 smacks_hibernation_time = 60
@@ -63,9 +77,16 @@ VirtualHost "localhost"
   ssl = { certificate = "${dir}/localhost.crt", key = "${dir}/localhost.key" }
 `,
   );
-  for (const u of options.users) {
-    const r = spawnSync('prosodyctl', ['--config', config, 'register', u.username, 'localhost', u.password], { encoding: 'utf8' });
+  const register = (username: string, password: string): void => {
+    const r = spawnSync('prosodyctl', ['--config', config, 'register', username, 'localhost', password], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`prosodyctl register failed: ${r.stderr}${r.stdout}`);
+  };
+  for (const u of options.users) register(u.username, u.password);
+  if (options.benchUsers) {
+    register('user1', options.benchUsers.password);
+    const accounts = join(dir, 'localhost', 'accounts');
+    const first = readFileSync(join(accounts, 'user1.dat'));
+    for (let i = 2; i <= options.benchUsers.count; i++) writeFileSync(join(accounts, `user${i}.dat`), first);
   }
   let child: ChildProcess;
   const launch = async (): Promise<void> => {
@@ -94,6 +115,9 @@ VirtualHost "localhost"
     });
   await launch();
   return {
+    get pid() {
+      return child.pid!;
+    },
     async restart() {
       await kill();
       await launch();
