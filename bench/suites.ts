@@ -7,6 +7,9 @@ import { runMicroBenchmarks } from './micro.ts';
 import { chatPairs, idleSessions, loginStorm, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
+// Prosody 0.12 offers SCRAM-SHA-1 and PLAIN, not SCRAM-SHA-256: side by side, both log in with PLAIN over
+// their hashed stores (as the tsung yardstick does), which costs each server one PBKDF2 per login.
+const plainLogin = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'PLAIN', workers: 1, server });
 const chat = (server: ServerKind): Promise<BenchRow[]> => chatPairs({ pairs: 100, seconds: 10, window: 10, workers: 1, server });
 const idle = (server: ServerKind): Promise<BenchRow[]> => idleSessions({ sessions: 5000, workers: 2, server });
 
@@ -28,7 +31,7 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   login: () => login('switchboard'),
   chat: () => chat('switchboard'),
   idle: () => idle('switchboard'),
-  'login-vs-prosody': () => sideBySide(login),
+  'login-vs-prosody': () => sideBySide(plainLogin),
   'chat-vs-prosody': () => sideBySide(chat),
   'idle-vs-prosody': () => sideBySide(idle),
 };

@@ -31,6 +31,11 @@ export class RawClient {
       }
       this.buffer += chunk;
       this.check();
+      if (this.waiter && /<failure /.test(this.buffer)) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w.reject(new Error(`SASL failure: ${this.buffer.slice(-200)}`));
+      }
     });
     socket.on('close', () => {
       this.closed = true;
@@ -58,10 +63,26 @@ export class RawClient {
     w.resolve(m);
   }
 
+  /** Waits for `pattern`; a failure or 10 s of silence rejects, so a refused login counts as failed instead of hanging. */
   private expect(pattern: RegExp): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
-      this.waiter = { pattern, resolve, reject };
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new Error(`timed out waiting for ${pattern}; last: ${this.buffer.slice(-200)}`));
+      }, 10_000);
+      this.waiter = {
+        pattern,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
       this.check();
+      if (this.waiter && /<failure /.test(this.buffer)) this.waiter.reject(new Error(`SASL failure: ${this.buffer.slice(-200)}`));
     });
   }
 
