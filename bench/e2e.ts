@@ -78,11 +78,11 @@ function startTarget(kind: ServerKind, users: number): Promise<BenchServer> {
   return kind === 'prosody' ? startProsodyBench(users) : startBenchServer(users);
 }
 
-export async function startBenchServer(users: number): Promise<BenchServer> {
+export async function startBenchServer(users: number, contacts = 0): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
   const port = await freePort();
   const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback'];
-  const made = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'bench-users', String(users), 'pass', ...args], { encoding: 'utf8' });
+  const made = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
   const pin = pinned(0);
   const cmd = [...pin, process.execPath, '--import', 'tsx', CLI, 'serve', ...args];
@@ -231,6 +231,41 @@ export async function idleSessions(options: { sessions: number; workers: number;
     return [
       { group: g, name: 'RSS per session', value: ((rss - base) * 1024) / options.sessions / 1024, unit: 'KB' },
       { group: g, name: 'server RSS base / loaded', value: rss / 1024, unit: 'MB', note: `base ${(base / 1024).toFixed(1)} MB` },
+    ];
+  } finally {
+    await workers.all(() => ({ cmd: 'close' }));
+    workers.stop();
+    await server.stop();
+  }
+}
+
+/**
+ * Presence broadcast: N users whose rosters hold `contacts` mutual
+ * subscriptions log in, then all send initial presence at once. Each must
+ * receive its own presence and one from every contact (broadcast or probe
+ * answer): N × (contacts + 1) presence stanzas.
+ */
+export async function presenceBroadcast(options: { users: number; contacts: number; workers: number }): Promise<BenchRow[]> {
+  const server = await startBenchServer(options.users, options.contacts);
+  const workers = new Workers(options.workers);
+  try {
+    await workers.all((i) => ({
+      cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true,
+      users: split(users(1, options.users), options.workers)[i]!,
+    }));
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const replies = (await workers.all(() => ({ cmd: 'broadcast', expected: options.contacts + 1, timeoutMs: 60_000 }))) as Extract<WorkerReply, { cmd: 'broadcast' }>[];
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(server.pid) - cpu0;
+    const received = replies.reduce((n, r) => n + r.received, 0);
+    const complete = replies.reduce((n, r) => n + r.complete, 0);
+    const expected = options.users * (options.contacts + 1);
+    const g = `presence (${options.users} users × ${options.contacts} contacts coming online at once)`;
+    return [
+      { group: g, name: 'presence stanzas delivered/s', value: received / seconds, unit: '/s', note: `${received}/${expected} delivered; ${complete}/${options.users} users complete` },
+      { group: g, name: 'all online in', value: Math.max(...replies.map((r) => r.lastMs)), unit: 'ms' },
+      { group: g, name: 'server CPU per initial presence', value: (cpu * 1000) / options.users, unit: 'ms' },
     ];
   } finally {
     await workers.all(() => ({ cmd: 'close' }));

@@ -8,12 +8,14 @@ export type WorkerCommand =
   | { cmd: 'login'; host: string; port: number; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean }
   | { cmd: 'presence' }
   | { cmd: 'chat'; pairs: [number, number][]; domain: string; durationMs: number; window: number; bodySize: number }
+  | { cmd: 'broadcast'; expected: number; timeoutMs: number }
   | { cmd: 'close' };
 
 export type WorkerReply =
   | { cmd: 'login'; ok: number; failed: number; ms: number[] }
   | { cmd: 'presence'; ok: number }
   | { cmd: 'chat'; sent: number; delivered: number; latenciesMs: number[] }
+  | { cmd: 'broadcast'; received: number; complete: number; lastMs: number }
   | { cmd: 'close' };
 
 const clients: { client: RawClient; username: string }[] = [];
@@ -94,6 +96,32 @@ async function chat(c: Extract<WorkerCommand, { cmd: 'chat' }>): Promise<WorkerR
   return { cmd: 'chat', sent, delivered, latenciesMs: latencies };
 }
 
+/** Every kept client sends initial presence and counts the presence it receives, until `expected` each or the timeout. */
+async function broadcast(c: Extract<WorkerCommand, { cmd: 'broadcast' }>): Promise<WorkerReply> {
+  const start = performance.now();
+  let received = 0;
+  let complete = 0;
+  let lastMs = 0;
+  await Promise.all(clients.map(({ client }) => new Promise<void>((resolve) => {
+    let mine = 0;
+    const timer = setTimeout(resolve, c.timeoutMs);
+    client.onData = (chunk) => {
+      const n = chunk.split('<presence').length - 1;
+      if (n === 0) return;
+      mine += n;
+      received += n;
+      lastMs = performance.now() - start;
+      if (mine >= c.expected) {
+        complete++;
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    client.send('<presence/>');
+  })));
+  return { cmd: 'broadcast', received, complete, lastMs };
+}
+
 process.on('message', (command: WorkerCommand) => {
   const run = async (): Promise<WorkerReply> => {
     switch (command.cmd) {
@@ -103,6 +131,8 @@ process.on('message', (command: WorkerCommand) => {
         return presence();
       case 'chat':
         return chat(command);
+      case 'broadcast':
+        return broadcast(command);
       case 'close':
         for (const { client } of clients) client.destroy();
         clients.length = 0;
