@@ -273,3 +273,38 @@ export async function presenceBroadcast(options: { users: number; contacts: numb
     await server.stop();
   }
 }
+
+/**
+ * Offline delivery (XEP-0160): N senders send M messages each to N users
+ * who are offline; then those log in and send initial presence, and every
+ * stored message must arrive. Measures the store and the hand-over.
+ */
+export async function offlineDelivery(options: { users: number; messages: number }): Promise<BenchRow[]> {
+  const server = await startBenchServer(options.users * 2);
+  const workers = new Workers(2);
+  try {
+    const senders = users(1, options.users);
+    const recipients = users(options.users + 1, options.users);
+    await workers.ask(0, { cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true, users: senders });
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const sent = (await workers.ask(0, { cmd: 'send', to: recipients.map((u) => `${u}@localhost`), count: options.messages })) as Extract<WorkerReply, { cmd: 'send' }>;
+    const storeSeconds = (performance.now() - t0) / 1000;
+    const cpuStore = cpuSeconds(server.pid) - cpu0;
+    await workers.ask(1, { cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true, users: recipients });
+    const cpu1 = cpuSeconds(server.pid);
+    const drained = (await workers.ask(1, { cmd: 'drain', expected: options.messages, timeoutMs: 60_000 })) as Extract<WorkerReply, { cmd: 'drain' }>;
+    const cpuDeliver = cpuSeconds(server.pid) - cpu1;
+    const g = `offline (${options.users} users × ${options.messages} messages stored, then delivered at initial presence)`;
+    return [
+      { group: g, name: 'stored msgs/s', value: sent.sent / storeSeconds, unit: '/s' },
+      { group: g, name: 'server CPU per stored message', value: (cpuStore * 1e6) / sent.sent, unit: 'µs' },
+      { group: g, name: 'delivered after login', value: drained.received, unit: 'msgs', note: `${drained.received}/${sent.sent}; ${drained.complete}/${options.users} users complete in ${Math.round(drained.lastMs)} ms` },
+      { group: g, name: 'server CPU per delivered message', value: (cpuDeliver * 1e6) / Math.max(1, drained.received), unit: 'µs' },
+    ];
+  } finally {
+    await workers.all(() => ({ cmd: 'close' }));
+    workers.stop();
+    await server.stop();
+  }
+}

@@ -4,7 +4,7 @@
 
 import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
-import { chatPairs, idleSessions, loginStorm, presenceBroadcast, type ServerKind } from './e2e.ts';
+import { chatPairs, idleSessions, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
 // Prosody 0.12 offers SCRAM-SHA-1 and PLAIN, not SCRAM-SHA-256: side by side, both log in with PLAIN over
@@ -32,10 +32,11 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   chat: () => chat('switchboard'),
   idle: () => idle('switchboard'),
   presence: () => presenceBroadcast({ users: 1000, contacts: 50, workers: 1 }),
+  offline: () => offlineDelivery({ users: 500, messages: 20 }),
   'login-vs-prosody': () => sideBySide(plainLogin),
   'chat-vs-prosody': () => sideBySide(chat),
   'idle-vs-prosody': () => sideBySide(idle),
 };
 
 /** What `npm run bench` runs with no suite named. */
-export const DEFAULT_SUITES = ['micro', 'login', 'chat', 'idle', 'presence'];
+export const DEFAULT_SUITES = ['micro', 'login', 'chat', 'idle', 'presence', 'offline'];

@@ -9,6 +9,8 @@ export type WorkerCommand =
   | { cmd: 'presence' }
   | { cmd: 'chat'; pairs: [number, number][]; domain: string; durationMs: number; window: number; bodySize: number }
   | { cmd: 'broadcast'; expected: number; timeoutMs: number }
+  | { cmd: 'send'; to: string[]; count: number }
+  | { cmd: 'drain'; expected: number; timeoutMs: number }
   | { cmd: 'close' };
 
 export type WorkerReply =
@@ -16,6 +18,8 @@ export type WorkerReply =
   | { cmd: 'presence'; ok: number }
   | { cmd: 'chat'; sent: number; delivered: number; latenciesMs: number[] }
   | { cmd: 'broadcast'; received: number; complete: number; lastMs: number }
+  | { cmd: 'send'; sent: number }
+  | { cmd: 'drain'; received: number; complete: number; lastMs: number }
   | { cmd: 'close' };
 
 const clients: { client: RawClient; username: string }[] = [];
@@ -122,6 +126,45 @@ async function broadcast(c: Extract<WorkerCommand, { cmd: 'broadcast' }>): Promi
   return { cmd: 'broadcast', received, complete, lastMs };
 }
 
+/** Kept client k sends `count` chat messages to to[k], then waits until the server has read them (a ping). */
+async function send(c: Extract<WorkerCommand, { cmd: 'send' }>): Promise<WorkerReply> {
+  let sent = 0;
+  await Promise.all(clients.map(async ({ client }, k) => {
+    const to = c.to[k];
+    if (!to) return;
+    for (let i = 0; i < c.count; i++) client.send(`<message to='${to}' type='chat'><body>offline ${i}</body></message>`);
+    sent += c.count;
+    await client.presence();
+  }));
+  return { cmd: 'send', sent };
+}
+
+/** Every kept client sends initial presence and counts the messages that arrive, until `expected` each. */
+async function drain(c: Extract<WorkerCommand, { cmd: 'drain' }>): Promise<WorkerReply> {
+  const start = performance.now();
+  let received = 0;
+  let complete = 0;
+  let lastMs = 0;
+  await Promise.all(clients.map(({ client }) => new Promise<void>((resolve) => {
+    let mine = 0;
+    const timer = setTimeout(resolve, c.timeoutMs);
+    client.onData = (chunk) => {
+      const n = chunk.split('</message>').length - 1;
+      if (n === 0) return;
+      mine += n;
+      received += n;
+      lastMs = performance.now() - start;
+      if (mine >= c.expected) {
+        complete++;
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    client.send('<presence/>');
+  })));
+  return { cmd: 'drain', received, complete, lastMs };
+}
+
 process.on('message', (command: WorkerCommand) => {
   const run = async (): Promise<WorkerReply> => {
     switch (command.cmd) {
@@ -133,6 +176,10 @@ process.on('message', (command: WorkerCommand) => {
         return chat(command);
       case 'broadcast':
         return broadcast(command);
+      case 'send':
+        return send(command);
+      case 'drain':
+        return drain(command);
       case 'close':
         for (const { client } of clients) client.destroy();
         clients.length = 0;
