@@ -17,7 +17,6 @@ export interface ServerUnderTest {
   websocketTls: boolean;
   /** SASL mechanisms this server is expected to offer over TLS. */
   mechanisms: string[];
-  streamManagement: boolean;
   /** The server process dies (every socket with it) and comes back on the same ports. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -55,7 +54,6 @@ export async function startSwitchboard(): Promise<ServerUnderTest> {
     websocketUrl: `wss://localhost:${server.wsPort}/xmpp-websocket`,
     websocketTls: true,
     mechanisms: ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'],
-    streamManagement: false,
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -72,7 +70,6 @@ export async function startProsodyServer(): Promise<ServerUnderTest> {
     websocketUrl: prosody.websocketUrl,
     websocketTls: false,
     mechanisms: ['SCRAM-SHA-1', 'PLAIN'],
-    streamManagement: true,
     restart: () => prosody.restart(),
     stop: () => prosody.stop(),
   };

@@ -49,6 +49,8 @@ export interface ServerConfig {
     idleSeconds: number;
     /** Seconds a new connection has to authenticate and bind. */
     loginSeconds: number;
+    /** XEP-0198: seconds a resumable session waits for its client after the connection is lost. */
+    resumeSeconds: number;
   };
   /** XEP-0114 external components: each gets its domain (a subdomain, usually) and shares a secret. */
   components: { domain: string; secret: string }[];
@@ -88,7 +90,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     burstBytes: 4 * 1024 * 1024,
     authAttempts: 3,
   },
-  timeouts: { idleSeconds: 600, loginSeconds: 60 },
+  timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 300 },
   registration: false,
   components: [],
   componentPort: 5347,

@@ -77,6 +77,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
       authAttempts: config.limits.authAttempts,
       loginMs: config.timeouts.loginSeconds * 1000,
+      resumeSeconds: config.timeouts.resumeSeconds,
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,
       // A c2s on its own computes the caps of the sm it fronts from the same module set.

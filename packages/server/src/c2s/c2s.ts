@@ -14,6 +14,8 @@ import type { RegisterOutcome } from './register.ts';
 
 export class C2s implements StreamHost {
   private readonly streams = new Map<string, C2sStream>();
+  /** XEP-0198 resumption tokens of the streams that may be resumed. */
+  private readonly resumableStreams = new Map<string, C2sStream>();
   readonly link: SmLink;
   private keepaliveTimer: NodeJS.Timeout | undefined;
 
@@ -33,7 +35,7 @@ export class C2s implements StreamHost {
       },
       deliver: (c2sId, stanza) => {
         const stream = this.streams.get(c2sId);
-        if (!stream || stream.state !== 'established') return false;
+        if (!stream || (stream.state !== 'established' && stream.state !== 'hibernating')) return false;
         stream.deliver(stanza);
         return true;
       },
@@ -87,7 +89,22 @@ export class C2s implements StreamHost {
     this.link.end(stream.id, stream.smId!, stream.fullJid ?? '', reason);
   }
 
+  resumable(stream: C2sStream): void {
+    this.resumableStreams.set(stream.sm!.token, stream);
+  }
+
+  takeOver(token: string, username: string, successor: C2sStream): C2sStream | undefined {
+    const previous = this.resumableStreams.get(token);
+    if (!previous || previous.username !== username || (previous.state !== 'hibernating' && previous.state !== 'established')) return undefined;
+    // The successor answers for the session's id from now on.
+    this.streams.delete(successor.id);
+    this.streams.set(previous.id, successor);
+    return previous;
+  }
+
   released(stream: C2sStream, reason: StopReason): void {
+    if (stream.sm) this.resumableStreams.delete(stream.sm.token);
+    if (this.streams.get(stream.id) !== stream) return;
     this.streams.delete(stream.id);
     channels.c2sClose.publish({ id: stream.id, reason });
   }

@@ -41,6 +41,7 @@ export function bindFeatures(caps: Element | undefined): Element {
     xml('bind', { xmlns: NS_BIND }),
     xml('session', { xmlns: NS_SESSION }, xml('optional')),
     xml('ver', { xmlns: 'urn:xmpp:features:rosterver' }),
+    xml('sm', { xmlns: 'urn:xmpp:sm:3' }),
     caps,
   );
 }

@@ -10,6 +10,7 @@ import {
   NS_CLIENT,
   NS_SASL,
   NS_SESSION,
+  NS_STANZA_ERRORS,
   NS_TLS,
   iqResult,
   replyWithError,
@@ -30,6 +31,7 @@ import type { ParserLimits } from '@switchboard/xml';
 import { TokenBucket } from './rate-limit.ts';
 import { handleRegistration, NS_REGISTER, NS_REGISTER_FEATURE, type RegisterOutcome } from './register.ts';
 import { channels } from '../diagnostics.ts';
+import { NS_SM, StreamManagement } from './stream-management.ts';
 
 export type StreamState =
   | 'awaitingStream'
@@ -40,6 +42,7 @@ export type StreamState =
   | 'awaitingBind'
   | 'binding'
   | 'established'
+  | 'hibernating' // XEP-0198: the connection is gone, the session waits to be resumed
   | 'closed';
 
 /** Why a stream stopped (stop_reason in xmpp_stream_in). */
@@ -64,6 +67,8 @@ export interface StreamPolicy {
   caps?: Element;
   /** XEP-0077 in-band registration is open. */
   registration: boolean;
+  /** XEP-0198: how long a resumable session waits for its client to come back. */
+  resumeSeconds: number;
 }
 
 /** What a stream needs from its c2s. */
@@ -77,12 +82,20 @@ export interface StreamHost {
   /** Tells the sm the session is over (only called when one was started). */
   endSession(stream: C2sStream, reason: EndReason): void;
   released(stream: C2sStream, reason: StopReason): void;
+  /** XEP-0198: remember a resumable stream under its token. */
+  resumable(stream: C2sStream): void;
+  /** XEP-0198: hand the session behind `token` (of `username`) over to `successor`; undefined if there is none. */
+  takeOver(token: string, username: string, successor: C2sStream): C2sStream | undefined;
 }
 
 let nextStreamNumber = 0;
 
 export class C2sStream {
-  readonly id: string;
+  /** The c2s's id for the session; a resumed stream takes over the id of the one it replaces. */
+  id: string;
+  /** XEP-0198, once enabled. */
+  sm: StreamManagement | undefined;
+  private hibernation: NodeJS.Timeout | undefined;
   /** Prosody's session type: unauthenticated until SASL succeeds. */
   type: 'c2s_unauthed' | 'c2s' = 'c2s_unauthed';
   state: StreamState = 'awaitingStream';
@@ -111,7 +124,7 @@ export class C2sStream {
     this.loginTimer.unref();
     transport.setEvents({
       data: (text) => this.onData(text),
-      close: () => this.stop({ socket: 'closed' }),
+      close: () => this.onTransportClosed(),
       idle: () => this.fail(streamError('connection-timeout'), 'out'),
     });
   }
@@ -193,6 +206,7 @@ export class C2sStream {
       if (el.name === 'open') return this.onStreamOpenFramed(el);
       if (el.name === 'close') return this.stop({ clientClosed: true });
     }
+    if (el.attrs.xmlns === NS_SM) return this.onStreamManagement(el);
     switch (this.state) {
       case 'awaitingTls':
       case 'awaitingAuth':
@@ -331,6 +345,7 @@ export class C2sStream {
     if (el.name !== 'message' && el.name !== 'presence' && el.name !== 'iq') {
       return this.fail(streamError('unsupported-stanza-type'), 'in');
     }
+    this.sm?.received();
     if (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
     // RFC 6120 §8.1.2.1: the server stamps `from` with the full JID; whatever the client put there is replaced.
     const stamped = el.withAttrs({ from: this.fullJid, xmlns: undefined });
@@ -343,7 +358,78 @@ export class C2sStream {
 
   /** A stanza from the sm for this client. */
   deliver(stanza: Element): void {
-    if (this.state === 'established') this.transport.send(stanza);
+    if (this.state === 'hibernating') {
+      this.sm!.sent(stanza);
+      return;
+    }
+    if (this.state !== 'established') return;
+    this.transport.send(stanza);
+    if (this.sm?.sent(stanza)) this.transport.send(this.sm.request());
+  }
+
+  // ---- XEP-0198 ------------------------------------------------------------------------
+
+  private onStreamManagement(el: Element): void {
+    const failed = (condition: string): void => this.transport.send(xml('failed', { xmlns: NS_SM }, xml(condition, { xmlns: NS_STANZA_ERRORS })));
+    if (el.name === 'resume') {
+      if (this.state !== 'awaitingBind') return failed('unexpected-request');
+      return this.resume(el);
+    }
+    if (this.state !== 'established') return failed('unexpected-request');
+    switch (el.name) {
+      case 'enable':
+        if (this.sm) return failed('unexpected-request');
+        this.sm = new StreamManagement(el.attrs.resume === 'true' || el.attrs.resume === '1');
+        if (this.sm.resumable) this.host.resumable(this);
+        this.transport.send(this.sm.enabled(this.policy.resumeSeconds));
+        return;
+      case 'r':
+        if (this.sm) this.transport.send(this.sm.answer());
+        return;
+      case 'a':
+        // §4: acknowledging more than was sent is a stream error.
+        if (this.sm && !this.sm.acknowledge(Number(el.attrs.h))) {
+          this.fail(streamError('undefined-condition', undefined, xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': '0' })), 'in');
+        }
+        return;
+    }
+  }
+
+  /** §5: this new, authenticated stream takes over a hibernating (or stale) session. */
+  private resume(el: Element): void {
+    const previous = this.host.takeOver(el.attrs.previd ?? '', this.username!, this);
+    if (!previous || !previous.sm || !previous.sm.acknowledge(Number(el.attrs.h))) {
+      this.transport.send(xml('failed', { xmlns: NS_SM }, xml('item-not-found', { xmlns: NS_STANZA_ERRORS })));
+      return;
+    }
+    this.id = previous.id;
+    this.smId = previous.smId;
+    this.fullJid = previous.fullJid;
+    this.sm = previous.sm;
+    this.host.resumable(this);
+    this.smKnowsSession = true;
+    this.state = 'established';
+    clearTimeout(this.loginTimer);
+    previous.retire();
+    this.transport.send(xml('resumed', { xmlns: NS_SM, previd: this.sm.token, h: String(this.sm.inbound) }));
+    for (const stanza of this.sm.pending()) this.transport.send(stanza);
+  }
+
+  /** The socket is gone: a resumable session hibernates, anything else ends. */
+  private onTransportClosed(): void {
+    if (this.state !== 'established' || !this.sm?.resumable) return this.stop({ socket: 'closed' });
+    this.state = 'hibernating';
+    this.hibernation = setTimeout(() => this.stop({ socket: 'closed' }), this.policy.resumeSeconds * 1000);
+    this.hibernation.unref();
+  }
+
+  /** Replaced by a resumed stream: goes away without ending the session, which lives on in the successor. */
+  retire(): void {
+    clearTimeout(this.hibernation);
+    clearTimeout(this.loginTimer);
+    this.state = 'closed';
+    this.smKnowsSession = false;
+    this.transport.destroy();
   }
 
   /** The socket goes away under the stream; the usual close path follows. */
@@ -376,6 +462,7 @@ export class C2sStream {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.loginTimer);
+    clearTimeout(this.hibernation);
     if ('clientClosed' in reason) this.sendHeader();
     this.transport.closeStream();
     if (this.smKnowsSession) {
