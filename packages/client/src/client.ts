@@ -13,13 +13,11 @@ import {
   NS_TLS,
   parseStanzaError,
   parseStreamError,
-  replyWithError,
-  stanzaError,
-  type StanzaError,
   type StreamErrorCondition,
 } from '@switchboard/protocol';
 import { Emitter } from './emitter.ts';
-import { ClientError, IqError } from './errors.ts';
+import { IqCallee, IqCaller, type IqHandler } from './iq.ts';
+import { ClientError } from './errors.ts';
 import { serialize, streamClose, streamOpen } from './framing.ts';
 import { fromBase64, toBase64 } from './sasl/bytes.ts';
 import type { MechanismName } from './sasl/mechanism.ts';
@@ -65,8 +63,6 @@ export interface ClientEvents {
   error: ClientError;
 }
 
-type IqHandler = (iq: Element) => Element | undefined | StanzaError | Promise<Element | undefined | StanzaError>;
-
 /** Stream errors after which reconnecting would only repeat the refusal. */
 const FATAL_STREAM_ERRORS = new Set<StreamErrorCondition>(['conflict', 'not-authorized', 'host-unknown', 'host-gone', 'invalid-namespace', 'unsupported-version', 'invalid-from', 'bad-format']);
 
@@ -88,14 +84,15 @@ export class Client extends Emitter<ClientEvents> {
   private readonly retryPolicy: RetryPolicy;
   private readonly sm = new StreamManagement();
   private outbox: Element[] = [];
-  private readonly pendingIqs = new Map<string, { resolve: (el: Element) => void; reject: (err: Error) => void; timer: unknown }>();
-  private readonly iqHandlers = new Map<string, IqHandler>();
+  private readonly iqCaller: IqCaller;
+  private readonly iqCallee = new IqCallee();
   private nextId = 0;
   private connectWaiters: { resolve: (jid: string) => void; reject: (err: Error) => void }[] = [];
 
   constructor(readonly options: ClientOptions) {
     super();
     this.timers = options.timers ?? realTimers;
+    this.iqCaller = new IqCaller(this.timers);
     this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
     // XEP-0199: answer pings.
     this.handleIq(NS_PING, 'ping', () => undefined);
@@ -143,23 +140,13 @@ export class Client extends Emitter<ClientEvents> {
 
   /** Sends an iq get/set and resolves with the result, or rejects with an IqError carrying the stanza error. */
   iq(request: Element, timeoutMs = this.options.iqTimeoutMs ?? 30_000): Promise<Element> {
-    const id = request.attrs.id ?? this.newId();
-    const stanza = request.attrs.id ? request : request.withAttrs({ id });
-    return new Promise((resolve, reject) => {
-      const timer = this.timers.setTimeout(() => {
-        this.pendingIqs.delete(id);
-        reject(new ClientError('SB_ERR_TIMEOUT', `no answer to iq ${id} in ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pendingIqs.set(id, { resolve, reject, timer });
-      this.send(stanza);
-    });
+    const stanza = request.attrs.id ? request : request.withAttrs({ id: this.newId() });
+    return this.iqCaller.request(stanza, timeoutMs, (el) => this.send(el));
   }
 
   /** Answers incoming iq get/set with this payload namespace and name; unhandled ones get service-unavailable. */
   handleIq(xmlns: string, name: string, handler: IqHandler): () => void {
-    const key = `${xmlns} ${name}`;
-    this.iqHandlers.set(key, handler);
-    return () => this.iqHandlers.delete(key);
+    return this.iqCallee.register(xmlns, name, handler);
   }
 
   newId(): string {
@@ -407,44 +394,15 @@ export class Client extends Emitter<ClientEvents> {
     this.sm.received();
     if (el.name === 'iq') {
       const type = el.attrs.type;
-      if (type === 'result' || type === 'error') {
-        const pending = el.attrs.id !== undefined ? this.pendingIqs.get(el.attrs.id) : undefined;
-        if (pending) {
-          this.pendingIqs.delete(el.attrs.id!);
-          this.timers.clearTimeout(pending.timer);
-          if (type === 'result') pending.resolve(el);
-          else pending.reject(new IqError(parseStanzaError(el) ?? stanzaError('undefined-condition')));
-          return;
-        }
-      } else if (type === 'get' || type === 'set') {
-        void this.answerIq(el);
+      if ((type === 'result' || type === 'error') && this.iqCaller.answer(el)) return;
+      if (type === 'get' || type === 'set') {
+        // RFC 6120 §8.2.3: every request gets an answer; the application still sees the ones nobody handles.
+        if (!this.iqCallee.has(el)) this.emit('stanza', el);
+        void this.iqCallee.answer(el).then((reply) => reply && this.send(reply));
         return;
       }
     }
     this.emit('stanza', el);
-  }
-
-  private async answerIq(iq: Element): Promise<void> {
-    const payload = iq.getChildren()[0];
-    const handler = payload ? this.iqHandlers.get(`${payload.attrs.xmlns ?? ''} ${payload.name}`) : undefined;
-    let outcome: Element | undefined | StanzaError;
-    if (!handler) {
-      // Let the application see it; RFC 6120 §8.2.3 wants an answer, so unknown ones get service-unavailable.
-      this.emit('stanza', iq);
-      outcome = stanzaError('service-unavailable');
-    } else {
-      try {
-        outcome = await handler(iq);
-      } catch {
-        outcome = stanzaError('internal-server-error');
-      }
-    }
-    if (outcome instanceof Element || outcome === undefined) {
-      this.send(xml('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from }, outcome));
-    } else {
-      const reply = replyWithError(iq, outcome);
-      if (reply) this.send(reply.withAttrs({ from: undefined }));
-    }
   }
 
   private write(el: Element): void {
@@ -501,11 +459,7 @@ export class Client extends Emitter<ClientEvents> {
     this.transport?.close();
     this.transport = undefined;
     this.parser = undefined;
-    for (const [id, pending] of this.pendingIqs) {
-      this.timers.clearTimeout(pending.timer);
-      pending.reject(new ClientError('SB_ERR_TRANSPORT', `offline before iq ${id} was answered`));
-    }
-    this.pendingIqs.clear();
+    this.iqCaller.rejectAll();
     if (this.state !== 'Disconnected') this.transition('Disconnected');
     for (const w of this.connectWaiters.splice(0)) w.reject(error ?? new ClientError('SB_ERR_TRANSPORT', 'disconnected'));
     if (error && error.code !== 'SB_ERR_STREAM') this.emit('error', error);
