@@ -62,7 +62,7 @@ function malformed(reason: string): JidResult {
 }
 
 /**
- * RFC 7622 §3.1: split at the first '/', then the last '@' before it. Never throws:
+ * RFC 7622 §3.2–3.4: split at the first '/', then at the first '@' before it. Never throws:
  * a bad address is a `jid-malformed` result (RFC 6120 §8.3.3.8).
  */
 export function parseJid(input: string): JidResult {

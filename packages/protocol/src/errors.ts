@@ -25,7 +25,8 @@ export const STANZA_ERROR_CONDITIONS = [
 export type StanzaErrorCondition = (typeof STANZA_ERROR_CONDITIONS)[number];
 
 /** RFC 6120 §8.3.2. */
-export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
+export const STANZA_ERROR_TYPES = ['auth', 'cancel', 'continue', 'modify', 'wait'] as const;
+export type StanzaErrorType = (typeof STANZA_ERROR_TYPES)[number];
 
 /** The type each condition carries unless told otherwise (the examples of RFC 6120 §8.3.3). */
 const DEFAULT_TYPE: Record<StanzaErrorCondition, StanzaErrorType> = {
@@ -62,6 +63,8 @@ export interface StanzaError {
   readonly application?: Element;
   /** The entity that generated the error (`by`). */
   readonly by?: string;
+  /** gone and redirect: the new address, carried as the condition element's text (RFC 6120 §8.3.3.5, §8.3.3.14). */
+  readonly uri?: string;
 }
 
 export interface StreamError {
@@ -69,17 +72,24 @@ export interface StreamError {
   readonly condition: StreamErrorCondition;
   readonly text?: string;
   readonly application?: Element;
+  /** see-other-host: the host to reconnect to, carried as the condition element's text (RFC 6120 §4.9.3.19). */
+  readonly host?: string;
 }
 
 export function stanzaError(
   condition: StanzaErrorCondition,
-  options: { type?: StanzaErrorType; text?: string; application?: Element; by?: string } = {},
+  options: { type?: StanzaErrorType; text?: string; application?: Element; by?: string; uri?: string } = {},
 ): StanzaError {
   return { kind: 'stanza-error', condition, type: options.type ?? DEFAULT_TYPE[condition], ...stripUndefined(options) };
 }
 
 export function streamError(condition: StreamErrorCondition, text?: string, application?: Element): StreamError {
   return { kind: 'stream-error', condition, ...stripUndefined({ text, application }) };
+}
+
+/** RFC 6120 §4.9.3.19: the peer should connect to `host` (a hostname, an IPv4 address or a bracketed IPv6 address, with an optional port). */
+export function seeOtherHost(host: string, text?: string): StreamError {
+  return { kind: 'stream-error', condition: 'see-other-host', host, ...stripUndefined({ text }) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -97,7 +107,7 @@ export function stanzaErrorElement(err: StanzaError): Element {
   return xml(
     'error',
     { type: err.type, by: err.by },
-    xml(err.condition, { xmlns: NS_STANZA_ERRORS }),
+    xml(err.condition, { xmlns: NS_STANZA_ERRORS }, err.uri),
     err.text !== undefined && xml('text', { xmlns: NS_STANZA_ERRORS, 'xml:lang': 'en' }, err.text),
     err.application,
   );
@@ -108,7 +118,7 @@ export function streamErrorElement(err: StreamError): Element {
   return xml(
     'stream:error',
     {},
-    xml(err.condition, { xmlns: NS_STREAM_ERRORS }),
+    xml(err.condition, { xmlns: NS_STREAM_ERRORS }, err.host),
     err.text !== undefined && xml('text', { xmlns: NS_STREAM_ERRORS, 'xml:lang': 'en' }, err.text),
     err.application,
   );
@@ -118,34 +128,46 @@ function isKnown<T extends string>(list: readonly T[], name: string): name is T 
   return (list as readonly string[]).includes(name);
 }
 
-/** The defined condition, text and application element of an error element's children. */
-function readErrorChildren<T extends string>(el: Element, ns: string, known: readonly T[]): { condition: T | undefined; text?: string; application?: Element } {
+/** The defined condition (and its character data, if any), text and application element of an error element's children. */
+function readErrorChildren<T extends string>(
+  el: Element,
+  ns: string,
+  known: readonly T[],
+): { condition: T | undefined; data?: string; text?: string; application?: Element } {
   let condition: T | undefined;
+  let data: string | undefined;
   let text: string | undefined;
   let application: Element | undefined;
   for (const child of el.getChildren()) {
     if (child.attrs.xmlns === ns) {
       if (child.name === 'text') text = child.text();
-      else if (isKnown(known, child.name)) condition = child.name;
+      else if (isKnown(known, child.name)) {
+        condition = child.name;
+        data = child.text().trim() || undefined;
+      }
     } else {
       application = child;
     }
   }
-  return { condition, text, application };
+  return { condition, data, text, application };
 }
 
 /** Reads the `<error/>` child of a `type='error'` stanza. Unknown conditions read as undefined-condition. */
 export function parseStanzaError(stanza: Element): StanzaError | undefined {
   const error = stanza.getChild('error');
   if (!error) return undefined;
-  const { condition = 'undefined-condition', text, application } = readErrorChildren(error, NS_STANZA_ERRORS, STANZA_ERROR_CONDITIONS);
-  const type = error.attrs.type as StanzaErrorType | undefined;
-  return stanzaError(condition, { type: type ?? DEFAULT_TYPE[condition], text, application, by: error.attrs.by });
+  const { condition = 'undefined-condition', data, text, application } = readErrorChildren(error, NS_STANZA_ERRORS, STANZA_ERROR_CONDITIONS);
+  // A missing or unknown type reads as the condition's default, so the value is always one of the five.
+  const attr = error.attrs.type;
+  const type = attr !== undefined && isKnown(STANZA_ERROR_TYPES, attr) ? attr : DEFAULT_TYPE[condition];
+  const uri = condition === 'gone' || condition === 'redirect' ? data : undefined;
+  return stanzaError(condition, { type, text, application, by: error.attrs.by, uri });
 }
 
 /** Reads a `<stream:error>` element. */
 export function parseStreamError(el: Element): StreamError {
-  const { condition = 'undefined-condition', text, application } = readErrorChildren(el, NS_STREAM_ERRORS, STREAM_ERROR_CONDITIONS);
+  const { condition = 'undefined-condition', data, text, application } = readErrorChildren(el, NS_STREAM_ERRORS, STREAM_ERROR_CONDITIONS);
+  if (condition === 'see-other-host' && data !== undefined) return { ...seeOtherHost(data, text), ...stripUndefined({ application }) };
   return streamError(condition, text, application);
 }
 
