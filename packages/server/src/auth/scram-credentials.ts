@@ -44,6 +44,11 @@ async function keysFor(hash: ScramHash, password: string, salt: Buffer, iteratio
   return { storedKey: storedKey.toString('base64'), serverKey: serverKey.toString('base64') };
 }
 
+/**
+ * New credentials for a password, one salt for both hashes. The password must
+ * be non-empty after SASLprep (check with preparePassword first): anything
+ * else is a caller's bug and throws.
+ */
 export async function deriveScramCredentials(password: string, iterations = 4096, salt: Buffer = randomBytes(16)): Promise<ScramCredentials> {
   const prepared = preparePassword(password);
   if (prepared === undefined || prepared.length === 0) throw new Error('the password is empty or has characters SASLprep prohibits');
@@ -51,12 +56,21 @@ export async function deriveScramCredentials(password: string, iterations = 4096
   return { salt: salt.toString('base64'), iterations, sha1, sha256 };
 }
 
-/** SASL PLAIN against stored SCRAM keys: derive StoredKey from the offered password and compare in constant time. */
-export async function verifyPlainPassword(credentials: ScramCredentials, password: string): Promise<boolean> {
+/** Stands in for a missing account, so PLAIN costs the same PBKDF2 whether or not the user exists. */
+const DUMMY_SALT = randomBytes(16);
+
+/**
+ * SASL PLAIN (RFC 4616) against stored SCRAM keys: derive the SHA-256
+ * StoredKey from the offered password and compare in constant time.
+ * Pass `undefined` for an unknown user: the derivation still runs (with the
+ * default iteration count, or `iterations`) and the answer is false.
+ */
+export async function verifyPlainPassword(credentials: ScramCredentials | undefined, password: string, iterations = 4096): Promise<boolean> {
   const prepared = preparePassword(password);
-  if (prepared === undefined) return false;
-  const salted = await saltedPassword('sha256', prepared, Buffer.from(credentials.salt, 'base64'), credentials.iterations);
+  const salt = credentials ? Buffer.from(credentials.salt, 'base64') : DUMMY_SALT;
+  const salted = await saltedPassword('sha256', prepared ?? password, salt, credentials ? credentials.iterations : iterations);
   const { storedKey } = keysFromSaltedPassword('sha256', salted);
+  if (!credentials || !prepared) return false;
   const expected = Buffer.from(credentials.sha256.storedKey, 'base64');
   return expected.length === storedKey.length && timingSafeEqual(expected, storedKey);
 }

@@ -1,24 +1,36 @@
 // The SCRAM server against the worked examples of RFC 5802 §5 (SHA-1) and
-// RFC 7677 §3 (SHA-256), plus the ways an exchange must fail.
+// RFC 7677 §3 (SHA-256), plus the ways an exchange must fail. Proofs for the
+// other cases are computed here as a client would, with node:crypto alone.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
-import { ScramServerExchange } from './scram.ts';
-import { deriveScramCredentials, verifyPlainPassword } from './scram-credentials.ts';
+import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
+import { parseClientFinal, parseClientFirst, ScramServerExchange, type ChannelBinding, type ScramExchangeOptions } from './scram.ts';
+import { deriveScramCredentials } from './scram-credentials.ts';
 import type { ScramCredentials } from '../storage/ports.ts';
 
 const b = (s: string): Buffer => Buffer.from(s);
+const ZERO_PROOF = Buffer.alloc(32).toString('base64');
 
-async function credentialsFor(password: string, salt: string, hash: 'sha1' | 'sha256'): Promise<ScramCredentials> {
-  const c = await deriveScramCredentials(password, 4096, Buffer.from(salt, 'base64'));
-  return hash === 'sha1' ? { ...c, sha256: { storedKey: '', serverKey: '' } } : { ...c, sha1: { storedKey: '', serverKey: '' } };
+/** What a client sends last, for a password, given the messages so far. */
+function clientFinal(hash: 'sha1' | 'sha256', password: string, clientFirstBare: string, serverFirst: string, cbind: Buffer, nonce: string): string {
+  const params = Object.fromEntries(serverFirst.split(',').map((p) => [p[0], p.slice(2)]));
+  const salted = pbkdf2Sync(password, Buffer.from(params.s!, 'base64'), Number(params.i), hash === 'sha1' ? 20 : 32, hash);
+  const clientKey = createHmac(hash, salted).update('Client Key').digest();
+  const storedKey = createHash(hash).update(clientKey).digest();
+  const withoutProof = `c=${cbind.toString('base64')},r=${nonce}`;
+  const signature = createHmac(hash, storedKey).update(`${clientFirstBare},${serverFirst},${withoutProof}`).digest();
+  return `${withoutProof},p=${Buffer.from(clientKey.map((x, i) => x ^ signature[i]!)).toString('base64')}`;
 }
 
-describe('SCRAM server exchange', () => {
+function exchange(lookup: (u: string) => Promise<ScramCredentials | undefined>, binding?: ChannelBinding, plusOffered = false, options: ScramExchangeOptions = {}): ScramServerExchange {
+  return new ScramServerExchange('sha256', lookup, binding, plusOffered, { serverNonce: () => 'SERVER', ...options });
+}
+
+describe('SCRAM server exchange: RFC examples', () => {
   it('RFC 5802 §5: SCRAM-SHA-1 user/pencil', async () => {
-    const creds = await credentialsFor('pencil', 'QSXCR+Q6sek8bf92', 'sha1');
-    const ex = new ScramServerExchange('sha1', async (u) => (u === 'user' ? creds : undefined), undefined, false, () => '3rfcNHYJY1ZVvWVs7j');
+    const creds = await deriveScramCredentials('pencil', 4096, Buffer.from('QSXCR+Q6sek8bf92', 'base64'));
+    const ex = new ScramServerExchange('sha1', async (u) => (u === 'user' ? creds : undefined), undefined, false, { serverNonce: () => '3rfcNHYJY1ZVvWVs7j' });
     const first = await ex.start(b('n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL'));
     assert.ok(first.ok);
     assert.equal(first.serverFirst.toString(), 'r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096');
@@ -29,8 +41,8 @@ describe('SCRAM server exchange', () => {
   });
 
   it('RFC 7677 §3: SCRAM-SHA-256 user/pencil', async () => {
-    const creds = await credentialsFor('pencil', 'W22ZaJ0SNY7soEsUEjb6gQ==', 'sha256');
-    const ex = new ScramServerExchange('sha256', async () => creds, undefined, false, () => '%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0');
+    const creds = await deriveScramCredentials('pencil', 4096, Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64'));
+    const ex = new ScramServerExchange('sha256', async () => creds, undefined, false, { serverNonce: () => '%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0' });
     const first = await ex.start(b('n,,n=user,r=rOprNGfwEbeRWgbNEkqO'));
     assert.ok(first.ok);
     assert.equal(first.serverFirst.toString(), 'r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096');
@@ -39,63 +51,166 @@ describe('SCRAM server exchange', () => {
     assert.equal(final.serverFinal.toString(), 'v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=');
   });
 
-  it('rejects a wrong proof, a changed nonce and an unknown user alike with not-authorized', async () => {
-    const creds = await credentialsFor('pencil', 'W22ZaJ0SNY7soEsUEjb6gQ==', 'sha256');
-    const make = (): ScramServerExchange => new ScramServerExchange('sha256', async (u) => (u === 'user' ? creds : undefined), undefined, false, () => 'SERVER');
-    const wrongProof = make();
+  it('a random server nonce of 24 bytes follows the client nonce', async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    const first = await new ScramServerExchange('sha256', async () => creds).start(b('n,,n=u,r=abc'));
+    assert.ok(first.ok);
+    const nonce = /^r=abc([^,]+),/.exec(first.serverFirst.toString())![1]!;
+    assert.equal(Buffer.from(nonce, 'base64').length, 24);
+  });
+});
+
+describe('SCRAM server exchange: failures', () => {
+  it('a wrong proof and a changed nonce are not-authorized', async () => {
+    const creds = await deriveScramCredentials('pencil', 4096);
+    const wrongProof = exchange(async () => creds);
     await wrongProof.start(b('n,,n=user,r=abc'));
-    assert.deepEqual(await wrongProof.finish(b(`c=biws,r=abcSERVER,p=${Buffer.alloc(32).toString('base64')}`)), { ok: false, condition: 'not-authorized' });
-    const wrongNonce = make();
-    await wrongNonce.start(b('n,,n=user,r=abc'));
-    assert.deepEqual(await wrongNonce.finish(b(`c=biws,r=abcOTHER,p=${Buffer.alloc(32).toString('base64')}`)), { ok: false, condition: 'not-authorized' });
-    const unknown = make();
-    const first = await unknown.start(b('n,,n=nobody,r=abc'));
-    assert.ok(first.ok, 'an unknown user still gets a challenge, so it cannot be told apart');
-    assert.match(first.serverFirst.toString(), /^r=abcSERVER,s=[A-Za-z0-9+/=]+,i=4096$/);
-    assert.deepEqual(await unknown.finish(b(`c=biws,r=abcSERVER,p=${Buffer.alloc(32).toString('base64')}`)), { ok: false, condition: 'not-authorized' });
+    assert.deepEqual(await wrongProof.finish(b(`c=biws,r=abcSERVER,p=${ZERO_PROOF}`)), { ok: false, condition: 'not-authorized' });
+    const wrongPassword = exchange(async () => creds);
+    const first = await wrongPassword.start(b('n,,n=user,r=abc'));
+    assert.ok(first.ok);
+    assert.deepEqual(await wrongPassword.finish(b(clientFinal('sha256', 'pen', 'n=user,r=abc', first.serverFirst.toString(), b('n,,'), 'abcSERVER'))), { ok: false, condition: 'not-authorized' });
+    const wrongNonce = exchange(async () => creds);
+    const again = await wrongNonce.start(b('n,,n=user,r=abc'));
+    assert.ok(again.ok);
+    assert.deepEqual(await wrongNonce.finish(b(clientFinal('sha256', 'pencil', 'n=user,r=abc', again.serverFirst.toString(), b('n,,'), 'abcOTHER'))), { ok: false, condition: 'not-authorized' });
+  });
+
+  it('an unknown user gets a stable, plausible challenge and fails only at the end', async () => {
+    const secret = Buffer.alloc(32, 7);
+    const lookup = async (): Promise<undefined> => undefined;
+    const one = await exchange(lookup, undefined, false, { fakeSecret: secret, fakeIterations: 8192 }).start(b('n,,n=nobody,r=abc'));
+    const two = await exchange(lookup, undefined, false, { fakeSecret: secret, fakeIterations: 8192 }).start(b('n,,n=nobody,r=abc'));
+    const other = await exchange(lookup, undefined, false, { fakeSecret: secret, fakeIterations: 8192 }).start(b('n,,n=somebody,r=abc'));
+    assert.ok(one.ok && two.ok && other.ok, 'an unknown user still gets a challenge');
+    assert.match(one.serverFirst.toString(), /^r=abcSERVER,s=[A-Za-z0-9+/]{22}==,i=8192$/);
+    assert.equal(one.serverFirst.toString(), two.serverFirst.toString(), 'the same salt each time, as a real account has');
+    assert.notEqual(one.serverFirst.toString(), other.serverFirst.toString());
+    const ex = exchange(lookup, undefined, false, { fakeSecret: secret });
+    const first = await ex.start(b('n,,n=nobody,r=abc'));
+    assert.ok(first.ok);
+    assert.deepEqual(await ex.finish(b(clientFinal('sha256', 'guess', 'n=nobody,r=abc', first.serverFirst.toString(), b('n,,'), 'abcSERVER'))), { ok: false, condition: 'not-authorized' });
+  });
+
+  it('a store that fails is temporary-auth-failure', async () => {
+    const ex = exchange(async () => {
+      throw new Error('connection refused');
+    });
+    assert.deepEqual(await ex.start(b('n,,n=user,r=abc')), { ok: false, condition: 'temporary-auth-failure' });
   });
 
   it('refuses malformed messages', async () => {
-    const ex = (): ScramServerExchange => new ScramServerExchange('sha256', async () => undefined);
-    for (const bad of ['garbage', 'n,,r=abc', 'n,,n=user', 'x,,n=user,r=a', 'n,,n=us=er,r=abc', 'n,,m=ext,n=user,r=abc']) {
-      assert.deepEqual(await ex().start(b(bad)), { ok: false, condition: 'malformed-request' }, bad);
+    const bad = [
+      'garbage',
+      'n,,r=abc',
+      'n,,n=user',
+      'x,,n=user,r=a',
+      'n,,n=us=er,r=abc',
+      'n,,n=,r=abc',
+      'n,,r=abc,n=user',
+      'n,,m=ext,n=user,r=abc',
+      'n,,n=user,r=a,b',
+      'n,,n=user,r=a\u0000b',
+      'n,a=x=y,n=user,r=abc',
+      'n,,n=user,r=ab,c', // "," cannot be in a nonce
+    ];
+    for (const msg of bad) assert.deepEqual(await exchange(async () => undefined).start(b(msg)), { ok: false, condition: 'malformed-request' }, msg);
+    const invalidUtf8 = Buffer.concat([b('n,,n=us'), Buffer.from([0xff]), b('er,r=abc')]);
+    assert.deepEqual(await exchange(async () => undefined).start(invalidUtf8), { ok: false, condition: 'malformed-request' });
+
+    const creds = await deriveScramCredentials('pw', 4096);
+    for (const final of ['c=biws,r=abcSERVER', `r=abcSERVER,c=biws,p=${ZERO_PROOF}`, `c=biws,r=abcSERVER,p=not base64!`, `c=,r=abcSERVER,p=${ZERO_PROOF}`]) {
+      const ex = exchange(async () => creds);
+      await ex.start(b('n,,n=u,r=abc'));
+      assert.deepEqual(await ex.finish(b(final)), { ok: false, condition: 'malformed-request' }, final);
     }
   });
 
-  it('channel binding: -PLUS needs p=tls-exporter with matching data; y fails when -PLUS was offered', async () => {
+  it('out-of-order calls and a second attempt on one exchange fail', async () => {
     const creds = await deriveScramCredentials('pw', 4096);
-    const data = Buffer.from('0123456789abcdef0123456789abcdef');
-    const plus = new ScramServerExchange('sha256', async () => creds, { type: 'tls-exporter', data }, true, () => 'S');
-    assert.deepEqual(await plus.start(b('n,,n=u,r=c')), { ok: false, condition: 'not-authorized' }, 'PLUS without binding');
-    const downgraded = new ScramServerExchange('sha256', async () => creds, undefined, true, () => 'S');
-    assert.deepEqual(await downgraded.start(b('y,,n=u,r=c')), { ok: false, condition: 'not-authorized' }, "'y' while PLUS was offered");
-    const fine = new ScramServerExchange('sha256', async () => creds, undefined, false, () => 'S');
-    assert.ok((await fine.start(b('y,,n=u,r=c'))).ok, "'y' when PLUS was not offered is fine");
+    assert.deepEqual(await exchange(async () => creds).finish(b(`c=biws,r=x,p=${ZERO_PROOF}`)), { ok: false, condition: 'malformed-request' });
+    const ex = exchange(async () => creds);
+    assert.ok((await ex.start(b('n,,n=u,r=abc'))).ok);
+    assert.deepEqual(await ex.start(b('n,,n=u,r=abc')), { ok: false, condition: 'malformed-request' });
+    const failed = exchange(async () => creds);
+    await failed.start(b('n,,n=u,r=abc'));
+    await failed.finish(b(`c=biws,r=abcSERVER,p=${ZERO_PROOF}`));
+    assert.deepEqual(await failed.finish(b(`c=biws,r=abcSERVER,p=${ZERO_PROOF}`)), { ok: false, condition: 'malformed-request' });
+  });
+});
 
-    // A full -PLUS exchange computed as a client would.
-    const ok = new ScramServerExchange('sha256', async () => creds, { type: 'tls-exporter', data }, true, () => 'S');
-    const gs2 = 'p=tls-exporter,,';
-    const first = await ok.start(b(`${gs2}n=u,r=c`));
+describe('SCRAM server exchange: names and authzid', () => {
+  it('unescapes =2C and =3D in the username and authzid, and returns them unprepared', async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    const seen: string[] = [];
+    const ex = exchange(async (u) => (seen.push(u), creds));
+    const bare = 'n=a=2Cb=3Dc\u00C9,r=abc';
+    const gs2 = 'n,a=a=2Cb=3Dc\u00C9@example.com,';
+    const first = await ex.start(b(gs2 + bare));
     assert.ok(first.ok);
-    const salted = (await import('node:crypto')).pbkdf2Sync('pw', Buffer.from(creds.salt, 'base64'), 4096, 32, 'sha256');
-    const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-    const storedKey = createHash('sha256').update(clientKey).digest();
-    const cbind = Buffer.concat([b(gs2), data]).toString('base64');
-    const withoutProof = `c=${cbind},r=cS`;
-    const sig = createHmac('sha256', storedKey).update(`n=u,r=c,${first.serverFirst},${withoutProof}`).digest();
-    const proof = Buffer.from(clientKey.map((x, i) => x ^ sig[i]!));
-    const final = await ok.finish(b(`${withoutProof},p=${proof.toString('base64')}`));
-    assert.ok(final.ok, 'the -PLUS exchange succeeds');
-    // The same proof with other binding data fails.
-    const other = new ScramServerExchange('sha256', async () => creds, { type: 'tls-exporter', data: Buffer.alloc(32) }, true, () => 'S');
-    await other.start(b(`${gs2}n=u,r=c`));
-    assert.deepEqual(await other.finish(b(`${withoutProof},p=${proof.toString('base64')}`)), { ok: false, condition: 'not-authorized' });
+    assert.deepEqual(seen, ['a,b=c\u00C9']);
+    const final = await ex.finish(b(clientFinal('sha256', 'pw', bare, first.serverFirst.toString(), b(gs2), 'abcSERVER')));
+    assert.ok(final.ok);
+    assert.equal(final.username, 'a,b=c\u00C9');
+    assert.equal(final.authzid, 'a,b=c\u00C9@example.com');
   });
 
-  it('PLAIN verification against stored keys, with SASLprep', async () => {
-    const creds = await deriveScramCredentials('I\u00ADX', 4096); // soft hyphen is mapped to nothing (RFC 4013 §3 example)
-    assert.equal(await verifyPlainPassword(creds, 'IX'), true);
-    assert.equal(await verifyPlainPassword(creds, 'ix'), false);
-    await assert.rejects(deriveScramCredentials('', 4096));
+  it('parses extensions in both client messages without letting them through to the names', () => {
+    assert.deepEqual(parseClientFirst(b('y,,n=u,r=abc,x=ext'))?.cbind, { kind: 'y' });
+    assert.equal(parseClientFirst(b('p=tls-exporter,,n=u,r=abc'))?.gs2Header, 'p=tls-exporter,,');
+    const final = parseClientFinal(b(`c=biws,r=abc,x=ext,p=${ZERO_PROOF}`));
+    assert.equal(final?.withoutProof, 'c=biws,r=abc,x=ext');
+    assert.deepEqual(final?.channelBinding, b('n,,'));
+  });
+});
+
+describe('SCRAM server exchange: channel binding (RFC 5802 §6, RFC 9266)', () => {
+  const data = Buffer.from('0123456789abcdef0123456789abcdef');
+  const binding: ChannelBinding = { type: 'tls-exporter', data };
+
+  it('-PLUS: p=tls-exporter with the matching data succeeds', async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    const ex = exchange(async () => creds, binding, true);
+    const gs2 = 'p=tls-exporter,,';
+    const first = await ex.start(b(`${gs2}n=u,r=c`));
+    assert.ok(first.ok);
+    const final = await ex.finish(b(clientFinal('sha256', 'pw', 'n=u,r=c', first.serverFirst.toString(), Buffer.concat([b(gs2), data]), 'cSERVER')));
+    assert.ok(final.ok);
+    assert.equal(final.username, 'u');
+  });
+
+  it('-PLUS: other binding data, or none in c=, is not-authorized', async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    const gs2 = 'p=tls-exporter,,';
+    for (const cbind of [Buffer.concat([b(gs2), Buffer.alloc(32)]), b(gs2)]) {
+      const ex = exchange(async () => creds, binding, true);
+      const first = await ex.start(b(`${gs2}n=u,r=c`));
+      assert.ok(first.ok);
+      assert.deepEqual(await ex.finish(b(clientFinal('sha256', 'pw', 'n=u,r=c', first.serverFirst.toString(), cbind, 'cSERVER'))), { ok: false, condition: 'not-authorized' });
+    }
+  });
+
+  it('-PLUS: n, y or another binding type is not-authorized', async () => {
+    for (const gs2 of ['n,,', 'y,,', 'p=tls-unique,,']) {
+      assert.deepEqual(await exchange(async () => undefined, binding, true).start(b(`${gs2}n=u,r=c`)), { ok: false, condition: 'not-authorized' }, gs2);
+    }
+  });
+
+  it("plain mechanism: 'y' fails when -PLUS was offered (a downgrade) and passes when it was not; 'p' is malformed", async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    assert.deepEqual(await exchange(async () => creds, undefined, true).start(b('y,,n=u,r=c')), { ok: false, condition: 'not-authorized' });
+    const fine = exchange(async () => creds, undefined, false);
+    const first = await fine.start(b('y,,n=u,r=c'));
+    assert.ok(first.ok, "'y' when PLUS was not offered is fine");
+    assert.ok((await fine.finish(b(clientFinal('sha256', 'pw', 'n=u,r=c', first.serverFirst.toString(), b('y,,'), 'cSERVER')))).ok);
+    assert.deepEqual(await exchange(async () => creds).start(b('p=tls-exporter,,n=u,r=c')), { ok: false, condition: 'malformed-request' });
+  });
+
+  it("c= must repeat the first message's gs2 header", async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    const ex = exchange(async () => creds);
+    const first = await ex.start(b('n,,n=u,r=c'));
+    assert.ok(first.ok);
+    assert.deepEqual(await ex.finish(b(clientFinal('sha256', 'pw', 'n=u,r=c', first.serverFirst.toString(), b('y,,'), 'cSERVER'))), { ok: false, condition: 'not-authorized' });
   });
 });

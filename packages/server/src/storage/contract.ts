@@ -1,146 +1,194 @@
 // One storage contract, run against every backend (ejabberd's db_tests(DB)):
 // sqlite/sqlite.test.ts and postgres/postgres.test.ts call it.
+//
+// `open` returns a new handle on the same store each time it is called (the
+// same SQLite file, the same PostgreSQL schema), so "close and reopen" is two
+// calls. The cases share that store: each one works on a host of its own, and
+// the caller removes the store when the suite is done.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveScramCredentials } from '../auth/scram-credentials.ts';
-import type { Storage } from './ports.ts';
+import type { RosterItem, ScramCredentials, Storage } from './ports.ts';
 
-export function runStorageContract(name: string, open: () => Promise<{ storage: Storage; reopen?: () => Promise<Storage>; cleanup: () => Promise<void> }>): void {
+/** Fixed credentials: the contract is about storage, not PBKDF2 (one derivation per suite). */
+let sharedCredentials: Promise<ScramCredentials> | undefined;
+const credentials = (): Promise<ScramCredentials> => (sharedCredentials ??= deriveScramCredentials('secret', 4096));
+
+const item = (jid: string, over: Partial<RosterItem> = {}): RosterItem => ({ jid, groups: [], subscription: 'none', ask: false, pendingIn: false, approved: false, visible: true, ...over });
+
+export function runStorageContract(name: string, open: () => Promise<Storage>): void {
+  let hosts = 0;
+  /** Runs one case on a fresh handle and a host no other case uses. */
+  const withStore = (work: (s: Storage, host: string) => Promise<void>) => async () => {
+    const storage = await open();
+    try {
+      await work(storage, `case${++hosts}.example`);
+    } finally {
+      await storage.close();
+    }
+  };
+
   describe(`storage contract: ${name}`, () => {
-    it('creates, reads, lists and refuses duplicates', async () => {
-      const { storage, cleanup } = await open();
-      try {
-        const creds = await deriveScramCredentials('secret', 4096);
-        assert.deepEqual(await storage.accounts.createAccount('alice', 'localhost', creds), { ok: true });
-        assert.deepEqual(await storage.accounts.createAccount('alice', 'localhost', creds), { ok: false, reason: 'exists' });
-        assert.deepEqual(await storage.accounts.createAccount('alice', 'other.example', creds), { ok: true }, 'hosts are separate');
-        await storage.accounts.createAccount('bob', 'localhost', creds);
-        const account = await storage.accounts.getAccount('alice', 'localhost');
+    it(
+      'creates, reads, lists and refuses duplicates',
+      withStore(async (s, host) => {
+        const creds = await credentials();
+        assert.deepEqual(await s.accounts.listAccounts(host), []);
+        assert.deepEqual(await s.accounts.createAccount('alice', host, creds), { ok: true });
+        assert.deepEqual(await s.accounts.createAccount('alice', host, creds), { ok: false, reason: 'exists' });
+        assert.deepEqual(await s.accounts.createAccount('alice', `other.${host}`, creds), { ok: true }, 'hosts are separate');
+        assert.deepEqual(await s.accounts.createAccount('bob', host, creds), { ok: true });
+        const before = Date.now();
+        const account = await s.accounts.getAccount('alice', host);
         assert.equal(account?.username, 'alice');
+        assert.equal(account?.host, host);
         assert.deepEqual(account?.credentials, creds);
         assert.ok(account!.createdAt instanceof Date);
-        assert.equal(await storage.accounts.accountExists('alice', 'localhost'), true);
-        assert.equal(await storage.accounts.accountExists('nobody', 'localhost'), false);
-        assert.equal(await storage.accounts.getAccount('nobody', 'localhost'), undefined);
-        assert.deepEqual(await storage.accounts.listAccounts('localhost'), ['alice', 'bob']);
-      } finally {
-        await cleanup();
-      }
-    });
+        assert.ok(Math.abs(account!.createdAt.getTime() - before) < 60_000, 'createdAt is about now');
+        assert.equal(await s.accounts.accountExists('alice', host), true);
+        assert.equal(await s.accounts.accountExists('nobody', host), false);
+        assert.equal(await s.accounts.getAccount('nobody', host), undefined);
+        assert.deepEqual(await s.accounts.listAccounts(host), ['alice', 'bob']);
+        assert.deepEqual(await s.accounts.listAccounts(`other.${host}`), ['alice']);
+      }),
+    );
 
-    it('stores SCRAM keys and never the password', async () => {
-      const { storage, cleanup } = await open();
-      try {
+    it(
+      'lets exactly one of several concurrent creations of one account succeed',
+      withStore(async (s, host) => {
+        const creds = await credentials();
+        const results = await Promise.all(Array.from({ length: 5 }, () => s.accounts.createAccount('race', host, creds)));
+        assert.equal(results.filter((r) => r.ok).length, 1);
+        assert.ok(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'exists'));
+      }),
+    );
+
+    it(
+      'stores SCRAM keys and never the password',
+      withStore(async (s, host) => {
         const creds = await deriveScramCredentials('hunter2-unique-password', 4096);
-        await storage.accounts.createAccount('carol', 'localhost', creds);
-        const stored = JSON.stringify(await storage.accounts.getAccount('carol', 'localhost'));
+        await s.accounts.createAccount('carol', host, creds);
+        const stored = JSON.stringify(await s.accounts.getAccount('carol', host));
         assert.ok(!stored.includes('hunter2-unique-password'));
         assert.ok(stored.includes(creds.sha256.storedKey));
-      } finally {
-        await cleanup();
-      }
-    });
+      }),
+    );
 
-    it('changes credentials and removes accounts', async () => {
-      const { storage, cleanup } = await open();
-      try {
-        await storage.accounts.createAccount('dave', 'localhost', await deriveScramCredentials('one', 4096));
+    it(
+      'changes credentials; removes accounts, and a missing one is false',
+      withStore(async (s, host) => {
+        await s.accounts.createAccount('dave', host, await credentials());
         const second = await deriveScramCredentials('two', 4096);
-        assert.equal(await storage.accounts.setCredentials('dave', 'localhost', second), true);
-        assert.deepEqual((await storage.accounts.getAccount('dave', 'localhost'))?.credentials, second);
-        assert.equal(await storage.accounts.setCredentials('ghost', 'localhost', second), false);
-        assert.equal(await storage.accounts.removeAccount('dave', 'localhost'), true);
-        assert.equal(await storage.accounts.removeAccount('dave', 'localhost'), false);
-        assert.equal(await storage.accounts.accountExists('dave', 'localhost'), false);
-      } finally {
-        await cleanup();
-      }
-    });
+        assert.equal(await s.accounts.setCredentials('dave', host, second), true);
+        assert.deepEqual((await s.accounts.getAccount('dave', host))?.credentials, second);
+        assert.equal(await s.accounts.setCredentials('ghost', host, second), false);
+        assert.equal(await s.accounts.accountExists('ghost', host), false, 'setCredentials creates nothing');
+        assert.equal(await s.accounts.removeAccount('dave', `other.${host}`), false, 'the host is part of the key');
+        assert.equal(await s.accounts.removeAccount('dave', host), true);
+        assert.equal(await s.accounts.removeAccount('dave', host), false);
+        assert.equal(await s.accounts.removeAccount('never', host), false);
+        assert.equal(await s.accounts.accountExists('dave', host), false);
+        assert.deepEqual(await s.accounts.listAccounts(host), []);
+      }),
+    );
 
-    it('rosters: items with their subscription state, a version that increases, removal', async () => {
-      const { storage, cleanup } = await open();
-      try {
-        assert.deepEqual(await storage.rosters.getRoster('alice', 'localhost'), { version: 0, items: [] });
-        const bob = { jid: 'bob@localhost', name: 'Bob', groups: ['Friends', 'Work'], subscription: 'to' as const, ask: false, pendingIn: true, approved: false, visible: true };
-        const v1 = await storage.rosters.putItem('alice', 'localhost', bob);
-        const v2 = await storage.rosters.putItem('alice', 'localhost', { ...bob, jid: 'carol@localhost', name: undefined, groups: [] });
+    it(
+      'rosters: items with their subscription state, a version that increases, removal',
+      withStore(async (s, host) => {
+        assert.deepEqual(await s.rosters.getRoster('alice', host), { version: 0, items: [] });
+        const bob = item(`bob@${host}`, { name: 'Bob', groups: ['Friends', 'Work'], subscription: 'to', pendingIn: true });
+        const v1 = await s.rosters.putItem('alice', host, bob);
+        const v2 = await s.rosters.putItem('alice', host, item(`carol@${host}`, { subscription: 'to' }));
         assert.ok(v2 > v1 && v1 > 0);
-        const v3 = await storage.rosters.putItem('alice', 'localhost', { ...bob, subscription: 'both', pendingIn: false });
-        const roster = await storage.rosters.getRoster('alice', 'localhost');
+        const v3 = await s.rosters.putItem('alice', host, { ...bob, subscription: 'both', pendingIn: false });
+        const roster = await s.rosters.getRoster('alice', host);
         assert.equal(roster.version, v3);
-        assert.deepEqual(roster.items.map((i) => [i.jid, i.subscription]), [['bob@localhost', 'both'], ['carol@localhost', 'to']]);
-        assert.deepEqual(roster.items[0]!.groups, ['Friends', 'Work']);
-        const v4 = await storage.rosters.removeItem('alice', 'localhost', 'carol@localhost');
+        assert.deepEqual(roster.items.map((i) => [i.jid, i.subscription]), [[`bob@${host}`, 'both'], [`carol@${host}`, 'to']]);
+        assert.deepEqual(roster.items[0], { ...bob, subscription: 'both', pendingIn: false });
+        const v4 = await s.rosters.removeItem('alice', host, `carol@${host}`);
         assert.ok(v4 > v3);
-        assert.equal((await storage.rosters.getRoster('alice', 'localhost')).items.length, 1);
-        assert.deepEqual(await storage.rosters.getRoster('bob', 'localhost'), { version: 0, items: [] }, 'rosters are per user');
-      } finally {
-        await cleanup();
-      }
-    });
+        assert.equal((await s.rosters.getRoster('alice', host)).items.length, 1);
+        assert.deepEqual(await s.rosters.getRoster('bob', host), { version: 0, items: [] }, 'rosters are per user');
+      }),
+    );
 
-    it('offline messages: in order, up to the quota, taken once', async () => {
-      const { storage, cleanup } = await open();
-      try {
-        for (let i = 0; i < 3; i++) assert.equal(await storage.offline.store('bob', 'localhost', `<message id="${i}"/>`, 3), true);
-        assert.equal(await storage.offline.store('bob', 'localhost', '<message id="over"/>', 3), false, 'over quota');
-        assert.equal(await storage.offline.count('bob', 'localhost'), 3);
-        const taken = await storage.offline.take('bob', 'localhost');
+    it(
+      'offline messages: in order, up to the quota, taken once',
+      withStore(async (s, host) => {
+        for (let i = 0; i < 3; i++) assert.equal(await s.offline.store('bob', host, `<message id="${i}"/>`, 3), true);
+        assert.equal(await s.offline.store('bob', host, '<message id="over"/>', 3), false, 'over quota');
+        assert.equal(await s.offline.count('bob', host), 3);
+        const taken = await s.offline.take('bob', host);
         assert.deepEqual(taken.map((m) => m.stanza), ['<message id="0"/>', '<message id="1"/>', '<message id="2"/>']);
         assert.ok(taken[0]!.storedAt instanceof Date);
-        assert.deepEqual(await storage.offline.take('bob', 'localhost'), []);
-      } finally {
-        await cleanup();
-      }
-    });
+        assert.deepEqual(await s.offline.take('bob', host), []);
+        assert.equal(await s.offline.count('bob', host), 0);
+      }),
+    );
 
-    it('user data: get, set (replace), list in key order, delete', async () => {
-      const { storage, cleanup } = await open();
-      try {
-        const d = storage.userData;
-        assert.equal(await d.get('gina', 'localhost', 'private', 'urn:a'), undefined);
-        await d.set('gina', 'localhost', 'private', 'urn:b', '<b/>');
-        await d.set('gina', 'localhost', 'private', 'urn:a', '<a/>');
-        await d.set('gina', 'localhost', 'private', 'urn:a', '<a2/>');
-        await d.set('gina', 'localhost', 'vcard', '', '<vCard/>');
-        assert.equal(await d.get('gina', 'localhost', 'private', 'urn:a'), '<a2/>');
-        assert.deepEqual(await d.list('gina', 'localhost', 'private'), [{ key: 'urn:a', value: '<a2/>' }, { key: 'urn:b', value: '<b/>' }]);
-        assert.equal(await d.delete('gina', 'localhost', 'private', 'urn:a'), true);
-        assert.equal(await d.delete('gina', 'localhost', 'private', 'urn:a'), false);
-        assert.equal(await d.get('gina', 'localhost', 'vcard', ''), '<vCard/>');
-      } finally {
-        await cleanup();
-      }
-    });
+    it(
+      'offline messages: concurrent stores never exceed the quota',
+      withStore(async (s, host) => {
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => s.offline.store('eve', host, `<message id="${i}"/>`, 5)));
+        assert.equal(results.filter(Boolean).length, 5);
+        assert.equal(await s.offline.count('eve', host), 5);
+      }),
+    );
 
-    it('removing an account removes its roster, offline messages and user data', async () => {
-      const { storage, cleanup } = await open();
-      try {
-        await storage.accounts.createAccount('frank', 'localhost', await deriveScramCredentials('x', 4096));
-        await storage.rosters.putItem('frank', 'localhost', { jid: 'a@localhost', groups: [], subscription: 'none', ask: false, pendingIn: false, approved: false, visible: true });
-        await storage.offline.store('frank', 'localhost', '<message/>', 10);
-        await storage.userData.set('frank', 'localhost', 'vcard', '', '<vCard/>');
-        assert.equal(await storage.accounts.removeAccount('frank', 'localhost'), true);
-        assert.equal(await storage.userData.get('frank', 'localhost', 'vcard', ''), undefined);
-        assert.deepEqual(await storage.rosters.getRoster('frank', 'localhost'), { version: 0, items: [] });
-        assert.equal(await storage.offline.count('frank', 'localhost'), 0);
-      } finally {
-        await cleanup();
-      }
-    });
+    it(
+      'user data: get, set (replace), list in key order, delete',
+      withStore(async (s, host) => {
+        const d = s.userData;
+        assert.equal(await d.get('gina', host, 'private', 'urn:a'), undefined);
+        await d.set('gina', host, 'private', 'urn:b', '<b/>');
+        await d.set('gina', host, 'private', 'urn:a', '<a/>');
+        await d.set('gina', host, 'private', 'urn:a', '<a2/>');
+        await d.set('gina', host, 'vcard', '', '<vCard/>');
+        assert.equal(await d.get('gina', host, 'private', 'urn:a'), '<a2/>');
+        assert.deepEqual(await d.list('gina', host, 'private'), [{ key: 'urn:a', value: '<a2/>' }, { key: 'urn:b', value: '<b/>' }]);
+        assert.deepEqual(await d.list('gina', host, 'nothing'), []);
+        assert.equal(await d.delete('gina', host, 'private', 'urn:a'), true);
+        assert.equal(await d.delete('gina', host, 'private', 'urn:a'), false);
+        assert.equal(await d.get('gina', host, 'vcard', ''), '<vCard/>');
+      }),
+    );
+
+    it(
+      "removing an account removes its roster, offline messages and user data, and no one else's",
+      withStore(async (s, host) => {
+        for (const user of ['frank', 'other']) {
+          await s.accounts.createAccount(user, host, await credentials());
+          await s.rosters.putItem(user, host, item(`a@${host}`));
+          await s.offline.store(user, host, '<message/>', 10);
+          await s.userData.set(user, host, 'vcard', '', '<vCard/>');
+        }
+        assert.equal(await s.accounts.removeAccount('frank', host), true);
+        assert.equal(await s.userData.get('frank', host, 'vcard', ''), undefined);
+        assert.deepEqual(await s.rosters.getRoster('frank', host), { version: 0, items: [] });
+        assert.equal(await s.offline.count('frank', host), 0);
+        assert.equal(await s.userData.get('other', host, 'vcard', ''), '<vCard/>');
+        assert.equal((await s.rosters.getRoster('other', host)).items.length, 1);
+        assert.equal(await s.offline.count('other', host), 1);
+      }),
+    );
 
     it('keeps data across close and reopen', async () => {
-      const { storage, reopen, cleanup } = await open();
+      const host = `case${++hosts}.example`;
+      const creds = await credentials();
+      const first = await open();
       try {
-        const creds = await deriveScramCredentials('persist', 4096);
-        await storage.accounts.createAccount('erin', 'localhost', creds);
-        await storage.close();
-        const again = await reopen!();
-        assert.deepEqual((await again.accounts.getAccount('erin', 'localhost'))?.credentials, creds);
-        await again.close();
+        await first.accounts.createAccount('erin', host, creds);
+        await first.rosters.putItem('erin', host, item(`f@${host}`));
       } finally {
-        await cleanup();
+        await first.close();
+      }
+      const again = await open();
+      try {
+        assert.deepEqual((await again.accounts.getAccount('erin', host))?.credentials, creds);
+        assert.equal((await again.rosters.getRoster('erin', host)).items[0]?.jid, `f@${host}`);
+      } finally {
+        await again.close();
       }
     });
   });

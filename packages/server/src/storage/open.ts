@@ -1,3 +1,6 @@
+// The composition root's one call into storage: the configured backend.
+// PostgreSQL (and pg) is loaded only when configured.
+
 import { mkdirSync } from 'node:fs';
 import { sqlitePath, type ServerConfig } from '../config.ts';
 import type { Storage } from './ports.ts';

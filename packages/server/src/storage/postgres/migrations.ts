@@ -1,4 +1,8 @@
+// The PostgreSQL schema as an ordered list of migrations; `schema_version`
+// holds how many have been applied.
+
 import type pg from 'pg';
+import { transaction } from './transaction.ts';
 
 /** Ordered schema changes; the index + 1 is the schema version. Append only. `$S` is the schema. */
 const MIGRATIONS: string[] = [
@@ -40,11 +44,13 @@ const MIGRATIONS: string[] = [
    )`,
 ];
 
+/**
+ * Creates the schema and brings it to the latest version in one transaction,
+ * under an advisory lock so that several c2s/sm processes starting on one
+ * database at once migrate it once.
+ */
 export async function migratePostgres(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    // Serialise concurrent starters (several c2s/sm processes on one database).
+  await transaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`switchboard-migrate-${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".schema_version (version INTEGER NOT NULL)`);
@@ -54,11 +60,5 @@ export async function migratePostgres(pool: pg.Pool, schema: string): Promise<vo
     for (let v = current; v < MIGRATIONS.length; v++) await client.query(MIGRATIONS[v]!.replaceAll('$S', schema));
     if (r.rows.length === 0) await client.query(`INSERT INTO "${schema}".schema_version (version) VALUES ($1)`, [MIGRATIONS.length]);
     else await client.query(`UPDATE "${schema}".schema_version SET version = $1`, [MIGRATIONS.length]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

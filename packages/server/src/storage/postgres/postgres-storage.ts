@@ -1,26 +1,14 @@
 // PostgreSQL backend for a cluster: the same ports as SQLite over a pg Pool.
 // Each store lives in its own schema, so one database can hold several
-// (and each test run gets a fresh one).
+// (and each test run gets a fresh one). Schema names are checked against a
+// plain identifier pattern before they are spliced into SQL; values are always
+// parameters.
 
+import { channel } from 'node:diagnostics_channel';
 import pg from 'pg';
 import type { Account, AccountStore, CreateAccountResult, OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, ScramCredentials, Storage, UserDataStore } from '../ports.ts';
 import { migratePostgres } from './migrations.ts';
-
-/** Runs `work` in one transaction on one pooled connection. */
-async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+import { transaction } from './transaction.ts';
 
 class PostgresAccounts implements AccountStore {
   constructor(
@@ -80,11 +68,14 @@ class PostgresRosters implements RosterStore {
   ) {}
 
   async getRoster(username: string, host: string): Promise<Roster> {
-    const [items, version] = await Promise.all([
-      this.pool.query<{ item: RosterItem }>(`SELECT item FROM "${this.schema}".roster_items WHERE host = $1 AND username = $2 ORDER BY contact`, [host, username]),
-      this.pool.query<{ version: string }>(`SELECT version FROM "${this.schema}".roster_versions WHERE host = $1 AND username = $2`, [host, username]),
-    ]);
-    return { version: Number(version.rows[0]?.version ?? 0), items: items.rows.map((r) => r.item) };
+    // XEP-0237: one statement, so the version and the items come from one snapshot.
+    const r = await this.pool.query<{ version: string | null; items: RosterItem[] }>(
+      `SELECT (SELECT version FROM "${this.schema}".roster_versions WHERE host = $1 AND username = $2) AS version,
+              COALESCE((SELECT json_agg(item ORDER BY contact) FROM "${this.schema}".roster_items WHERE host = $1 AND username = $2), '[]'::json) AS items`,
+      [host, username],
+    );
+    const row = r.rows[0]!;
+    return { version: Number(row.version ?? 0), items: row.items };
   }
 
   private bump(client: pg.PoolClient, host: string, username: string): Promise<number> {
@@ -133,17 +124,13 @@ class PostgresOffline implements OfflineStore {
     });
   }
 
-  take(username: string, host: string): Promise<OfflineMessage[]> {
-    return transaction(this.pool, async (client) => {
-      const r = await client.query<{ stanza: string; stored_at: Date }>(
-        `DELETE FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2 RETURNING id, stanza, stored_at`,
-        [host, username],
-      );
-      return r.rows
-        .map((row) => row as unknown as { id: string; stanza: string; stored_at: Date })
-        .sort((a, b) => Number(a.id) - Number(b.id))
-        .map((row) => ({ stanza: row.stanza, storedAt: row.stored_at }));
-    });
+  async take(username: string, host: string): Promise<OfflineMessage[]> {
+    // One statement is one transaction; RETURNING has no order, so sort by id here.
+    const r = await this.pool.query<{ id: string; stanza: string; stored_at: Date }>(
+      `DELETE FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2 RETURNING id, stanza, stored_at`,
+      [host, username],
+    );
+    return r.rows.sort((a, b) => Number(a.id) - Number(b.id)).map((row) => ({ stanza: row.stanza, storedAt: row.stored_at }));
   }
 
   async count(username: string, host: string): Promise<number> {
@@ -188,11 +175,21 @@ class PostgresUserData implements UserDataStore {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
+/** Idle pooled connections that fail (a server restart) are reported here; the pool replaces them. */
+const poolErrors = channel('switchboard:storage:postgres-error');
+
 export async function openPostgresStorage(url: string, options: { schema?: string } = {}): Promise<Storage> {
   const schema = options.schema ?? 'switchboard';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  await migratePostgres(pool, schema);
+  // Without a listener, an idle connection's error would be an uncaught 'error' event and end the process.
+  pool.on('error', (error) => poolErrors.publish({ error, schema }));
+  try {
+    await migratePostgres(pool, schema);
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
   return {
     kind: 'postgres',
     accounts: new PostgresAccounts(pool, schema),

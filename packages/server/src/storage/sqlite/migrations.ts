@@ -1,7 +1,10 @@
+// The SQLite schema as an ordered list of migrations; `schema_version` holds
+// how many have been applied.
+
 import type Database from 'better-sqlite3';
 
 /** Ordered schema changes; the index + 1 is the schema version. Append only. */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE accounts (
      host TEXT NOT NULL,
      username TEXT NOT NULL,
@@ -40,15 +43,20 @@ const MIGRATIONS: string[] = [
    ) WITHOUT ROWID`,
 ];
 
+/**
+ * Brings the file to the latest schema. The version is read and the changes
+ * applied in one IMMEDIATE transaction, so two processes opening the same
+ * file at once cannot both apply a migration.
+ */
 export function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get();
-  const current = row?.version ?? 0;
-  if (current > MIGRATIONS.length) throw new Error(`the store has schema version ${current}, newer than this Switchboard knows (${MIGRATIONS.length})`);
   const apply = db.transaction(() => {
+    const row = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get();
+    const current = row?.version ?? 0;
+    if (current > MIGRATIONS.length) throw new Error(`the store has schema version ${current}, newer than this Switchboard knows (${MIGRATIONS.length})`);
     for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     if (row) db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
     else db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
   });
-  apply();
+  apply.immediate();
 }

@@ -76,7 +76,10 @@ class SqliteAccounts implements AccountStore {
 export function openSqliteStorage(path: string): Storage {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  // With WAL, NORMAL is durable across a crash of the process; only a power
+  // loss can drop the last commits. The store holds nothing worth an fsync per message.
   db.pragma('synchronous = NORMAL');
+  // Another process (the `user` command beside a running server) may hold the write lock briefly.
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);

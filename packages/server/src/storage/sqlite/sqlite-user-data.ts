@@ -1,4 +1,5 @@
-// Rosters and offline messages in the embedded SQLite store.
+// Rosters, offline messages and per-user data in the embedded SQLite store.
+// Statements are prepared once, in the constructors.
 
 import type Database from 'better-sqlite3';
 import type { OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, UserDataStore } from '../ports.ts';
@@ -11,6 +12,7 @@ export class SqliteRosters implements RosterStore {
   private readonly bump;
   private readonly putTx;
   private readonly removeTx;
+  private readonly readTx;
 
   constructor(db: Database.Database) {
     this.items = db.prepare<[string, string], { item: string }>('SELECT item FROM roster_items WHERE host = ? AND username = ? ORDER BY contact');
@@ -28,11 +30,15 @@ export class SqliteRosters implements RosterStore {
       this.remove.run(host, username, jid);
       return this.bump.get(host, username)!.version;
     });
+    // XEP-0237: the version and the items from one snapshot, even with another process writing.
+    this.readTx = db.transaction((host: string, username: string): Roster => {
+      const version = this.version.get(host, username)?.version ?? 0;
+      return { version, items: this.items.all(host, username).map((r) => JSON.parse(r.item) as RosterItem) };
+    });
   }
 
   async getRoster(username: string, host: string): Promise<Roster> {
-    const version = this.version.get(host, username)?.version ?? 0;
-    return { version, items: this.items.all(host, username).map((r) => JSON.parse(r.item) as RosterItem) };
+    return this.readTx(host, username);
   }
 
   async putItem(username: string, host: string, item: RosterItem): Promise<number> {
@@ -70,11 +76,12 @@ export class SqliteOffline implements OfflineStore {
   }
 
   async store(username: string, host: string, stanza: string, quota: number): Promise<boolean> {
-    return this.storeTx(host, username, stanza, quota);
+    // IMMEDIATE: take the write lock before counting, so another process cannot slip in under the quota.
+    return this.storeTx.immediate(host, username, stanza, quota);
   }
 
   async take(username: string, host: string): Promise<OfflineMessage[]> {
-    return this.takeTx(host, username);
+    return this.takeTx.immediate(host, username);
   }
 
   async count(username: string, host: string): Promise<number> {
