@@ -3,12 +3,22 @@
 import type { StanzaError, StreamError } from '@switchboard/protocol';
 
 export type ClientErrorCode =
-  | 'SB_ERR_AUTH' // wrong credentials or no usable mechanism: the machine stops
-  | 'SB_ERR_STREAM' // the server sent a stream error
-  | 'SB_ERR_NEGOTIATION' // the server's features or answers were not what RFC 6120 requires
+  | 'SB_ERR_AUTH' // wrong credentials, no usable mechanism, or a server that cannot prove it knows the password
+  | 'SB_ERR_STREAM' // the server sent a stream error (detail.streamError)
+  | 'SB_ERR_NEGOTIATION' // the server's header, features or answers were not what RFC 6120 requires
+  | 'SB_ERR_POLICY' // the server does not meet the client's security options (requireTls)
   | 'SB_ERR_TRANSPORT' // the connection failed or closed
-  | 'SB_ERR_TIMEOUT'
-  | 'SB_ERR_ATTEMPTS'; // reconnect attempts exhausted
+  | 'SB_ERR_TIMEOUT' // the server did not answer in time (connect, a negotiation step, an iq)
+  | 'SB_ERR_ATTEMPTS' // reconnect attempts exhausted
+  | 'SB_ERR_INVALID_XML'; // the application tried to send characters XML 1.0 cannot carry
+
+export interface ClientErrorDetail {
+  streamError?: StreamError;
+  /** RFC 6120 §6.5: the condition of the server's <failure/>. */
+  saslCondition?: string;
+  /** Reconnecting would only repeat the refusal: the machine stops in Disconnected instead of Retrying. */
+  fatal?: boolean;
+}
 
 /** Brand shared by Switchboard's error classes, across copies of the package. */
 export const SWITCHBOARD_ERROR: unique symbol = Symbol.for('switchboard.error') as never;
@@ -18,15 +28,20 @@ export class ClientError extends Error {
   constructor(
     readonly code: ClientErrorCode,
     message: string,
-    readonly detail?: { streamError?: StreamError; saslCondition?: string },
+    readonly detail: ClientErrorDetail = {},
   ) {
     super(message);
     this.name = 'ClientError';
+  }
+
+  get fatal(): boolean {
+    return this.detail.fatal === true;
   }
 }
 
 /** An iq answered with type='error': the stanza error as a value. */
 export class IqError extends Error {
+  readonly [SWITCHBOARD_ERROR] = true;
   constructor(readonly error: StanzaError) {
     super(`iq error: ${error.condition}${error.text ? ` (${error.text})` : ''}`);
     this.name = 'IqError';

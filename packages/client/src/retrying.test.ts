@@ -126,3 +126,81 @@ describe('Retrying (fake clock)', () => {
     assert.equal(retryDelay(policy, 1, () => 0.5), 3000);
   });
 });
+
+/** A transport that opens (or never opens) and then hears nothing from the server. */
+class SilentTransport implements ClientTransport {
+  readonly framing = 'stream';
+  readonly secure = false;
+  readonly canStartTls = true;
+  closed = 0;
+  constructor(private readonly opens: boolean) {}
+  setEvents(_events: TransportEvents): void {}
+  connect(): Promise<void> {
+    return this.opens ? Promise.resolve() : new Promise(() => {});
+  }
+  send(): void {}
+  async startTls(): Promise<void> {}
+  channelBinding(): undefined {
+    return undefined;
+  }
+  close(): void {
+    this.closed++;
+  }
+}
+
+describe('timeouts (fake clock)', () => {
+  for (const opens of [false, true]) {
+    it(opens ? 'a server that never sends its features: StreamInit times out, then Retrying' : 'a transport that never opens times out, then Retrying', async () => {
+      const clock = new FakeClock();
+      const transports: SilentTransport[] = [];
+      const client = new Client({
+        domain: 'localhost',
+        username: 'a',
+        password: 'b',
+        timers: clock,
+        timeoutMs: 5000,
+        transportFactory: () => {
+          transports.push(new SilentTransport(opens));
+          return transports.at(-1)!;
+        },
+      });
+      const states: string[] = [];
+      const errors: string[] = [];
+      const order: string[] = [];
+      client.on('state', ({ to }) => states.push(to));
+      client.on('error', (e) => {
+        errors.push(e.code);
+        order.push('error');
+      });
+      client.on('retrying', ({ delayMs, error }) => order.push(`retrying ${delayMs} ${error.code}`));
+      void client.connect().catch(() => {});
+      await clock.advance(4999);
+      assert.deepEqual(errors, []);
+      await clock.advance(1);
+      assert.deepEqual(errors, ['SB_ERR_TIMEOUT']);
+      assert.deepEqual(order, ['error', 'retrying 3000 SB_ERR_TIMEOUT']);
+      assert.deepEqual(states, opens ? ['Connected', 'StreamInit', 'Retrying'] : ['Retrying']);
+      assert.equal(transports[0]!.closed, 1, 'the timed-out transport is closed');
+      await clock.advance(3000);
+      assert.equal(transports.length, 2, 'the next attempt after 3 s');
+      await client.disconnect();
+      assert.equal(client.state, 'Disconnected');
+    });
+  }
+
+  it('disconnect() during negotiation wins: Disconnected, connect() rejected, no retry', async () => {
+    const clock = new FakeClock();
+    let opened = 0;
+    const client = new Client({ domain: 'localhost', username: 'a', password: 'b', timers: clock, transportFactory: () => (opened++, new SilentTransport(true)) });
+    const states: string[] = [];
+    client.on('state', ({ to }) => states.push(to));
+    const result = client.connect().then(() => 'online', (err: Error & { code?: string }) => err.code);
+    await clock.advance(100);
+    assert.equal(client.state, 'StreamInit');
+    await client.disconnect();
+    assert.equal(await result, 'SB_ERR_TRANSPORT');
+    await clock.advance(60_000);
+    assert.deepEqual(states, ['Connected', 'StreamInit', 'Disconnected']);
+    assert.equal(opened, 1);
+  });
+});

@@ -1,11 +1,13 @@
 // The connection's states and the only transitions allowed between them.
+// client.ts is their one writer; README.md draws the diagram.
 //
-//   Disconnected ──connect()──▶ (transport opens) ──▶ Connected ──▶ StreamInit ──▶ Authenticate
-//        ▲                          │ fails                                             │
-//        │                          ▼                                                   ▼
-//        │                       Retrying ◀── any transport error or close ──  Bind ──▶ Binding ──▶ Binded
-//        │                          │ (wait, then open again)
-//        └── disconnect(), wrong credentials, attempts exhausted
+//   Disconnected ─connect()─▶ Connected ─▶ StreamInit ─▶ Authenticate ─▶ Bind ─▶ Binding ─▶ Binded
+//     │  (transport fails)        │             │              │           │         │          │
+//     ▼                           ▼             ▼              ▼           ▼         ▼          ▼
+//   Retrying ◀─────────── any transport error or close, stream error, timeout ─────────────────┘
+//     │ waits, then opens the transport again (→ Connected, or → Retrying when that fails)
+//     └─▶ Disconnected: disconnect(), fatal errors (wrong credentials …), attempts exhausted;
+//         every other state also goes to Disconnected on disconnect() or a fatal error.
 
 export type ConnectionState =
   | 'Disconnected'

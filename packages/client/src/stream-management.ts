@@ -49,7 +49,9 @@ export class StreamManagement {
   }
 
   /** Resumption failed: the session is gone; the caller binds anew and resends these. */
-  onResumeFailed(): Element[] {
+  onResumeFailed(failed: Element): Element[] {
+    // XEP-0198 §5 (1.6): <failed h='…'/> tells which stanzas the old session did handle.
+    if (failed.attrs.h !== undefined) this.acknowledge(Number(failed.attrs.h));
     const pending = this.takeUnacked();
     this.reset();
     return pending;

@@ -6,8 +6,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startProxy, type CuttableProxy } from '@switchboard/testkit';
-import { Client, ClientError, IqError, xml, type ClientOptions, type ConnectionState, type Element } from '../src/index.ts';
+import { freePort, startDnsServer, startProxy, type CuttableProxy } from '@switchboard/testkit';
+import { Client, ClientError, IqError, message, presence, xml, type ClientOptions, type ConnectionState, type Element } from '../src/index.ts';
 import { startProsodyServer, startSwitchboard, type ServerUnderTest } from './servers.ts';
 
 const LOGIN_SEQUENCE: ConnectionState[] = ['Connected', 'StreamInit', 'Authenticate', 'Bind', 'Binding', 'Binded'];
@@ -83,6 +83,81 @@ for (const start of [startSwitchboard, startProsodyServer]) {
       }
     });
 
+    it('binds the resource the server assigns when none is requested', async () => {
+      const client = make('alice', 'alice-pw');
+      const jid = await client.connect();
+      assert.match(jid, /^alice@localhost\/.+$/);
+      assert.equal(client.jid, jid);
+      await client.disconnect();
+    });
+
+    it('sends initial presence (the server reflects it), a given presence, or none', async () => {
+      const reflected = (client: Client): Promise<Element | undefined> =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), 700);
+          client.on('stanza', (el) => {
+            if (el.name === 'presence' && el.attrs.from === client.jid) {
+              clearTimeout(timer);
+              resolve(el);
+            }
+          });
+        });
+      // RFC 6121 §4.2.2: the server broadcasts initial presence to the user's available resources, the sender included.
+      const plain = make('alice', 'alice-pw', { resource: 'p1' });
+      const got1 = reflected(plain);
+      await plain.connect();
+      assert.equal((await got1)?.attrs.type, undefined);
+      const custom = make('bob', 'bob-pw', { resource: 'p2', initialPresence: presence({ show: 'dnd', status: 'busy <really>' }) });
+      const got2 = reflected(custom);
+      await custom.connect();
+      const p2 = await got2;
+      assert.equal(p2?.getChildText('show'), 'dnd');
+      assert.equal(p2?.getChildText('status'), 'busy <really>');
+      const none = make('bob', 'bob-pw', { resource: 'p3', initialPresence: false });
+      const got3 = reflected(none);
+      await none.connect();
+      assert.equal(await got3, undefined);
+      await Promise.all([plain.disconnect(), custom.disconnect(), none.disconnect()]);
+    });
+
+    it('disconnect() closes the stream cleanly: one offline, no error, and the server ends the session at once', async () => {
+      const alice = make('alice', 'alice-pw', { resource: 'leaving' });
+      const bob = make('bob', 'bob-pw', { resource: 'staying' });
+      await alice.connect();
+      await bob.connect();
+      const states = recordStates(alice);
+      const events: string[] = [];
+      alice.on('offline', ({ error }) => events.push(`offline${error ? ` ${error.code}` : ''}`));
+      alice.on('error', (e) => events.push(`error ${e.code}`));
+      const started = Date.now();
+      await alice.disconnect();
+      // The server answered our </stream:stream> with its own; the 2 s fallback did not run out.
+      assert.ok(Date.now() - started < 1500, `disconnect took ${Date.now() - started} ms`);
+      assert.deepEqual(states, ['Disconnected']);
+      assert.deepEqual(events, ['offline']);
+      // Not hibernated for resumption (XEP-0198 §5): an iq to the full JID is answered with an error, not held.
+      await assert.rejects(bob.iq(xml('iq', { type: 'get', to: 'alice@localhost/leaving' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 3000), (err: Error) => err instanceof IqError);
+      const again: string[] = [];
+      alice.on('online', () => again.push('online'));
+      alice.on('resumed', () => again.push('resumed'));
+      await alice.connect();
+      assert.deepEqual(again, ['online']);
+      await Promise.all([alice.disconnect(), bob.disconnect()]);
+    });
+
+    it('refuses to send characters XML cannot carry; the builders replace them', async () => {
+      const alice = make('alice', 'alice-pw', { resource: 'xmlchars' });
+      const bob = make('bob', 'bob-pw', { resource: 'xmlchars' });
+      await alice.connect();
+      await bob.connect();
+      assert.throws(() => alice.send(xml('message', { to: 'bob@localhost/xmlchars' }, xml('body', {}, 'bell\u0007'))), (err: ClientError) => err.code === 'SB_ERR_INVALID_XML');
+      const got = nextMessage(bob);
+      alice.send(message({ to: 'bob@localhost/xmlchars', type: 'chat', body: 'bell\u0007 & <tag> "q" \u{1F600}' }));
+      assert.equal((await got).getChildText('body'), 'bell\uFFFD & <tag> "q" \u{1F600}');
+      assert.equal(alice.state, 'Binded', 'the stream survived');
+      await Promise.all([alice.disconnect(), bob.disconnect()]);
+    });
+
     it('logs in over WebSocket', async () => {
       const client = make('alice', 'alice-pw', { resource: 'ws', transport: { kind: 'websocket', url: server.websocketUrl }, requireTls: server.websocketTls });
       const states = recordStates(client);
@@ -100,6 +175,35 @@ for (const start of [startSwitchboard, startProsodyServer]) {
       assert.equal(await client.connect(), 'alice@localhost/direct');
       assert.deepEqual(states, LOGIN_SEQUENCE);
       await client.disconnect();
+    });
+
+    it('finds the server by SRV when only the domain is given (XEP-0368): direct TLS first, then STARTTLS, in priority order', async () => {
+      const direct = await startProxy(server.directTlsPort!);
+      const starttls = await startProxy(server.c2sPort);
+      proxies.push(direct, starttls);
+      const dead = await freePort();
+      const both = await startDnsServer({
+        '_xmpps-client._tcp.localhost': [
+          { priority: 0, weight: 0, port: dead, target: 'localhost' },
+          { priority: 5, weight: 0, port: direct.port, target: 'localhost' },
+        ],
+        '_xmpp-client._tcp.localhost': [{ priority: 10, weight: 0, port: starttls.port, target: 'localhost' }],
+      });
+      const onlyStarttls = await startDnsServer({ '_xmpp-client._tcp.localhost': [{ priority: 0, weight: 0, port: starttls.port, target: 'localhost' }] });
+      try {
+        const a = make('alice', 'alice-pw', { resource: 'srv-direct', transport: { kind: 'tcp', dnsServers: [both.address] } });
+        assert.equal(await a.connect(), 'alice@localhost/srv-direct');
+        assert.deepEqual([...both.queries].sort(), ['_xmpp-client._tcp.localhost', '_xmpps-client._tcp.localhost']);
+        assert.deepEqual([direct.connections, starttls.connections], [1, 0], 'the dead priority-0 target skipped, direct TLS used');
+        await a.disconnect();
+        const b = make('alice', 'alice-pw', { resource: 'srv-starttls', transport: { kind: 'tcp', dnsServers: [onlyStarttls.address] } });
+        assert.equal(await b.connect(), 'alice@localhost/srv-starttls');
+        assert.equal(starttls.connections, 1);
+        await b.disconnect();
+      } finally {
+        await both.close();
+        await onlyStarttls.close();
+      }
     });
 
     it('stops in Disconnected on a wrong password, without retrying', async () => {
@@ -200,6 +304,38 @@ for (const start of [startSwitchboard, startProsodyServer]) {
       await until(() => received.includes('while you were out'), 5000, 'the held message');
       bob.send(xml('message', { to: 'alice@localhost/resumer', type: 'chat' }, xml('body', {}, 'after')));
       await until(() => received.includes('after'), 5000, 'a message after reconnecting');
+      await alice.disconnect();
+      await bob.disconnect();
+    });
+
+    it('resumption re-sends what the server had not acknowledged, exactly once', async () => {
+      const proxy = await startProxy(server.c2sPort);
+      proxies.push(proxy);
+      const alice = make('alice', 'alice-pw', { resource: 'resender', transport: { kind: 'tcp', host: '127.0.0.1', port: proxy.port }, retry: { delayMs: 200 } });
+      const bob = make('bob', 'bob-pw', { resource: 'receiver' });
+      await alice.connect();
+      await bob.connect();
+      const received: string[] = [];
+      bob.on('stanza', (el) => {
+        const body = el.getChildText('body');
+        if (el.name === 'message' && body) received.push(body);
+      });
+      const events: string[] = [];
+      alice.on('resumed', () => events.push('resumed'));
+      alice.on('online', () => events.push('online'));
+      alice.send(message({ to: 'bob@localhost/receiver', type: 'chat', body: 'before' }));
+      await until(() => received.includes('before'), 5000, 'the first message');
+      // The path dies silently: these never reach the server, so it cannot acknowledge them.
+      proxy.freeze();
+      alice.send(message({ to: 'bob@localhost/receiver', type: 'chat', body: 'lost-1' }));
+      alice.send(message({ to: 'bob@localhost/receiver', type: 'chat', body: 'lost-2' }));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(received, ['before']);
+      proxy.cutAll();
+      await until(() => received.length >= 3, 8000, 'the re-sent messages');
+      await new Promise((r) => setTimeout(r, 300)); // time for a duplicate to show up
+      assert.deepEqual(received, ['before', 'lost-1', 'lost-2']);
+      assert.deepEqual(events, ['resumed']);
       await alice.disconnect();
       await bob.disconnect();
     });

@@ -1,3 +1,5 @@
 export { freePort, waitForPort } from './ports.ts';
-export { startProsody, type ProsodyServer } from './prosody.ts';
+export { startProsody, type ProsodyOptions, type ProsodyServer } from './prosody.ts';
 export { startProxy, type CuttableProxy } from './proxy.ts';
+export { startScriptedServer, type ScriptedConnection, type ScriptedServer } from './scripted-server.ts';
+export { startDnsServer, type DnsServer, type SrvAnswer } from './dns-server.ts';

@@ -1,6 +1,8 @@
 // Debian's Prosody as a third-party server for interop tests: its own
 // config, data and ports under a temp directory, loopback only, stopped by
-// the test. TLS uses the test certificate that `npm test` makes and trusts.
+// the test. TLS uses the test certificate that `npm test` makes and trusts
+// (NODE_EXTRA_CA_CERTS), or outside `npm test` a self-signed certificate
+// made with `openssl req` in the temp directory (ProsodyServer.certificate).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -14,6 +16,10 @@ export interface ProsodyServer {
   /** Kills the server (every socket dies with it) and starts it again on the same ports and data. */
   restart(): Promise<void>;
   c2sPort: number;
+  /** The temp directory holding config, data, certificate and log (removed by stop()). */
+  readonly dir: string;
+  /** The server's certificate (PEM), for a client's trusted CA in tests. */
+  certificate: string;
   /** XEP-0368 direct TLS port. */
   directTlsPort: number;
   httpPort: number;
@@ -28,16 +34,15 @@ export interface ProsodyOptions {
   benchUsers?: { count: number; password: string };
   /** Benchmark profile: SASL PLAIN without TLS (loopback only). */
   plaintext?: boolean;
-  /** PEM files for TLS; default: the test certificate `npm test` makes. */
-  certificates?: { cert: string; key: string };
+  /** PEM files for TLS; default: the test certificate `npm test` makes, else a self-signed one made with openssl. */
+  certificates?: { cert: string; key: string } | 'openssl';
 }
 
 export async function startProsody(options: ProsodyOptions): Promise<ProsodyServer> {
-  const cert = options.certificates?.cert ?? process.env.SWITCHBOARD_TEST_TLS_CERT;
-  const key = options.certificates?.key ?? process.env.SWITCHBOARD_TEST_TLS_KEY;
-  if (!cert || !key) throw new Error('startProsody needs the test certificate (run through `npm test`)');
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
   chmodSync(dir, 0o755);
+  const given = options.certificates === 'openssl' ? undefined : (options.certificates ?? { cert: process.env.SWITCHBOARD_TEST_TLS_CERT, key: process.env.SWITCHBOARD_TEST_TLS_KEY });
+  const { cert, key } = given?.cert && given.key ? { cert: given.cert, key: given.key } : selfSignedCertificate(dir);
   const c2sPort = await freePort();
   const httpPort = await freePort();
   const directTlsPort = await freePort();
@@ -123,6 +128,8 @@ VirtualHost "localhost"
       await launch();
     },
     c2sPort,
+    dir,
+    certificate: readFileSync(join(dir, 'localhost.crt'), 'utf8'),
     directTlsPort,
     httpPort,
     websocketUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket`,
@@ -141,4 +148,17 @@ VirtualHost "localhost"
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1, valid for two days. */
+function selfSignedCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'self-signed.crt');
+  const key = join(dir, 'self-signed.key');
+  const r = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+  return { cert, key };
 }

@@ -8,18 +8,21 @@ export interface CuttableProxy {
   port: number;
   /** Destroys every relayed connection now. */
   cutAll(): void;
+  /** Stops relaying in both directions, dropping what arrives, with every socket left open: a network path that died silently. */
+  freeze(): void;
   readonly connections: number;
   close(): Promise<void>;
 }
 
 export async function startProxy(targetPort: number): Promise<CuttableProxy> {
   const pairs = new Set<[Socket, Socket]>();
+  let frozen = false;
   const server: Server = createServer((client) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => frozen || upstream.write(chunk));
+    upstream.on('data', (chunk: Buffer) => frozen || client.write(chunk));
     const end = (): void => {
       client.destroy();
       upstream.destroy();
@@ -35,10 +38,14 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
       b.destroy();
     }
     pairs.clear();
+    frozen = false;
   };
   return {
     port: (server.address() as { port: number }).port,
     cutAll,
+    freeze() {
+      frozen = true;
+    },
     get connections() {
       return pairs.size;
     },

@@ -11,7 +11,6 @@ const escapeName = (name: string): string => name.replace(/=/g, '=3D').replace(/
 
 export class ScramClient implements ClientMechanism {
   private readonly gs2Header: string;
-  private readonly clientNonce = randomNonce();
   private clientFirstBare = '';
   private serverSignature: Uint8Array | undefined;
 
@@ -21,6 +20,8 @@ export class ScramClient implements ClientMechanism {
     private readonly credentials: Credentials,
     /** tls-exporter data for -PLUS; for plain SCRAM, whether the client could have bound (gs2 'y'). */
     private readonly binding: { data: Uint8Array } | { supportedButNotOffered: boolean },
+    /** Random by default; fixed only to check against the RFCs' examples. */
+    private readonly clientNonce: string = randomNonce(),
   ) {
     const authz = credentials.authzid ? `a=${escapeName(credentials.authzid)}` : '';
     const flag = 'data' in binding ? 'p=tls-exporter' : binding.supportedButNotOffered ? 'y' : 'n';
@@ -34,6 +35,8 @@ export class ScramClient implements ClientMechanism {
 
   async challenge(data: Uint8Array): Promise<Uint8Array> {
     const serverFirst = fromUtf8(data);
+    // RFC 5802 §5.1: a mandatory extension (m=) that the client does not know means failure.
+    if (serverFirst.startsWith('m=')) throw new Error('SCRAM: malformed server-first message (unknown mandatory extension)');
     const attrs = new Map(serverFirst.split(',').map((p) => [p.slice(0, 1), p.slice(2)] as const));
     const nonce = attrs.get('r');
     const salt = attrs.get('s');
@@ -55,6 +58,8 @@ export class ScramClient implements ClientMechanism {
 
   async success(data: Uint8Array | undefined): Promise<void> {
     const text = data ? fromUtf8(data) : '';
+    // RFC 5802 §7: server-error.
+    if (text.startsWith('e=')) throw new Error(`SCRAM: the server reports ${text.slice(2)}`);
     const v = /^v=([A-Za-z0-9+/=]+)/.exec(text);
     if (!v || !this.serverSignature || !equalBytes(fromBase64(v[1]!), this.serverSignature)) {
       throw new Error('SCRAM: the server signature does not verify');

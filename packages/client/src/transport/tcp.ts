@@ -15,11 +15,15 @@ interface Target {
 /** XEP-0368: _xmpps-client (direct TLS) and _xmpp-client (STARTTLS) records, by priority then weight. */
 export async function resolveTargets(domain: string, options: TcpOptions): Promise<Target[]> {
   if (options.host) return [{ host: options.host, port: options.port ?? (options.tls === 'direct' ? 5223 : 5222), direct: options.tls === 'direct' }];
+  const resolver = new dns.Resolver();
+  if (options.dnsServers) resolver.setServers(options.dnsServers);
   const lookups = await Promise.all([
-    dns.resolveSrv(`_xmpps-client._tcp.${domain}`).then((r) => r.map((s) => ({ ...s, direct: true })), () => []),
-    dns.resolveSrv(`_xmpp-client._tcp.${domain}`).then((r) => r.map((s) => ({ ...s, direct: false })), () => []),
+    resolver.resolveSrv(`_xmpps-client._tcp.${domain}`).then((r) => r.map((s) => ({ ...s, direct: true })), () => []),
+    resolver.resolveSrv(`_xmpp-client._tcp.${domain}`).then((r) => r.map((s) => ({ ...s, direct: false })), () => []),
   ]);
-  const records = lookups.flat().filter((r) => r.name !== '.');
+  // RFC 2782: a target of "." means the service is decidedly not there. Weight orders
+  // records of one priority (heaviest first) rather than drawing among them.
+  const records = lookups.flat().filter((r) => r.name !== '.' && r.name !== '');
   records.sort((a, b) => a.priority - b.priority || b.weight - a.weight || Number(b.direct) - Number(a.direct));
   const targets = records.map((r) => ({ host: r.name, port: r.port, direct: r.direct }));
   // No SRV records: the domain itself on the default port.

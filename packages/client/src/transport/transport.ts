@@ -34,6 +34,8 @@ export interface TcpOptions {
   port?: number;
   /** `starttls` (default) upgrades a plain connection; `direct` opens TLS at once (XEP-0368). */
   tls?: 'starttls' | 'direct';
+  /** DNS servers ('ip' or 'ip:port') for the SRV lookup instead of the system's. */
+  dnsServers?: string[];
   /** Extra Node TLS options (for tests: a CA; never turn verification off in production). */
   tlsOptions?: { ca?: string | string[]; rejectUnauthorized?: boolean };
 }

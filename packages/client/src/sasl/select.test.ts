@@ -1,0 +1,39 @@
+// Which mechanism the client picks (RFC 6120 §6.3.3: the client's
+// preference among what the server offers), and PLAIN only over TLS.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { selectMechanism, type SelectOptions } from './select.ts';
+
+const base: SelectOptions = {
+  offered: [],
+  credentials: { username: 'u', password: 'p' },
+  secure: true,
+  allowPlainWithoutTls: false,
+  channelBinding: undefined,
+};
+const pick = (o: Partial<SelectOptions>): string | undefined => selectMechanism({ ...base, ...o })?.name;
+const ALL = ['PLAIN', 'SCRAM-SHA-1', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-256-PLUS'];
+
+describe('SASL mechanism selection', () => {
+  it('takes the strongest offered, -PLUS only with channel-binding data', () => {
+    assert.equal(pick({ offered: ALL }), 'SCRAM-SHA-256');
+    assert.equal(pick({ offered: ALL, channelBinding: new Uint8Array(32) }), 'SCRAM-SHA-256-PLUS');
+    assert.equal(pick({ offered: ['PLAIN', 'SCRAM-SHA-1'] }), 'SCRAM-SHA-1');
+    assert.equal(pick({ offered: ['SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1'], channelBinding: new Uint8Array(32) }), 'SCRAM-SHA-1-PLUS');
+  });
+
+  it('PLAIN only over TLS unless explicitly allowed', () => {
+    assert.equal(pick({ offered: ['PLAIN'], secure: true }), 'PLAIN');
+    assert.equal(pick({ offered: ['PLAIN'], secure: false }), undefined);
+    assert.equal(pick({ offered: ['PLAIN'], secure: false, allowPlainWithoutTls: true }), 'PLAIN');
+    assert.equal(pick({ offered: ['PLAIN', 'SCRAM-SHA-1'], secure: false }), 'SCRAM-SHA-1');
+  });
+
+  it("keeps to the application's list and order", () => {
+    assert.equal(pick({ offered: ALL, allowed: ['PLAIN'] }), 'PLAIN');
+    assert.equal(pick({ offered: ALL, allowed: ['SCRAM-SHA-1', 'SCRAM-SHA-256'] }), 'SCRAM-SHA-1');
+    assert.equal(pick({ offered: ['PLAIN'], allowed: ['SCRAM-SHA-256'] }), undefined);
+    assert.equal(pick({ offered: ['DIGEST-MD5', 'X-OAUTH2'] }), undefined);
+  });
+});
