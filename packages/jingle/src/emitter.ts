@@ -6,7 +6,7 @@
 export type Listener<T> = (payload: T) => void;
 
 export class Emitter<Events extends object> {
-  private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+  private readonly listeners = new Map<PropertyKey, Set<Listener<never>>>();
 
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(event);

@@ -146,7 +146,10 @@ export function parseReason(el: Element, parentNs: string | undefined = NS_JINGL
     const cns = nsOf(c, ns);
     if (cns === NS_JINGLE && isReasonCondition(c.localName) && condition === undefined) {
       condition = c.localName;
-      if (condition === 'alternative-session') alternativeSession = childText(c, cns, NS_JINGLE, 'sid');
+      if (condition === 'alternative-session') {
+        // COMPAT: StanzaJS 12 writes the sid as the text of <alternative-session/>, not in <sid/> (§7.4).
+        alternativeSession = childText(c, cns, NS_JINGLE, 'sid') ?? (c.text().trim() || undefined);
+      }
     } else if (cns !== NS_JINGLE && application === undefined) {
       application = c;
     }

@@ -49,6 +49,8 @@ export interface IceUdpTransport {
   readonly sctp?: SctpMap;
   /** §5.2 the remote candidate the controlling agent nominated. */
   readonly remoteCandidate?: { readonly component: number; readonly ip: string; readonly port: number };
+  /** End of trickled candidates (XEP-0371 <gathering-complete/>, which StanzaJS also sends in ice-udp:1). */
+  readonly gatheringComplete?: true;
 }
 
 const SETUPS = ['actpass', 'active', 'passive', 'holdconn'] as const;
@@ -83,6 +85,7 @@ export function parseIceUdpTransport(el: Element): IceUdpTransport {
     fingerprints: fingerprints.length > 0 ? fingerprints : undefined,
     sctp: sctpEl && compact({ number: intAttr(sctpEl, 'number') ?? 5000, protocol: sctpEl.attrs.protocol ?? 'webrtc-datachannel', streams: intAttr(sctpEl, 'streams') }),
     remoteCandidate: remote && { component: intAttr(remote, 'component') ?? 1, ip: remote.attrs.ip ?? '', port: intAttr(remote, 'port') ?? 0 },
+    gatheringComplete: child(el, ns, ns, 'gathering-complete') ? (true as const) : undefined,
   });
 }
 
@@ -98,5 +101,6 @@ export function writeIceUdpTransport(t: IceUdpTransport): Element {
       'rel-addr': c.relAddr, 'rel-port': num(c.relPort), tcptype: c.tcptype, type: c.type,
     })),
     t.remoteCandidate && xml('remote-candidate', { component: String(t.remoteCandidate.component), ip: t.remoteCandidate.ip, port: String(t.remoteCandidate.port) }),
+    t.gatheringComplete && xml('gathering-complete'),
   );
 }

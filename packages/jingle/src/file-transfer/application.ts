@@ -1,0 +1,30 @@
+// Wires XEP-0234 into a JingleManager: incoming file offers become
+// FileTransferSessions, outgoing ones are created here, and the disco
+// features name exactly the transports this configuration can do.
+
+import type { Jid } from '@switchboard/jid';
+import type { JingleManager } from '../manager.ts';
+import { NS_BYTESTREAMS, NS_IBB, NS_JINGLE_FT, NS_JINGLE_IBB, NS_JINGLE_S5B, nsHashAlgorithm } from '../namespaces.ts';
+import { FileTransferSession, type FileOffer, type FileTransferOptions, type Method } from './file-transfer-session.ts';
+
+export interface FileTransfers {
+  /** Starts sending a file to a full JID; resolves once session-initiate is out. */
+  offer(peer: string | Jid, file: FileOffer, method?: Method): Promise<FileTransferSession>;
+}
+
+export function registerFileTransfer(manager: JingleManager, options: FileTransferOptions = {}): FileTransfers {
+  const features = [NS_JINGLE_FT, NS_JINGLE_IBB, NS_IBB, nsHashAlgorithm(options.hashAlgorithm ?? 'sha-256')];
+  if (options.socks5) features.push(NS_JINGLE_S5B, NS_BYTESTREAMS);
+  manager.registerApplication({
+    namespace: NS_JINGLE_FT,
+    features,
+    create: (init) => new FileTransferSession(init, options),
+  });
+  return {
+    async offer(peer, file, method) {
+      const session = manager.addSession(new FileTransferSession({ peer, initiator: true, requestTimeoutMs: manager.requestTimeoutMs }, options));
+      await session.offer(file, method);
+      return session;
+    },
+  };
+}
