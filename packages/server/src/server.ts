@@ -92,7 +92,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
   const idleMs = config.timeouts.idleSeconds * 1000;
   const tcp = await listenTcp(c2s, { host: config.bindAddress, port: config.c2sPort, tls: tls.context, idleMs });
   const directTls = config.c2sDirectTlsPort >= 0
-    ? await listenDirectTls(c2s, { host: config.bindAddress, port: config.c2sDirectTlsPort, tls: tls.context, idleMs })
+    ? await listenDirectTls(c2s, { host: config.bindAddress, port: config.c2sDirectTlsPort, tls, idleMs })
     : undefined;
   let ws: NetServer | undefined;
   if (config.wsPort >= 0) {

@@ -78,6 +78,26 @@ describe('c2s TLS policy', () => {
     secure.destroy();
   });
 
+  // XEP-0368: a client that connects by address sends no SNI and must still get the certificate.
+  for (const sni of [undefined, 'localhost']) {
+    it(`direct TLS ${sni ? `with SNI ${sni}` : 'by address, without SNI'}: ALPN xmpp-client, then SASL without STARTTLS`, async () => {
+      const secure = tlsConnect({ host: '127.0.0.1', port: server.c2sDirectTlsPort!, ALPNProtocols: ['xmpp-client'], ...(sni ? { servername: sni } : { checkServerIdentity: () => undefined }) });
+      await new Promise<void>((resolve, reject) => {
+        secure.once('secureConnect', resolve);
+        secure.once('error', reject);
+      });
+      assert.equal(secure.alpnProtocol, 'xmpp-client');
+      const s = new Conversation(secure);
+      secure.write(HEADER);
+      const features = await s.expect(/<\/stream:features>/);
+      assert.doesNotMatch(features, /<starttls/);
+      assert.match(features, /<mechanism>PLAIN<\/mechanism>/);
+      secure.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\0alice\0pw').toString('base64')}</auth>`);
+      await s.expect(/<success xmlns="urn:ietf:params:xml:ns:xmpp-sasl"\/>/);
+      secure.destroy();
+    });
+  }
+
   it('a bind with an invalid resource gets bad-request', async () => {
     const c = new Conversation(connect({ host: '127.0.0.1', port: server.c2sPort }));
     c.socket.write(HEADER);

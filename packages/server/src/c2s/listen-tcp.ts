@@ -17,8 +17,9 @@ export async function listenTcp(c2s: C2s, options: { host: string; port: number;
 }
 
 /** XEP-0368 direct TLS listener (5223 by default): TLS from the first byte, ALPN `xmpp-client`. */
-export async function listenDirectTls(c2s: C2s, options: { host: string; port: number; tls: SecureContext; idleMs: number }): Promise<Server> {
-  const server = createTlsServer({ SNICallback: (_name, cb) => cb(null, options.tls), ALPNProtocols: ['xmpp-client'] }, (socket) => {
+export async function listenDirectTls(c2s: C2s, options: { host: string; port: number; tls: { cert: string; key: string }; idleMs: number }): Promise<Server> {
+  // The certificate itself, not an SNICallback: a client that connects by address sends no server name.
+  const server = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2', ALPNProtocols: ['xmpp-client'] }, (socket) => {
     c2s.accept(new TcpTransport(socket, undefined, options.idleMs));
   });
   server.maxConnections = 100_000;
