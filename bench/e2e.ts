@@ -45,6 +45,8 @@ export interface BenchServer {
   name: 'switchboard' | 'prosody';
   pid: number;
   port: number;
+  /** XEP-0368 direct TLS, when the server was started with it. */
+  tlsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -78,10 +80,11 @@ function startTarget(kind: ServerKind, users: number): Promise<BenchServer> {
   return kind === 'prosody' ? startProsodyBench(users) : startBenchServer(users);
 }
 
-export async function startBenchServer(users: number, contacts = 0): Promise<BenchServer> {
+export async function startBenchServer(users: number, contacts = 0, options: { tls?: boolean } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
   const port = await freePort();
-  const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback'];
+  const tlsPort = options.tls ? await freePort() : undefined;
+  const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', String(tlsPort ?? -1), '--ws-port', '-1', '--allow-plaintext-on-loopback'];
   const made = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
   const pin = pinned(0);
@@ -97,6 +100,7 @@ export async function startBenchServer(users: number, contacts = 0): Promise<Ben
     name: 'switchboard',
     pid: child.pid!,
     port,
+    tlsPort,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -208,16 +212,60 @@ export async function chatPairs(options: { pairs: number; seconds: number; windo
   }
 }
 
-export async function idleSessions(options: { sessions: number; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
-  const server = await startTarget(options.server ?? 'switchboard', options.sessions);
+/**
+ * The yardstick's chat load with our own generator: `users` online, each
+ * sending one message every `intervalMs` to the next user, for `count`
+ * messages each. Offered rate = users / interval. Server CPU is counted from
+ * the first send to the last delivery.
+ */
+export async function pacedChat(options: { users: number; intervalMs: number; count: number; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
+  const server = await startTarget(options.server ?? 'switchboard', options.users);
+  const workers = new Workers(options.workers);
+  try {
+    const shares = split(users(1, options.users), options.workers);
+    await workers.all((i) => ({
+      cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: shares[i]!,
+    }));
+    await workers.all(() => ({ cmd: 'presence' }));
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const replies = (await workers.all(() => ({
+      cmd: 'paced', domain: 'localhost', intervalMs: options.intervalMs, count: options.count, bodySize: 64,
+    }))) as Extract<WorkerReply, { cmd: 'paced' }>[];
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(server.pid) - cpu0;
+    const sent = replies.reduce((n, r) => n + r.sent, 0);
+    const delivered = replies.reduce((n, r) => n + r.delivered, 0);
+    const lat = replies.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+    const offered = Math.round((options.users * 1000) / options.intervalMs);
+    const g = `chat paced (${options.users} users, ${offered} msgs/s offered) — ${server.name}`;
+    return [
+      { group: g, name: 'delivered msgs/s', value: delivered / seconds, unit: '/s', note: `${delivered}/${sent} delivered` },
+      { group: g, name: 'server CPU per message', value: (cpu * 1e6) / delivered, unit: 'µs' },
+      { group: g, name: 'server CPU', value: (cpu * 100) / seconds, unit: '% of a core' },
+      { group: g, name: 'latency p50', value: percentile(lat, 50), unit: 'ms' },
+      { group: g, name: 'latency p99', value: percentile(lat, 99), unit: 'ms' },
+    ];
+  } finally {
+    await workers.all(() => ({ cmd: 'close' }));
+    workers.stop();
+    await server.stop();
+  }
+}
+
+/** Idle sessions over plain TCP, or (Switchboard only) over XEP-0368 direct TLS to state what TLS costs per session. */
+export async function idleSessions(options: { sessions: number; workers: number; server?: ServerKind; tls?: boolean }): Promise<BenchRow[]> {
+  const kind = options.server ?? 'switchboard';
+  const server = options.tls ? await startBenchServer(options.sessions, 0, { tls: true }) : await startTarget(kind, options.sessions);
   const workers = new Workers(options.workers);
   try {
     await new Promise((r) => setTimeout(r, 1000));
     const base = rssKb(server.pid);
-    await workers.all((i) => ({
-      cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true,
+    const logins = (await workers.all((i) => ({
+      cmd: 'login', host: '127.0.0.1', port: options.tls ? server.tlsPort! : server.port, tls: options.tls, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true,
       users: split(users(1, options.sessions), options.workers)[i]!,
-    }));
+    }))) as Extract<WorkerReply, { cmd: 'login' }>[];
+    const open = logins.reduce((n, r) => n + r.ok, 0);
     await workers.all(() => ({ cmd: 'presence' }));
     // Let the allocator settle, then take the median of a few samples.
     const samples: number[] = [];
@@ -227,9 +275,9 @@ export async function idleSessions(options: { sessions: number; workers: number;
     }
     samples.sort((a, b) => a - b);
     const rss = samples[2]!;
-    const g = `idle (${options.sessions} authenticated sessions, plain TCP) — ${server.name}`;
+    const g = `idle (${options.sessions} authenticated sessions, ${options.tls ? 'direct TLS' : 'plain TCP'}) — ${server.name}`;
     return [
-      { group: g, name: 'RSS per session', value: ((rss - base) * 1024) / options.sessions / 1024, unit: 'KB' },
+      { group: g, name: 'RSS per session', value: (rss - base) / open, unit: 'KB', note: `${open}/${options.sessions} sessions open` },
       { group: g, name: 'server RSS base / loaded', value: rss / 1024, unit: 'MB', note: `base ${(base / 1024).toFixed(1)} MB` },
     ];
   } finally {

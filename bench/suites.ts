@@ -4,13 +4,16 @@
 
 import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
-import { chatPairs, idleSessions, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
+import { chatPairs, idleSessions, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
 // Prosody 0.12 offers SCRAM-SHA-1 and PLAIN, not SCRAM-SHA-256: side by side, both log in with PLAIN over
 // their hashed stores (as the tsung yardstick does), which costs each server one PBKDF2 per login.
 const plainLogin = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'PLAIN', workers: 1, server });
 const chat = (server: ServerKind): Promise<BenchRow[]> => chatPairs({ pairs: 100, seconds: 10, window: 10, workers: 1, server });
+// The yardstick's two chat loads (1,000 users at 1 and 4 msgs/s each), 20 s of sending.
+const chat1000 = (server: ServerKind): Promise<BenchRow[]> => pacedChat({ users: 1000, intervalMs: 1000, count: 20, workers: 1, server });
+const chat4000 = (server: ServerKind): Promise<BenchRow[]> => pacedChat({ users: 1000, intervalMs: 250, count: 80, workers: 1, server });
 const idle = (server: ServerKind): Promise<BenchRow[]> => idleSessions({ sessions: 5000, workers: 2, server });
 
 /** Runs both, one after the other, and adds a Switchboard/Prosody ratio for every measure they share. */
@@ -31,8 +34,11 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   login: () => login('switchboard'),
   chat: () => chat('switchboard'),
   idle: () => idle('switchboard'),
+  'idle-tls': () => idleSessions({ sessions: 5000, workers: 2, tls: true }),
   presence: () => presenceBroadcast({ users: 1000, contacts: 50, workers: 1 }),
   offline: () => offlineDelivery({ users: 500, messages: 20 }),
+  'chat-paced': async () => [...(await chat1000('switchboard')), ...(await chat4000('switchboard'))],
+  'chat-paced-vs-prosody': async () => [...(await sideBySide(chat1000)), ...(await sideBySide(chat4000))],
   'login-vs-prosody': () => sideBySide(plainLogin),
   'chat-vs-prosody': () => sideBySide(chat),
   'idle-vs-prosody': () => sideBySide(idle),

@@ -4,6 +4,7 @@
 // enough: stream, SASL PLAIN or SCRAM-SHA-256, bind, presence, messages.
 
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 
 const HEADER = (domain: string): string =>
@@ -45,10 +46,11 @@ export class RawClient {
     socket.on('error', () => {});
   }
 
-  static connect(host: string, port: number): Promise<RawClient> {
+  /** Plain TCP, or XEP-0368 direct TLS (the bench server's certificate is self-signed: not verified). */
+  static connect(host: string, port: number, tls = false): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
-      socket.once('connect', () => resolve(new RawClient(socket)));
+      const socket = tls ? connectTls({ host, port, rejectUnauthorized: false }) : connect({ host, port });
+      socket.once(tls ? 'secureConnect' : 'connect', () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
   }

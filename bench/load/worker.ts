@@ -5,9 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { RawClient, type Mechanism } from './raw-client.ts';
 
 export type WorkerCommand =
-  | { cmd: 'login'; host: string; port: number; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean }
+  | { cmd: 'login'; host: string; port: number; tls?: boolean; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean }
   | { cmd: 'presence' }
   | { cmd: 'chat'; pairs: [number, number][]; domain: string; durationMs: number; window: number; bodySize: number }
+  | { cmd: 'paced'; domain: string; intervalMs: number; count: number; bodySize: number }
   | { cmd: 'broadcast'; expected: number; timeoutMs: number }
   | { cmd: 'send'; to: string[]; count: number }
   | { cmd: 'drain'; expected: number; timeoutMs: number }
@@ -17,6 +18,7 @@ export type WorkerReply =
   | { cmd: 'login'; ok: number; failed: number; ms: number[] }
   | { cmd: 'presence'; ok: number }
   | { cmd: 'chat'; sent: number; delivered: number; latenciesMs: number[] }
+  | { cmd: 'paced'; sent: number; delivered: number; latenciesMs: number[] }
   | { cmd: 'broadcast'; received: number; complete: number; lastMs: number }
   | { cmd: 'send'; sent: number }
   | { cmd: 'drain'; received: number; complete: number; lastMs: number }
@@ -34,7 +36,7 @@ async function login(c: Extract<WorkerCommand, { cmd: 'login' }>): Promise<Worke
       const username = c.users[next++]!;
       const start = performance.now();
       try {
-        const client = await RawClient.connect(c.host, c.port);
+        const client = await RawClient.connect(c.host, c.port, c.tls);
         await client.login(c.domain, username, c.password, 'bench', c.mechanism);
         ms.push(performance.now() - start);
         ok++;
@@ -98,6 +100,55 @@ async function chat(c: Extract<WorkerCommand, { cmd: 'chat' }>): Promise<WorkerR
   await Promise.race([pairsDone, deadline]);
   running = false;
   return { cmd: 'chat', sent, delivered, latenciesMs: latencies };
+}
+
+/**
+ * Open loop, as the tsung yardstick's chat scenario: every kept client sends
+ * `count` messages to the next one (a ring), one every `intervalMs` after a
+ * random start offset, whatever the server does; so the offered rate is
+ * clients / interval. Receivers stamp latency per message.
+ */
+async function paced(c: Extract<WorkerCommand, { cmd: 'paced' }>): Promise<WorkerReply> {
+  let sent = 0;
+  let delivered = 0;
+  const latencies: number[] = [];
+  const expected = clients.length * c.count;
+  const filler = 'x'.repeat(c.bodySize);
+  let allDelivered: () => void = () => {};
+  const done = new Promise<void>((r) => (allDelivered = r));
+  clients.forEach(({ client }) => {
+    let carry = '';
+    client.onData = (chunk) => {
+      carry += chunk;
+      let i: number;
+      while ((i = carry.indexOf('</message>')) >= 0) {
+        const stamp = /<t xmlns=["']urn:bench["']>([0-9.]+)<\/t>/.exec(carry.slice(0, i));
+        carry = carry.slice(i + 10);
+        if (stamp) latencies.push(performance.now() - Number(stamp[1]));
+        if (++delivered === expected) allDelivered();
+      }
+    };
+  });
+  await Promise.all(clients.map(({ client }, k) => new Promise<void>((resolve) => {
+    const to = `${clients[(k + 1) % clients.length]!.username}@${c.domain}/bench`;
+    let mine = 0;
+    const sendOne = (): void => {
+      client.send(`<message to='${to}' type='chat'><body>${filler}</body><t xmlns='urn:bench'>${performance.now()}</t></message>`);
+      sent++;
+      if (++mine === c.count) {
+        clearInterval(timer);
+        resolve();
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+    setTimeout(() => {
+      sendOne();
+      timer = setInterval(sendOne, c.intervalMs);
+    }, Math.random() * c.intervalMs);
+  })));
+  // Messages still missing 10 s after the last send are counted as lost.
+  await Promise.race([done, new Promise<void>((r) => setTimeout(r, 10_000).unref())]);
+  return { cmd: 'paced', sent, delivered, latenciesMs: latencies };
 }
 
 /** Every kept client sends initial presence and counts the presence it receives, until `expected` each or the timeout. */
@@ -174,6 +225,8 @@ process.on('message', (command: WorkerCommand) => {
         return presence();
       case 'chat':
         return chat(command);
+      case 'paced':
+        return paced(command);
       case 'broadcast':
         return broadcast(command);
       case 'send':
