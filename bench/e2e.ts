@@ -13,7 +13,11 @@ import type { WorkerCommand, WorkerReply } from './load/worker.ts';
 import type { BenchRow } from './row.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const CLI = join(ROOT, 'packages/server/src/cli/main.ts');
+// The server as `npm start` runs it: compiled by scripts/build.mjs (SWITCHBOARD_BENCH_TSX=1: through tsx instead).
+const BUILT = process.env.SWITCHBOARD_BENCH_TSX !== '1';
+const CLI = BUILT ? join(ROOT, 'dist/switchboard.mjs') : join(ROOT, 'packages/server/src/cli/main.ts');
+const RUNNER = BUILT ? [] : ['--import', 'tsx'];
+if (BUILT) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
 const WORKER = join(ROOT, 'bench/load/worker.ts');
 const CLK_TCK = 100;
 
@@ -85,10 +89,10 @@ export async function startBenchServer(users: number, contacts = 0, options: { t
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
   const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', String(tlsPort ?? -1), '--ws-port', '-1', '--allow-plaintext-on-loopback'];
-  const made = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
+  const made = spawnSync(process.execPath, [...RUNNER, CLI, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
   const pin = pinned(0);
-  const cmd = [...pin, process.execPath, '--import', 'tsx', CLI, 'serve', ...args];
+  const cmd = [...pin, process.execPath, ...RUNNER, CLI, 'serve', ...args];
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {

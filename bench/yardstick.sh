@@ -17,8 +17,9 @@ DATA=$(mktemp -d /tmp/switchboard-yardstick-XXXXXX)
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
 FLAGS=(--data-dir "$DATA" --c2s-port "$PORT" --c2s-tls-port -1 --ws-port -1 --allow-plaintext-on-loopback)
-node --import tsx packages/server/src/cli/main.ts bench-users "$N" pass "${FLAGS[@]}" >&2
-node --import tsx packages/server/src/cli/main.ts serve "${FLAGS[@]}" >&2 &
+node scripts/build.mjs
+node dist/switchboard.mjs bench-users "$N" pass "${FLAGS[@]}" >&2
+node dist/switchboard.mjs serve "${FLAGS[@]}" >&2 &
 SERVER=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 HOST=127.0.0.1 PORT=$PORT PID=$SERVER "$YARDSTICK/run.sh" external "$SCENARIO" "$N"

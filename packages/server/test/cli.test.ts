@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { RawClient } from './helpers.ts';
 
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
+const ROOT = new URL('../../..', import.meta.url).pathname;
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8' });
@@ -38,11 +39,13 @@ describe('switchboard CLI', () => {
     }
   });
 
-  it('serve runs a server that a user made by the CLI logs in to, and stops on SIGTERM', async () => {
+  it('serve, compiled as npm start runs it, serves a user made by the CLI, and stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-serve-'));
     const d = ['--data-dir', dir, '--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback'];
     assert.equal(cli(['user', 'add', 'alice@localhost', 'pw', ...d]).status, 0);
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...d], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    const child = spawn(process.execPath, [join(ROOT, 'dist/switchboard.mjs'), 'serve', ...d], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
