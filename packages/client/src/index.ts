@@ -5,5 +5,5 @@ export type { TransportOptions, TcpOptions, WebSocketOptions, ClientTransport, T
 export type { MechanismName } from './sasl/mechanism.ts';
 export { DEFAULT_RETRY, retryDelay, type RetryPolicy, type Timers } from './timers.ts';
 export { message, presence, iq, xmlSafe, type MessageFields, type PresenceFields } from './stanzas.ts';
-export type { IqHandler } from './iq.ts';
+export type { IqAnswer, IqHandler } from './iq.ts';
 export { xml, Element } from '@switchboard/xml';

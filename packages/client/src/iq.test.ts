@@ -33,4 +33,10 @@ describe('iq', () => {
     assert.match(unknown!.toString(), /<service-unavailable/);
     assert.equal(callee.has(xml('iq', {}, xml('ping', { xmlns: 'urn:xmpp:ping' }))), true);
   });
+
+  it('callee: a handler that returns null has answered itself, so nothing is sent for it', async () => {
+    const callee = new IqCallee();
+    callee.register('urn:xmpp:jingle:1', 'jingle', () => null);
+    assert.equal(await callee.answer(xml('iq', { type: 'set', id: '4', from: 'a@b/c' }, xml('jingle', { xmlns: 'urn:xmpp:jingle:1' }))), undefined);
+  });
 });

@@ -8,7 +8,14 @@ import { parseStanzaError, replyWithError, stanzaError, type StanzaError } from 
 import { ClientError, IqError } from './errors.ts';
 import type { Timers } from './timers.ts';
 
-export type IqHandler = (iq: Element) => Element | undefined | StanzaError | Promise<Element | undefined | StanzaError>;
+/**
+ * What a handler gives back for an incoming get/set: the result's payload
+ * (or undefined for an empty result), a stanza error, or null when the
+ * handler has sent the answer itself (a module that must order its answer
+ * with what follows it, as a Jingle session-initiate's ack before the accept).
+ */
+export type IqAnswer = Element | undefined | StanzaError | null;
+export type IqHandler = (iq: Element) => IqAnswer | Promise<IqAnswer>;
 
 export class IqCaller {
   private readonly pending = new Map<string, { resolve: (el: Element) => void; reject: (err: Error) => void; timer: unknown }>();
@@ -64,11 +71,11 @@ export class IqCallee {
     return payload !== undefined && this.handlers.has(`${payload.attrs.xmlns ?? ''} ${payload.name}`);
   }
 
-  /** The answer to an incoming get/set: the handler's result, its error, or service-unavailable when nobody handles it. */
+  /** The answer to an incoming get/set: the handler's result, its error, service-unavailable when nobody handles it, or nothing when the handler answered itself. */
   async answer(iq: Element): Promise<Element | undefined> {
     const payload = iq.getChildren()[0];
     const handler = payload ? this.handlers.get(`${payload.attrs.xmlns ?? ''} ${payload.name}`) : undefined;
-    let outcome: Element | undefined | StanzaError;
+    let outcome: IqAnswer;
     if (!handler) {
       outcome = stanzaError('service-unavailable');
     } else {
@@ -78,6 +85,7 @@ export class IqCallee {
         outcome = stanzaError('internal-server-error');
       }
     }
+    if (outcome === null) return undefined;
     if (outcome instanceof Element || outcome === undefined) return xml('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from }, outcome);
     return replyWithError(iq, outcome)?.withAttrs({ from: undefined });
   }
