@@ -2,7 +2,9 @@
 
 /** RFC 4086-quality random id: Jingle sids, IBB/S5B sids, candidate ids (XEP-0166 §7.1: an NMTOKEN). */
 export function randomId(): string {
-  return crypto.randomUUID().replace(/-/g, '').slice(0, 16);
+  // getRandomValues, not randomUUID: the latter exists only in secure contexts (a page served over http has none).
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 let counter = 0;

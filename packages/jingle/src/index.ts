@@ -11,6 +11,7 @@ export {
   type BytestreamOutcome, type ConnectionState, type Done, type Response, type SessionEvents, type SessionHost, type SessionInit, type SessionState,
 } from './session.ts';
 export { JingleManager, type Application, type IncomingInit, type ManagerEvents, type ManagerOptions, type ProcessOutcome } from './manager.ts';
+export { attachJingle, type AttachOptions, type IqAnswer, type JingleConnection } from './attach-client.ts';
 
 // Wire codecs (one module per XEP).
 export {
@@ -33,15 +34,22 @@ export { type Fingerprint, type IceCandidate, type IceUdpTransport, type SctpMap
 export { type Group } from './protocol/xep0338.ts';
 export { base64ToBytes, bytesToBase64 } from './protocol/base64.ts';
 
-// File transfer (XEP-0234 over XEP-0260 / XEP-0261).
+// File transfer (XEP-0234 over a WebRTC data channel, XEP-0260 or XEP-0261).
 export { registerFileTransfer, type FileTransfers } from './file-transfer/application.ts';
 export {
   FileTransferSession, type FileOffer, type FileTransferEvents, type FileTransferOptions, type Method,
 } from './file-transfer/file-transfer-session.ts';
 export { ByteStream, type ByteStreamEvents } from './file-transfer/bytestream.ts';
 export { IbbReceiver, IbbSender } from './file-transfer/ibb.ts';
+export {
+  DataChannelNegotiation, DataChannelStream, dataChannelAvailable, type DataChannelOffer, type DataChannelOptions, type PeerConnectionConstructor,
+} from './file-transfer/datachannel.ts';
 export { S5bNegotiation, type S5bOptions, type Selected, type Socks5Listener, type Socks5Port } from './file-transfer/s5b.ts';
 export { webCryptoHasher, type Hasher, type HasherFactory } from './file-transfer/hash.ts';
+
+// RTP calls (XEP-0167 over XEP-0176 + XEP-0320) on an injected RTCPeerConnection.
+export { MEDIA_FEATURES, registerMedia, type CallOptions, type Calls, type MediaOptions } from './media/application.ts';
+export { MediaSession, type MediaSessionEvents, type MediaSessionOptions } from './media/media-session.ts';
 
 // SDP ↔ Jingle for RTCPeerConnection (XEP-0167/0176/0320/0338/0343).
 export {

@@ -6,7 +6,7 @@ import { JingleManager } from './manager.ts';
 import { NS_JINGLE } from './namespaces.ts';
 import { REASON_CONDITIONS, jingleErrorCondition, type Reason } from './protocol/xep0166.ts';
 import type { Session } from './session.ts';
-import { NS_STUB, StubSession, actions, stubApplication, wire, type Wire } from './test-wire.ts';
+import { NS_STUB, StubSession, actions, stubApplication, stubContent, wire, type Wire } from './test-wire.ts';
 
 const ALICE = 'alice@example.org/phone';
 const BOB = 'bob@example.org/laptop';
@@ -297,5 +297,117 @@ describe('JingleManager: ordering and liveness', () => {
     assert.equal(a.process(xml('iq', { type: 'get', id: 'p', from: BOB }, xml('ping', { xmlns: 'urn:xmpp:ping' }))), 'pass');
     assert.equal(a.process(xml('iq', { type: 'result', id: 'unknown', from: BOB })), 'pass');
     assert.equal(a.process(xml('message', { from: BOB })), 'pass');
+  });
+});
+
+describe('JingleManager: both sides at once (§7.2.16), to the end', () => {
+  for (const [label, sidA, sidB] of [['alice has the lower sid', 'aaa111', 'bbb222'], ['bob has the lower sid', 'zzz999', 'bbb222'], ['equal sids', 'same', 'same']] as const) {
+    it(`simultaneous session-initiate (${label}): one session on both sides, accepted, active, ended cleanly`, async () => {
+      const { a, b, net } = pair();
+      for (const m of [a, b]) m.on('incoming', (s) => void s.accept());
+      const endedA = collect<{ session: Session; reason: Reason }>((f) => a.on('terminated', f));
+      const endedB = collect<{ session: Session; reason: Reason }>((f) => b.on('terminated', f));
+      const fromA = a.addSession(new StubSession({ peer: BOB, initiator: true, sid: sidA }));
+      const fromB = b.addSession(new StubSession({ peer: ALICE, initiator: true, sid: sidB }));
+      await Promise.all([fromA.start(), fromB.start()]);
+      await net.settle();
+      // Lower sid wins; on equal sids the lower JID (alice@… sorts first).
+      const aliceWins = sidA < sidB || sidA === sidB;
+      const [winner, loser, loserSide] = aliceWins ? [fromA, fromB, endedB] : [fromB, fromA, endedA];
+      const [onA, onB] = [a.sessionsWith(BOB), b.sessionsWith(ALICE)];
+      assert.equal(onA.length, 1);
+      assert.equal(onB.length, 1);
+      assert.equal(onA[0]!.sid, winner.sid);
+      assert.equal(onB[0]!.sid, winner.sid);
+      assert.ok(onA[0]!.active && onB[0]!.active, 'the surviving session was accepted on both sides');
+      assert.deepEqual([onA[0]!.isInitiator, onB[0]!.isInitiator], aliceWins ? [true, false] : [false, true]);
+      assert.deepEqual(loserSide.map((e) => [e.session, e.reason]), [[loser, { condition: 'alternative-session', alternativeSession: winner.sid }]]);
+      assert.ok(!actions(net.log).some((x) => x.endsWith('session-terminate')), 'the loser ends silently');
+      const errors = net.log.filter((r) => r.iq.attrs.type === 'error');
+      assert.deepEqual(errors.map((r) => [r.from, jingleErrorCondition(parseStanzaError(r.iq))]), [[aliceWins ? ALICE : BOB, 'tie-break']]);
+      winner.end('success');
+      await net.settle();
+      assert.deepEqual([a.sessionsWith(BOB).length, b.sessionsWith(ALICE).length], [0, 0]);
+      assert.deepEqual(actions(net.log).slice(-2), [`${aliceWins ? 'alice' : 'bob'} session-terminate`, `${aliceWins ? 'bob' : 'alice'} result`]);
+    });
+  }
+
+  for (const action of ['content-add', 'content-modify', 'content-remove', 'transport-replace'] as const) {
+    it(`the same ${action} from both parties at once: the responder's copy gets tie-break, the initiator's is handled`, async () => {
+      const { a, b, net } = pair();
+      b.on('incoming', (s) => void s.accept());
+      const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
+      await init.start();
+      await net.settle();
+      const resp = b.getSession(ALICE, init.sid) as StubSession;
+      const sent = net.log.length;
+      const answers = [init.send(action, { contents: [stubContent('i', 'initiator')] }), resp.send(action, { contents: [stubContent('r', 'responder')] })] as const;
+      assert.deepEqual([init.pendingAction, resp.pendingAction], [action, action], 'both await an answer: a tie');
+      const [fromInit, fromResp] = await Promise.all(answers);
+      await net.settle();
+      assert.equal(fromResp.ok, false);
+      assert.equal(!fromResp.ok && jingleErrorCondition(fromResp.error), 'tie-break');
+      assert.equal(!fromResp.ok && fromResp.error.condition, 'conflict');
+      assert.deepEqual(resp.lost, [action]);
+      assert.deepEqual(init.lost, []);
+      // The initiator's copy reached the responder's handler: acked, or refused on its own merits, never as a tie.
+      assert.notEqual(!fromInit.ok && jingleErrorCondition(fromInit.error), 'tie-break');
+      const ties = net.log.slice(sent).filter((r) => r.iq.attrs.type === 'error' && jingleErrorCondition(parseStanzaError(r.iq)) === 'tie-break');
+      assert.deepEqual(ties.map((r) => r.from), [ALICE]);
+      assert.deepEqual([init.pendingAction, resp.pendingAction], [undefined, undefined]);
+      assert.ok(init.active && resp.active, 'the session survives');
+    });
+  }
+
+  it('informational actions from both at once are no tie: both are handled', async () => {
+    const { a, b, net } = pair();
+    b.on('incoming', (s) => void s.accept());
+    const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
+    await init.start();
+    await net.settle();
+    const resp = b.getSession(ALICE, init.sid) as StubSession;
+    const answers = await Promise.all([
+      init.send('transport-info', { contents: [{ creator: 'initiator', name: 'from-initiator' }] }),
+      resp.send('transport-info', { contents: [{ creator: 'initiator', name: 'from-responder' }] }),
+      init.send('session-info'),
+      resp.send('session-info'),
+    ]);
+    assert.deepEqual(answers.map((r) => r.ok), [true, true, true, true]);
+    assert.deepEqual(resp.handled, ['transport-info from-initiator']);
+    assert.deepEqual(init.handled, ['transport-info from-responder']);
+  });
+
+  it('the responder\'s action when the initiator awaits nothing is handled normally', async () => {
+    const { a, b, net } = pair();
+    b.on('incoming', (s) => void s.accept());
+    const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
+    await init.start();
+    await net.settle();
+    const resp = b.getSession(ALICE, init.sid) as StubSession;
+    resp.addContent('only-responder');
+    await net.settle();
+    assert.deepEqual(init.handled, ['content-add only-responder']);
+    assert.deepEqual(resp.handled, ['content-accept only-responder']);
+    assert.deepEqual(resp.lost, []);
+  });
+});
+
+describe('JingleManager: after a session-terminate (§6.7)', () => {
+  it('acks the terminate, then answers later actions for that sid with unknown-session, in that order', async () => {
+    const { a, b, net } = pair();
+    b.on('incoming', (s) => void s.accept());
+    const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
+    await init.start();
+    await net.settle();
+    const out: Element[] = [];
+    b.on('send', (e) => out.push(e));
+    const raw = (id: string, action: string) => xml('iq', { type: 'set', id, from: ALICE, to: BOB }, xml('jingle', { xmlns: NS_JINGLE, action, sid: init.sid }));
+    b.process(raw('t1', 'session-terminate'));
+    b.process(raw('t2', 'transport-info'));
+    b.process(raw('t3', 'session-info'));
+    await net.settle();
+    assert.deepEqual(out.map((e) => `${e.attrs.id} ${e.attrs.type} ${jingleErrorCondition(parseStanzaError(e)) ?? ''}`.trim()), [
+      't1 result', 't2 error unknown-session', 't3 error unknown-session',
+    ]);
   });
 });

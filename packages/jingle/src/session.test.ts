@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Element, xml } from '@switchboard/xml';
 import { jid } from '@switchboard/jid';
-import { jingleError, jingleErrorCondition, parseJingle, type Jingle } from './protocol/xep0166.ts';
+import { Element, parseElement, xml } from '@switchboard/xml';
+import { REASON_CONDITIONS, jingleError, jingleErrorCondition, parseJingle, type Jingle, type Reason, type ReasonCondition } from './protocol/xep0166.ts';
 import { Session } from './session.ts';
 import type { StanzaError } from '@switchboard/protocol';
 import { NS_JINGLE } from './namespaces.ts';
@@ -190,5 +190,105 @@ describe('Session', () => {
 
   it('jingleError is what cb(err) carries', () => {
     assert.equal(jingleErrorCondition(jingleError('tie-break')), 'tie-break');
+  });
+});
+
+describe('Session: every terminate reason (XEP-0166 §7.4)', () => {
+  const RTP_ERRORS = 'urn:xmpp:jingle:apps:rtp:errors:1';
+  /** Three shapes per condition: bare, with text, and with its extra (the alternative sid, or an application condition). */
+  const shapes = (condition: ReasonCondition): Reason[] => [
+    { condition },
+    { condition, text: `because ${condition}` },
+    condition === 'alternative-session'
+      ? { condition, alternativeSession: 'b84tkkwlmb48kgfb', text: 'use the other one' }
+      : { condition, text: 'with detail', application: xml('crypto-required', { xmlns: RTP_ERRORS }) },
+  ];
+  const comparable = (r: Reason | undefined) => r && { ...r, application: r.application?.toString() };
+
+  it('end(reason) sends a session-terminate whose parse gives the same reason; a peer processing it ends with that reason', async () => {
+    let checked = 0;
+    for (const condition of REASON_CONDITIONS) {
+      for (const reason of shapes(condition)) {
+        const local = new Session({ peer: BOB, initiator: true, sid: 'r1' });
+        const out = sent(local);
+        const localEnds: { reason: Reason; by: string }[] = [];
+        local.on('terminated', (e) => localEnds.push(e));
+        local.end(reason);
+        assert.equal(out.length, 1);
+        const onWire = parseElement(out[0]!.toString());
+        assert.ok(onWire instanceof Element);
+        const parsed = parseJingle(onWire.getChild('jingle', NS_JINGLE)!);
+        assert.ok(parsed.ok);
+        assert.equal(parsed.jingle.action, 'session-terminate');
+        assert.deepEqual(comparable(parsed.jingle.reason), comparable(reason), `${condition} on the wire`);
+        assert.deepEqual(localEnds.map((e) => [comparable(e.reason), e.by]), [[comparable(reason), 'local']]);
+        assert.deepEqual(local.endReason, reason);
+
+        const remote = new Session({ peer: 'alice@example.org/phone', initiator: false, sid: 'r1' });
+        const remoteEnds: { reason: Reason; by: string }[] = [];
+        remote.on('terminated', (e) => remoteEnds.push(e));
+        const a = answers();
+        remote.process('session-terminate', parsed.jingle, a.cb);
+        await tick();
+        assert.deepEqual(a.got, [undefined], 'acknowledged');
+        assert.deepEqual(remoteEnds.map((e) => [comparable(e.reason), e.by]), [[comparable(reason), 'peer']], `${condition} at the peer`);
+        assert.ok(remote.ended && remote.disconnected);
+        checked++;
+      }
+    }
+    assert.equal(checked, 17 * 3);
+  });
+
+  it('a session-terminate without <reason/> ends the peer with success; end() with no argument says success', async () => {
+    const remote = new Session({ peer: BOB, initiator: false, sid: 'n' });
+    const a = answers();
+    remote.process('session-terminate', jingle('session-terminate', 'n'), a.cb);
+    await tick();
+    assert.deepEqual(remote.endReason, { condition: 'success' });
+    const local = new Session({ peer: BOB, initiator: true, sid: 'n2' });
+    const out = sent(local);
+    local.end();
+    assert.equal(out[0]!.getChild('jingle')!.getChild('reason')!.toString(), '<reason><success/></reason>');
+  });
+
+  it('a silent end (lost tie, connection gone) sends nothing but still reports the reason', () => {
+    const s = new Session({ peer: BOB, initiator: true, sid: 'q' });
+    const out = sent(s);
+    const ends: string[] = [];
+    s.on('terminated', ({ reason, by }) => ends.push(`${reason.condition} ${reason.alternativeSession} ${by}`));
+    s.end({ condition: 'alternative-session', alternativeSession: 'other' }, true);
+    assert.equal(out.length, 0);
+    assert.deepEqual(ends, ['alternative-session other local']);
+  });
+});
+
+describe('Session: queue ordering', () => {
+  it('runs a local accept() in its turn: after the remote actions before it, before those after it', async () => {
+    const s = new StubSession({ peer: BOB, initiator: false, sid: 'lq' });
+    s.slowMs = 20;
+    const order: string[] = [];
+    s.on('send', (iq) => order.push(`send ${iq.getChild('jingle')!.attrs.action}`));
+    s.process('session-initiate', jingle('session-initiate', 'lq', { contents: [stubContent()] }), () => order.push('ack initiate'));
+    s.process('transport-info', jingle('transport-info', 'lq', { contents: [{ creator: 'initiator', name: 'first' }] }), () => order.push('ack first'));
+    const accepted = s.accept();
+    s.process('transport-info', jingle('transport-info', 'lq', { contents: [{ creator: 'initiator', name: 'second' }] }), () => order.push('ack second'));
+    await accepted;
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual(order, ['ack initiate', 'ack first', 'send session-accept', 'ack second']);
+    assert.equal(s.maxRunning, 1);
+  });
+
+  it('answers every action still queued when the peer terminates with unknown-session, in order', async () => {
+    const s = new StubSession({ peer: BOB, initiator: false, sid: 'tq' });
+    s.slowMs = 20;
+    const a = answers();
+    s.process('transport-info', jingle('transport-info', 'tq', { contents: [{ creator: 'initiator', name: 'first' }] }), a.cb);
+    s.process('session-terminate', jingle('session-terminate', 'tq', { reason: { condition: 'cancel' } }), a.cb);
+    s.process('transport-info', jingle('transport-info', 'tq', { contents: [{ creator: 'initiator', name: 'late' }] }), a.cb);
+    s.process('session-info', jingle('session-info', 'tq'), a.cb);
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual(a.got.map((e) => (e ? jingleErrorCondition(e) : 'ok')), ['ok', 'ok', 'unknown-session', 'unknown-session']);
+    assert.deepEqual(s.handled, ['transport-info first']);
+    assert.equal(s.endReason?.condition, 'cancel');
   });
 });

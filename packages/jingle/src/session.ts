@@ -316,9 +316,10 @@ export class Session<Events extends SessionEvents = SessionEvents> extends Emitt
     done();
   }
 
+  /** Acknowledged first: ending answers the actions queued behind it (unknown-session), and those answers come after this one. */
   protected onSessionTerminate(data: Jingle, done: Done): void {
-    this.finish(data.reason ?? { condition: 'success' }, true, 'peer');
     done();
+    this.finish(data.reason ?? { condition: 'success' }, true, 'peer');
   }
 
   /** §6.8: an empty session-info is a ping; an unknown payload is unsupported-info. */

@@ -1,6 +1,7 @@
 // XEP-0234 v0.19 Jingle File Transfer: the sender offers a file (metadata and
 // its XEP-0300 hash) in session-initiate, the receiver accepts, the bytes go
-// over XEP-0260 SOCKS5 (falling back to XEP-0261 IBB through
+// over a WebRTC data channel (XEP-0176 ICE-UDP + XEP-0343, as StanzaJS and
+// browsers do), over XEP-0260 SOCKS5 (falling back to XEP-0261 IBB through
 // transport-replace, XEP-0260 §3) or straight over IBB, and the receiver
 // checks the hash and ends the session: success, or media-error on a
 // mismatch. This stack sends files it offers ("push"); the initiator sends.
@@ -16,14 +17,20 @@ import { jingleError, type Content, type Jingle, type JingleAction, type Reason 
 import type { FileInfo } from '../protocol/xep0234.ts';
 import type { IbbTransport } from '../protocol/xep0261.ts';
 import type { S5bTransport } from '../protocol/xep0260.ts';
+import type { IceUdpTransport } from '../protocol/xep0176.ts';
+import type { Group } from '../protocol/xep0338.ts';
 import { checkHashes, webCryptoHasher, type HasherFactory } from './hash.ts';
 import { IbbReceiver, IbbSender } from './ibb.ts';
 import { S5bNegotiation, type S5bOptions } from './s5b.ts';
 import type { ByteStream } from './bytestream.ts';
+import { DataChannelNegotiation, dataChannelAvailable, type DataChannelOptions } from './datachannel.ts';
 
-export type Method = 's5b' | 'ibb';
+export type Method = 'datachannel' | 's5b' | 'ibb';
+type OfferedTransport = IbbTransport | S5bTransport | IceUdpTransport;
 
 export interface FileTransferOptions {
+  /** Enables WebRTC data channels (ICE-UDP + XEP-0343): offered first, and taken from StanzaJS and browsers. */
+  readonly datachannel?: DataChannelOptions;
   /** Enables XEP-0260 (a Socks5Port and the addresses to offer); without it only IBB is used. */
   readonly socks5?: S5bOptions;
   readonly hasher?: HasherFactory;
@@ -63,8 +70,10 @@ export class FileTransferSession extends Session<FileTransferEvents> {
   private payload: Uint8Array | undefined;
   private contentCreator: Content['creator'] = 'initiator';
   private contentName = CONTENT;
-  private offeredTransport: IbbTransport | S5bTransport | undefined;
+  private offeredTransport: OfferedTransport | undefined;
+  private offeredGroups: readonly Group[] | undefined;
   private s5b: S5bNegotiation | undefined;
+  private dc: DataChannelNegotiation | undefined;
   private ibbSid: string | undefined;
   private receiver: IbbReceiver | undefined;
   private stream: ByteStream | undefined;
@@ -87,7 +96,7 @@ export class FileTransferSession extends Session<FileTransferEvents> {
   // ---- Sender ---------------------------------------------------------
 
   /** Offers a file: hashes it, prepares the transport and sends session-initiate. */
-  async offer(file: FileOffer, method: Method = this.options.socks5 ? 's5b' : 'ibb'): Promise<void> {
+  async offer(file: FileOffer, method: Method = this.options.datachannel ? 'datachannel' : this.options.socks5 ? 's5b' : 'ibb'): Promise<void> {
     const algo = this.options.hashAlgorithm ?? 'sha-256';
     const h = this.hasher(algo);
     h.update(file.data);
@@ -95,8 +104,36 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     this.payload = file.data;
     this.file = { mediaType: file.mediaType, name: file.name, date: file.date, size: file.data.length, desc: file.desc, hashes: [hash] };
     for (const k of Object.keys(this.file) as (keyof FileInfo)[]) if (this.file[k] === undefined) delete (this.file as Record<string, unknown>)[k];
-    this.offeredTransport = method === 's5b' ? await this.prepareS5b(randomId()) : { kind: 'ibb', sid: randomId(), blockSize: this.blockSize };
-    await this.start([{ creator: 'initiator', name: CONTENT, senders: 'initiator', description: { kind: 'file-transfer', file: this.file }, transport: this.offeredTransport }]);
+    if (method === 'datachannel') {
+      // The content is named by its SDP mid, which the peer's SDP must match.
+      const { content } = await this.dataChannel().offer();
+      this.contentName = content.name;
+      this.offeredTransport = content.transport as IceUdpTransport;
+    } else {
+      this.offeredTransport = method === 's5b' ? await this.prepareS5b(randomId()) : { kind: 'ibb', sid: randomId(), blockSize: this.blockSize };
+    }
+    await this.start([{ creator: 'initiator', name: this.contentName, senders: 'initiator', description: { kind: 'file-transfer', file: this.file }, transport: this.offeredTransport }]);
+    this.dc?.startTrickle();
+  }
+
+  private dataChannel(): DataChannelNegotiation {
+    this.dc ??= new DataChannelNegotiation(this.options.datachannel ?? {}, this.role, (t) => void this.send('transport-info', { contents: [this.content(t)] }));
+    return this.dc;
+  }
+
+  /** Waits for the description step, then for the channel to open, then sends or receives over it. */
+  private async connectDataChannel(negotiated: Promise<unknown>): Promise<void> {
+    try {
+      await negotiated;
+    } catch (err) {
+      if (!this.ended) this.end({ condition: 'failed-transport', text: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    const outcome = await this.dc!.opened;
+    if (this.ended) return;
+    // XEP-0166 §7.4: connectivity-error, no candidate pair worked (or DTLS did not come up).
+    if ('failed' in outcome) return this.end({ condition: 'connectivity-error', text: outcome.failed });
+    this.useStream(outcome, 'datachannel');
   }
 
   private async prepareS5b(sid: string): Promise<S5bTransport> {
@@ -112,16 +149,19 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     super.onSessionAccept(data, done);
     this.setConnectionState('connecting');
     if (transport?.kind === 'ibb' && this.offeredTransport?.kind === 'ibb') {
-      void this.sendOverIbb(Math.min(transport.blockSize ?? this.blockSize, this.blockSize));
+      void this.sendOverIbb(this.offeredTransport.sid, Math.min(transport.blockSize ?? this.blockSize, this.blockSize));
     } else if (transport?.kind === 's5b' && this.offeredTransport?.kind === 's5b') {
       void this.negotiateS5b(transport);
+    } else if (transport?.kind === 'ice-udp' && this.offeredTransport?.kind === 'ice-udp' && this.dc) {
+      const content = data.contents.find((c) => c.name === this.contentName) ?? data.contents[0]!;
+      void this.connectDataChannel(this.dc.accepted({ content, groups: data.groups }));
     } else {
       this.end('unsupported-transports');
     }
   }
 
-  private async sendOverIbb(blockSize: number): Promise<void> {
-    const sender = new IbbSender(this.ibbSid ?? this.offeredTransport!.sid, blockSize, (payload) => this.request(xmlIq(payload)), this.options.ibbWindow);
+  private async sendOverIbb(sid: string, blockSize: number): Promise<void> {
+    const sender = new IbbSender(sid, blockSize, (payload) => this.request(xmlIq(payload)), this.options.ibbWindow);
     this.stream = sender;
     const refused = await sender.open();
     if (this.ended) return;
@@ -177,12 +217,17 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     else this.receiveFrom(stream, method);
   }
 
-  private content(transport: IbbTransport | S5bTransport): Content {
+  private content(transport: OfferedTransport): Content {
     return { creator: this.contentCreator, name: this.contentName, transport };
   }
 
   protected override onTransportInfo(data: Jingle, done: Done): void {
     const t = data.contents[0]?.transport;
+    // XEP-0176 §6.2 trickled candidates, and gathering-complete.
+    if (t?.kind === 'ice-udp' && this.dc) {
+      this.dc.remoteTransport(data.contents[0]!.name, t);
+      return done();
+    }
     // XEP-0166 §6.8: transport information we do not understand.
     if (t?.kind !== 's5b') return done(jingleError('unsupported-info'));
     if (this.s5b) this.s5b.remoteReport(t);
@@ -206,7 +251,7 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     if (!this.payload || t?.kind !== 'ibb' || t.sid !== this.ibbSid) return super.onTransportAccept(data, done);
     done();
     this.setConnectionState('connecting');
-    void this.sendOverIbb(Math.min(t.blockSize ?? this.blockSize, this.blockSize));
+    void this.sendOverIbb(t.sid, Math.min(t.blockSize ?? this.blockSize, this.blockSize));
   }
 
   protected override onTransportReject(_data: Jingle, done: Done): void {
@@ -229,6 +274,12 @@ export class FileTransferSession extends Session<FileTransferEvents> {
       this.expected = [...(this.file.hashes ?? [])];
       const t = content.transport;
       if (t?.kind === 'ibb' || t?.kind === 's5b') this.offeredTransport = t;
+      else if (t?.kind === 'ice-udp' && t.sctp && this.options.datachannel && dataChannelAvailable(this.options.datachannel)) {
+        this.offeredTransport = t;
+        this.offeredGroups = data.groups;
+        // Created now, so candidates trickled before accept() are kept.
+        this.dataChannel();
+      }
     }
     // §6.3.1: acknowledge first, then refuse what we cannot do.
     super.onSessionInitiate(data, done);
@@ -241,11 +292,20 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     return this.runLocal(async () => {
       const offered = this.offeredTransport;
       if (!offered || this.ended) return;
-      let transport: IbbTransport | S5bTransport;
+      let transport: OfferedTransport;
+      let groups: readonly Group[] | undefined;
       if (offered.kind === 'ibb') {
         const blockSize = Math.min(offered.blockSize ?? this.blockSize, this.blockSize);
         this.prepareIbbReceiver(offered.sid, blockSize);
         transport = { kind: 'ibb', sid: offered.sid, blockSize };
+      } else if (offered.kind === 'ice-udp') {
+        try {
+          const answer = await this.dataChannel().answer({ content: this.content(offered), groups: this.offeredGroups });
+          transport = answer.content.transport as IceUdpTransport;
+          groups = answer.groups;
+        } catch (err) {
+          return this.end({ condition: 'failed-transport', text: err instanceof Error ? err.message : String(err) });
+        }
       } else {
         transport = await this.prepareS5b(offered.sid);
       }
@@ -253,8 +313,13 @@ export class FileTransferSession extends Session<FileTransferEvents> {
       this.setConnectionState('connecting');
       void this.send('session-accept', {
         contents: [{ creator: this.contentCreator, name: this.contentName, senders: 'initiator', description: { kind: 'file-transfer', file: this.file ?? {} }, transport }],
+        groups,
       });
       if (offered.kind === 's5b') void this.negotiateS5b(offered);
+      if (offered.kind === 'ice-udp') {
+        this.dc!.startTrickle();
+        void this.connectDataChannel(Promise.resolve());
+      }
     });
   }
 
@@ -338,6 +403,7 @@ export class FileTransferSession extends Session<FileTransferEvents> {
 
   protected override onEnded(_reason: Reason): void {
     this.s5b?.close();
+    this.dc?.close();
     this.stream?.destroy();
   }
 }
