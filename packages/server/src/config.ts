@@ -5,6 +5,35 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+/**
+ * XEP-0215: an external service (a STUN or TURN server, usually) that clients
+ * discover through the server, e.g. `{ "type": "turn", "host": "turn.example.org",
+ * "port": 3478, "transport": "udp", "secret": "…" }`.
+ */
+export interface ExternalService {
+  /** The registered service type: stun, turn, turns, stuns, … */
+  type: string;
+  /** FQDN or IP address. */
+  host: string;
+  port?: number;
+  transport?: 'udp' | 'tcp';
+  /** A human-readable label for clients. */
+  name?: string;
+  /** Fixed credentials, handed to every user. */
+  username?: string;
+  password?: string;
+  /** Listed without credentials: clients ask for them (XEP-0215 §3.3). */
+  restricted?: boolean;
+  /**
+   * TURN REST shared secret (draft-uberti-behave-turn-rest-00; coturn's
+   * `static-auth-secret`): each user gets username `expiry:user@domain` and
+   * password base64(HMAC-SHA1(secret, username)).
+   */
+  secret?: string;
+  /** Lifetime of those ephemeral credentials (default 86400 seconds). */
+  ttlSeconds?: number;
+}
+
 export interface ServerConfig {
   /** The virtual host served (JID domainpart). */
   domain: string;
@@ -67,6 +96,8 @@ export interface ServerConfig {
   offlineQuota: number;
   /** SCRAM iteration count for new credentials (RFC 7677 recommends at least 4096). */
   scramIterations: number;
+  /** XEP-0215: STUN/TURN servers announced to users (none by default; the feature is advertised only with some). */
+  externalServices: ExternalService[];
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -97,6 +128,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   chatToAllResources: true,
   offlineQuota: 1000,
   scramIterations: 4096,
+  externalServices: [],
 };
 
 export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts'>> & {

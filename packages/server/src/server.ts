@@ -54,7 +54,7 @@ export async function openRouter(config: ServerConfig): Promise<Router> {
 }
 
 export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
-  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains: config.components.map((c) => c.domain) });
+  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains: config.components.map((c) => c.domain), externalServices: config.externalServices });
   await sm.start();
   return { sm, stop: () => sm.stop() };
 }
@@ -81,7 +81,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,
       // A c2s on its own computes the caps of the sm it fronts from the same module set.
-      caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration })),
+      caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration, externalServices: config.externalServices })),
       registration: config.registration,
     },
     storage.accounts,

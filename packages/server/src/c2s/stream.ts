@@ -3,15 +3,16 @@
 // state, and every way out through stop(). Policy (which features, which
 // mechanisms) comes from the StreamPolicy; the sm is reached only through
 // the StreamHost, which is backed by sm-link.ts.
+//
+// Negotiation up to bind is in stream-negotiation.ts and XEP-0198 in
+// stream-resumption.ts; this file keeps the parser, the dispatch by state,
+// bind, the stanzas both ways, and the ending.
 
 import { Element, StreamParser, xml, type Attrs } from '@switchboard/xml';
 import {
   NS_BIND,
   NS_CLIENT,
-  NS_SASL,
   NS_SESSION,
-  NS_STANZA_ERRORS,
-  NS_TLS,
   iqResult,
   replyWithError,
   stanzaError,
@@ -21,72 +22,15 @@ import {
 } from '@switchboard/protocol';
 import type { EndReason } from '../router/envelope.ts';
 import { bindRequest } from './bind.ts';
-import { bindFeatures, saslFeatures, tlsFeatures } from './features.ts';
-import type { ScramCredentials } from '../storage/ports.ts';
-import { SaslNegotiation } from './sasl/negotiation.ts';
-import { offeredMechanisms } from './sasl/mechanisms.ts';
 import { streamErrorFor } from './end-reasons.ts';
 import type { C2sTransport } from './transport.ts';
-import type { ParserLimits } from '@switchboard/xml';
 import { TokenBucket } from './rate-limit.ts';
-import { handleRegistration, NS_REGISTER, NS_REGISTER_FEATURE, type RegisterOutcome } from './register.ts';
-import { channels } from '../diagnostics.ts';
-import { NS_SM, StreamManagement } from './stream-management.ts';
+import { NS_SM, type StreamManagement } from './stream-management.ts';
+import { endReasonFor, type StopReason, type StreamHost, type StreamPolicy, type StreamState } from './stream-contract.ts';
+import { StreamNegotiation } from './stream-negotiation.ts';
+import { StreamResumption } from './stream-resumption.ts';
 
-export type StreamState =
-  | 'awaitingStream'
-  | 'awaitingTls'
-  | 'negotiatingTls'
-  | 'awaitingAuth'
-  | 'authenticating'
-  | 'awaitingBind'
-  | 'binding'
-  | 'established'
-  | 'hibernating' // XEP-0198: the connection is gone, the session waits to be resumed
-  | 'closed';
-
-/** Why a stream stopped (stop_reason in xmpp_stream_in). */
-export type StopReason =
-  | { stream: StreamError; direction: 'in' | 'out' }
-  | { socket: 'closed' | 'idle' | 'tls-failed' }
-  | { sm: EndReason }
-  | { clientClosed: true }
-  | { shutdown: true };
-
-export interface StreamPolicy {
-  domain: string;
-  limits: Partial<ParserLimits>;
-  tlsAvailable: boolean;
-  allowPlaintextOnLoopback: boolean;
-  authAttempts: number;
-  /** A connection must authenticate and bind within this many ms. */
-  loginMs: number;
-  bytesPerSecond: number;
-  burstBytes: number;
-  /** XEP-0115 `<c/>` for the server, advertised after authentication. */
-  caps?: Element;
-  /** XEP-0077 in-band registration is open. */
-  registration: boolean;
-  /** XEP-0198: how long a resumable session waits for its client to come back. */
-  resumeSeconds: number;
-}
-
-/** What a stream needs from its c2s. */
-export interface StreamHost {
-  lookupCredentials(username: string): Promise<ScramCredentials | undefined>;
-  /** XEP-0077: creates the account and tells the sm. */
-  registerAccount(username: string, password: string): Promise<RegisterOutcome>;
-  /** Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed. */
-  startSession(stream: C2sStream, fullJid: string): void;
-  forward(stream: C2sStream, stanza: Element): void;
-  /** Tells the sm the session is over (only called when one was started). */
-  endSession(stream: C2sStream, reason: EndReason): void;
-  released(stream: C2sStream, reason: StopReason): void;
-  /** XEP-0198: remember a resumable stream under its token. */
-  resumable(stream: C2sStream): void;
-  /** XEP-0198: hand the session behind `token` (of `username`) over to `successor`; undefined if there is none. */
-  takeOver(token: string, username: string, successor: C2sStream): C2sStream | undefined;
-}
+export type { StopReason, StreamHost, StreamPolicy, StreamState } from './stream-contract.ts';
 
 let nextStreamNumber = 0;
 
@@ -95,7 +39,6 @@ export class C2sStream {
   id: string;
   /** XEP-0198, once enabled. */
   sm: StreamManagement | undefined;
-  private hibernation: NodeJS.Timeout | undefined;
   /** Prosody's session type: unauthenticated until SASL succeeds. */
   type: 'c2s_unauthed' | 'c2s' = 'c2s_unauthed';
   state: StreamState = 'awaitingStream';
@@ -104,7 +47,8 @@ export class C2sStream {
   smId: string | undefined;
   private parser: StreamParser;
   private headerSent = false;
-  private sasl: SaslNegotiation | undefined;
+  private readonly negotiation: StreamNegotiation;
+  private readonly resumption: StreamResumption;
   private bindIq: Element | undefined;
   /** Stanzas pipelined behind the bind request, replayed once the session has started. */
   private held: Element[] = [];
@@ -119,6 +63,8 @@ export class C2sStream {
   ) {
     this.id = `${(++nextStreamNumber).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     this.bucket = new TokenBucket(policy.bytesPerSecond, policy.burstBytes);
+    this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart());
+    this.resumption = new StreamResumption(this, transport, policy, host, () => this.establish());
     this.parser = this.newParser();
     this.loginTimer = setTimeout(() => this.fail(streamError('connection-timeout', 'login took too long'), 'out'), policy.loginMs);
     this.loginTimer.unref();
@@ -155,13 +101,13 @@ export class C2sStream {
     if (this.state !== 'awaitingStream') return this.fail(streamError('not-well-formed', 'unexpected stream header'), 'in');
     this.sendHeader();
     if (attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
-    this.openStream(attrs);
+    this.negotiation.open(attrs);
   }
 
-  private openStream(attrs: Attrs): void {
-    if (attrs.version !== '1.0') return this.fail(streamError('unsupported-version'), 'in');
-    if (attrs.to !== undefined && attrs.to.toLowerCase() !== this.policy.domain) return this.fail(streamError('host-unknown'), 'in');
-    this.sendFeatures();
+  private onStreamOpenFramed(el: Element): void {
+    if (this.state !== 'awaitingStream') return this.fail(streamError('not-well-formed', 'unexpected <open/>'), 'in');
+    this.sendHeader();
+    this.negotiation.open(el.attrs);
   }
 
   private sendHeader(): void {
@@ -170,35 +116,11 @@ export class C2sStream {
     this.transport.openStream({ id: this.id, from: this.policy.domain, version: '1.0', 'xml:lang': 'en' });
   }
 
-  private get plaintextAllowed(): boolean {
-    return this.policy.allowPlaintextOnLoopback && this.transport.isLoopback;
-  }
-
-  private sendFeatures(): void {
-    if (this.username !== undefined) {
-      this.state = 'awaitingBind';
-      this.transport.send(bindFeatures(this.policy.caps));
-      return;
-    }
-    const secure = this.transport.secure || this.plaintextAllowed;
-    const mechanisms = secure
-      ? offeredMechanisms({ channelBinding: this.transport.channelBinding() !== undefined, plainAllowed: true })
-      : [];
-    const register = this.policy.registration && secure ? xml('register', { xmlns: NS_REGISTER_FEATURE }) : undefined;
-    this.sasl = new SaslNegotiation(
-      mechanisms,
-      { domain: this.policy.domain, channelBinding: this.transport.channelBinding() },
-      (u) => this.host.lookupCredentials(u),
-      this.policy.authAttempts,
-    );
-    if (this.transport.canStartTls && this.policy.tlsAvailable) {
-      this.state = secure ? 'awaitingAuth' : 'awaitingTls';
-      this.transport.send(tlsFeatures(!secure, mechanisms, register));
-      return;
-    }
-    if (!secure) return this.fail(streamError('policy-violation', 'TLS is required and not available here'), 'out');
-    this.state = 'awaitingAuth';
-    this.transport.send(saslFeatures(mechanisms, register));
+  /** RFC 6120 §4.3.3: after TLS and after SASL the stream starts over, with a fresh parser and header. */
+  private restart(): void {
+    this.state = 'awaitingStream';
+    this.headerSent = false;
+    this.parser = this.newParser();
   }
 
   private onElement(el: Element): void {
@@ -206,11 +128,11 @@ export class C2sStream {
       if (el.name === 'open') return this.onStreamOpenFramed(el);
       if (el.name === 'close') return this.stop({ clientClosed: true });
     }
-    if (el.attrs.xmlns === NS_SM) return this.onStreamManagement(el);
+    if (el.attrs.xmlns === NS_SM) return this.resumption.onElement(el);
     switch (this.state) {
       case 'awaitingTls':
       case 'awaitingAuth':
-        return this.onNegotiationElement(el);
+        return this.negotiation.onElement(el);
       case 'awaitingBind':
         return this.onBindElement(el);
       case 'binding':
@@ -228,80 +150,6 @@ export class C2sStream {
       case 'closed':
         return;
     }
-  }
-
-  private onStreamOpenFramed(el: Element): void {
-    if (this.state !== 'awaitingStream') return this.fail(streamError('not-well-formed', 'unexpected <open/>'), 'in');
-    this.sendHeader();
-    this.openStream(el.attrs);
-  }
-
-  private onNegotiationElement(el: Element): void {
-    if (el.name === 'starttls' && el.attrs.xmlns === NS_TLS && this.transport.canStartTls) {
-      void this.startTls();
-      return;
-    }
-    if (el.attrs.xmlns === NS_SASL && this.sasl) {
-      if (this.sasl.offered.length === 0) {
-        this.transport.send(xml('failure', { xmlns: NS_SASL }, xml('encryption-required')));
-        return;
-      }
-      void this.authenticate(el);
-      return;
-    }
-    if (el.name === 'iq' && el.getChild('query', NS_REGISTER)) {
-      void this.register(el);
-      return;
-    }
-    // RFC 6120 §6.4.1 / §5.3.1: no stanzas before authentication.
-    this.fail(streamError('not-authorized'), 'out');
-  }
-
-  private async register(el: Element): Promise<void> {
-    const reply = await handleRegistration(el, {
-      enabled: this.policy.registration,
-      secure: this.transport.secure || this.plaintextAllowed,
-      create: (username, password) => this.host.registerAccount(username, password),
-    });
-    if (reply && this.state !== 'closed') this.transport.send(reply.withAttrs({ from: undefined }));
-  }
-
-  private async startTls(): Promise<void> {
-    this.state = 'negotiatingTls';
-    this.transport.send(xml('proceed', { xmlns: NS_TLS }));
-    try {
-      await this.transport.startTls();
-    } catch {
-      return this.stop({ socket: 'tls-failed' });
-    }
-    this.restart();
-  }
-
-  private async authenticate(el: Element): Promise<void> {
-    const previous = this.state;
-    this.state = 'authenticating';
-    const outcome = await this.sasl!.handle(el);
-    if (this.state !== 'authenticating') return; // stopped meanwhile
-    this.transport.send(outcome.reply);
-    if (outcome.result === 'success') {
-      this.username = outcome.username;
-      this.type = 'c2s';
-      channels.c2sAuthenticated.publish({ id: this.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind });
-      this.sasl = undefined;
-      this.restart();
-      return;
-    }
-    this.state = previous === 'awaitingTls' ? 'awaitingTls' : 'awaitingAuth';
-    if (outcome.result === 'failure' && outcome.attemptsLeft <= 0) {
-      this.fail(streamError('policy-violation', 'too many failed authentication attempts'), 'out');
-    }
-  }
-
-  /** RFC 6120 §4.3.3: after TLS and after SASL the stream starts over, with a fresh parser and header. */
-  private restart(): void {
-    this.state = 'awaitingStream';
-    this.headerSent = false;
-    this.parser = this.newParser();
   }
 
   private onBindElement(el: Element): void {
@@ -322,9 +170,7 @@ export class C2sStream {
   sessionStarted(smId: string): void {
     if (this.state !== 'binding' || !this.bindIq) return;
     this.smId = smId;
-    this.smKnowsSession = true;
-    this.state = 'established';
-    clearTimeout(this.loginTimer);
+    this.establish();
     this.transport.send(iqResult(this.bindIq.withAttrs({ from: undefined }), xml('bind', { xmlns: NS_BIND }, xml('jid', {}, this.fullJid!))));
     this.bindIq = undefined;
     const held = this.held;
@@ -339,6 +185,13 @@ export class C2sStream {
     this.bindIq = undefined;
     this.fullJid = undefined;
     this.state = 'awaitingBind';
+  }
+
+  /** A session is up behind this stream, bound now or resumed (XEP-0198 §5). */
+  private establish(): void {
+    this.smKnowsSession = true;
+    this.state = 'established';
+    clearTimeout(this.loginTimer);
   }
 
   private onStanza(el: Element): void {
@@ -367,65 +220,14 @@ export class C2sStream {
     if (this.sm?.sent(stanza)) this.transport.send(this.sm.request());
   }
 
-  // ---- XEP-0198 ------------------------------------------------------------------------
-
-  private onStreamManagement(el: Element): void {
-    const failed = (condition: string): void => this.transport.send(xml('failed', { xmlns: NS_SM }, xml(condition, { xmlns: NS_STANZA_ERRORS })));
-    if (el.name === 'resume') {
-      if (this.state !== 'awaitingBind') return failed('unexpected-request');
-      return this.resume(el);
-    }
-    if (this.state !== 'established') return failed('unexpected-request');
-    switch (el.name) {
-      case 'enable':
-        if (this.sm) return failed('unexpected-request');
-        this.sm = new StreamManagement(el.attrs.resume === 'true' || el.attrs.resume === '1');
-        if (this.sm.resumable) this.host.resumable(this);
-        this.transport.send(this.sm.enabled(this.policy.resumeSeconds));
-        return;
-      case 'r':
-        if (this.sm) this.transport.send(this.sm.answer());
-        return;
-      case 'a':
-        // §4: acknowledging more than was sent is a stream error.
-        if (this.sm && !this.sm.acknowledge(Number(el.attrs.h))) {
-          this.fail(streamError('undefined-condition', undefined, xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': '0' })), 'in');
-        }
-        return;
-    }
-  }
-
-  /** §5: this new, authenticated stream takes over a hibernating (or stale) session. */
-  private resume(el: Element): void {
-    const previous = this.host.takeOver(el.attrs.previd ?? '', this.username!, this);
-    if (!previous || !previous.sm || !previous.sm.acknowledge(Number(el.attrs.h))) {
-      this.transport.send(xml('failed', { xmlns: NS_SM }, xml('item-not-found', { xmlns: NS_STANZA_ERRORS })));
-      return;
-    }
-    this.id = previous.id;
-    this.smId = previous.smId;
-    this.fullJid = previous.fullJid;
-    this.sm = previous.sm;
-    this.host.resumable(this);
-    this.smKnowsSession = true;
-    this.state = 'established';
-    clearTimeout(this.loginTimer);
-    previous.retire();
-    this.transport.send(xml('resumed', { xmlns: NS_SM, previd: this.sm.token, h: String(this.sm.inbound) }));
-    for (const stanza of this.sm.pending()) this.transport.send(stanza);
-  }
-
   /** The socket is gone: a resumable session hibernates, anything else ends. */
   private onTransportClosed(): void {
-    if (this.state !== 'established' || !this.sm?.resumable) return this.stop({ socket: 'closed' });
-    this.state = 'hibernating';
-    this.hibernation = setTimeout(() => this.stop({ socket: 'closed' }), this.policy.resumeSeconds * 1000);
-    this.hibernation.unref();
+    if (!this.resumption.hibernate()) this.stop({ socket: 'closed' });
   }
 
   /** Replaced by a resumed stream: goes away without ending the session, which lives on in the successor. */
   retire(): void {
-    clearTimeout(this.hibernation);
+    this.resumption.cancelHibernation();
     clearTimeout(this.loginTimer);
     this.state = 'closed';
     this.smKnowsSession = false;
@@ -462,7 +264,7 @@ export class C2sStream {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.loginTimer);
-    clearTimeout(this.hibernation);
+    this.resumption.cancelHibernation();
     if ('clientClosed' in reason) this.sendHeader();
     this.transport.closeStream();
     if (this.smKnowsSession) {
@@ -473,14 +275,6 @@ export class C2sStream {
   }
 }
 
-function endReasonFor(reason: StopReason): EndReason {
-  if ('clientClosed' in reason) return 'closed';
-  if ('shutdown' in reason) return 'shutdown';
-  if ('sm' in reason) return reason.sm;
-  if ('stream' in reason && reason.stream.condition === 'connection-timeout') return 'timeout';
-  return 'disconnected';
-}
-
 /** RFC 3921 §3 session establishment, kept for old clients (RFC 6121 Appendix E). */
 function isLegacySession(el: Element, domain: string): boolean {
   if (el.name !== 'iq' || el.attrs.type !== 'set') return false;
@@ -488,4 +282,3 @@ function isLegacySession(el: Element, domain: string): boolean {
   const children = el.getChildren();
   return children.length === 1 && children[0]!.is('session', NS_SESSION);
 }
-

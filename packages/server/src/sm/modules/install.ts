@@ -1,9 +1,11 @@
 // The sm's modules, installed in this visible order: built-in iq handlers,
-// rosters, the small server XEPs, blocking, PEP, in-band registration.
+// rosters, the small server XEPs, blocking, PEP, in-band registration,
+// external services (XEP-0215).
 // Each receives typed handles, never the SessionManager itself.
 
 import type { Element } from '@switchboard/xml';
 import { NS_ROSTER } from '@switchboard/protocol';
+import type { ExternalService } from '../../config.ts';
 import type { Storage } from '../../storage/ports.ts';
 import { registerBuiltinIq } from '../builtin-iq.ts';
 import type { InstantMessaging } from '../im.ts';
@@ -12,6 +14,7 @@ import type { Rosters } from '../roster.ts';
 import type { SmSession } from '../session.ts';
 import type { SessionTable } from '../sessions.ts';
 import { BlockLists, registerBlocking } from './blocking.ts';
+import { registerExternalServices } from './external-services.ts';
 import { Pep, registerPep } from './pep.ts';
 import { registerInBandRegistration } from './register.ts';
 import { registerSimpleIq, type SimpleIqDeps } from './simple-iq.ts';
@@ -25,6 +28,8 @@ export interface ModuleHost {
   im: InstantMessaging;
   registration: boolean;
   scramIterations: number;
+  /** XEP-0215: STUN/TURN servers for users; none means the module stays out. */
+  externalServices: readonly ExternalService[];
   componentDomains(): string[];
   sendTo(session: SmSession, stanza: Element): void;
   queryClient(to: string, payload: Element): Promise<Element | undefined>;
@@ -67,5 +72,7 @@ export function installModules(host: ModuleHost): InstalledModules {
     // After the result has been routed: the same path as `sm:sessions delete`.
     removeAccount: (username) => setImmediate(() => host.removeUser(`${username}@${domain}`)),
   });
+
+  registerExternalServices(iq, { services: host.externalServices });
   return { simpleIq, blocking, pep };
 }

@@ -1,0 +1,74 @@
+// What a client stream and its c2s agree on: the states a stream goes
+// through, why it stops, the policy it is given, and what it asks of its
+// host. stream.ts re-exports all of it.
+
+import type { Element, ParserLimits } from '@switchboard/xml';
+import type { StreamError } from '@switchboard/protocol';
+import type { EndReason } from '../router/envelope.ts';
+import type { ScramCredentials } from '../storage/ports.ts';
+import type { RegisterOutcome } from './register.ts';
+import type { C2sStream } from './stream.ts';
+
+export type StreamState =
+  | 'awaitingStream'
+  | 'awaitingTls'
+  | 'negotiatingTls'
+  | 'awaitingAuth'
+  | 'authenticating'
+  | 'awaitingBind'
+  | 'binding'
+  | 'established'
+  | 'hibernating' // XEP-0198: the connection is gone, the session waits to be resumed
+  | 'closed';
+
+/** Why a stream stopped (stop_reason in xmpp_stream_in). */
+export type StopReason =
+  | { stream: StreamError; direction: 'in' | 'out' }
+  | { socket: 'closed' | 'idle' | 'tls-failed' }
+  | { sm: EndReason }
+  | { clientClosed: true }
+  | { shutdown: true };
+
+export interface StreamPolicy {
+  domain: string;
+  limits: Partial<ParserLimits>;
+  tlsAvailable: boolean;
+  allowPlaintextOnLoopback: boolean;
+  authAttempts: number;
+  /** A connection must authenticate and bind within this many ms. */
+  loginMs: number;
+  bytesPerSecond: number;
+  burstBytes: number;
+  /** XEP-0115 `<c/>` for the server, advertised after authentication. */
+  caps?: Element;
+  /** XEP-0077 in-band registration is open. */
+  registration: boolean;
+  /** XEP-0198: how long a resumable session waits for its client to come back. */
+  resumeSeconds: number;
+}
+
+/** What a stream needs from its c2s. */
+export interface StreamHost {
+  lookupCredentials(username: string): Promise<ScramCredentials | undefined>;
+  /** XEP-0077: creates the account and tells the sm. */
+  registerAccount(username: string, password: string): Promise<RegisterOutcome>;
+  /** Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed. */
+  startSession(stream: C2sStream, fullJid: string): void;
+  forward(stream: C2sStream, stanza: Element): void;
+  /** Tells the sm the session is over (only called when one was started). */
+  endSession(stream: C2sStream, reason: EndReason): void;
+  released(stream: C2sStream, reason: StopReason): void;
+  /** XEP-0198: remember a resumable stream under its token. */
+  resumable(stream: C2sStream): void;
+  /** XEP-0198: hand the session behind `token` (of `username`) over to `successor`; undefined if there is none. */
+  takeOver(token: string, username: string, successor: C2sStream): C2sStream | undefined;
+}
+
+/** The reason the sm is given when a stream stops under a session. */
+export function endReasonFor(reason: StopReason): EndReason {
+  if ('clientClosed' in reason) return 'closed';
+  if ('shutdown' in reason) return 'shutdown';
+  if ('sm' in reason) return reason.sm;
+  if ('stream' in reason && reason.stream.condition === 'connection-timeout') return 'timeout';
+  return 'disconnected';
+}

@@ -1,0 +1,133 @@
+// A client stream from its header to bind (RFC 6120 §4.3–§6): the features
+// offered at each point, STARTTLS, SASL, and XEP-0077 registration before
+// authentication. It moves the stream through these states; the stream
+// (stream.ts) still holds the state and is the only way out.
+
+import { xml, type Attrs, type Element } from '@switchboard/xml';
+import { NS_SASL, NS_TLS, streamError } from '@switchboard/protocol';
+import { channels } from '../diagnostics.ts';
+import { bindFeatures, saslFeatures, tlsFeatures } from './features.ts';
+import { handleRegistration, NS_REGISTER, NS_REGISTER_FEATURE } from './register.ts';
+import { offeredMechanisms } from './sasl/mechanisms.ts';
+import { SaslNegotiation } from './sasl/negotiation.ts';
+import type { StreamHost, StreamPolicy } from './stream-contract.ts';
+import type { C2sStream } from './stream.ts';
+import type { C2sTransport } from './transport.ts';
+
+/** What negotiation reads and moves on its stream. */
+export type NegotiatingStream = Pick<C2sStream, 'id' | 'state' | 'username' | 'type' | 'fail' | 'stop'>;
+
+export class StreamNegotiation {
+  private sasl: SaslNegotiation | undefined;
+
+  constructor(
+    private readonly stream: NegotiatingStream,
+    private readonly transport: C2sTransport,
+    private readonly policy: StreamPolicy,
+    private readonly host: StreamHost,
+    /** RFC 6120 §4.3.3: after TLS and after SASL the stream starts over, with a fresh parser and header. */
+    private readonly restart: () => void,
+  ) {}
+
+  /** The header (or `<open/>`) arrived and ours is sent: check it, then offer what comes next. */
+  open(attrs: Attrs): void {
+    if (attrs.version !== '1.0') return this.stream.fail(streamError('unsupported-version'), 'in');
+    if (attrs.to !== undefined && attrs.to.toLowerCase() !== this.policy.domain) return this.stream.fail(streamError('host-unknown'), 'in');
+    this.sendFeatures();
+  }
+
+  private get plaintextAllowed(): boolean {
+    return this.policy.allowPlaintextOnLoopback && this.transport.isLoopback;
+  }
+
+  private sendFeatures(): void {
+    const stream = this.stream;
+    if (stream.username !== undefined) {
+      stream.state = 'awaitingBind';
+      this.transport.send(bindFeatures(this.policy.caps));
+      return;
+    }
+    const secure = this.transport.secure || this.plaintextAllowed;
+    const mechanisms = secure
+      ? offeredMechanisms({ channelBinding: this.transport.channelBinding() !== undefined, plainAllowed: true })
+      : [];
+    const register = this.policy.registration && secure ? xml('register', { xmlns: NS_REGISTER_FEATURE }) : undefined;
+    this.sasl = new SaslNegotiation(
+      mechanisms,
+      { domain: this.policy.domain, channelBinding: this.transport.channelBinding() },
+      (u) => this.host.lookupCredentials(u),
+      this.policy.authAttempts,
+    );
+    if (this.transport.canStartTls && this.policy.tlsAvailable) {
+      stream.state = secure ? 'awaitingAuth' : 'awaitingTls';
+      this.transport.send(tlsFeatures(!secure, mechanisms, register));
+      return;
+    }
+    if (!secure) return stream.fail(streamError('policy-violation', 'TLS is required and not available here'), 'out');
+    stream.state = 'awaitingAuth';
+    this.transport.send(saslFeatures(mechanisms, register));
+  }
+
+  /** An element while awaiting TLS or authentication. */
+  onElement(el: Element): void {
+    if (el.name === 'starttls' && el.attrs.xmlns === NS_TLS && this.transport.canStartTls) {
+      void this.startTls();
+      return;
+    }
+    if (el.attrs.xmlns === NS_SASL && this.sasl) {
+      if (this.sasl.offered.length === 0) {
+        this.transport.send(xml('failure', { xmlns: NS_SASL }, xml('encryption-required')));
+        return;
+      }
+      void this.authenticate(el);
+      return;
+    }
+    if (el.name === 'iq' && el.getChild('query', NS_REGISTER)) {
+      void this.register(el);
+      return;
+    }
+    // RFC 6120 §6.4.1 / §5.3.1: no stanzas before authentication.
+    this.stream.fail(streamError('not-authorized'), 'out');
+  }
+
+  private async register(el: Element): Promise<void> {
+    const reply = await handleRegistration(el, {
+      enabled: this.policy.registration,
+      secure: this.transport.secure || this.plaintextAllowed,
+      create: (username, password) => this.host.registerAccount(username, password),
+    });
+    if (reply && this.stream.state !== 'closed') this.transport.send(reply.withAttrs({ from: undefined }));
+  }
+
+  private async startTls(): Promise<void> {
+    this.stream.state = 'negotiatingTls';
+    this.transport.send(xml('proceed', { xmlns: NS_TLS }));
+    try {
+      await this.transport.startTls();
+    } catch {
+      return this.stream.stop({ socket: 'tls-failed' });
+    }
+    this.restart();
+  }
+
+  private async authenticate(el: Element): Promise<void> {
+    const stream = this.stream;
+    const previous = stream.state;
+    stream.state = 'authenticating';
+    const outcome = await this.sasl!.handle(el);
+    if (stream.state !== 'authenticating') return; // stopped meanwhile
+    this.transport.send(outcome.reply);
+    if (outcome.result === 'success') {
+      stream.username = outcome.username;
+      stream.type = 'c2s';
+      channels.c2sAuthenticated.publish({ id: stream.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind });
+      this.sasl = undefined;
+      this.restart();
+      return;
+    }
+    stream.state = previous === 'awaitingTls' ? 'awaitingTls' : 'awaitingAuth';
+    if (outcome.result === 'failure' && outcome.attemptsLeft <= 0) {
+      stream.fail(streamError('policy-violation', 'too many failed authentication attempts'), 'out');
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// XEP-0198 on a client stream: <enable/>, acks both ways, and resumption of
+// a hibernating session by a new stream (§5). While a resumable stream has no
+// connection it hibernates for policy.resumeSeconds; the counting and the
+// unacknowledged queue are StreamManagement's (stream-management.ts).
+
+import { xml, type Element } from '@switchboard/xml';
+import { NS_STANZA_ERRORS, streamError } from '@switchboard/protocol';
+import type { StreamHost, StreamPolicy } from './stream-contract.ts';
+import { NS_SM, StreamManagement } from './stream-management.ts';
+import type { C2sStream } from './stream.ts';
+import type { C2sTransport } from './transport.ts';
+
+export class StreamResumption {
+  private hibernation: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** The whole stream, not a view of it: the host keeps it as the resumable one. */
+    private readonly stream: C2sStream,
+    private readonly transport: C2sTransport,
+    private readonly policy: StreamPolicy,
+    private readonly host: StreamHost,
+    /** Enters `established` as a bound session does. */
+    private readonly establish: () => void,
+  ) {}
+
+  /** An element in the XEP-0198 namespace, in whatever state. */
+  onElement(el: Element): void {
+    const stream = this.stream;
+    if (el.name === 'resume') {
+      if (stream.state !== 'awaitingBind') return this.failed('unexpected-request');
+      return this.resume(el);
+    }
+    if (stream.state !== 'established') return this.failed('unexpected-request');
+    switch (el.name) {
+      case 'enable':
+        if (stream.sm) return this.failed('unexpected-request');
+        stream.sm = new StreamManagement(el.attrs.resume === 'true' || el.attrs.resume === '1');
+        if (stream.sm.resumable) this.host.resumable(stream);
+        this.transport.send(stream.sm.enabled(this.policy.resumeSeconds));
+        return;
+      case 'r':
+        if (stream.sm) this.transport.send(stream.sm.answer());
+        return;
+      case 'a':
+        // §4: acknowledging more than was sent is a stream error.
+        if (stream.sm && !stream.sm.acknowledge(Number(el.attrs.h))) {
+          stream.fail(streamError('undefined-condition', undefined, xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': '0' })), 'in');
+        }
+        return;
+    }
+  }
+
+  private failed(condition: string): void {
+    this.transport.send(xml('failed', { xmlns: NS_SM }, xml(condition, { xmlns: NS_STANZA_ERRORS })));
+  }
+
+  /** §5: this new, authenticated stream takes over a hibernating (or stale) session. */
+  private resume(el: Element): void {
+    const stream = this.stream;
+    const previous = this.host.takeOver(el.attrs.previd ?? '', stream.username!, stream);
+    if (!previous || !previous.sm || !previous.sm.acknowledge(Number(el.attrs.h))) return this.failed('item-not-found');
+    stream.id = previous.id;
+    stream.smId = previous.smId;
+    stream.fullJid = previous.fullJid;
+    stream.sm = previous.sm;
+    this.host.resumable(stream);
+    this.establish();
+    previous.retire();
+    this.transport.send(xml('resumed', { xmlns: NS_SM, previd: stream.sm.token, h: String(stream.sm.inbound) }));
+    for (const stanza of stream.sm.pending()) this.transport.send(stanza);
+  }
+
+  /** The socket is gone: a resumable session hibernates; false if it cannot and the stream must end. */
+  hibernate(): boolean {
+    const stream = this.stream;
+    if (stream.state !== 'established' || !stream.sm?.resumable) return false;
+    stream.state = 'hibernating';
+    this.hibernation = setTimeout(() => stream.stop({ socket: 'closed' }), this.policy.resumeSeconds * 1000);
+    this.hibernation.unref();
+    return true;
+  }
+
+  /** The stream stopped or was taken over: it waits no longer. */
+  cancelHibernation(): void {
+    clearTimeout(this.hibernation);
+  }
+}

@@ -1,0 +1,144 @@
+// Sessions and users come and go here, through the internal protocol's
+// `sm:session start|end` and `sm:sessions create|delete`, or because the sm
+// itself ends a session (replaced, account removed, shutdown). Every ending
+// passes through one destroy path; the c2s is told why, never its socket touched.
+
+import { parseJid } from '@switchboard/jid';
+import { sessionControl, sessionsControl, type Control, type EndReason, type Envelope } from '../router/envelope.ts';
+import type { ComponentAddress, Router } from '../router/router.ts';
+import type { Storage } from '../storage/ports.ts';
+import { channels } from '../diagnostics.ts';
+import type { InstantMessaging } from './im.ts';
+import type { Rosters } from './roster.ts';
+import { SmSession } from './session.ts';
+import type { SessionQueues } from './session-queues.ts';
+import type { SessionTable } from './sessions.ts';
+import type { BlockLists } from './modules/blocking.ts';
+import type { Pep } from './modules/pep.ts';
+import { recordLastActivity, type SimpleIqDeps } from './modules/simple-iq.ts';
+
+/** The controls of the session and sessions namespaces. */
+export type LifecycleControl = Extract<Control, { ns: 'session' | 'sessions' }>;
+
+export interface SessionLifecycleDeps {
+  router: Router;
+  /** The sm's own address, the `from` of every envelope it sends. */
+  address: ComponentAddress;
+  domain: string;
+  sessions: SessionTable;
+  queues: SessionQueues;
+  accounts: Storage['accounts'];
+  rosters: Rosters;
+  im: InstantMessaging;
+  blocking: BlockLists;
+  pep: Pep;
+  simpleIq: SimpleIqDeps;
+}
+
+export class SessionLifecycle {
+  private nextId = 0;
+
+  constructor(private readonly deps: SessionLifecycleDeps) {}
+
+  /** The session an envelope from a c2s speaks for; undefined if it is not ours (any more). */
+  sessionOf(envelope: Envelope): SmSession | undefined {
+    const session = envelope.sm !== undefined ? this.deps.sessions.get(envelope.sm) : undefined;
+    return session && session.c2sId === envelope.c2s ? session : undefined;
+  }
+
+  /** Carries out a control; false when it cannot be, and the sender gets it back failed. */
+  async perform(envelope: Envelope, control: LifecycleControl): Promise<boolean> {
+    if (control.ns === 'sessions') {
+      if (control.action === 'create') return this.createUser(envelope, control.target);
+      if (control.action === 'delete') return this.deleteUser(envelope, control.target);
+      return false;
+    }
+    if (control.action === 'start') return this.startSession(envelope, control.target);
+    if (control.action === 'end') {
+      const session = this.sessionOf(envelope);
+      if (!session) return false;
+      this.deps.queues.of(session).run(() => {
+        this.destroySession(session, control.reason ?? 'disconnected');
+        this.deps.router.route({ to: envelope.from, from: this.deps.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason: control.reason }) });
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** `sm:session start`: bind a full JID; a session already bound to it is replaced (RFC 6120 §7.7.2.2). */
+  private async startSession(envelope: Envelope, target: string): Promise<boolean> {
+    const { sessions, router } = this.deps;
+    const parsed = parseJid(target);
+    if (!parsed.ok || envelope.c2s === undefined) return false;
+    const jid = parsed.jid;
+    if (jid.domain !== this.deps.domain || jid.local === undefined || jid.resource === undefined) return false;
+    if (!(await this.deps.accounts.accountExists(jid.local, jid.domain))) return false;
+    const old = sessions.full(jid.toString());
+    if (old) this.endSession(old, 'replaced');
+    const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, envelope.from, jid);
+    // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).
+    session.roster = await this.deps.rosters.retain(jid.local);
+    await this.deps.blocking.retain(jid.local);
+    sessions.add(session);
+    channels.smSessionStarted.publish({ jid: session.fullJid, sm: session.smId });
+    router.route({ to: envelope.from, from: this.deps.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('started', session.fullJid) });
+    return true;
+  }
+
+  /** `sm:sessions create`: the account was just created (credentials stored by the creator); set the user up. */
+  private async createUser(envelope: Envelope, target: string): Promise<boolean> {
+    const parsed = parseJid(target);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.deps.domain) return false;
+    if (!(await this.deps.accounts.accountExists(parsed.jid.local, parsed.jid.domain))) return false;
+    this.deps.router.route({ to: envelope.from, from: this.deps.address, payload: sessionsControl('created', parsed.jid.bare().toString()) });
+    return true;
+  }
+
+  /** `sm:sessions delete`: end the user's sessions, then remove the account and all its data. */
+  private async deleteUser(envelope: Envelope, target: string): Promise<boolean> {
+    const bare = await this.removeUser(target);
+    if (bare === undefined) return false;
+    this.deps.router.route({ to: envelope.from, from: this.deps.address, payload: sessionsControl('deleted', bare) });
+    return true;
+  }
+
+  /** The one removal path: sessions end with account-removed, then the account and its data go. */
+  async removeUser(target: string): Promise<string | undefined> {
+    const parsed = parseJid(target);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.deps.domain) return undefined;
+    const bare = parsed.jid.bare().toString();
+    for (const session of [...this.deps.sessions.bare(bare)]) this.endSession(session, 'account-removed');
+    if (!(await this.deps.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return undefined;
+    this.deps.rosters.release(parsed.jid.local);
+    this.deps.blocking.release(parsed.jid.local);
+    return bare;
+  }
+
+  /** The sm ends a session on its own: destroy it and tell its c2s why, so the c2s closes the stream. */
+  endSession(session: SmSession, reason: EndReason): void {
+    if (session.ended) return;
+    this.destroySession(session, reason);
+    this.deps.router.route({ to: session.c2sAddress, from: this.deps.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason }) });
+  }
+
+  /** The single destroy path every ending goes through. */
+  private destroySession(session: SmSession, reason: EndReason): void {
+    if (session.ended) return;
+    const { sessions, im, blocking, simpleIq } = this.deps;
+    session.ended = true;
+    sessions.remove(session);
+    // RFC 6121 §4.5.3: contacts learn of the end however it happened.
+    const status = session.presence?.getChildText('status');
+    this.deps.pep.forget(session.fullJid);
+    this.deps.queues.of(session).run(async () => {
+      await im.sessionEnded(session);
+      if (sessions.bare(session.bareJid).length === 0) {
+        blocking.release(session.username);
+        // A removed account keeps nothing, not even its last activity.
+        if (reason !== 'account-removed') await recordLastActivity(simpleIq, session.username, status);
+      }
+    });
+    channels.smSessionEnded.publish({ jid: session.fullJid, reason });
+  }
+}
