@@ -8,25 +8,13 @@
 // caller applies JID localpart preparation.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SaslCondition } from '@switchboard/protocol';
 import type { ScramCredentials, ScramKeys } from '../storage/ports.ts';
 import { digest, hmac, type ScramHash } from './scram-credentials.ts';
 
-/** RFC 6120 §6.5 SASL failure conditions. */
-export type SaslFailure =
-  | 'aborted'
-  | 'account-disabled'
-  | 'credentials-expired'
-  | 'encryption-required'
-  | 'incorrect-encoding'
-  | 'invalid-authzid'
-  | 'invalid-mechanism'
-  | 'malformed-request'
-  | 'mechanism-too-weak'
-  | 'not-authorized'
-  | 'temporary-auth-failure';
 
 /** The conditions a SCRAM exchange itself ends with (authzid policy is the caller's). */
-export type ScramFailure = Extract<SaslFailure, 'not-authorized' | 'malformed-request' | 'temporary-auth-failure' | 'invalid-authzid'>;
+export type ScramFailure = Extract<SaslCondition, 'not-authorized' | 'malformed-request' | 'temporary-auth-failure' | 'invalid-authzid'>;
 
 export interface ChannelBinding {
   type: 'tls-exporter';

@@ -1,19 +1,9 @@
 // RFC 6120 §6 / RFC 4422: a server-side SASL mechanism as a step function.
 // The negotiation (sasl/negotiation.ts) owns the XML; mechanisms see bytes.
 
-/** RFC 6120 §6.5 failure conditions. */
-export type SaslCondition =
-  | 'aborted'
-  | 'account-disabled'
-  | 'credentials-expired'
-  | 'encryption-required'
-  | 'incorrect-encoding'
-  | 'invalid-authzid'
-  | 'invalid-mechanism'
-  | 'malformed-request'
-  | 'mechanism-too-weak'
-  | 'not-authorized'
-  | 'temporary-auth-failure';
+import type { SaslCondition } from '@switchboard/protocol';
+
+export type { SaslCondition };
 
 export type SaslStep =
   | { kind: 'challenge'; data: Buffer }
