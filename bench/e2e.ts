@@ -141,6 +141,32 @@ class Workers {
   }
 }
 
+/** Runs `scenario` with `count` load workers against `server`; closes the clients, the workers and the server whatever happens. */
+async function underLoad<T>(server: BenchServer, count: number, scenario: (workers: Workers) => Promise<T>): Promise<T> {
+  const workers = new Workers(count);
+  try {
+    return await scenario(workers);
+  } finally {
+    await workers.all(() => ({ cmd: 'close' }));
+    workers.stop();
+    await server.stop();
+  }
+}
+
+/** The table rows of a chat run: throughput with the loss count, server CPU per message and in all, latency. */
+function chatRows(group: string, replies: { sent: number; delivered: number; latenciesMs: number[] }[], seconds: number, cpu: number): BenchRow[] {
+  const sent = replies.reduce((n, r) => n + r.sent, 0);
+  const delivered = replies.reduce((n, r) => n + r.delivered, 0);
+  const lat = replies.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+  return [
+    { group, name: 'delivered msgs/s', value: delivered / seconds, unit: '/s', note: `${delivered}/${sent} delivered` },
+    { group, name: 'server CPU per message', value: (cpu * 1e6) / delivered, unit: 'µs' },
+    { group, name: 'server CPU', value: (cpu * 100) / seconds, unit: '% of a core' },
+    { group, name: 'latency p50', value: percentile(lat, 50), unit: 'ms' },
+    { group, name: 'latency p99', value: percentile(lat, 99), unit: 'ms' },
+  ];
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -154,8 +180,7 @@ const users = (from: number, count: number): string[] => Array.from({ length: co
 
 export async function loginStorm(options: { count: number; mechanism: 'PLAIN' | 'SCRAM-SHA-256'; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
   const server = await startTarget(options.server ?? 'switchboard', options.count);
-  const workers = new Workers(options.workers);
-  try {
+  return underLoad(server, options.workers, async (workers) => {
     const cpu0 = cpuSeconds(server.pid);
     const t0 = performance.now();
     const replies = (await workers.all((i) => ({
@@ -174,16 +199,12 @@ export async function loginStorm(options: { count: number; mechanism: 'PLAIN' | 
       { group: g, name: 'login latency p50', value: percentile(ms, 50), unit: 'ms' },
       { group: g, name: 'login latency p99', value: percentile(ms, 99), unit: 'ms' },
     ];
-  } finally {
-    workers.stop();
-    await server.stop();
-  }
+  });
 }
 
 export async function chatPairs(options: { pairs: number; seconds: number; window: number; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
   const server = await startTarget(options.server ?? 'switchboard', options.pairs * 2);
-  const workers = new Workers(options.workers);
-  try {
+  return underLoad(server, options.workers, async (workers) => {
     const perWorker = split(Array.from({ length: options.pairs }, (_, i) => i), options.workers);
     // Worker i logs in its pairs' two users each: sender at even index, receiver at odd.
     await workers.all((i) => ({
@@ -197,23 +218,8 @@ export async function chatPairs(options: { pairs: number; seconds: number; windo
       cmd: 'chat', domain: 'localhost', durationMs: options.seconds * 1000, window: options.window, bodySize: 64,
       pairs: perWorker[i]!.map((_, k) => [2 * k, 2 * k + 1] as [number, number]),
     }))) as Extract<WorkerReply, { cmd: 'chat' }>[];
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(server.pid) - cpu0;
-    const sent = replies.reduce((n, r) => n + r.sent, 0);
-    const delivered = replies.reduce((n, r) => n + r.delivered, 0);
-    const lat = replies.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-    const g = `chat (${options.pairs} pairs, window ${options.window}) — ${server.name}`;
-    return [
-      { group: g, name: 'delivered msgs/s', value: delivered / seconds, unit: '/s', note: `${delivered}/${sent} delivered` },
-      { group: g, name: 'server CPU per message', value: (cpu * 1e6) / delivered, unit: 'µs' },
-      { group: g, name: 'latency p50', value: percentile(lat, 50), unit: 'ms' },
-      { group: g, name: 'latency p99', value: percentile(lat, 99), unit: 'ms' },
-    ];
-  } finally {
-    await workers.all(() => ({ cmd: 'close' }));
-    workers.stop();
-    await server.stop();
-  }
+    return chatRows(`chat (${options.pairs} pairs, window ${options.window}) — ${server.name}`, replies, (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
+  });
 }
 
 /**
@@ -224,8 +230,7 @@ export async function chatPairs(options: { pairs: number; seconds: number; windo
  */
 export async function pacedChat(options: { users: number; intervalMs: number; count: number; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
   const server = await startTarget(options.server ?? 'switchboard', options.users);
-  const workers = new Workers(options.workers);
-  try {
+  return underLoad(server, options.workers, async (workers) => {
     const shares = split(users(1, options.users), options.workers);
     await workers.all((i) => ({
       cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: shares[i]!,
@@ -236,33 +241,16 @@ export async function pacedChat(options: { users: number; intervalMs: number; co
     const replies = (await workers.all(() => ({
       cmd: 'paced', domain: 'localhost', intervalMs: options.intervalMs, count: options.count, bodySize: 64,
     }))) as Extract<WorkerReply, { cmd: 'paced' }>[];
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(server.pid) - cpu0;
-    const sent = replies.reduce((n, r) => n + r.sent, 0);
-    const delivered = replies.reduce((n, r) => n + r.delivered, 0);
-    const lat = replies.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
     const offered = Math.round((options.users * 1000) / options.intervalMs);
-    const g = `chat paced (${options.users} users, ${offered} msgs/s offered) — ${server.name}`;
-    return [
-      { group: g, name: 'delivered msgs/s', value: delivered / seconds, unit: '/s', note: `${delivered}/${sent} delivered` },
-      { group: g, name: 'server CPU per message', value: (cpu * 1e6) / delivered, unit: 'µs' },
-      { group: g, name: 'server CPU', value: (cpu * 100) / seconds, unit: '% of a core' },
-      { group: g, name: 'latency p50', value: percentile(lat, 50), unit: 'ms' },
-      { group: g, name: 'latency p99', value: percentile(lat, 99), unit: 'ms' },
-    ];
-  } finally {
-    await workers.all(() => ({ cmd: 'close' }));
-    workers.stop();
-    await server.stop();
-  }
+    return chatRows(`chat paced (${options.users} users, ${offered} msgs/s offered) — ${server.name}`, replies, (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
+  });
 }
 
 /** Idle sessions over plain TCP, or (Switchboard only) over XEP-0368 direct TLS to state what TLS costs per session. */
 export async function idleSessions(options: { sessions: number; workers: number; server?: ServerKind; tls?: boolean }): Promise<BenchRow[]> {
   const kind = options.server ?? 'switchboard';
   const server = options.tls ? await startBenchServer(options.sessions, 0, { tls: true }) : await startTarget(kind, options.sessions);
-  const workers = new Workers(options.workers);
-  try {
+  return underLoad(server, options.workers, async (workers) => {
     await new Promise((r) => setTimeout(r, 1000));
     const base = rssKb(server.pid);
     const logins = (await workers.all((i) => ({
@@ -284,11 +272,7 @@ export async function idleSessions(options: { sessions: number; workers: number;
       { group: g, name: 'RSS per session', value: (rss - base) / open, unit: 'KB', note: `${open}/${options.sessions} sessions open` },
       { group: g, name: 'server RSS base / loaded', value: rss / 1024, unit: 'MB', note: `base ${(base / 1024).toFixed(1)} MB` },
     ];
-  } finally {
-    await workers.all(() => ({ cmd: 'close' }));
-    workers.stop();
-    await server.stop();
-  }
+  });
 }
 
 /**
@@ -299,8 +283,7 @@ export async function idleSessions(options: { sessions: number; workers: number;
  */
 export async function presenceBroadcast(options: { users: number; contacts: number; workers: number }): Promise<BenchRow[]> {
   const server = await startBenchServer(options.users, options.contacts);
-  const workers = new Workers(options.workers);
-  try {
+  return underLoad(server, options.workers, async (workers) => {
     await workers.all((i) => ({
       cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true,
       users: split(users(1, options.users), options.workers)[i]!,
@@ -319,11 +302,7 @@ export async function presenceBroadcast(options: { users: number; contacts: numb
       { group: g, name: 'all online in', value: Math.max(...replies.map((r) => r.lastMs)), unit: 'ms' },
       { group: g, name: 'server CPU per initial presence', value: (cpu * 1000) / options.users, unit: 'ms' },
     ];
-  } finally {
-    await workers.all(() => ({ cmd: 'close' }));
-    workers.stop();
-    await server.stop();
-  }
+  });
 }
 
 /**
@@ -333,8 +312,7 @@ export async function presenceBroadcast(options: { users: number; contacts: numb
  */
 export async function offlineDelivery(options: { users: number; messages: number }): Promise<BenchRow[]> {
   const server = await startBenchServer(options.users * 2);
-  const workers = new Workers(2);
-  try {
+  return underLoad(server, 2, async (workers) => {
     const senders = users(1, options.users);
     const recipients = users(options.users + 1, options.users);
     await workers.ask(0, { cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true, users: senders });
@@ -354,9 +332,5 @@ export async function offlineDelivery(options: { users: number; messages: number
       { group: g, name: 'delivered after login', value: drained.received, unit: 'msgs', note: `${drained.received}/${sent.sent}; ${drained.complete}/${options.users} users complete in ${Math.round(drained.lastMs)} ms` },
       { group: g, name: 'server CPU per delivered message', value: (cpuDeliver * 1e6) / Math.max(1, drained.received), unit: 'µs' },
     ];
-  } finally {
-    await workers.all(() => ({ cmd: 'close' }));
-    workers.stop();
-    await server.stop();
-  }
+  });
 }
