@@ -107,6 +107,8 @@ export class StreamNegotiation {
     } catch {
       return this.stream.stop({ socket: 'tls-failed' });
     }
+    // Stopped during the handshake (login timeout, server shutdown): nothing to restart.
+    if (this.stream.state !== 'negotiatingTls') return;
     this.restart();
   }
 
