@@ -4,69 +4,33 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, servePage, type ServedPage } from '@switchboard/testkit';
 import { startProsodyServer, startSwitchboard, type ServerUnderTest } from './servers.ts';
 
 const ENTRY = new URL('../src/index.ts', import.meta.url).pathname;
 
 describe('client in a browser (headless Chromium)', () => {
-  let outdir: string;
-  let http: Server;
+  let served: ServedPage;
   let pageUrl: string;
   let browser: Browser;
   const servers: ServerUnderTest[] = [];
 
   before(async () => {
-    outdir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'));
-    const result = await build({
-      entryPoints: { client: ENTRY },
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'browser',
-      outdir,
-      // Only the lazily loaded TCP transport refers to these; a page never loads that chunk.
-      external: ['node:*', 'ws'],
-      metafile: true,
-      logLevel: 'silent',
-    });
+    served = await servePage({ entry: ENTRY, global: 'sb', title: 'switchboard client' });
+    pageUrl = served.url;
     // The entry chunk itself must not import anything from Node.
-    const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint)!;
+    const entry = Object.entries(served.metafile.outputs).find(([, o]) => o.entryPoint)!;
     const nodeImports = entry[1].imports.filter((i) => i.path.startsWith('node:') && i.kind === 'import-statement');
     assert.deepEqual(nodeImports, [], 'no static Node import on the WebSocket path');
-    http = createServer((req, res) => {
-      const path = req.url === '/' ? '/index.html' : req.url!;
-      if (path === '/index.html') {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end('<!doctype html><title>switchboard client</title><script type="module">import * as sb from "./client.js"; window.sb = sb; window.ready = true;</script>');
-        return;
-      }
-      try {
-        const body = readFileSync(join(outdir, path));
-        res.writeHead(200, { 'content-type': extname(path) === '.js' ? 'text/javascript' : 'application/octet-stream' });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-    pageUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}/`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--ignore-certificate-errors'],
-    });
+    // The server's test certificate: NODE_EXTRA_CA_CERTS trusts it in Node; Chromium has its own store.
+    browser = await launchChromium(['--ignore-certificate-errors']);
   });
 
   after(async () => {
     await browser?.close();
-    await new Promise((r) => http?.close(r));
+    await served?.close();
     await Promise.all(servers.map((s) => s.stop()));
-    rmSync(outdir, { recursive: true, force: true });
   });
 
   for (const start of [startSwitchboard, startProsodyServer]) {

@@ -10,13 +10,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '@switchboard/server';
+import { launchChromium, servePage, type ServedPage } from '@switchboard/testkit';
 import type * as Harness from './stanzajs-interop-page.ts';
 
 const HARNESS = new URL('./stanzajs-interop-page.ts', import.meta.url).pathname;
@@ -27,8 +26,7 @@ type Win = { harness: typeof Harness };
 describe('file transfer with StanzaJS over a WebRTC data channel, through Switchboard (headless Chromium)', () => {
   let server: RunningServer;
   let dataDir: string;
-  let outdir: string;
-  let http: Server;
+  let served: ServedPage;
   let browser: Browser;
   let ours: Page;
   let theirs: Page;
@@ -59,47 +57,17 @@ describe('file transfer with StanzaJS over a WebRTC data channel, through Switch
     await server.addUser('bob', 'bob-pw');
     await server.addUser('carol', 'carol-pw');
 
-    outdir = mkdtempSync(join(tmpdir(), 'switchboard-jingle-interop-js-'));
-    await build({
-      entryPoints: { harness: HARNESS },
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'browser',
-      outdir,
-      // @switchboard/client loads its TCP transport lazily (a chunk of its own); a page never takes that path.
-      external: ['node:*', 'ws'],
-      logLevel: 'silent',
-    });
-    http = createServer((req, res) => {
-      if (req.url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end('<!doctype html><title>jingle interop</title><script type="module">import * as h from "./harness.js"; window.harness = h; window.ready = true;</script>');
-        return;
-      }
-      try {
-        const body = readFileSync(join(outdir, basename(req.url ?? '')));
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-    const pageUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}/`;
-
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        // The server's test certificate (NODE_EXTRA_CA_CERTS trusts it in Node; Chromium has its own store).
-        '--ignore-certificate-errors',
-        // ICE between the two pages: plain host addresses instead of mDNS names (resolving those needs
-        // multicast, which a test machine may not have), and loopback candidates, for machines with no other interface.
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        '--allow-loopback-in-peer-connection',
-      ],
-    });
+    // @switchboard/client loads its TCP transport lazily (a chunk of its own); a page never takes that path.
+    served = await servePage({ entry: HARNESS, global: 'harness', title: 'jingle interop' });
+    const pageUrl = served.url;
+    browser = await launchChromium([
+      // The server's test certificate (NODE_EXTRA_CA_CERTS trusts it in Node; Chromium has its own store).
+      '--ignore-certificate-errors',
+      // ICE between the two pages: plain host addresses instead of mDNS names (resolving those needs
+      // multicast, which a test machine may not have), and loopback candidates, for machines with no other interface.
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--allow-loopback-in-peer-connection',
+    ]);
     [ours, theirs, carol] = await Promise.all([browser.newPage(), browser.newPage(), browser.newPage()]);
     for (const [name, page] of [['alice', ours], ['bob', theirs], ['carol', carol]] as const) {
       page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
@@ -118,10 +86,9 @@ describe('file transfer with StanzaJS over a WebRTC data channel, through Switch
     await theirs?.evaluate(() => (window as unknown as Win).harness.stanzaLogout()).catch(() => {});
     await carol?.evaluate(() => (window as unknown as Win).harness.oursLogout()).catch(() => {});
     await browser?.close();
-    await new Promise((r) => (http ? http.close(r) : r(undefined)));
+    await served?.close();
     await server?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
 
   it('logs all three in through our server; StanzaJS finds the data channel transport in our disco#info', async () => {

@@ -3,3 +3,4 @@ export { startProsody, type ProsodyOptions, type ProsodyServer } from './prosody
 export { startProxy, type CuttableProxy } from './proxy.ts';
 export { startScriptedServer, type ScriptedConnection, type ScriptedServer } from './scripted-server.ts';
 export { startDnsServer, type DnsServer, type SrvAnswer } from './dns-server.ts';
+export { CHROMIUM, launchChromium, servePage, type ServedPage } from './browser.ts';

@@ -9,7 +9,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '@switchboard/testkit';
 import { Element, parseElement } from '@switchboard/xml';
 import { parseJingle, type Jingle } from '../protocol/xep0166.ts';
 import { NS_JINGLE } from '../namespaces.ts';
@@ -36,14 +37,10 @@ describe('MediaSession: XEP-0167 calls between two RTCPeerConnections (headless 
       entryPoints: [new URL('./test-call-page.ts', import.meta.url).pathname],
       bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'silent',
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--disable-features=WebRtcHideLocalIpsWithMdns', '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await launchChromium(['--disable-features=WebRtcHideLocalIpsWithMdns', '--autoplay-policy=no-user-gesture-required']);
     page = await browser.newPage();
     page.on('pageerror', (err) => console.error('page error:', err));
-    // A secure context (http://localhost is one; about:blank is not): ids come from crypto.randomUUID.
+    // A secure context (http://localhost is one; about:blank is not), as RTCPeerConnection with real media expects.
     await page.route('http://localhost/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>jingle calls</title>' }));
     await page.goto('http://localhost/');
     await page.addScriptTag({ content: bundle.outputFiles[0]!.text });

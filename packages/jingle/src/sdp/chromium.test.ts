@@ -6,7 +6,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '@switchboard/testkit';
 import { Element, parseElement } from '@switchboard/xml';
 import { parseJingle, writeJingle } from '../protocol/xep0166.ts';
 import { jingleToSdp, sdpToJingle, type JingleMedia, type Role } from './jingle-sdp.ts';
@@ -75,12 +76,8 @@ describe('SDP ↔ Jingle with a real RTCPeerConnection (headless Chromium)', () 
   let page: Page;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        // Plain host addresses instead of mDNS names, which need multicast the test machine may not have.
-        '--disable-features=WebRtcHideLocalIpsWithMdns'],
-    });
+    // Plain host addresses instead of mDNS names, which need multicast the test machine may not have.
+    browser = await launchChromium(['--disable-features=WebRtcHideLocalIpsWithMdns']);
     page = await browser.newPage();
     await page.setContent('<!doctype html><title>jingle sdp</title>');
     // Plain JavaScript, not a function: the test's TypeScript compiler decorates functions with helpers the page lacks.
