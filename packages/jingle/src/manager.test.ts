@@ -19,6 +19,16 @@ function pair(): { a: JingleManager; b: JingleManager; net: Wire } {
   return { a, b, net: wire(a, b) };
 }
 
+/** A pair with one session between them: alice initiated, bob accepted, everything delivered. */
+async function established(): Promise<{ a: JingleManager; b: JingleManager; net: Wire; init: StubSession; resp: StubSession }> {
+  const { a, b, net } = pair();
+  b.on('incoming', (s) => void s.accept());
+  const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
+  await init.start();
+  await net.settle();
+  return { a, b, net, init, resp: b.getSession(ALICE, init.sid) as StubSession };
+}
+
 function collect<T>(subscribe: (fn: (v: T) => void) => void): T[] {
   const out: T[] = [];
   subscribe((v) => out.push(v));
@@ -208,12 +218,7 @@ describe('JingleManager: tie-breaks (§7.2.16)', () => {
   });
 
   it('the same action from both parties at once: the initiator overrules the responder', async () => {
-    const { a, b, net } = pair();
-    b.on('incoming', (s) => void s.accept());
-    const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
-    await init.start();
-    await net.settle();
-    const resp = b.getSession(ALICE, init.sid) as StubSession;
+    const { net, init, resp } = await established();
     assert.ok(init.active && resp.active);
     init.addContent('from-initiator');
     resp.addContent('from-responder');
@@ -235,12 +240,7 @@ describe('JingleManager: tie-breaks (§7.2.16)', () => {
 
 describe('JingleManager: ordering and liveness', () => {
   it('handles a session\'s actions one at a time, in the order sent, and acks them in order', async () => {
-    const { a, b, net } = pair();
-    b.on('incoming', (s) => void s.accept());
-    const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
-    await init.start();
-    await net.settle();
-    const resp = b.getSession(ALICE, init.sid) as StubSession;
+    const { net, init, resp } = await established();
     resp.slowMs = 30;
     const names = ['first', 'second', 'third', 'fourth'];
     const answers = names.map((name) => init.send('transport-info', { contents: [{ creator: 'initiator', name }] }));
@@ -334,12 +334,7 @@ describe('JingleManager: both sides at once (§7.2.16), to the end', () => {
 
   for (const action of ['content-add', 'content-modify', 'content-remove', 'transport-replace'] as const) {
     it(`the same ${action} from both parties at once: the responder's copy gets tie-break, the initiator's is handled`, async () => {
-      const { a, b, net } = pair();
-      b.on('incoming', (s) => void s.accept());
-      const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
-      await init.start();
-      await net.settle();
-      const resp = b.getSession(ALICE, init.sid) as StubSession;
+      const { net, init, resp } = await established();
       const sent = net.log.length;
       const answers = [init.send(action, { contents: [stubContent('i', 'initiator')] }), resp.send(action, { contents: [stubContent('r', 'responder')] })] as const;
       assert.deepEqual([init.pendingAction, resp.pendingAction], [action, action], 'both await an answer: a tie');
@@ -360,12 +355,7 @@ describe('JingleManager: both sides at once (§7.2.16), to the end', () => {
   }
 
   it('informational actions from both at once are no tie: both are handled', async () => {
-    const { a, b, net } = pair();
-    b.on('incoming', (s) => void s.accept());
-    const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
-    await init.start();
-    await net.settle();
-    const resp = b.getSession(ALICE, init.sid) as StubSession;
+    const { init, resp } = await established();
     const answers = await Promise.all([
       init.send('transport-info', { contents: [{ creator: 'initiator', name: 'from-initiator' }] }),
       resp.send('transport-info', { contents: [{ creator: 'initiator', name: 'from-responder' }] }),
@@ -378,12 +368,7 @@ describe('JingleManager: both sides at once (§7.2.16), to the end', () => {
   });
 
   it('the responder\'s action when the initiator awaits nothing is handled normally', async () => {
-    const { a, b, net } = pair();
-    b.on('incoming', (s) => void s.accept());
-    const init = a.addSession(new StubSession({ peer: BOB, initiator: true }));
-    await init.start();
-    await net.settle();
-    const resp = b.getSession(ALICE, init.sid) as StubSession;
+    const { net, init, resp } = await established();
     resp.addContent('only-responder');
     await net.settle();
     assert.deepEqual(init.handled, ['content-add only-responder']);
