@@ -46,7 +46,7 @@ function rssKb(pid: number): number {
 }
 
 export interface BenchServer {
-  name: 'switchboard' | 'prosody';
+  name: 'switchboard' | 'prosody' | 'node-floor';
   pid: number;
   port: number;
   /** XEP-0368 direct TLS, when the server was started with it. */
@@ -54,7 +54,7 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export type ServerKind = BenchServer['name'];
+export type ServerKind = 'switchboard' | 'prosody';
 
 /** Prosody from Debian in the same benchmark profile (plain TCP, PLAIN, user1..userN / pass), pinned to CPU 0. */
 export async function startProsodyBench(users: number): Promise<BenchServer> {
@@ -243,6 +243,44 @@ export async function pacedChat(options: { users: number; intervalMs: number; co
     }))) as Extract<WorkerReply, { cmd: 'paced' }>[];
     const offered = Math.round((options.users * 1000) / options.intervalMs);
     return chatRows(`chat paced (${options.users} users, ${offered} msgs/s offered) — ${server.name}`, replies, (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
+  });
+}
+
+/** bench/floor/forwarder.ts, pinned to CPU 0 as the servers are. */
+async function startForwarder(): Promise<BenchServer> {
+  const cmd = [...pinned(0), process.execPath, '--import', 'tsx', join(ROOT, 'bench/floor/forwarder.ts')];
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`forwarder exited with ${code}`)));
+  });
+  return {
+    name: 'node-floor',
+    pid: child.pid!,
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/**
+ * The paced chat load against a bare Node TCP forwarder (no XML, no XMPP):
+ * what Node's net stack and the kernel cost per message before any server
+ * logic, to read the chat figures against.
+ */
+export async function nodeFloor(options: { users: number; intervalMs: number; count: number }): Promise<BenchRow[]> {
+  const server = await startForwarder();
+  return underLoad(server, 1, async (workers) => {
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const reply = (await workers.ask(0, { cmd: 'floor', port: server.port, users: options.users, intervalMs: options.intervalMs, count: options.count })) as Extract<WorkerReply, { cmd: 'floor' }>;
+    const offered = Math.round((options.users * 1000) / options.intervalMs);
+    return chatRows(`bare Node TCP forwarder (${options.users} connections, ${offered} msgs/s offered)`, [reply], (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
   });
 }
 

@@ -4,7 +4,7 @@
 
 import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
-import { chatPairs, idleSessions, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
+import { chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
 // Prosody 0.12 offers SCRAM-SHA-1 and PLAIN, not SCRAM-SHA-256: side by side, both log in with PLAIN over
@@ -38,6 +38,13 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   presence: () => presenceBroadcast({ users: 1000, contacts: 50, workers: 1 }),
   offline: () => offlineDelivery({ users: 500, messages: 20 }),
   'chat-paced': async () => [...(await chat1000('switchboard')), ...(await chat4000('switchboard'))],
+  // The same two loads through a bare Node TCP forwarder, then through Switchboard, in one run.
+  'chat-paced-vs-node-floor': async () => [
+    ...(await nodeFloor({ users: 1000, intervalMs: 1000, count: 20 })),
+    ...(await chat1000('switchboard')),
+    ...(await nodeFloor({ users: 1000, intervalMs: 250, count: 80 })),
+    ...(await chat4000('switchboard')),
+  ],
   'chat-paced-vs-prosody': async () => [...(await sideBySide(chat1000)), ...(await sideBySide(chat4000))],
   'login-vs-prosody': () => sideBySide(plainLogin),
   'chat-vs-prosody': () => sideBySide(chat),

@@ -3,12 +3,14 @@
 
 import { performance } from 'node:perf_hooks';
 import { RawClient, type Mechanism } from './raw-client.ts';
+import { drive } from '../floor/driver.ts';
 
 export type WorkerCommand =
   | { cmd: 'login'; host: string; port: number; tls?: boolean; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean }
   | { cmd: 'presence' }
   | { cmd: 'chat'; pairs: [number, number][]; domain: string; durationMs: number; window: number; bodySize: number }
   | { cmd: 'paced'; domain: string; intervalMs: number; count: number; bodySize: number }
+  | { cmd: 'floor'; port: number; users: number; intervalMs: number; count: number }
   | { cmd: 'broadcast'; expected: number; timeoutMs: number }
   | { cmd: 'send'; to: string[]; count: number }
   | { cmd: 'drain'; expected: number; timeoutMs: number }
@@ -19,6 +21,7 @@ export type WorkerReply =
   | { cmd: 'presence'; ok: number }
   | { cmd: 'chat'; sent: number; delivered: number; latenciesMs: number[] }
   | { cmd: 'paced'; sent: number; delivered: number; latenciesMs: number[] }
+  | { cmd: 'floor'; sent: number; delivered: number; latenciesMs: number[] }
   | { cmd: 'broadcast'; received: number; complete: number; lastMs: number }
   | { cmd: 'send'; sent: number }
   | { cmd: 'drain'; received: number; complete: number; lastMs: number }
@@ -227,6 +230,8 @@ process.on('message', (command: WorkerCommand) => {
         return chat(command);
       case 'paced':
         return paced(command);
+      case 'floor':
+        return { cmd: 'floor', ...(await drive(command.port, command.users, command.intervalMs, command.count)) };
       case 'broadcast':
         return broadcast(command);
       case 'send':
