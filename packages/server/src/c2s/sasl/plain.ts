@@ -22,7 +22,8 @@ export class PlainMechanism implements SaslMechanism {
     if (username === undefined || password.length === 0) return { kind: 'failure', condition: 'not-authorized' };
     if (authzid !== '' && authzid !== `${username}@${this.context.domain}`) return { kind: 'failure', condition: 'invalid-authzid' };
     const credentials = await this.lookup(username);
-    if (!credentials || !(await verifyPlainPassword(credentials, password))) return { kind: 'failure', condition: 'not-authorized' };
+    // An unknown user costs the same key derivation as a wrong password, so timing does not tell which.
+    if (!(await verifyPlainPassword(credentials, password))) return { kind: 'failure', condition: 'not-authorized' };
     return { kind: 'success', username };
   }
 }
