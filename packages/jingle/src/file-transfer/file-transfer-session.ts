@@ -5,43 +5,27 @@
 // transport-replace, XEP-0260 §3) or straight over IBB, and the receiver
 // checks the hash and ends the session: success, or media-error on a
 // mismatch. This stack sends files it offers ("push"); the initiator sends.
+//
+// Choosing the transport and falling back live in transport-negotiation.ts;
+// this file describes the file, sends it over the stream that yields, or
+// takes it in and checks its hash.
 
-import { xml, type Element } from '@switchboard/xml';
-import { stanzaError } from '@switchboard/protocol';
+import type { Element } from '@switchboard/xml';
 import { Session, type BytestreamOutcome, type Done, type SessionEvents, type SessionInit } from '../session.ts';
-import { randomId } from '../ids.ts';
-import { parseIbb } from '../protocol/xep0047.ts';
 import { bytesToBase64 } from '../protocol/base64.ts';
 import type { Hash, HashAlgorithm } from '../protocol/xep0300.ts';
-import { jingleError, type Content, type Jingle, type JingleAction, type Reason } from '../protocol/xep0166.ts';
+import type { Jingle, JingleAction, Reason } from '../protocol/xep0166.ts';
 import type { FileInfo } from '../protocol/xep0234.ts';
-import type { IbbTransport } from '../protocol/xep0261.ts';
-import type { S5bTransport } from '../protocol/xep0260.ts';
-import type { IceUdpTransport } from '../protocol/xep0176.ts';
-import type { Group } from '../protocol/xep0338.ts';
 import { checkHashes, webCryptoHasher, type HasherFactory } from './hash.ts';
-import { IbbReceiver, IbbSender } from './ibb.ts';
-import { S5bNegotiation, type S5bOptions } from './s5b.ts';
 import type { ByteStream } from './bytestream.ts';
-import { DataChannelNegotiation, dataChannelAvailable, type DataChannelOptions } from './datachannel.ts';
+import { TransportNegotiation, type Method, type TransportOptions } from './transport-negotiation.ts';
 
-export type Method = 'datachannel' | 's5b' | 'ibb';
-type OfferedTransport = IbbTransport | S5bTransport | IceUdpTransport;
+export type { Method };
 
-export interface FileTransferOptions {
-  /** Enables WebRTC data channels (ICE-UDP + XEP-0343): offered first, and taken from StanzaJS and browsers. */
-  readonly datachannel?: DataChannelOptions;
-  /** Enables XEP-0260 (a Socks5Port and the addresses to offer); without it only IBB is used. */
-  readonly socks5?: S5bOptions;
+export interface FileTransferOptions extends TransportOptions {
   readonly hasher?: HasherFactory;
   /** The hash the sender computes and announces (default sha-256). */
   readonly hashAlgorithm?: HashAlgorithm;
-  /** IBB block-size we offer, and the largest we accept (default 4096; XEP-0047 allows up to 65535). */
-  readonly blockSize?: number;
-  /** IBB data iqs in flight at once (default 4). */
-  readonly ibbWindow?: number;
-  /** Bytes per write on a SOCKS5 stream (default 64 KiB). */
-  readonly chunkSize?: number;
 }
 
 export interface FileOffer {
@@ -62,21 +46,11 @@ export interface FileTransferEvents extends SessionEvents {
   received: { file: FileInfo; data: Uint8Array; verified: Hash | undefined };
 }
 
-const CONTENT = 'file';
-
 export class FileTransferSession extends Session<FileTransferEvents> {
   file: FileInfo | undefined;
   method: Method | undefined;
   private payload: Uint8Array | undefined;
-  private contentCreator: Content['creator'] = 'initiator';
-  private contentName = CONTENT;
-  private offeredTransport: OfferedTransport | undefined;
-  private offeredGroups: readonly Group[] | undefined;
-  private s5b: S5bNegotiation | undefined;
-  private dc: DataChannelNegotiation | undefined;
-  private ibbSid: string | undefined;
-  private receiver: IbbReceiver | undefined;
-  private stream: ByteStream | undefined;
+  private readonly transports: TransportNegotiation;
   private readonly chunks: Uint8Array[] = [];
   private received = 0;
   private complete = false;
@@ -87,10 +61,12 @@ export class FileTransferSession extends Session<FileTransferEvents> {
   constructor(init: SessionInit, private readonly options: FileTransferOptions = {}) {
     super(init);
     this.hasher = options.hasher ?? webCryptoHasher;
-  }
-
-  private get blockSize(): number {
-    return this.options.blockSize ?? 4096;
+    this.transports = new TransportNegotiation(this, options, {
+      setConnectionState: (to) => this.setConnectionState(to),
+      sending: () => this.payload !== undefined,
+      send: (stream, method, chunkSize) => this.pump(stream, method, chunkSize),
+      receive: (stream, method) => this.receiveFrom(stream, method),
+    });
   }
 
   // ---- Sender ---------------------------------------------------------
@@ -104,69 +80,15 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     this.payload = file.data;
     this.file = { mediaType: file.mediaType, name: file.name, date: file.date, size: file.data.length, desc: file.desc, hashes: [hash] };
     for (const k of Object.keys(this.file) as (keyof FileInfo)[]) if (this.file[k] === undefined) delete (this.file as Record<string, unknown>)[k];
-    if (method === 'datachannel') {
-      // The content is named by its SDP mid, which the peer's SDP must match.
-      const { content } = await this.dataChannel().offer();
-      this.contentName = content.name;
-      this.offeredTransport = content.transport as IceUdpTransport;
-    } else {
-      this.offeredTransport = method === 's5b' ? await this.prepareS5b(randomId()) : { kind: 'ibb', sid: randomId(), blockSize: this.blockSize };
-    }
-    await this.start([{ creator: 'initiator', name: this.contentName, senders: 'initiator', description: { kind: 'file-transfer', file: this.file }, transport: this.offeredTransport }]);
-    this.dc?.startTrickle();
-  }
-
-  private dataChannel(): DataChannelNegotiation {
-    this.dc ??= new DataChannelNegotiation(this.options.datachannel ?? {}, this.role, (t) => void this.send('transport-info', { contents: [this.content(t)] }));
-    return this.dc;
-  }
-
-  /** Waits for the description step, then for the channel to open, then sends or receives over it. */
-  private async connectDataChannel(negotiated: Promise<unknown>): Promise<void> {
-    try {
-      await negotiated;
-    } catch (err) {
-      if (!this.ended) this.end({ condition: 'failed-transport', text: err instanceof Error ? err.message : String(err) });
-      return;
-    }
-    const outcome = await this.dc!.opened;
-    if (this.ended) return;
-    // XEP-0166 §7.4: connectivity-error, no candidate pair worked (or DTLS did not come up).
-    if ('failed' in outcome) return this.end({ condition: 'connectivity-error', text: outcome.failed });
-    this.useStream(outcome, 'datachannel');
-  }
-
-  private async prepareS5b(sid: string): Promise<S5bTransport> {
-    const self = this.selfID;
-    if (!self) throw new Error('SOCKS5 bytestreams need our full JID (manager selfID)');
-    if (!this.options.socks5) return { kind: 's5b', sid };
-    this.s5b = new S5bNegotiation(this.options.socks5, self, this.peerID, this.isInitiator, sid);
-    return this.s5b.offer();
+    const transport = await this.transports.offer(method);
+    await this.start([{ creator: 'initiator', name: this.transports.contentName, senders: 'initiator', description: { kind: 'file-transfer', file: this.file }, transport }]);
+    this.transports.startTrickle();
   }
 
   protected override onSessionAccept(data: Jingle, done: Done): void {
-    const transport = data.contents[0]?.transport;
     super.onSessionAccept(data, done);
     this.setConnectionState('connecting');
-    if (transport?.kind === 'ibb' && this.offeredTransport?.kind === 'ibb') {
-      void this.sendOverIbb(this.offeredTransport.sid, Math.min(transport.blockSize ?? this.blockSize, this.blockSize));
-    } else if (transport?.kind === 's5b' && this.offeredTransport?.kind === 's5b') {
-      void this.negotiateS5b(transport);
-    } else if (transport?.kind === 'ice-udp' && this.offeredTransport?.kind === 'ice-udp' && this.dc) {
-      const content = data.contents.find((c) => c.name === this.contentName) ?? data.contents[0]!;
-      void this.connectDataChannel(this.dc.accepted({ content, groups: data.groups }));
-    } else {
-      this.end('unsupported-transports');
-    }
-  }
-
-  private async sendOverIbb(sid: string, blockSize: number): Promise<void> {
-    const sender = new IbbSender(sid, blockSize, (payload) => this.request(xmlIq(payload)), this.options.ibbWindow);
-    this.stream = sender;
-    const refused = await sender.open();
-    if (this.ended) return;
-    if (refused) return this.end({ condition: 'failed-transport', text: `IBB open refused: ${refused.condition}` });
-    await this.pump(sender, 'ibb', blockSize);
+    this.transports.accepted(data);
   }
 
   private async pump(stream: ByteStream, method: Method, chunkSize: number): Promise<void> {
@@ -189,69 +111,18 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     }
   }
 
-  // ---- SOCKS5 (both sides) ------------------------------------------------
-
-  /** §2.3/§2.4 of XEP-0260: connect to the peer's candidates, report, and use or fall back. */
-  private async negotiateS5b(remote: S5bTransport): Promise<void> {
-    if (!this.s5b) {
-      // No SOCKS5 here: report failure at once so the initiator falls back (XEP-0260 §3).
-      void this.send('transport-info', { contents: [this.content({ kind: 's5b', sid: remote.sid, candidateError: true })] });
-      return;
-    }
-    const report = await this.s5b.connect(remote);
-    if (this.ended) return;
-    void this.send('transport-info', { contents: [this.content(report)] });
-    const selected = await this.s5b.selection;
-    if (this.ended) return;
-    if (selected) return this.useStream(selected.stream, 's5b');
-    this.setConnectionState('interrupted');
-    if (this.isInitiator) {
-      this.ibbSid = randomId();
-      void this.send('transport-replace', { contents: [this.content({ kind: 'ibb', sid: this.ibbSid, blockSize: this.blockSize })] });
-    }
-  }
-
-  private useStream(stream: ByteStream, method: Method): void {
-    this.stream = stream;
-    if (this.payload) void this.pump(stream, method, this.options.chunkSize ?? 65536);
-    else this.receiveFrom(stream, method);
-  }
-
-  private content(transport: OfferedTransport): Content {
-    return { creator: this.contentCreator, name: this.contentName, transport };
-  }
+  // ---- Transport actions (transport-negotiation.ts) ------------------
 
   protected override onTransportInfo(data: Jingle, done: Done): void {
-    const t = data.contents[0]?.transport;
-    // XEP-0176 §6.2 trickled candidates, and gathering-complete.
-    if (t?.kind === 'ice-udp' && this.dc) {
-      this.dc.remoteTransport(data.contents[0]!.name, t);
-      return done();
-    }
-    // XEP-0166 §6.8: transport information we do not understand.
-    if (t?.kind !== 's5b') return done(jingleError('unsupported-info'));
-    if (this.s5b) this.s5b.remoteReport(t);
-    else if (t.candidateUsed !== undefined) return done(stanzaError('item-not-found', { text: 'we offered no candidates' }));
-    done();
+    this.transports.onTransportInfo(data, done);
   }
 
-  /** Responder side of the fallback: take the IBB transport the initiator proposes. */
   protected override onTransportReplace(data: Jingle, done: Done): void {
-    const t = data.contents[0]?.transport;
-    if (this.payload || t?.kind !== 'ibb') return super.onTransportReplace(data, done);
-    this.s5b?.close();
-    const blockSize = Math.min(t.blockSize ?? this.blockSize, this.blockSize);
-    this.prepareIbbReceiver(t.sid, blockSize);
-    done();
-    void this.send('transport-accept', { contents: [this.content({ kind: 'ibb', sid: t.sid, blockSize })] });
+    if (!this.transports.onTransportReplace(data, done)) super.onTransportReplace(data, done);
   }
 
   protected override onTransportAccept(data: Jingle, done: Done): void {
-    const t = data.contents[0]?.transport;
-    if (!this.payload || t?.kind !== 'ibb' || t.sid !== this.ibbSid) return super.onTransportAccept(data, done);
-    done();
-    this.setConnectionState('connecting');
-    void this.sendOverIbb(t.sid, Math.min(t.blockSize ?? this.blockSize, this.blockSize));
+    if (!this.transports.onTransportAccept(data, done)) super.onTransportAccept(data, done);
   }
 
   protected override onTransportReject(_data: Jingle, done: Done): void {
@@ -260,7 +131,7 @@ export class FileTransferSession extends Session<FileTransferEvents> {
   }
 
   protected override onTieBreakLost(action: JingleAction): void {
-    if (action === 'transport-replace') this.ibbSid = undefined;
+    if (action === 'transport-replace') this.transports.replaceLost();
   }
 
   // ---- Receiver -------------------------------------------------------
@@ -269,75 +140,36 @@ export class FileTransferSession extends Session<FileTransferEvents> {
     const content = data.contents.find((c) => c.description?.kind === 'file-transfer');
     if (content?.description?.kind === 'file-transfer') {
       this.file = content.description.file;
-      this.contentCreator = content.creator;
-      this.contentName = content.name;
       this.expected = [...(this.file.hashes ?? [])];
-      const t = content.transport;
-      if (t?.kind === 'ibb' || t?.kind === 's5b') this.offeredTransport = t;
-      else if (t?.kind === 'ice-udp' && t.sctp && this.options.datachannel && dataChannelAvailable(this.options.datachannel)) {
-        this.offeredTransport = t;
-        this.offeredGroups = data.groups;
-        // Created now, so candidates trickled before accept() are kept.
-        this.dataChannel();
-      }
+      this.transports.takeOffer(content, data.groups);
     }
     // §6.3.1: acknowledge first, then refuse what we cannot do.
     super.onSessionInitiate(data, done);
     if (!this.file) this.end('unsupported-applications');
-    else if (!this.offeredTransport) this.end('unsupported-transports');
+    else if (!this.transports.hasTransport) this.end('unsupported-transports');
   }
 
   /** Accepts the offered file: session-accept with our side of the transport, then receive. */
   override accept(): Promise<void> {
     return this.runLocal(async () => {
-      const offered = this.offeredTransport;
-      if (!offered || this.ended) return;
-      let transport: OfferedTransport;
-      let groups: readonly Group[] | undefined;
-      if (offered.kind === 'ibb') {
-        const blockSize = Math.min(offered.blockSize ?? this.blockSize, this.blockSize);
-        this.prepareIbbReceiver(offered.sid, blockSize);
-        transport = { kind: 'ibb', sid: offered.sid, blockSize };
-      } else if (offered.kind === 'ice-udp') {
-        try {
-          const answer = await this.dataChannel().answer({ content: this.content(offered), groups: this.offeredGroups });
-          transport = answer.content.transport as IceUdpTransport;
-          groups = answer.groups;
-        } catch (err) {
-          return this.end({ condition: 'failed-transport', text: err instanceof Error ? err.message : String(err) });
-        }
-      } else {
-        transport = await this.prepareS5b(offered.sid);
-      }
+      if (!this.transports.hasTransport || this.ended) return;
+      const answer = await this.transports.answer();
+      if (!answer) return;
       this.setState('active');
       this.setConnectionState('connecting');
       void this.send('session-accept', {
-        contents: [{ creator: this.contentCreator, name: this.contentName, senders: 'initiator', description: { kind: 'file-transfer', file: this.file ?? {} }, transport }],
-        groups,
+        contents: [{ creator: this.transports.contentCreator, name: this.transports.contentName, senders: 'initiator', description: { kind: 'file-transfer', file: this.file ?? {} }, transport: answer.transport }],
+        groups: answer.groups,
       });
-      if (offered.kind === 's5b') void this.negotiateS5b(offered);
-      if (offered.kind === 'ice-udp') {
-        this.dc!.startTrickle();
-        void this.connectDataChannel(Promise.resolve());
-      }
+      this.transports.answered();
     });
   }
 
-  private prepareIbbReceiver(sid: string, blockSize: number): void {
-    this.ibbSid = sid;
-    this.receiver = new IbbReceiver(sid, blockSize);
-    this.receiveFrom(this.receiver, 'ibb');
-  }
-
   override handleBytestream(iq: Element): BytestreamOutcome {
-    const payload = iq.getChildren()[0];
-    const p = payload && parseIbb(payload);
-    if (!p || !this.receiver || p.sid !== this.ibbSid) return 'pass';
-    return this.receiver.handle(p) ?? 'ok';
+    return this.transports.handleBytestream(iq);
   }
 
   private receiveFrom(stream: ByteStream, method: Method): void {
-    this.stream = stream;
     let announced = false;
     stream.on('data', (chunk) => {
       if (this.ended || this.complete) return;
@@ -402,12 +234,6 @@ export class FileTransferSession extends Session<FileTransferEvents> {
   }
 
   protected override onEnded(_reason: Reason): void {
-    this.s5b?.close();
-    this.dc?.close();
-    this.stream?.destroy();
+    this.transports.close();
   }
-}
-
-function xmlIq(payload: Element): Element {
-  return xml('iq', { type: 'set' }, payload);
 }

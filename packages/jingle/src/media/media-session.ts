@@ -11,14 +11,17 @@
 // DTLS fails (XEP-0166 §7.4: "unable to establish connectivity for the
 // transport method"). COMPAT: StanzaJS uses failed-application and
 // failed-transport for these; both read ours.
+//
+// The browser's side (descriptions as Jingle, senders agreed, trickle ICE) is
+// media-negotiation.ts; this file holds the Jingle actions and the call's life.
 
 import { Session, type Done, type Response, type SessionEvents, type SessionInit } from '../session.ts';
 import { CONNECTION_TRANSITIONS, type ConnectionState } from '../session-states.ts';
 import { NS_JINGLE_RTP } from '../namespaces.ts';
 import { jingleError, type Content, type Jingle, type Reason, type Senders } from '../protocol/xep0166.ts';
 import type { RtpInfo, RtpInfoType } from '../protocol/xep0167.ts';
-import type { IceUdpTransport } from '../protocol/xep0176.ts';
-import { iceCandidateToJingle, jingleCandidateToIce, jingleToSdp, sdpToJingle, sendersToDirection, type JingleMedia } from '../sdp/jingle-sdp.ts';
+import type { JingleMedia } from '../sdp/jingle-sdp.ts';
+import { MediaNegotiation, transportOf } from './media-negotiation.ts';
 import { Silence } from './silence.ts';
 
 export interface MediaSessionOptions {
@@ -35,24 +38,14 @@ export interface MediaSessionEvents extends SessionEvents {
 
 export class MediaSession extends Session<MediaSessionEvents> {
   readonly pc: RTCPeerConnection;
-  /** What we sent (offer or answer) and what the peer sent, as Jingle. */
-  private local: JingleMedia | undefined;
-  private remote: JingleMedia | undefined;
-  /** Who sends on each content, as last agreed. */
-  private readonly senders = new Map<string, Senders>();
-  /** Our candidates wait here until our offer or answer is out (XEP-0176 §4); undefined once it is. */
-  private localCandidates: RTCIceCandidate[] | undefined = [];
-  /** The peer's wait here until the browser has its description; undefined once it has. */
-  private remoteCandidates: RTCIceCandidateInit[] | undefined = [];
-  private readonly sentCandidates = new Set<string>();
+  private readonly negotiation: MediaNegotiation;
   private readonly silence: Silence;
-  private readonly sdpSession = String(Math.floor(Math.random() * 2 ** 31));
-  private sdpVersion = 2;
   private readonly detach: (() => void)[] = [];
 
   constructor(init: SessionInit, options: MediaSessionOptions) {
     super(init);
     this.pc = options.peerConnection;
+    this.negotiation = new MediaNegotiation(this.pc, this.role, (content) => void this.send('transport-info', { contents: [content] }));
     this.silence = new Silence(this.pc);
     this.listen('icecandidate', (e) => this.onLocalCandidate(e.candidate));
     this.listen('connectionstatechange', () => this.onConnectionChange());
@@ -65,11 +58,11 @@ export class MediaSession extends Session<MediaSessionEvents> {
 
   /** The content names of this session (the SDP mids). */
   get contentNames(): string[] {
-    return (this.remote ?? this.local)?.contents.map((c) => c.name) ?? [];
+    return this.negotiation.contentNames;
   }
 
   sendersOf(name: string): Senders | undefined {
-    return this.senders.get(name);
+    return this.negotiation.sendersOf(name);
   }
 
   // ---- Offer and answer -----------------------------------------------
@@ -111,20 +104,15 @@ export class MediaSession extends Session<MediaSessionEvents> {
       this.fail(err);
       return undefined;
     }
-    if (this.ended || !this.pc.localDescription) return undefined;
-    const media = sdpToJingle(this.pc.localDescription.sdp, this.role);
-    this.local = media;
-    return media;
+    if (this.ended) return undefined;
+    return this.negotiation.readLocal();
   }
 
   /** Sends our offer or answer, then the candidates gathered meanwhile that it does not already carry. */
   private signal(action: 'session-initiate' | 'session-accept', media: JingleMedia): void {
-    this.takeSenders(media.contents);
-    for (const c of media.contents) for (const cand of transportOf(c)?.candidates ?? []) if (cand.id) this.sentCandidates.add(cand.id);
+    this.negotiation.sendingDescription(media);
     void this.send(action, { contents: media.contents, groups: media.groups });
-    const waiting = this.localCandidates ?? [];
-    this.localCandidates = undefined;
-    for (const c of waiting) this.sendCandidate(c);
+    this.negotiation.startTrickle();
   }
 
   protected override async onSessionInitiate(data: Jingle, done: Done): Promise<void> {
@@ -134,10 +122,9 @@ export class MediaSession extends Session<MediaSessionEvents> {
       done();
       return this.end(refusal);
     }
-    this.remote = { contents: data.contents, groups: data.groups };
-    this.takeSenders(data.contents);
+    this.negotiation.takeRemote(data);
     try {
-      await this.applyRemote('offer');
+      await this.negotiation.applyRemote('offer');
     } catch (err) {
       // §6.3.1 by analogy: acknowledge, then say why not.
       done();
@@ -147,31 +134,15 @@ export class MediaSession extends Session<MediaSessionEvents> {
   }
 
   protected override async onSessionAccept(data: Jingle, done: Done): Promise<void> {
-    this.remote = { contents: data.contents, groups: data.groups };
-    this.takeSenders(data.contents);
+    this.negotiation.takeRemote(data);
     try {
-      await this.applyRemote('answer');
+      await this.negotiation.applyRemote('answer');
     } catch (err) {
       done();
       return this.fail(err);
     }
     this.setState('active');
     done();
-  }
-
-  /** The peer's Jingle, with the senders agreed since, as the browser's remote description. */
-  private async applyRemote(type: 'offer' | 'answer'): Promise<void> {
-    const remote = this.remote!;
-    const contents = remote.contents.map((c) => ({ ...c, senders: this.senders.get(c.name) ?? c.senders }));
-    const sdp = jingleToSdp({ contents, groups: remote.groups }, this.peerRole, { sessionId: this.sdpSession, sessionVersion: this.sdpVersion++ });
-    await this.pc.setRemoteDescription({ type, sdp });
-    const waiting = this.remoteCandidates ?? [];
-    this.remoteCandidates = undefined;
-    for (const c of waiting) await this.addRemoteCandidate(c);
-  }
-
-  private takeSenders(contents: readonly Content[]): void {
-    for (const c of contents) this.senders.set(c.name, c.senders ?? 'both');
   }
 
   private fail(err: unknown): void {
@@ -185,45 +156,13 @@ export class MediaSession extends Session<MediaSessionEvents> {
   private onLocalCandidate(candidate: RTCIceCandidate | null): void {
     // null and '' mark the end of gathering, which XEP-0176 has no element for.
     if (!candidate?.candidate || this.ended) return;
-    if (this.localCandidates) this.localCandidates.push(candidate);
-    else this.sendCandidate(candidate);
-  }
-
-  private sendCandidate(c: RTCIceCandidate): void {
-    const candidate = iceCandidateToJingle(c.candidate);
-    const contents = this.local?.contents ?? [];
-    const content = contents.find((x) => x.name === c.sdpMid) ?? (c.sdpMLineIndex !== null ? contents[c.sdpMLineIndex] : undefined);
-    if (!candidate?.id || !content || this.sentCandidates.has(candidate.id)) return;
-    this.sentCandidates.add(candidate.id);
-    const own = transportOf(content);
-    const transport: IceUdpTransport = { kind: 'ice-udp', ufrag: own?.ufrag, pwd: own?.pwd, candidates: [candidate] };
-    void this.send('transport-info', { contents: [{ creator: content.creator, name: content.name, transport }] });
+    this.negotiation.gathered(candidate);
   }
 
   protected override async onTransportInfo(data: Jingle, done: Done): Promise<void> {
-    if (data.contents.some((c) => !this.knows(c.name))) return done(jingleError('unknown-content'));
-    for (const c of data.contents) {
-      const t = transportOf(c);
-      const ufrag = t?.ufrag ?? transportOf(this.remote?.contents.find((x) => x.name === c.name))?.ufrag;
-      for (const candidate of t?.candidates ?? []) await this.addRemoteCandidate({ candidate: jingleCandidateToIce(candidate, ufrag), sdpMid: c.name });
-    }
+    if (data.contents.some((c) => !this.negotiation.knows(c.name))) return done(jingleError('unknown-content'));
+    await this.negotiation.addRemoteCandidates(data.contents);
     done();
-  }
-
-  private async addRemoteCandidate(init: RTCIceCandidateInit): Promise<void> {
-    if (this.remoteCandidates) {
-      this.remoteCandidates.push(init);
-      return;
-    }
-    try {
-      await this.pc.addIceCandidate(init);
-    } catch {
-      // A candidate the browser cannot use (another address family, a stale ufrag) is not fatal: ICE goes on with the others.
-    }
-  }
-
-  private knows(name: string): boolean {
-    return [this.local, this.remote].some((m) => m?.contents.some((c) => c.name === name));
   }
 
   // ---- Connection state -----------------------------------------------
@@ -280,14 +219,14 @@ export class MediaSession extends Session<MediaSessionEvents> {
 
   private sendInfo(type: RtpInfoType, name?: string): Promise<Response> {
     if (this.ended) return Promise.resolve({ ok: false, error: jingleError('unknown-session', 'the session has ended') });
-    const creator = name === undefined ? undefined : this.contentOf(name)?.creator;
+    const creator = name === undefined ? undefined : this.negotiation.contentOf(name)?.creator;
     return this.send('session-info', { info: { kind: 'rtp-info', type, creator, name } });
   }
 
   protected override onSessionInfo(data: Jingle, done: Done): void {
     const info = data.info;
     if (info?.kind !== 'rtp-info') return super.onSessionInfo(data, done);
-    if (info.name !== undefined && !this.knows(info.name)) return done(jingleError('unknown-content'));
+    if (info.name !== undefined && !this.negotiation.knows(info.name)) return done(jingleError('unknown-content'));
     this.emit('info', info);
     done();
   }
@@ -296,12 +235,12 @@ export class MediaSession extends Session<MediaSessionEvents> {
 
   /**
    * Asks the peer to change who sends on a content; once acknowledged both
-   * browsers renegotiate locally from the descriptions they already hold
-   * (same ICE and DTLS, new directions), so no SDP crosses the wire again.
-   * Resolves false when the peer refuses (or wins a tie-break).
+   * browsers renegotiate locally (MediaNegotiation.renegotiate), so no SDP
+   * crosses the wire again. Resolves false when the peer refuses (or wins a
+   * tie-break).
    */
   async setSenders(name: string, senders: Senders): Promise<boolean> {
-    const content = this.contentOf(name);
+    const content = this.negotiation.contentOf(name);
     if (!content || !this.active) throw new Error(`jingle session ${this.sid}: no active content ${name}`);
     const answer = await this.send('content-modify', { contents: [{ creator: content.creator, name, senders }] });
     if (!answer.ok || this.ended) return false;
@@ -311,39 +250,20 @@ export class MediaSession extends Session<MediaSessionEvents> {
 
   protected override async onContentModify(data: Jingle, done: Done): Promise<void> {
     if (!this.active) return done(jingleError('out-of-order'));
-    if (data.contents.some((c) => !this.knows(c.name) || c.senders === undefined)) return done(jingleError('unknown-content'));
+    if (data.contents.some((c) => !this.negotiation.knows(c.name) || c.senders === undefined)) return done(jingleError('unknown-content'));
     for (const c of data.contents) await this.changeSenders(c.name, c.senders!, 'peer');
     done();
   }
 
   private async changeSenders(name: string, senders: Senders, by: 'local' | 'peer'): Promise<void> {
     if (this.ended) return;
-    this.senders.set(name, senders);
     try {
-      for (const t of this.pc.getTransceivers()) {
-        const agreed = t.mid === null ? undefined : this.senders.get(t.mid);
-        if (agreed && t.currentDirection !== 'stopped') t.direction = sendersToDirection(agreed, this.role);
-      }
-      if (this.isInitiator) {
-        await this.pc.setLocalDescription(await this.pc.createOffer());
-        await this.applyRemote('answer');
-      } else {
-        await this.applyRemote('offer');
-        await this.pc.setLocalDescription(await this.pc.createAnswer());
-      }
+      await this.negotiation.renegotiate(name, senders);
     } catch (err) {
       return this.fail(err);
     }
     this.emit('senders', { name, senders, by });
   }
-
-  private contentOf(name: string): Content | undefined {
-    return (this.remote ?? this.local)?.contents.find((c) => c.name === name);
-  }
-}
-
-function transportOf(c: Content | undefined): IceUdpTransport | undefined {
-  return c?.transport?.kind === 'ice-udp' ? c.transport : undefined;
 }
 
 /** What an offer needs before a browser sees it: ICE-UDP everywhere, RTP or a data channel in each content. */
