@@ -63,6 +63,23 @@ async function presence(): Promise<WorkerReply> {
   return { cmd: 'presence', ok };
 }
 
+/** Calls `onMessage` with the latency of each chat message the client receives (NaN when it carries no stamp). */
+function readStampedMessages(client: RawClient, onMessage: (latencyMs: number) => void): void {
+  let carry = '';
+  client.onData = (chunk) => {
+    carry += chunk;
+    let i: number;
+    while ((i = carry.indexOf('</message>')) >= 0) {
+      const stamp = /<t xmlns=["']urn:bench["']>([0-9.]+)<\/t>/.exec(carry.slice(0, i));
+      carry = carry.slice(i + 10);
+      onMessage(stamp ? performance.now() - Number(stamp[1]) : NaN);
+    }
+  };
+}
+
+const stampedMessage = (to: string, filler: string): string =>
+  `<message to='${to}' type='chat'><body>${filler}</body><t xmlns='urn:bench'>${performance.now()}</t></message>`;
+
 /** Each pair [a, b] of kept clients: a sends to b, keeping `window` messages in flight; b stamps latency. */
 async function chat(c: Extract<WorkerCommand, { cmd: 'chat' }>): Promise<WorkerReply> {
   let sent = 0;
@@ -76,26 +93,18 @@ async function chat(c: Extract<WorkerCommand, { cmd: 'chat' }>): Promise<WorkerR
     const receiver = clients[b]!;
     const to = `${receiver.username}@${c.domain}/bench`;
     let inFlight = 0;
-    let carry = '';
     const sendOne = (): void => {
       inFlight++;
       sent++;
-      sender.client.send(`<message to='${to}' type='chat'><body>${filler}</body><t xmlns='urn:bench'>${performance.now()}</t></message>`);
+      sender.client.send(stampedMessage(to, filler));
     };
-    receiver.client.onData = (chunk) => {
-      carry += chunk;
-      let i: number;
-      while ((i = carry.indexOf('</message>')) >= 0) {
-        const message = carry.slice(0, i);
-        carry = carry.slice(i + 10);
-        const stamp = /<t xmlns=["']urn:bench["']>([0-9.]+)<\/t>/.exec(message);
-        if (stamp) latencies.push(performance.now() - Number(stamp[1]));
-        delivered++;
-        inFlight--;
-        if (running && performance.now() < end) sendOne();
-        else if (inFlight === 0) resolve();
-      }
-    };
+    readStampedMessages(receiver.client, (latencyMs) => {
+      if (!Number.isNaN(latencyMs)) latencies.push(latencyMs);
+      delivered++;
+      inFlight--;
+      if (running && performance.now() < end) sendOne();
+      else if (inFlight === 0) resolve();
+    });
     for (let k = 0; k < c.window; k++) sendOne();
   })));
   // Messages still missing 10 s after the end are counted as lost.
@@ -119,24 +128,17 @@ async function paced(c: Extract<WorkerCommand, { cmd: 'paced' }>): Promise<Worke
   const filler = 'x'.repeat(c.bodySize);
   let allDelivered: () => void = () => {};
   const done = new Promise<void>((r) => (allDelivered = r));
-  clients.forEach(({ client }) => {
-    let carry = '';
-    client.onData = (chunk) => {
-      carry += chunk;
-      let i: number;
-      while ((i = carry.indexOf('</message>')) >= 0) {
-        const stamp = /<t xmlns=["']urn:bench["']>([0-9.]+)<\/t>/.exec(carry.slice(0, i));
-        carry = carry.slice(i + 10);
-        if (stamp) latencies.push(performance.now() - Number(stamp[1]));
-        if (++delivered === expected) allDelivered();
-      }
-    };
-  });
+  for (const { client } of clients) {
+    readStampedMessages(client, (latencyMs) => {
+      if (!Number.isNaN(latencyMs)) latencies.push(latencyMs);
+      if (++delivered === expected) allDelivered();
+    });
+  }
   await Promise.all(clients.map(({ client }, k) => new Promise<void>((resolve) => {
     const to = `${clients[(k + 1) % clients.length]!.username}@${c.domain}/bench`;
     let mine = 0;
     const sendOne = (): void => {
-      client.send(`<message to='${to}' type='chat'><body>${filler}</body><t xmlns='urn:bench'>${performance.now()}</t></message>`);
+      client.send(stampedMessage(to, filler));
       sent++;
       if (++mine === c.count) {
         clearInterval(timer);
@@ -154,22 +156,25 @@ async function paced(c: Extract<WorkerCommand, { cmd: 'paced' }>): Promise<Worke
   return { cmd: 'paced', sent, delivered, latenciesMs: latencies };
 }
 
-/** Every kept client sends initial presence and counts the presence it receives, until `expected` each or the timeout. */
-async function broadcast(c: Extract<WorkerCommand, { cmd: 'broadcast' }>): Promise<WorkerReply> {
+/**
+ * Every kept client sends initial presence and counts the occurrences of
+ * `marker` in what arrives, until `expected` each or the timeout.
+ */
+async function countAfterPresence(marker: string, expected: number, timeoutMs: number): Promise<{ received: number; complete: number; lastMs: number }> {
   const start = performance.now();
   let received = 0;
   let complete = 0;
   let lastMs = 0;
   await Promise.all(clients.map(({ client }) => new Promise<void>((resolve) => {
     let mine = 0;
-    const timer = setTimeout(resolve, c.timeoutMs);
+    const timer = setTimeout(resolve, timeoutMs);
     client.onData = (chunk) => {
-      const n = chunk.split('<presence').length - 1;
+      const n = chunk.split(marker).length - 1;
       if (n === 0) return;
       mine += n;
       received += n;
       lastMs = performance.now() - start;
-      if (mine >= c.expected) {
+      if (mine >= expected) {
         complete++;
         clearTimeout(timer);
         resolve();
@@ -177,7 +182,12 @@ async function broadcast(c: Extract<WorkerCommand, { cmd: 'broadcast' }>): Promi
     };
     client.send('<presence/>');
   })));
-  return { cmd: 'broadcast', received, complete, lastMs };
+  return { received, complete, lastMs };
+}
+
+/** Presence broadcast: each client counts the presence stanzas it receives. */
+async function broadcast(c: Extract<WorkerCommand, { cmd: 'broadcast' }>): Promise<WorkerReply> {
+  return { cmd: 'broadcast', ...(await countAfterPresence('<presence', c.expected, c.timeoutMs)) };
 }
 
 /** Kept client k sends `count` chat messages to to[k], then waits until the server has read them (a ping). */
@@ -193,30 +203,9 @@ async function send(c: Extract<WorkerCommand, { cmd: 'send' }>): Promise<WorkerR
   return { cmd: 'send', sent };
 }
 
-/** Every kept client sends initial presence and counts the messages that arrive, until `expected` each. */
+/** Offline delivery: each client counts the messages the server hands it after its initial presence. */
 async function drain(c: Extract<WorkerCommand, { cmd: 'drain' }>): Promise<WorkerReply> {
-  const start = performance.now();
-  let received = 0;
-  let complete = 0;
-  let lastMs = 0;
-  await Promise.all(clients.map(({ client }) => new Promise<void>((resolve) => {
-    let mine = 0;
-    const timer = setTimeout(resolve, c.timeoutMs);
-    client.onData = (chunk) => {
-      const n = chunk.split('</message>').length - 1;
-      if (n === 0) return;
-      mine += n;
-      received += n;
-      lastMs = performance.now() - start;
-      if (mine >= c.expected) {
-        complete++;
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    client.send('<presence/>');
-  })));
-  return { cmd: 'drain', received, complete, lastMs };
+  return { cmd: 'drain', ...(await countAfterPresence('</message>', c.expected, c.timeoutMs)) };
 }
 
 process.on('message', (command: WorkerCommand) => {
