@@ -8,6 +8,19 @@ import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './tr
 /** RFC 9266 §2: the tls-exporter channel binding. */
 const EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
 
+/**
+ * Transports with output waiting for the end of the tick. What one tick
+ * writes to a socket (a message and an XEP-0198 <r/>, a presence broadcast)
+ * goes out as one string in one syscall; one nextTick serves them all.
+ */
+const queued: TcpTransport[] = [];
+
+function flushQueued(): void {
+  // A flush only writes to a socket; nothing it does can queue another transport.
+  for (let i = 0; i < queued.length; i++) queued[i]!.flush();
+  queued.length = 0;
+}
+
 /** RFC 6120 framing over TCP, with STARTTLS. */
 export class TcpTransport implements C2sTransport {
   readonly kind = 'tcp';
@@ -18,8 +31,9 @@ export class TcpTransport implements C2sTransport {
   private events: TransportEvents | undefined;
   private tls: TLSSocket | undefined;
   private closed = false;
-  /** Writes made in one tick go out in one syscall (cork until the next tick). */
-  private corked = false;
+  /** Output written this tick, sent when the tick ends. */
+  private pending = '';
+  private queued = false;
 
   constructor(
     socket: Socket,
@@ -81,22 +95,26 @@ export class TcpTransport implements C2sTransport {
 
   private write(data: string): void {
     if (this.closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      const corkedSocket = this.socket;
-      process.nextTick(() => {
-        if (!this.corked || corkedSocket !== this.socket) return;
-        this.corked = false;
-        corkedSocket.uncork();
-      });
-    }
-    this.socket.write(data);
+    this.pending += data;
+    if (this.queued) return;
+    this.queued = true;
+    if (queued.push(this) === 1) process.nextTick(flushQueued);
+  }
+
+  /** Sends what this tick wrote. */
+  flush(): void {
+    this.queued = false;
+    const data = this.pending;
+    if (data === '') return;
+    this.pending = '';
+    if (!this.closed) this.socket.write(data);
   }
 
   closeStream(): void {
     if (this.closed) return;
-    this.socket.end('</stream:stream>');
+    const data = this.pending;
+    this.pending = '';
+    this.socket.end(data + '</stream:stream>');
     this.closed = true;
     // A peer that never answers our close must not hold the socket (RFC 6120 §4.4).
     setTimeout(() => this.socket.destroy(), 2000).unref();
@@ -106,10 +124,7 @@ export class TcpTransport implements C2sTransport {
     if (!this.tlsContext) throw new Error('no TLS context');
     const plain = this.socket;
     // <proceed/> must be on the wire before the TLS handshake takes the socket over.
-    if (this.corked) {
-      this.corked = false;
-      plain.uncork();
-    }
+    this.flush();
     await new Promise<void>((resolve) => plain.write('', () => resolve()));
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
