@@ -17,6 +17,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const BUILT = process.env.SWITCHBOARD_BENCH_TSX !== '1';
 const CLI = BUILT ? join(ROOT, 'dist/switchboard.mjs') : join(ROOT, 'packages/server/src/cli/main.ts');
 const RUNNER = BUILT ? [] : ['--import', 'tsx'];
+// Extra Node flags for the server process only (SWITCHBOARD_BENCH_NODE_FLAGS='--single-threaded'), to compare runtimes.
+const SERVER_FLAGS = (process.env.SWITCHBOARD_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 if (BUILT) spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
 const WORKER = join(ROOT, 'bench/load/worker.ts');
 const CLK_TCK = 100;
@@ -92,7 +94,7 @@ export async function startBenchServer(users: number, contacts = 0, options: { t
   const made = spawnSync(process.execPath, [...RUNNER, CLI, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
   const pin = pinned(0);
-  const cmd = [...pin, process.execPath, ...RUNNER, CLI, 'serve', ...args];
+  const cmd = [...pin, process.execPath, ...SERVER_FLAGS, ...RUNNER, CLI, 'serve', ...args];
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {

@@ -30,6 +30,16 @@ function isIpv6(text: string): boolean {
  * trailing dot.
  */
 export function prepareDomainpart(input: string): string | undefined {
+  // Nearly every address a server parses is on its own domain: remember the last answer.
+  if (input === lastDomain.input) return lastDomain.prepared;
+  const prepared = prepareDomain(input);
+  lastDomain = { input, prepared };
+  return prepared;
+}
+
+let lastDomain: { input: string; prepared: string | undefined } = { input: '', prepared: undefined };
+
+function prepareDomain(input: string): string | undefined {
   let domain = input.endsWith('.') ? input.slice(0, -1) : input;
   if (domain.length === 0) return undefined;
   if (domain.startsWith('[')) {

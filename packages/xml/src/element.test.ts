@@ -127,6 +127,11 @@ describe('Element navigation and copies', () => {
     assert.equal(el.attrs.to, 'b');
   });
 
+  it('withAttrs keeps the order of the attributes it keeps and adds new ones last', () => {
+    const el = xml('message', { id: '1', from: 'spoof', to: 'b', type: 'chat' });
+    assert.equal(el.withAttrs({ from: 'a@x/r', xmlns: undefined, lang: 'en' }).toString(), '<message id="1" from="a@x/r" to="b" type="chat" lang="en"/>');
+  });
+
   it('clone() is deep: changing the copy leaves the original alone', () => {
     const el = xml('message', { id: '1' }, xml('body', { 'xml:lang': 'en' }, 'hi'));
     const copy = el.clone();

@@ -80,10 +80,15 @@ export class Element {
 
   /** A shallow copy with its own attribute map, so `from`/`to` can be restamped without touching the original. */
   withAttrs(changes: Record<string, string | undefined>): Element {
-    const attrs: Attrs = { ...this.attrs };
-    for (const [key, value] of Object.entries(changes)) {
-      if (value === undefined) delete attrs[key];
-      else attrs[key] = value;
+    // Built key by key in the original order, without `delete`, which would turn the map into a slow dictionary.
+    const attrs: Attrs = {};
+    for (const key in this.attrs) {
+      const value = key in changes ? changes[key] : this.attrs[key];
+      if (value !== undefined) attrs[key] = value;
+    }
+    for (const key in changes) {
+      const value = changes[key];
+      if (value !== undefined && !(key in attrs)) attrs[key] = value;
     }
     return new Element(this.name, attrs, this.children);
   }
@@ -102,9 +107,7 @@ export class Element {
   }
 
   toString(): string {
-    const parts: string[] = [];
-    writeElement(this, parts);
-    return parts.join('');
+    return serialize(this);
   }
 }
 
@@ -118,18 +121,12 @@ function serializeAttrs(attrs: Attrs): string {
   return out;
 }
 
-function writeElement(el: Element, parts: string[]): void {
-  parts.push(`<${el.name}${serializeAttrs(el.attrs)}`);
-  if (el.children.length === 0) {
-    parts.push('/>');
-    return;
-  }
-  parts.push('>');
-  for (const child of el.children) {
-    if (typeof child === 'string') parts.push(escapeText(child));
-    else writeElement(child, parts);
-  }
-  parts.push(`</${el.name}>`);
+function serialize(el: Element): string {
+  const open = `<${el.name}${serializeAttrs(el.attrs)}`;
+  if (el.children.length === 0) return open + '/>';
+  let out = open + '>';
+  for (const child of el.children) out += typeof child === 'string' ? escapeText(child) : serialize(child);
+  return out + `</${el.name}>`;
 }
 
 type Child = XmlNode | undefined | null | false | readonly Child[];

@@ -11,7 +11,6 @@ import { channels } from '../diagnostics.ts';
 import type { InstantMessaging } from './im.ts';
 import type { Rosters } from './roster.ts';
 import { SmSession } from './session.ts';
-import type { SessionQueues } from './session-queues.ts';
 import type { SessionTable } from './sessions.ts';
 import type { BlockLists } from './modules/blocking.ts';
 import type { Pep } from './modules/pep.ts';
@@ -26,7 +25,6 @@ export interface SessionLifecycleDeps {
   address: ComponentAddress;
   domain: string;
   sessions: SessionTable;
-  queues: SessionQueues;
   accounts: Storage['accounts'];
   rosters: Rosters;
   im: InstantMessaging;
@@ -57,7 +55,7 @@ export class SessionLifecycle {
     if (control.action === 'end') {
       const session = this.sessionOf(envelope);
       if (!session) return false;
-      this.deps.queues.of(session).run(() => {
+      session.queue.run(() => {
         this.destroySession(session, control.reason ?? 'disconnected');
         this.deps.router.route({ to: envelope.from, from: this.deps.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason: control.reason }) });
       });
@@ -131,7 +129,7 @@ export class SessionLifecycle {
     // RFC 6121 §4.5.3: contacts learn of the end however it happened.
     const status = session.presence?.getChildText('status');
     this.deps.pep.forget(session.fullJid);
-    this.deps.queues.of(session).run(async () => {
+    session.queue.run(async () => {
       await im.sessionEnded(session);
       if (sessions.bare(session.bareJid).length === 0) {
         blocking.release(session.username);

@@ -6,6 +6,7 @@ import type { Element } from '@switchboard/xml';
 import type { Jid } from '@switchboard/jid';
 import type { ComponentAddress } from '../router/router.ts';
 import type { LoadedRoster } from './roster.ts';
+import { SerialQueue } from './serial-queue.ts';
 
 export class SmSession {
   /** Prosody's session type; a session reaches the sm only once authenticated and bound. */
@@ -13,6 +14,9 @@ export class SmSession {
   readonly username: string;
   readonly host: string;
   readonly resource: string;
+  readonly bareJid: string;
+  /** Prosody's runner: the session's stanzas and its ending run in the order they came. */
+  readonly queue = new SerialQueue();
   /** RFC 6121 §4.7.2.3: the priority of the last available presence; 0 until one is sent. */
   priority = 0;
   /** The last available presence the client broadcast; undefined while unavailable. */
@@ -37,6 +41,7 @@ export class SmSession {
     this.username = jid.local!;
     this.host = jid.domain;
     this.resource = jid.resource!;
+    this.bareJid = `${this.username}@${this.host}`;
   }
 
   /** Bound to a resource (every sm session is). */
@@ -51,9 +56,5 @@ export class SmSession {
 
   get fullJid(): string {
     return this.jid.toString();
-  }
-
-  get bareJid(): string {
-    return `${this.username}@${this.host}`;
   }
 }

@@ -25,7 +25,6 @@ import type { DeliveryPolicy } from './deliver.ts';
 import { IqHandlers } from './iq-handlers.ts';
 import type { SmSession } from './session.ts';
 import { SessionTable } from './sessions.ts';
-import { SessionQueues } from './session-queues.ts';
 import { SessionLifecycle } from './session-lifecycle.ts';
 import { StanzaRouting } from './stanza-routing.ts';
 import { Rosters } from './roster.ts';
@@ -58,7 +57,6 @@ export class SessionManager {
   readonly im: InstantMessaging;
   readonly pep: Pep;
   readonly blocking: BlockLists;
-  private readonly queues = new SessionQueues();
   private readonly routing: StanzaRouting;
   private readonly lifecycle: SessionLifecycle;
 
@@ -106,7 +104,7 @@ export class SessionManager {
     this.pep = modules.pep;
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, blocking: this.blocking, pep: this.pep };
     this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: true, ...options.delivery }, iq: this.iq, knownComponents });
-    this.lifecycle = new SessionLifecycle({ ...shared, queues: this.queues, rosters: this.rosters, simpleIq: modules.simpleIq });
+    this.lifecycle = new SessionLifecycle({ ...shared, rosters: this.rosters, simpleIq: modules.simpleIq });
   }
 
   start(): Promise<void> {
@@ -149,7 +147,7 @@ export class SessionManager {
       if (envelope.c2s !== undefined) this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, payload: sessionControl('ended', '', { reason: 'disconnected' }) });
       return;
     }
-    this.queues.of(session).run(() => this.routing.fromSession(session, envelope.payload));
+    session.queue.run(() => this.routing.fromSession(session, envelope.payload));
   }
 
   private async onControl(envelope: Envelope, control: Control): Promise<void> {

@@ -136,7 +136,7 @@ export class StanzaRouting {
       case 'bare':
       case 'full':
         if (c.address !== 'self') {
-          const blocked = this.senderBlocked(to.local!, c.stanza);
+          const blocked = this.senderBlocked(to.local!, c.stanza, session);
           if (blocked === true) return this.refuseBlocked(c);
           if (blocked instanceof Promise) return blocked.then((b) => (b ? this.refuseBlocked(c) : this.routeLocal(c, to, session)));
         }
@@ -145,10 +145,15 @@ export class StanzaRouting {
   }
 
   /** XEP-0191 §3.3: has the recipient blocked the sender? Synchronous while the recipient is online. */
-  private senderBlocked(recipient: string, stanza: Element): boolean | Promise<boolean> {
-    const from = parseJid(stanza.attrs.from ?? '');
-    if (!from.ok) return false;
-    return this.blocking.blockedSync(recipient, from.jid) ?? this.blocking.blocked(recipient, from.jid);
+  private senderBlocked(recipient: string, stanza: Element, session: SmSession | undefined): boolean | Promise<boolean> {
+    // A session's stanzas carry its full JID as `from` (stamped by the c2s): no need to parse it again.
+    let from = session?.jid;
+    if (from === undefined) {
+      const parsed = parseJid(stanza.attrs.from ?? '');
+      if (!parsed.ok) return false;
+      from = parsed.jid;
+    }
+    return this.blocking.blockedSync(recipient, from) ?? this.blocking.blocked(recipient, from);
   }
 
   /** A blocked sender learns nothing: presence is dropped, the rest gets service-unavailable. */
@@ -231,7 +236,7 @@ export class StanzaRouting {
   /** Sends a stanza to one session's client. */
   sendTo(session: SmSession, stanza: Element): void {
     if (session.ended) return;
-    channels.smDeliver.publish({ to: session.fullJid });
+    if (channels.smDeliver.hasSubscribers) channels.smDeliver.publish({ to: session.fullJid });
     this.router.route({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza });
   }
 
