@@ -52,7 +52,8 @@ export class SmLink {
 
   /** A stanza from the client, `from` already stamped. */
   forward(c2sId: string, smId: string, stanza: Element): void {
-    this.send({ c2s: c2sId, sm: smId, payload: stanza });
+    // Written out in the field order the sm uses for its envelopes, so both directions share one shape.
+    this.router.route({ to: this.smAddress, from: this.address, c2s: c2sId, sm: smId, payload: stanza });
   }
 
   /** `sm:sessions create|delete` for a bare JID; resolves with whether the sm carried it out. */
