@@ -1,12 +1,13 @@
 // Idle streams are closed with connection-timeout (RFC 6120 §4.9.3.4);
-// whitespace keepalives (§4.6.1) keep a stream alive.
+// whitespace keepalives (§4.6.1) keep a stream alive. Only what the client
+// sends counts: stanzas the server writes to it do not.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, startTestServer } from './helpers.ts';
 
 describe('c2s timeouts', () => {
-  it('closes an idle stream with connection-timeout, but not one that sends keepalives', async () => {
+  it('closes a stream that sends nothing, even while it receives, but not one that sends keepalives', async () => {
     const server = await startTestServer({ allowPlaintextOnLoopback: true, timeouts: { idleSeconds: 0.6, loginSeconds: 60 } });
     try {
       await server.addUser('alice', 'pw');
@@ -14,7 +15,10 @@ describe('c2s timeouts', () => {
       const lively = await RawClient.connect(server.c2sPort);
       await idle.login('alice', 'pw', 'idle');
       await lively.login('alice', 'pw', 'lively');
-      const keepalive = setInterval(() => lively.send(' '), 200);
+      const keepalive = setInterval(() => {
+        lively.send(' ');
+        lively.send("<message to='alice@localhost/idle' type='chat'><body>still there?</body></message>");
+      }, 200);
       try {
         await idle.expect(/<connection-timeout xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/);
         await idle.waitClosed();

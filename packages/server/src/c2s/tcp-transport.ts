@@ -4,6 +4,7 @@ import type { Element } from '@switchboard/xml';
 import { xml } from '@switchboard/xml';
 import { NS_CLIENT, NS_STREAMS } from '@switchboard/protocol';
 import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './transport.ts';
+import { idleSweep, type IdleMember, type IdleSweep } from './idle-sweep.ts';
 
 /** RFC 9266 §2: the tls-exporter channel binding. */
 const EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
@@ -22,7 +23,7 @@ function flushQueued(): void {
 }
 
 /** RFC 6120 framing over TCP, with STARTTLS. */
-export class TcpTransport implements C2sTransport {
+export class TcpTransport implements C2sTransport, IdleMember {
   readonly kind = 'tcp';
   readonly framing = 'stream';
   readonly remoteAddress: string;
@@ -34,11 +35,14 @@ export class TcpTransport implements C2sTransport {
   /** Output written this tick, sent when the tick ends. */
   private pending = '';
   private queued = false;
+  /** Watches for silence from the peer; none when the idle period is not positive. */
+  private readonly sweep: IdleSweep | undefined;
+  heardInRound = 0;
 
   constructor(
     socket: Socket,
     private readonly tlsContext: SecureContext | undefined,
-    private readonly idleMs: number,
+    idleMs: number,
     /** The stream's default namespace: jabber:client, or jabber:component:accept for XEP-0114. */
     private readonly namespace: string = NS_CLIENT,
   ) {
@@ -49,6 +53,15 @@ export class TcpTransport implements C2sTransport {
     if (socket instanceof TLSSocket) this.tls = socket;
     socket.setNoDelay(true);
     this.listen(socket);
+    if (idleMs > 0 && Number.isFinite(idleMs)) {
+      this.sweep = idleSweep(idleMs);
+      this.sweep.add(this);
+    }
+  }
+
+  /** Nothing came from the peer for the idle period (the sweep has let go of us). */
+  idle(): void {
+    this.events?.idle();
   }
 
   get secure(): boolean {
@@ -70,14 +83,17 @@ export class TcpTransport implements C2sTransport {
 
   private listen(socket: Socket): void {
     socket.setEncoding('utf8');
-    socket.on('data', (text: string) => this.events?.data(text));
+    socket.on('data', (text: string) => {
+      if (this.sweep) this.heardInRound = this.sweep.round;
+      this.events?.data(text);
+    });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       if (socket !== this.socket) return;
       this.closed = true;
+      this.sweep?.remove(this);
       this.events?.close();
     });
-    socket.setTimeout(this.idleMs, () => this.events?.idle());
   }
 
   openStream(attrs: Record<string, string>): void {
@@ -128,7 +144,6 @@ export class TcpTransport implements C2sTransport {
     await new Promise<void>((resolve) => plain.write('', () => resolve()));
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
-    plain.setTimeout(0);
     const secure = new TLSSocket(plain, { isServer: true, secureContext: this.tlsContext });
     this.socket = secure;
     this.tls = secure;
