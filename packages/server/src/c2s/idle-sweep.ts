@@ -33,9 +33,7 @@ export class IdleSweep {
 
   remove(member: IdleMember): void {
     this.members.delete(member);
-    if (this.members.size > 0 || !this.timer) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopIfEmpty();
   }
 
   private sweep(): void {
@@ -46,17 +44,21 @@ export class IdleSweep {
         member.idle();
       }
     }
-    if (this.members.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+    this.stopIfEmpty();
+  }
+
+  private stopIfEmpty(): void {
+    if (this.members.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 }
 
 const sweeps = new Map<number, IdleSweep>();
 
-/** The sweep for one idle period, shared by every socket with that period. */
-export function idleSweep(idleMs: number): IdleSweep {
+/** The sweep for one idle period, shared by every connection with that period; none for a period that is not positive. */
+export function idleSweep(idleMs: number): IdleSweep | undefined {
+  if (!(idleMs > 0 && Number.isFinite(idleMs))) return undefined;
   let sweep = sweeps.get(idleMs);
   if (!sweep) sweeps.set(idleMs, (sweep = new IdleSweep(idleMs)));
   return sweep;

@@ -52,8 +52,7 @@ export class SmLink {
 
   /** A stanza from the client, `from` already stamped. */
   forward(c2sId: string, smId: string, stanza: Element): void {
-    // Written out in the field order the sm uses for its envelopes, so both directions share one shape.
-    this.router.route({ to: this.smAddress, from: this.address, c2s: c2sId, sm: smId, payload: stanza });
+    this.send({ c2s: c2sId, sm: smId, payload: stanza });
   }
 
   /** `sm:sessions create|delete` for a bare JID; resolves with whether the sm carried it out. */
@@ -66,7 +65,8 @@ export class SmLink {
   }
 
   private send(partial: Omit<Envelope, 'to' | 'from'>): void {
-    this.router.route({ to: this.smAddress, from: this.address, ...partial });
+    // Every field written out, in the order the sm writes its envelopes: one object shape both ways on the stanza path.
+    this.router.route({ to: this.smAddress, from: this.address, c2s: partial.c2s, sm: partial.sm, payload: partial.payload });
   }
 
   private receive(envelope: Envelope): void {

@@ -38,7 +38,7 @@ describe('TcpTransport writes', () => {
     transport.send(xml('r', { xmlns: 'urn:xmpp:sm:3' }));
     assert.deepEqual(received, [], 'nothing leaves before the tick ends');
     await until(() => received.length > 0);
-    // One write() of a few bytes over loopback arrives as one read.
+    // Both stanzas, in order, and nothing between them.
     assert.deepEqual(received, ['<message id="1"/><r xmlns="urn:xmpp:sm:3"/>']);
     transport.keepalive();
     await until(() => received.length > 1);

@@ -34,7 +34,6 @@ export class TcpTransport implements C2sTransport, IdleMember {
   private closed = false;
   /** Output written this tick, sent when the tick ends. */
   private pending = '';
-  private queued = false;
   /** Watches for silence from the peer; none when the idle period is not positive. */
   private readonly sweep: IdleSweep | undefined;
   heardInRound = 0;
@@ -53,10 +52,8 @@ export class TcpTransport implements C2sTransport, IdleMember {
     if (socket instanceof TLSSocket) this.tls = socket;
     socket.setNoDelay(true);
     this.listen(socket);
-    if (idleMs > 0 && Number.isFinite(idleMs)) {
-      this.sweep = idleSweep(idleMs);
-      this.sweep.add(this);
-    }
+    this.sweep = idleSweep(idleMs);
+    this.sweep?.add(this);
   }
 
   /** Nothing came from the peer for the idle period (the sweep has let go of us). */
@@ -111,15 +108,13 @@ export class TcpTransport implements C2sTransport, IdleMember {
 
   private write(data: string): void {
     if (this.closed) return;
+    // Queued with the first write of the tick. Data emptied early (closeStream, startTls) may queue it twice; the second flush finds nothing.
+    if (this.pending === '' && queued.push(this) === 1) process.nextTick(flushQueued);
     this.pending += data;
-    if (this.queued) return;
-    this.queued = true;
-    if (queued.push(this) === 1) process.nextTick(flushQueued);
   }
 
   /** Sends what this tick wrote. */
   flush(): void {
-    this.queued = false;
     const data = this.pending;
     if (data === '') return;
     this.pending = '';

@@ -4,41 +4,49 @@ import type { Element } from '@switchboard/xml';
 import { xml } from '@switchboard/xml';
 import { NS_CLIENT, NS_FRAMING, NS_STREAMS } from '@switchboard/protocol';
 import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './transport.ts';
+import { idleSweep, type IdleMember, type IdleSweep } from './idle-sweep.ts';
 
 /**
  * RFC 7395 framing: every WebSocket message is one complete element, the
  * stream is opened and closed with `<open/>` and `<close/>` in the framing
  * namespace, and each element carries its own namespace declarations.
  */
-export class WebSocketTransport implements C2sTransport {
+export class WebSocketTransport implements C2sTransport, IdleMember {
   readonly kind = 'websocket';
   readonly framing = 'websocket';
   readonly canStartTls = false;
   readonly isLoopback: boolean;
   private events: TransportEvents | undefined;
   private closed = false;
-  private idleTimer: NodeJS.Timeout;
+  /** Watches for silence from the peer; none when the idle period is not positive. */
+  private readonly sweep: IdleSweep | undefined;
+  heardInRound = 0;
 
   constructor(
     private readonly ws: WebSocket,
     readonly remoteAddress: string,
     private readonly tlsSocket: TLSSocket | undefined,
-    private readonly idleMs: number,
+    idleMs: number,
   ) {
     this.isLoopback = isLoopbackAddress(remoteAddress);
     ws.on('message', (data) => {
-      this.idleTimer.refresh();
+      if (this.sweep) this.heardInRound = this.sweep.round;
       // RFC 7395 §3.2 asks for text frames; a binary frame is read as UTF-8 all the same.
       this.events?.data(data.toString());
     });
     ws.on('close', () => {
       this.closed = true;
-      clearTimeout(this.idleTimer);
+      this.sweep?.remove(this);
       this.events?.close();
     });
     ws.on('error', () => ws.terminate());
-    this.idleTimer = setTimeout(() => this.events?.idle(), idleMs);
-    this.idleTimer.unref();
+    this.sweep = idleSweep(idleMs);
+    this.sweep?.add(this);
+  }
+
+  /** Nothing came from the peer for the idle period (the sweep has let go of us). */
+  idle(): void {
+    this.events?.idle();
   }
 
   get secure(): boolean {
