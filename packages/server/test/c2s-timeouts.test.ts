@@ -4,7 +4,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawClient, startTestServer } from './helpers.ts';
+import { WebSocket } from 'ws';
+import { RawClient, startTestServer, waitFor } from './helpers.ts';
 
 describe('c2s timeouts', () => {
   it('closes a stream that sends nothing, even while it receives, but not one that sends keepalives', async () => {
@@ -29,6 +30,23 @@ describe('c2s timeouts', () => {
         clearInterval(keepalive);
         lively.close();
       }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('closes a silent WebSocket stream with connection-timeout (RFC 7395 framing)', async () => {
+    const server = await startTestServer({ allowPlaintextOnLoopback: true, timeouts: { idleSeconds: 0.4, loginSeconds: 60 } });
+    try {
+      const ws = new WebSocket(`wss://localhost:${server.wsPort}/xmpp-websocket`, 'xmpp');
+      const received: string[] = [];
+      let closed = false;
+      ws.on('message', (data) => received.push(data.toString()));
+      ws.on('close', () => (closed = true));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      ws.send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>");
+      await waitFor(() => closed, 5000, 'the server to close the idle WebSocket');
+      assert.ok(received.some((m) => m.includes('<connection-timeout xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>')), received.join('\n'));
     } finally {
       await server.stop();
     }
