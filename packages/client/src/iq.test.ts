@@ -26,7 +26,7 @@ describe('iq', () => {
     callee.register('urn:xmpp:ping', 'ping', () => undefined);
     callee.register('urn:x', 'q', () => stanzaError('forbidden'));
     const ping = await callee.answer(xml('iq', { type: 'get', id: '1', from: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
-    assert.deepEqual(ping?.attrs, { type: 'result', id: '1', to: 'localhost' });
+    assert.deepEqual({ ...ping?.attrs }, { type: 'result', id: '1', to: 'localhost' });
     const forbidden = await callee.answer(xml('iq', { type: 'get', id: '2', from: 'a@b' }, xml('q', { xmlns: 'urn:x' })));
     assert.match(forbidden!.toString(), /type="error".*<forbidden/);
     const unknown = await callee.answer(xml('iq', { type: 'set', id: '3', from: 'a@b' }, xml('z', { xmlns: 'urn:unknown' })));

@@ -84,7 +84,7 @@ describe('xml() builder', () => {
 
   it('accepts null or no attributes', () => {
     assert.equal(xml('a', null, 'x').toString(), '<a>x</a>');
-    assert.deepEqual(xml('a').attrs, {});
+    assert.deepEqual({ ...xml('a').attrs }, {});
   });
 
   it('copies the attribute object it is given', () => {
@@ -130,6 +130,18 @@ describe('Element navigation and copies', () => {
   it('withAttrs keeps the order of the attributes it keeps and adds new ones last', () => {
     const el = xml('message', { id: '1', from: 'spoof', to: 'b', type: 'chat' });
     assert.equal(el.withAttrs({ from: 'a@x/r', xmlns: undefined, lang: 'en' }).toString(), '<message id="1" from="a@x/r" to="b" type="chat" lang="en"/>');
+  });
+
+  it('attributes named like Object.prototype members are attributes like any other', () => {
+    const el = reparse(xml('message', { constructor: 'c', ['__proto__']: 'p', toString: 't' } as Record<string, string>));
+    assert.equal(el.attrs.constructor as unknown, 'c');
+    assert.equal(el.attrs.__proto__ as unknown, 'p');
+    const stamped = el.withAttrs({ from: 'a@x/r' });
+    assert.equal(stamped.toString(), '<message constructor="c" __proto__="p" toString="t" from="a@x/r"/>');
+    assert.equal(el.clone().toString(), '<message constructor="c" __proto__="p" toString="t"/>');
+    // Absent ones are absent, not inherited.
+    assert.equal(xml('message').attrs.constructor as unknown, undefined);
+    assert.equal('toString' in xml('message').attrs, false);
   });
 
   it('clone() is deep: changing the copy leaves the original alone', () => {

@@ -4,6 +4,20 @@ export type Attrs = Record<string, string>;
 export type XmlNode = Element | string;
 
 /**
+ * The prototype of every attribute map we make: no properties, no prototype
+ * of its own. A map made from it stays in V8's fast mode (hidden classes,
+ * inline caches), which an `Object.create(null)` map never is, and no name
+ * from the wire meets an inherited property: `constructor` and `__proto__`
+ * are attributes like any other.
+ */
+const ATTRS_PROTOTYPE: object = Object.create(null);
+
+/** An empty attribute map (see ATTRS_PROTOTYPE). */
+export function emptyAttrs(): Attrs {
+  return Object.create(ATTRS_PROTOTYPE) as Attrs;
+}
+
+/**
  * An XML element as XMPP uses it: a qualified name, attributes as written
  * (including xmlns declarations) and ordered children. Namespaces are kept
  * the way ltx keeps them: a stanza without its own xmlns inherits the
@@ -14,7 +28,7 @@ export class Element {
   readonly attrs: Attrs;
   readonly children: XmlNode[];
 
-  constructor(name: string, attrs: Attrs = {}, children: XmlNode[] = []) {
+  constructor(name: string, attrs: Attrs = emptyAttrs(), children: XmlNode[] = []) {
     this.name = name;
     this.attrs = attrs;
     this.children = children;
@@ -81,9 +95,9 @@ export class Element {
   /** A shallow copy with its own attribute map, so `from`/`to` can be restamped without touching the original. */
   withAttrs(changes: Record<string, string | undefined>): Element {
     // Built key by key in the original order, without `delete`, which would turn the map into a slow dictionary.
-    const attrs: Attrs = {};
+    const attrs = emptyAttrs();
     for (const key in this.attrs) {
-      const value = key in changes ? changes[key] : this.attrs[key];
+      const value = Object.hasOwn(changes, key) ? changes[key] : this.attrs[key];
       if (value !== undefined) attrs[key] = value;
     }
     for (const key in changes) {
@@ -96,7 +110,7 @@ export class Element {
   clone(): Element {
     return new Element(
       this.name,
-      { ...this.attrs },
+      Object.assign(emptyAttrs(), this.attrs),
       this.children.map((c) => (typeof c === 'string' ? c : c.clone())),
     );
   }
@@ -133,7 +147,7 @@ type Child = XmlNode | undefined | null | false | readonly Child[];
 
 /** Builder: xml('message', { to }, xml('body', {}, text)). Text is escaped on output. */
 export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Child[]): Element {
-  const clean: Attrs = {};
+  const clean = emptyAttrs();
   if (attrs) for (const key in attrs) if (attrs[key] !== undefined) clean[key] = attrs[key] as string;
   const el = new Element(name, clean);
   appendAll(el, children);
