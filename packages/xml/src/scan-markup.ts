@@ -140,33 +140,45 @@ export function scanXmlDeclaration(s: string, p: number): number {
 
 /**
  * Finds the '>' that ends a tag whose start is already buffered, reading one
- * chunk at a time and remembering whether it is inside a quoted value, so a
- * large tag that arrives in many small chunks is read once, not once per
- * chunk. A '<' cannot occur anywhere in a tag (§3.1, §3.3.3).
+ * chunk at a time and remembering whether it is inside a quoted value (and
+ * a reference), so a large tag that arrives in many small chunks is read
+ * once, not once per chunk. Faults that need no more context are refused on
+ * the way: '<' anywhere in a tag (§3.1, §3.3.3), '&' outside a value and a
+ * bare '&' inside one.
  */
 export class TagEndFinder {
   private quote = 0;
+  private inReference = false;
 
   reset(): void {
     this.quote = 0;
+    this.inReference = false;
   }
 
   /** The index of the tag's '>' in `s[from, s.length)`, or -1. */
   find(s: string, from: number): number {
     let quote = this.quote;
+    let inReference = this.inReference;
     for (let k = from; k < s.length; k++) {
       const c = s.charCodeAt(k);
       if (c === 0x3c) refuse('not-well-formed', "'<' inside a tag");
-      if (quote !== 0) {
+      if (inReference) {
+        if (c === 0x3b /* ; */) inReference = false;
+        else if (isXmlSpace(c) || c === GT || c === 0x26 || c === QUOTE || c === APOSTROPHE || c === EQUALS || c === SLASH) refuse('not-well-formed', "unescaped '&'");
+      } else if (quote !== 0) {
         if (c === quote) quote = 0;
+        else if (c === 0x26) inReference = true;
       } else if (c === GT) {
-        this.quote = 0;
+        this.reset();
         return k;
       } else if (c === QUOTE || c === APOSTROPHE) {
         quote = c;
+      } else if (c === 0x26) {
+        refuse('not-well-formed', "'&' outside an attribute value");
       }
     }
     this.quote = quote;
+    this.inReference = inReference;
     return -1;
   }
 }
