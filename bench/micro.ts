@@ -1,7 +1,7 @@
-// Micro-benchmarks of the hot paths: the XML stream parser (ours over saxes,
-// side by side with plain ltx and xmpp.js's ltx-based parser on the same
-// input, in the same run), element serialisation, JID parsing and the
-// envelope codec. Each measure warms up, then runs several rounds of a fixed
+// Micro-benchmarks of the hot paths: the XML stream parser (our hand-written
+// one, side by side with the saxes-based one it replaced, plain ltx and
+// xmpp.js's ltx-based parser on the same input, in the same run), element
+// serialisation, JID parsing and the envelope codec. Each measure warms up, then runs several rounds of a fixed
 // duration and reports the median rate.
 
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import SaxLtx from 'ltx/src/parsers/ltx.js';
 import { Parser as XmppJsParser } from '@xmpp/xml';
 import { StreamParser, parseElement, xml, type Element } from '@switchboard/xml';
 import { parseJid } from '@switchboard/jid';
+import { SaxesStreamParser } from '../packages/xml/src/reference/saxes-stream-parser.ts';
 import { decodeEnvelope, encodeEnvelope } from '../packages/server/src/router/envelope.ts';
 import type { BenchRow } from './row.ts';
 
@@ -81,10 +82,23 @@ function chunks(text: string): string[] {
 
 type StreamRunner = (pieces: readonly string[]) => number;
 
-/** Ours: saxes plus RFC 6120 §11 restrictions and §13.12 limits, Element trees. */
+/** Ours: hand-written, with the RFC 6120 §11 restrictions and §13.12 limits, Element trees. */
 const switchboard: StreamRunner = (pieces) => {
   let n = 0;
   const p = new StreamParser({ streamOpen: () => {}, element: () => n++, streamClose: () => {}, failure: (f) => { throw new Error(f.text); } });
+  p.write(HEADER);
+  for (const piece of pieces) p.write(piece);
+  return n;
+};
+
+/**
+ * The saxes-based parser it replaced, with the same checks and the same
+ * Element trees: the reason to keep a hand-written parser rather than a
+ * library is that this ratio stays well above 1.
+ */
+const saxesReference: StreamRunner = (pieces) => {
+  let n = 0;
+  const p = new SaxesStreamParser({ streamOpen: () => {}, element: () => n++, streamClose: () => {}, failure: (f) => { throw new Error(f.text); } });
   p.write(HEADER);
   for (const piece of pieces) p.write(piece);
   return n;
@@ -141,7 +155,8 @@ async function parserRows(options: MeasureOptions): Promise<BenchRow[]> {
   const group = 'XML stream parser';
   const note = `${stanzas.length} stanzas, ${(bytes / 1024).toFixed(0)} KiB, 4 KiB chunks`;
   const parsers: [string, StreamRunner, string?][] = [
-    ['Switchboard StreamParser (saxes + RFC 6120 checks)', switchboard, note],
+    ['Switchboard StreamParser (hand-written, RFC 6120 checks)', switchboard, note],
+    ['saxes StreamParser (reference, same checks)', saxesReference, 'the saxes-based parser it replaced (packages/xml/src/reference)'],
     ['saxes alone (no tree, no checks)', saxesBare],
     ['ltx 3 (plain, no checks)', ltxPlain, 'no RFC 6120 §11 checks or limits; not a validating parser'],
     ['@xmpp/xml (xmpp.js, ltx SAX)', xmppJs, 'no RFC 6120 §11 checks or limits'],
@@ -161,9 +176,10 @@ async function parserRows(options: MeasureOptions): Promise<BenchRow[]> {
   }
   const ours = rates.get(parsers[0]![0])!;
   rows.push(
-    { group, name: 'ratio Switchboard / plain ltx', value: ours / rates.get(parsers[2]![0])!, unit: '×', note: '> 1: ours is faster' },
-    { group, name: 'ratio Switchboard / @xmpp/xml', value: ours / rates.get(parsers[3]![0])!, unit: '×' },
-    { group, name: 'ratio Switchboard / saxes alone', value: ours / rates.get(parsers[1]![0])!, unit: '×', note: 'cost of building trees and enforcing limits' },
+    { group, name: 'ratio Switchboard / saxes StreamParser', value: ours / rates.get(parsers[1]![0])!, unit: '×', note: '> 1: the hand-written parser is faster than the one it replaced' },
+    { group, name: 'ratio Switchboard / plain ltx', value: ours / rates.get(parsers[3]![0])!, unit: '×', note: '> 1: ours is faster' },
+    { group, name: 'ratio Switchboard / @xmpp/xml', value: ours / rates.get(parsers[4]![0])!, unit: '×' },
+    { group, name: 'ratio Switchboard / saxes alone', value: ours / rates.get(parsers[2]![0])!, unit: '×', note: '> 1: faster than saxes without trees or checks' },
   );
   return rows;
 }

@@ -1,22 +1,26 @@
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
+// A strict, incremental XML parser for XMPP streams: RFC 6120 §4 framing (or
+// RFC 7395 §3.3 WebSocket framing), the XML 1.0 well-formedness rules a
+// stream needs, the restricted XML profile of RFC 6120 §11.1 and the size
+// limits of §13.12.
+//
+// How it reads: each chunk is scanned with indexOf and charCodeAt, and names,
+// values and text are sliced out, so a stanza that arrives whole in one read
+// is one pass over it. When a chunk ends inside a tag, the tag's start is
+// kept (`carry`) and read again from its '<' with the next chunk; text is
+// consumed as it comes and only a few characters that the next chunk could
+// change (a reference, CR before LF, ']]', half a surrogate pair) are kept.
+// A tag too big to re-read with every chunk is followed by TagEndFinder
+// until its '>' arrives.
+
 import { Element, type Attrs } from './element.ts';
-import { attachHandlers } from './saxes-handlers.ts';
-import { DEFAULT_LIMITS, type ParseFailure, type ParseFailureCondition, type ParserLimits } from './limits.ts';
+import { DEFAULT_LIMITS, type ParseFailure, type ParserLimits } from './limits.ts';
+import { INCOMPLETE, TagEndFinder, TagScan, scanEndTag, scanStartTag, scanXmlDeclaration } from './scan-markup.ts';
+import { CDATA, Refusal, SpecialChars, TEXT, checkPendingReference, isAllSpace, isHighSurrogate, isXmlSpace, refuse, scanName } from './xml-syntax.ts';
 
 const NS_STREAMS = 'http://etherx.jabber.org/streams';
 
-/** Characters that cannot occur between '&' and ';' of a reference (XML 1.0 §4.1). */
-const NOT_IN_REFERENCE = /[\s<>&'"=/;]/;
-
-/** XML 1.0 §2.3 S: space, tab, CR, LF. */
-function isXmlSpace(code: number): boolean {
-  return code === 0x20 || code === 0x0a || code === 0x09 || code === 0x0d;
-}
-
-function isAllSpace(text: string, from: number): boolean {
-  for (let i = from; i < text.length; i++) if (!isXmlSpace(text.charCodeAt(i))) return false;
-  return true;
-}
+/** A carried tag up to this long is simply scanned again with each chunk; beyond it, see TagEndFinder. */
+const RESCAN_LIMIT = 256;
 
 export interface StreamParserEvents {
   /** The `<stream:stream>` header (TCP framing only). */
@@ -36,193 +40,330 @@ export interface StreamParserEvents {
  */
 export type Framing = 'stream' | 'websocket';
 
-class Refusal extends Error {
-  constructor(readonly failure: ParseFailure) {
-    super(failure.text);
-  }
-}
-
-function refuse(condition: ParseFailureCondition, text: string): never {
-  throw new Refusal({ condition, text });
-}
-
-/**
- * Incremental parser for an XMPP stream over saxes, enforcing the restricted
- * XML profile of RFC 6120 §11 (no DTD, comments, processing instructions or
- * entities beyond the predefined five and character references) and the
- * size limits of {@link ParserLimits}.
- */
 export class StreamParser {
-  private readonly sax: SaxesParser;
-  private readonly limits: ParserLimits;
-  private readonly stack: Element[] = [];
-  /** Depth of the open element that counts as top level: 1 under the stream root, 0 in WebSocket fragments. */
+  private readonly maxStanzaSize: number;
+  private readonly maxDepth: number;
+  private readonly maxAttributes: number;
+  private readonly isStream: boolean;
+  /** Depth of the open element that counts as top level: 1 under the stream root, 0 in WebSocket messages. */
   private readonly topDepth: number;
+  private readonly tag = new TagScan();
+  private readonly tagEnd = new TagEndFinder();
+  private readonly chars = new SpecialChars();
+  private readonly stack: Element[] = [];
+  private current: Element | null = null;
+  /** Elements open, the stream root included. */
   private depth = 0;
+  /** Character data of `current` read so far and not yet added to its children. */
+  private text = '';
+  /** Inside a CDATA section. */
+  private inCdata = false;
+  /** Input kept for the next chunk: the start of a tag (`carryIsTag`), or the last few characters of text. */
+  private carry = '';
+  private carryIsTag = false;
+  /** For a carried tag longer than RESCAN_LIMIT: its length when last scanned in full. */
+  private carryScanned = 0;
+  /** Characters fed so far. */
+  private position = 0;
   /**
    * Where the data that counts towards the stanza size limit began: the first
    * character after the last top-level boundary (stream header, end of a
-   * stanza) that is not a whitespace keepalive. Positions count characters
-   * from the start of the stream.
+   * stanza) that is not a whitespace keepalive.
    */
   private segmentStart = 0;
-  /** Characters fed before the current chunk, and the chunk itself (for skipping keepalives). */
-  private chunkStart = 0;
-  private chunk = '';
+  private rootClosed = false;
+  private closePending = false;
   private dead = false;
   private elementsInMessage = 0;
-  /**
-   * Top-level elements completed during the current write, handed out only
-   * once the chunk parsed cleanly: saxes reports some errors (a mismatched
-   * close tag) after it has already closed the element.
-   */
+  /** Top-level elements completed during the current write, handed out once the whole chunk parsed cleanly. */
   private readonly completed: Element[] = [];
-  private closePending = false;
 
   constructor(
     private readonly events: StreamParserEvents,
     readonly framing: Framing = 'stream',
     limits: Partial<ParserLimits> = {},
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
-    this.topDepth = framing === 'stream' ? 1 : 0;
-    this.sax = new SaxesParser({ fragment: framing === 'websocket', position: true });
-    this.wire();
+    const all = { ...DEFAULT_LIMITS, ...limits };
+    this.maxStanzaSize = all.maxStanzaSize;
+    this.maxDepth = all.maxDepth;
+    this.maxAttributes = all.maxAttributes;
+    this.isStream = framing === 'stream';
+    this.topDepth = this.isStream ? 1 : 0;
   }
 
-  private wire(): void {
-    attachHandlers(this.sax, {
-      doctype: () => refuse('restricted-xml', 'DTDs are not allowed'),
-      comment: () => refuse('restricted-xml', 'comments are not allowed'),
-      processinginstruction: () => refuse('restricted-xml', 'processing instructions are not allowed'),
-      error: (err) => {
-        // saxes reports a reference to an undeclared entity as a well-formedness error; RFC 6120 §11.1 calls it
-        // restricted. Malformed references (`&;`, `&#0;`) stay not-well-formed.
-        if (/undefined entity/.test(err.message)) refuse('restricted-xml', 'entity references are not allowed');
-        // A DOCTYPE after the stream header is refused by saxes before its doctype event fires.
-        if (/doctype/.test(err.message)) refuse('restricted-xml', 'DTDs are not allowed');
-        refuse('not-well-formed', err.message);
-      },
-      opentag: (tag) => this.onOpen(tag),
-      closetag: (tag) => this.onClose(tag),
-      text: (text) => this.onText(text),
-      cdata: (text) => this.onText(text),
-    });
+  /** Feeds a chunk of a TCP stream. */
+  write(chunk: string): void {
+    if (this.dead) return;
+    if (!this.feed(chunk)) return;
+    this.flush();
+    if (this.closePending && !this.dead) {
+      this.closePending = false;
+      this.events.streamClose();
+    }
   }
 
-  private onOpen(tag: SaxesTagPlain): void {
-    const attrs = tag.attributes as Attrs;
-    if (this.framing === 'stream' && this.depth === 0) {
-      if (tag.name !== 'stream:stream' || attrs['xmlns:stream'] !== NS_STREAMS) {
+  /** Feeds one WebSocket message, which must hold exactly one complete element (RFC 7395 §3.3.3). */
+  writeMessage(message: string): void {
+    if (this.dead) return;
+    if (message.length > this.maxStanzaSize) {
+      this.fail(new Refusal('policy-violation', `stanza larger than ${this.maxStanzaSize} characters`));
+      return;
+    }
+    this.elementsInMessage = 0;
+    this.position = this.segmentStart = 0;
+    if (!this.feed(message)) return;
+    if (this.depth !== 0 || this.carry !== '' || this.inCdata || this.elementsInMessage !== 1) {
+      this.completed.length = 0;
+      this.fail(new Refusal('not-well-formed', 'a WebSocket message must hold one complete element'));
+      return;
+    }
+    this.flush();
+  }
+
+  /** Parses a chunk; completed elements wait in `completed`. False once the parser is dead. */
+  private feed(chunk: string): boolean {
+    try {
+      this.parse(chunk);
+      if (this.position - this.segmentStart > this.maxStanzaSize) {
+        refuse('policy-violation', `stanza larger than ${this.maxStanzaSize} characters`);
+      }
+      return true;
+    } catch (err) {
+      this.completed.length = 0;
+      this.carry = ''; // an idle connection should not hold on to its last read
+      this.fail(err);
+      return false;
+    }
+  }
+
+  private parse(chunk: string): void {
+    let s = chunk;
+    if (this.carry !== '') {
+      if (this.carryIsTag && this.carry.length > RESCAN_LIMIT && !this.growTag(chunk)) return;
+      s = this.carry + chunk;
+      this.carry = '';
+    }
+    const base = this.position + chunk.length - s.length;
+    this.chars.reset(s);
+    this.position += chunk.length;
+    // XML 1.0 §F.1 / saxes: a byte order mark at the very start is not content.
+    let i = base === 0 && this.isStream && s.charCodeAt(0) === 0xfeff ? 1 : 0;
+    const len = s.length;
+    while (i < len) {
+      if (this.inCdata) {
+        i = this.cdataSection(s, i);
+        continue;
+      }
+      const lt = s.indexOf('<', i);
+      if (lt < 0) {
+        this.partialText(s, i, base);
+        return;
+      }
+      if (lt > i) this.textRun(s, i, lt, base);
+      const next = this.markup(s, lt, base);
+      if (next === INCOMPLETE) {
+        this.carry = s.slice(lt);
+        this.carryIsTag = true;
+        this.carryScanned = this.carry.length;
+        this.tagEnd.reset();
+        if (this.carry.length > RESCAN_LIMIT && this.tagEnd.find(this.carry, 1) >= 0) throw new Error('unreachable: a complete tag was carried');
+        return;
+      }
+      i = next;
+    }
+  }
+
+  /**
+   * A carried tag too long to scan again with every chunk: looks for its end
+   * in the new chunk only. True when it may be complete, and the tag is to be
+   * read in full; otherwise the chunk is kept and, whenever the tag has
+   * doubled, read in full to find faults early (amortised linear).
+   */
+  private growTag(chunk: string): boolean {
+    if (this.tagEnd.find(chunk, 0) >= 0) return true;
+    this.carry += chunk;
+    this.position += chunk.length;
+    if (this.carry.length >= 2 * this.carryScanned) {
+      this.carryScanned = this.carry.length;
+      this.chars.reset(this.carry);
+      if (this.markup(this.carry, 0, this.position - this.carry.length) !== INCOMPLETE) throw new Error('unreachable: tag end not found');
+    }
+    return false;
+  }
+
+  /** The markup at `s[p] === '<'`: the index after it, or INCOMPLETE. */
+  private markup(s: string, p: number, base: number): number {
+    if (p + 1 >= s.length) return INCOMPLETE;
+    const c = s.charCodeAt(p + 1);
+    if (c === 0x2f /* / */) {
+      const end = scanEndTag(s, p, this.current === null ? 'stream:stream' : this.current.name, this.tag);
+      if (end !== INCOMPLETE) this.close(this.tag.name, base + end);
+      return end;
+    }
+    if (c === 0x21 /* ! */) return this.bang(s, p);
+    if (c === 0x3f /* ? */) return this.question(s, p, base);
+    // §2.1: one root element; refused at its '<', not once the tag is complete.
+    if (this.rootClosed) refuse('not-well-formed', 'an element after the stream was closed');
+    const end = scanStartTag(s, p, this.chars, this.tag);
+    if (end === INCOMPLETE) return end;
+    this.open(base + end);
+    if (this.tag.selfClosing) this.close(null, base + end);
+    return end;
+  }
+
+  /** `<!`: a CDATA section (§2.7) opens; a comment or DTD is refused (RFC 6120 §11.1). */
+  private bang(s: string, p: number): number {
+    if (p + 2 >= s.length) return INCOMPLETE;
+    const c = s.charCodeAt(p + 2);
+    const keyword = c === 0x5b /* [ */ ? '<![CDATA[' : c === 0x44 /* D */ ? '<!DOCTYPE' : c === 0x2d /* - */ ? '<!--' : '';
+    const have = Math.min(keyword.length, s.length - p);
+    if (keyword === '' || !s.startsWith(keyword.slice(0, have), p)) refuse('not-well-formed', "'<!' not followed by '--', '[CDATA[' or 'DOCTYPE'");
+    if (have < keyword.length) return INCOMPLETE;
+    if (c === 0x2d) refuse('restricted-xml', 'comments are not allowed');
+    if (c === 0x44) refuse('restricted-xml', 'DTDs are not allowed');
+    if (this.depth === 0 && this.isStream) refuse('not-well-formed', 'a CDATA section outside the stream root');
+    this.inCdata = true;
+    return p + 9;
+  }
+
+  /** `<?`: the XML declaration at the very start of a stream (§2.8); any other processing instruction is refused. */
+  private question(s: string, p: number, base: number): number {
+    const nameEnd = scanName(s, p + 2);
+    if (nameEnd >= s.length) return INCOMPLETE;
+    if (nameEnd === p + 2) refuse('not-well-formed', "'<?' not followed by a name");
+    const c = s.charCodeAt(nameEnd);
+    if (c !== 0x3f && !isXmlSpace(c)) refuse('not-well-formed', 'an unexpected character in a processing instruction target');
+    const target = s.slice(p + 2, nameEnd);
+    // §2.6: targets matching [Xx][Mm][Ll] are reserved; only the declaration itself is 'xml'.
+    if (target.toLowerCase() !== 'xml') refuse('restricted-xml', 'processing instructions are not allowed');
+    const start = s.charCodeAt(0) === 0xfeff ? 1 : 0;
+    if (target !== 'xml' || !this.isStream || base + p !== start || base !== 0) refuse('not-well-formed', 'an XML declaration after the start of the stream');
+    return scanXmlDeclaration(s, p);
+  }
+
+  private open(end: number): void {
+    const { name, attrs, attributeCount } = this.tag;
+    if (this.depth === 0 && this.isStream) {
+      if (name !== 'stream:stream' || attrs['xmlns:stream'] !== NS_STREAMS) {
         refuse('invalid-namespace', 'the stream root must be <stream:stream> in ' + NS_STREAMS);
       }
       this.depth = 1;
-      this.segmentStart = this.sax.position;
+      this.segmentStart = end;
       this.events.streamOpen(attrs);
       return;
     }
-    // A stanza begins: whitespace between the last boundary and its '<' is a keepalive, not part of it.
-    if (this.depth === this.topDepth) this.skipKeepalive(this.sax.position);
-    if (this.depth - this.topDepth + 1 > this.limits.maxDepth) refuse('policy-violation', 'element nesting too deep');
-    if (Object.keys(attrs).length > this.limits.maxAttributes) refuse('policy-violation', 'too many attributes');
-    const el = new Element(tag.name, attrs);
-    const parent = this.stack[this.stack.length - 1];
-    if (parent) parent.children.push(el);
+    if (this.depth - this.topDepth + 1 > this.maxDepth) refuse('policy-violation', 'element nesting too deep');
+    if (attributeCount > this.maxAttributes) refuse('policy-violation', 'too many attributes');
+    const el = new Element(name, attrs);
+    const parent = this.current;
+    if (parent !== null) {
+      if (this.text !== '') {
+        parent.children.push(this.text);
+        this.text = '';
+      }
+      parent.children.push(el);
+    }
     this.stack.push(el);
+    this.current = el;
     this.depth++;
   }
 
-  private onClose(tag: SaxesTagPlain): void {
-    if (this.framing === 'stream' && this.depth === 1) {
-      this.depth = 0;
-      this.closePending = true;
-      return;
+  /** Closes the current element; `name` is null for an empty-element tag. */
+  private close(name: string | null, end: number): void {
+    const el = this.current;
+    if (el === null) {
+      if (this.depth === 1 && this.isStream && (name === null || name === 'stream:stream')) {
+        this.depth = 0;
+        this.rootClosed = true;
+        this.closePending = true;
+        return;
+      }
+      refuse('not-well-formed', 'a close tag without an open element');
     }
-    const el = this.stack.pop();
+    if (name !== null && name !== el.name) refuse('not-well-formed', 'mismatched close tag');
+    if (this.text !== '') {
+      el.children.push(this.text);
+      this.text = '';
+    }
+    this.stack.pop();
     this.depth--;
-    if (!el || el.name !== tag.name) refuse('not-well-formed', 'mismatched close tag');
+    this.current = this.stack.length === 0 ? null : this.stack[this.stack.length - 1]!;
     if (this.depth === this.topDepth) {
-      // A stanza that began and ended inside one chunk is measured here; one still open, at the end of the chunk.
-      this.checkSize(this.sax.position);
-      this.segmentStart = this.sax.position;
+      if (end - this.segmentStart > this.maxStanzaSize) refuse('policy-violation', `stanza larger than ${this.maxStanzaSize} characters`);
+      this.segmentStart = end;
       this.elementsInMessage++;
       this.completed.push(el);
     }
   }
 
-  private onText(text: string): void {
-    const top = this.stack[this.stack.length - 1];
-    if (top) {
-      top.children.push(text);
+  /** Character data `s[from, to)`, complete: markup follows it. */
+  private textRun(s: string, from: number, to: number, base: number): void {
+    if (this.current !== null) {
+      this.text += this.chars.cook(from, to, TEXT);
       return;
     }
-    // Between top-level elements only whitespace (keepalives) is meaningful.
-    if (this.framing === 'websocket' && text.trim() !== '') refuse('not-well-formed', 'text outside an element');
+    // Between top-level elements: whitespace right after a boundary is a keepalive (RFC 6120 §4.6.1), not stanza data.
+    let k = from;
+    if (this.depth === this.topDepth && base + from === this.segmentStart) {
+      while (k < to && isXmlSpace(s.charCodeAt(k))) k++;
+      this.segmentStart = base + k;
+    }
+    if (k === to) return;
+    if (this.isStream) {
+      // §2.1 document: nothing but whitespace around the root element.
+      if (this.depth === 0 && !isAllSpace(s, k, to)) refuse('not-well-formed', 'text outside the stream root');
+      // Text directly inside <stream:stream> has no meaning in XMPP; it is checked, and dropped.
+      this.chars.cook(k, to, TEXT);
+      return;
+    }
+    if (!isAllSpace(this.chars.cook(k, to, TEXT))) refuse('not-well-formed', 'text outside an element');
   }
 
-  /** Feeds a chunk of a TCP stream. */
-  write(chunk: string): void {
-    if (this.feed(chunk)) {
-      this.flush();
-      this.flushClose();
+  /** Character data up to the end of the chunk: reads what cannot change, keeps the rest. */
+  private partialText(s: string, from: number, base: number): void {
+    const len = s.length;
+    let end = len;
+    const amp = s.lastIndexOf('&');
+    if (amp >= from && s.indexOf(';', amp) < 0) {
+      end = amp;
+    } else {
+      // ']]' may become ']]>', CR may be followed by LF, a high surrogate by its pair.
+      while (end > from && len - end < 2) {
+        const c = s.charCodeAt(end - 1);
+        if (c !== 0x5d && c !== 0x0d && !isHighSurrogate(c)) break;
+        end--;
+      }
+    }
+    if (end > from) this.textRun(s, from, end, base);
+    if (end === amp) checkPendingReference(s.slice(amp + 1));
+    if (end < len) {
+      this.carry = s.slice(end);
+      this.carryIsTag = false;
     }
   }
 
-  /** Parses a chunk; completed elements wait in `completed`. False once the parser is dead. */
-  private feed(chunk: string): boolean {
-    if (this.dead) return false;
-    this.chunk = chunk;
-    try {
-      this.sax.write(chunk);
-      this.refuseBareAmpersand();
-      // saxes' `position` is exact inside its event handlers only (after write() it counts the chunk twice),
-      // so the end of the chunk is counted here.
-      const end = this.chunkStart + chunk.length;
-      // Whitespace keepalives between stanzas (RFC 6120 §4.6.1) must not count towards the limit.
-      if (this.depth === this.topDepth) this.skipKeepalive(end);
-      this.checkSize(end);
-    } catch (err) {
-      this.completed.length = 0;
-      this.fail(err);
-      return false;
-    } finally {
-      this.chunk = ''; // an idle connection should not hold on to its last read
+  /** Inside a CDATA section at `s[i]`: reads up to ']]>', or what cannot change if it has not come yet. */
+  private cdataSection(s: string, i: number): number {
+    const close = s.indexOf(']]>', i);
+    let end = close;
+    if (close < 0) {
+      end = s.length;
+      while (end > i && s.length - end < 2) {
+        const c = s.charCodeAt(end - 1);
+        if (c !== 0x5d && c !== 0x0d && !isHighSurrogate(c)) break;
+        end--;
+      }
+      if (end < s.length) {
+        this.carry = s.slice(end);
+        this.carryIsTag = false;
+      }
     }
-    this.chunkStart += chunk.length;
-    return true;
-  }
-
-  /**
-   * COMPAT: saxes 6 reads a reference up to the next ';' whatever lies in
-   * between, so one bare '&' (XML 1.0 §2.4) would swallow the rest of the
-   * stream silently until the size limit. A pending reference that already
-   * holds a character no reference can contain is refused at once.
-   */
-  private refuseBareAmpersand(): void {
-    const pending = (this.sax as unknown as { entity?: string }).entity;
-    if (pending !== undefined && pending.length > 0 && NOT_IN_REFERENCE.test(pending)) {
-      refuse('not-well-formed', "unescaped '&'");
-    }
-  }
-
-  private checkSize(position: number): void {
-    if (position - this.segmentStart > this.limits.maxStanzaSize) {
-      refuse('policy-violation', `stanza larger than ${this.limits.maxStanzaSize} characters`);
-    }
-  }
-
-  /**
-   * Moves `segmentStart` over whitespace, up to `upTo`, within the current
-   * chunk. Pending data that began in an earlier chunk is never whitespace
-   * (it was skipped then), so it is left alone: a space inside a half-sent
-   * tag must not reset the count.
-   */
-  private skipKeepalive(upTo: number): void {
-    let i = this.segmentStart - this.chunkStart;
-    if (i < 0) return;
-    const limit = Math.min(upTo - this.chunkStart, this.chunk.length);
-    while (i < limit && isXmlSpace(this.chunk.charCodeAt(i))) i++;
-    this.segmentStart = this.chunkStart + i;
+    const text = this.chars.cook(i, end, CDATA);
+    if (this.current !== null) this.text += text;
+    else if (!this.isStream && !isAllSpace(text)) refuse('not-well-formed', 'text outside an element');
+    if (close < 0) return s.length;
+    this.inCdata = false;
+    return close + 3;
   }
 
   private flush(): void {
@@ -234,34 +375,9 @@ export class StreamParser {
     }
   }
 
-  private flushClose(): void {
-    if (!this.closePending || this.dead) return;
-    this.closePending = false;
-    this.events.streamClose();
-  }
-
-  /** Feeds one WebSocket message, which must hold exactly one complete element (RFC 7395 §3.3.3). */
-  writeMessage(message: string): void {
-    if (this.dead) return;
-    if (message.length > this.limits.maxStanzaSize) {
-      this.fail(new Refusal({ condition: 'policy-violation', text: `stanza larger than ${this.limits.maxStanzaSize} characters` }));
-      return;
-    }
-    this.elementsInMessage = 0;
-    if (!this.feed(message)) return;
-    // saxes holds back text and a half-open tag after the element until more input comes, so the end of the
-    // message is checked here: after its last '>' only whitespace may follow.
-    if (this.depth !== 0 || this.elementsInMessage !== 1 || !isAllSpace(message, message.lastIndexOf('>') + 1)) {
-      this.completed.length = 0;
-      this.fail(new Refusal({ condition: 'not-well-formed', text: 'a WebSocket message must hold one complete element' }));
-      return;
-    }
-    this.flush();
-  }
-
   private fail(err: unknown): void {
     this.dead = true;
-    if (err instanceof Refusal) this.events.failure(err.failure);
+    if (err instanceof Refusal) this.events.failure({ condition: err.condition, text: err.message });
     else this.events.failure({ condition: 'not-well-formed', text: err instanceof Error ? err.message : String(err) });
   }
 }
