@@ -6,7 +6,7 @@
 // have no side effects besides `TagScan`, so the parser can run one again
 // from the same '<' once more input has come.
 
-import type { Attrs } from './element.ts';
+import { emptyAttrs, type Attrs } from './element.ts';
 import { ATTRIBUTE, checkPendingReference, cook, isHighSurrogate, isXmlSpace, refuse, scanName, type SpecialChars } from './xml-syntax.ts';
 
 export const INCOMPLETE = -1;
@@ -37,9 +37,8 @@ export function scanStartTag(s: string, p: number, chars: SpecialChars, out: Tag
   let k = scanName(s, p + 1);
   if (k >= len) return INCOMPLETE;
   if (k === p + 1) refuse('not-well-formed', "'<' not followed by a name");
-  // Null-prototype, as saxes made them: `__proto__` or `constructor` is an attribute like any other.
-  // Null-prototype, as saxes made them: `__proto__` or `constructor` is an attribute like any other.
-  const attrs = Object.create(null) as Attrs;
+  // Fast-mode, with nothing inherited: `__proto__` or `constructor` is an attribute like any other (element.ts).
+  const attrs = emptyAttrs();
   let count = 0;
   out.name = s.slice(p + 1, k);
   for (;;) {
