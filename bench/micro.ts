@@ -217,6 +217,34 @@ function envelopeRows(options: MeasureOptions): BenchRow[] {
   return [{ group: 'envelope codec (NATS wire form)', name: 'encode + serialise + parse + decode', value, unit: 'ops/s' }];
 }
 
+/**
+ * What the c2s does with each chat message of the paced loads, in a hot
+ * loop: one read holding one message (as the yardstick's tsung writes it),
+ * parsed, `from` stamped, serialised for the recipient. With our parser and
+ * with the saxes one it replaced.
+ */
+function chatPathRows(options: MeasureOptions): BenchRow[] {
+  const reads = Array.from({ length: 1000 }, (_, i) =>
+    `<message id='${i}' to='user${i}@localhost' type='chat'><body>@@@14161793,1796;524391;833825@@@qxvmvtglimieyhemzlxcmieyhemzlxc</body></message>`);
+  const run = (Parser: typeof StreamParser | typeof SaxesStreamParser) => (): number => {
+    let bytes = 0;
+    const stamp = (el: Element): void => { bytes += el.withAttrs({ from: 'user1@localhost/tsung', xmlns: undefined }).toString().length; };
+    const p = new Parser({ streamOpen: () => {}, element: stamp, streamClose: () => {}, failure: (f) => { throw new Error(f.text); } });
+    p.write(HEADER);
+    for (const read of reads) p.write(read);
+    if (bytes === 0) throw new Error('unreachable');
+    return reads.length;
+  };
+  const ours = measure(run(StreamParser), options);
+  const saxes = measure(run(SaxesStreamParser), options);
+  const group = 'chat message: parse one read, stamp from, serialise';
+  return [
+    { group, name: 'Switchboard StreamParser', value: 1e6 / ours, unit: 'µs', note: 'per message' },
+    { group, name: 'saxes StreamParser (reference)', value: 1e6 / saxes, unit: 'µs', note: 'per message' },
+    { group, name: 'ratio Switchboard / saxes', value: saxes / ours, unit: '×', note: '< 1: less time per message' },
+  ];
+}
+
 export async function runMicroBenchmarks(options: MeasureOptions = DEFAULT_MEASURE): Promise<BenchRow[]> {
-  return [...(await parserRows(options)), ...serialisationRows(options), ...jidRows(options), ...envelopeRows(options)];
+  return [...(await parserRows(options)), ...chatPathRows(options), ...serialisationRows(options), ...jidRows(options), ...envelopeRows(options)];
 }
