@@ -127,7 +127,7 @@ const XML_DECL_BODY = new RegExp(
 );
 
 /** §2.8 XMLDecl at `s[p] === '<'`, where '<?xml' and a space are known to follow. */
-export function scanXmlDeclaration(s: string, p: number): number {
+function scanXmlDeclaration(s: string, p: number): number {
   // '?' can only be the start of '?>': no pseudo-attribute value may hold one.
   const question = s.indexOf('?', p + 5);
   if (question >= 0 && question + 1 < s.length && s.charCodeAt(question + 1) !== GT) refuse('not-well-formed', 'a malformed XML declaration');
@@ -135,6 +135,41 @@ export function scanXmlDeclaration(s: string, p: number): number {
   if (gt < 0) return INCOMPLETE;
   if (s.charCodeAt(gt - 1) !== 0x3f || !XML_DECL_BODY.test(s.slice(p + 5, gt - 1))) refuse('not-well-formed', 'a malformed XML declaration');
   return gt + 1;
+}
+
+/**
+ * `<!` at `s[p]`: the index after `<![CDATA[` (§2.7), or INCOMPLETE. A
+ * comment or a DTD is refused as soon as its opening is recognised (RFC 6120
+ * §11.1); anything else after `<!` is not XML.
+ */
+export function scanCdataStart(s: string, p: number): number {
+  if (p + 2 >= s.length) return INCOMPLETE;
+  const c = s.charCodeAt(p + 2);
+  const keyword = c === 0x5b /* [ */ ? '<![CDATA[' : c === 0x44 /* D */ ? '<!DOCTYPE' : c === 0x2d /* - */ ? '<!--' : '';
+  const have = Math.min(keyword.length, s.length - p);
+  if (keyword === '' || !s.startsWith(keyword.slice(0, have), p)) refuse('not-well-formed', "'<!' not followed by '--', '[CDATA[' or 'DOCTYPE'");
+  if (have < keyword.length) return INCOMPLETE;
+  if (c === 0x2d) refuse('restricted-xml', 'comments are not allowed');
+  if (c === 0x44) refuse('restricted-xml', 'DTDs are not allowed');
+  return p + 9;
+}
+
+/**
+ * `<?` at `s[p]`: the XML declaration (§2.8), allowed only `atStart` of a
+ * stream; the index after it, or INCOMPLETE. Any other processing
+ * instruction is restricted XML (RFC 6120 §11.1).
+ */
+export function scanProcessingInstruction(s: string, p: number, atStart: boolean): number {
+  const nameEnd = scanName(s, p + 2);
+  if (nameEnd >= s.length) return INCOMPLETE;
+  if (nameEnd === p + 2) refuse('not-well-formed', "'<?' not followed by a name");
+  const c = s.charCodeAt(nameEnd);
+  if (c !== 0x3f && !isXmlSpace(c)) refuse('not-well-formed', 'an unexpected character in a processing instruction target');
+  const target = s.slice(p + 2, nameEnd);
+  // §2.6: targets matching [Xx][Mm][Ll] are reserved; only the declaration itself is 'xml'.
+  if (target.toLowerCase() !== 'xml') refuse('restricted-xml', 'processing instructions are not allowed');
+  if (target !== 'xml' || !atStart) refuse('not-well-formed', 'an XML declaration after the start of the stream');
+  return scanXmlDeclaration(s, p);
 }
 
 /**

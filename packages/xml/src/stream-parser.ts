@@ -14,8 +14,8 @@
 
 import { Element, type Attrs } from './element.ts';
 import { DEFAULT_LIMITS, type ParseFailure, type ParserLimits } from './limits.ts';
-import { INCOMPLETE, TagEndFinder, TagScan, scanEndTag, scanStartTag, scanXmlDeclaration } from './scan-markup.ts';
-import { CDATA, Refusal, SpecialChars, TEXT, checkPendingReference, isAllSpace, isHighSurrogate, isXmlSpace, refuse, scanName } from './xml-syntax.ts';
+import { INCOMPLETE, TagEndFinder, TagScan, scanCdataStart, scanEndTag, scanProcessingInstruction, scanStartTag } from './scan-markup.ts';
+import { CDATA, Refusal, SpecialChars, TEXT, checkPendingReference, isAllSpace, isHighSurrogate, isXmlSpace, refuse } from './xml-syntax.ts';
 
 const NS_STREAMS = 'http://etherx.jabber.org/streams';
 
@@ -200,8 +200,18 @@ export class StreamParser {
       if (end !== INCOMPLETE) this.close(this.tag.name, base + end);
       return end;
     }
-    if (c === 0x21 /* ! */) return this.bang(s, p);
-    if (c === 0x3f /* ? */) return this.question(s, p, base);
+    if (c === 0x21 /* ! */) {
+      const end = scanCdataStart(s, p);
+      if (end === INCOMPLETE) return end;
+      if (this.depth === 0 && this.isStream) refuse('not-well-formed', 'a CDATA section outside the stream root');
+      this.inCdata = true;
+      return end;
+    }
+    if (c === 0x3f /* ? */) {
+      // The declaration may only open the stream, after a byte order mark at most.
+      const atStart = this.isStream && base === 0 && p === (s.charCodeAt(0) === 0xfeff ? 1 : 0);
+      return scanProcessingInstruction(s, p, atStart);
+    }
     // §2.1: one root element; refused at its '<', not once the tag is complete.
     if (this.rootClosed) refuse('not-well-formed', 'an element after the stream was closed');
     const end = scanStartTag(s, p, this.chars, this.tag);
@@ -209,36 +219,6 @@ export class StreamParser {
     this.open(base + end);
     if (this.tag.selfClosing) this.close(null, base + end);
     return end;
-  }
-
-  /** `<!`: a CDATA section (§2.7) opens; a comment or DTD is refused (RFC 6120 §11.1). */
-  private bang(s: string, p: number): number {
-    if (p + 2 >= s.length) return INCOMPLETE;
-    const c = s.charCodeAt(p + 2);
-    const keyword = c === 0x5b /* [ */ ? '<![CDATA[' : c === 0x44 /* D */ ? '<!DOCTYPE' : c === 0x2d /* - */ ? '<!--' : '';
-    const have = Math.min(keyword.length, s.length - p);
-    if (keyword === '' || !s.startsWith(keyword.slice(0, have), p)) refuse('not-well-formed', "'<!' not followed by '--', '[CDATA[' or 'DOCTYPE'");
-    if (have < keyword.length) return INCOMPLETE;
-    if (c === 0x2d) refuse('restricted-xml', 'comments are not allowed');
-    if (c === 0x44) refuse('restricted-xml', 'DTDs are not allowed');
-    if (this.depth === 0 && this.isStream) refuse('not-well-formed', 'a CDATA section outside the stream root');
-    this.inCdata = true;
-    return p + 9;
-  }
-
-  /** `<?`: the XML declaration at the very start of a stream (§2.8); any other processing instruction is refused. */
-  private question(s: string, p: number, base: number): number {
-    const nameEnd = scanName(s, p + 2);
-    if (nameEnd >= s.length) return INCOMPLETE;
-    if (nameEnd === p + 2) refuse('not-well-formed', "'<?' not followed by a name");
-    const c = s.charCodeAt(nameEnd);
-    if (c !== 0x3f && !isXmlSpace(c)) refuse('not-well-formed', 'an unexpected character in a processing instruction target');
-    const target = s.slice(p + 2, nameEnd);
-    // §2.6: targets matching [Xx][Mm][Ll] are reserved; only the declaration itself is 'xml'.
-    if (target.toLowerCase() !== 'xml') refuse('restricted-xml', 'processing instructions are not allowed');
-    const start = s.charCodeAt(0) === 0xfeff ? 1 : 0;
-    if (target !== 'xml' || !this.isStream || base + p !== start || base !== 0) refuse('not-well-formed', 'an XML declaration after the start of the stream');
-    return scanXmlDeclaration(s, p);
   }
 
   private open(end: number): void {
