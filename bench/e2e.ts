@@ -249,8 +249,8 @@ export async function pacedChat(options: { users: number; intervalMs: number; co
 }
 
 /** bench/floor/forwarder.ts, pinned to CPU 0 as the servers are. */
-async function startForwarder(): Promise<BenchServer> {
-  const cmd = [...pinned(0), process.execPath, '--import', 'tsx', join(ROOT, 'bench/floor/forwarder.ts')];
+async function startForwarder(readBuffer: 'per-read' | 'static'): Promise<BenchServer> {
+  const cmd = [...pinned(0), process.execPath, '--import', 'tsx', join(ROOT, 'bench/floor/forwarder.ts'), ...(readBuffer === 'static' ? ['--read-buffer=static'] : [])];
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -275,14 +275,16 @@ async function startForwarder(): Promise<BenchServer> {
  * what Node's net stack and the kernel cost per message before any server
  * logic, to read the chat figures against.
  */
-export async function nodeFloor(options: { users: number; intervalMs: number; count: number }): Promise<BenchRow[]> {
-  const server = await startForwarder();
+export async function nodeFloor(options: { users: number; intervalMs: number; count: number; readBuffer?: 'per-read' | 'static' }): Promise<BenchRow[]> {
+  const readBuffer = options.readBuffer ?? 'per-read';
+  const server = await startForwarder(readBuffer);
   return underLoad(server, 1, async (workers) => {
     const cpu0 = cpuSeconds(server.pid);
     const t0 = performance.now();
     const reply = (await workers.ask(0, { cmd: 'floor', port: server.port, users: options.users, intervalMs: options.intervalMs, count: options.count })) as Extract<WorkerReply, { cmd: 'floor' }>;
     const offered = Math.round((options.users * 1000) / options.intervalMs);
-    return chatRows(`bare Node TCP forwarder (${options.users} connections, ${offered} msgs/s offered)`, [reply], (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
+    const reads = readBuffer === 'static' ? ', one reused read buffer' : '';
+    return chatRows(`bare Node TCP forwarder (${options.users} connections, ${offered} msgs/s offered${reads})`, [reply], (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
   });
 }
 

@@ -45,6 +45,14 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
     ...(await nodeFloor({ users: 1000, intervalMs: 250, count: 80 })),
     ...(await chat4000('switchboard')),
   ],
+  // The forwarder as Node reads (a fresh 64 KiB buffer per read) and into one reused buffer, alternating, at 1,000 msgs/s.
+  'node-floor-read-buffer': async () => {
+    const rows: BenchRow[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const readBuffer of ['per-read', 'static'] as const) rows.push(...(await nodeFloor({ users: 1000, intervalMs: 1000, count: 20, readBuffer })));
+    }
+    return rows;
+  },
   'chat-paced-vs-prosody': async () => [...(await sideBySide(chat1000)), ...(await sideBySide(chat4000))],
   'login-vs-prosody': () => sideBySide(plainLogin),
   'chat-vs-prosody': () => sideBySide(chat),
