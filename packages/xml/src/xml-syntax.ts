@@ -52,7 +52,7 @@ const NOT_IN_REFERENCE = /[\t\n\r <>&'"=/;]/;
  * leading zeros could make a valid one longer. Bounding it keeps a reference
  * that never ends from being re-read with every chunk.
  */
-export const MAX_PENDING_REFERENCE = 64;
+const MAX_PENDING_REFERENCE = 64;
 
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
@@ -69,7 +69,7 @@ export function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-export function isName(text: string): boolean {
+function isName(text: string): boolean {
   return WHOLE_NAME.test(text);
 }
 
