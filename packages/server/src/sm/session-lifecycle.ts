@@ -109,7 +109,7 @@ export class SessionLifecycle {
     for (const session of [...this.deps.sessions.bare(bare)]) this.endSession(session, 'account-removed');
     if (!(await this.deps.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return undefined;
     this.deps.rosters.release(parsed.jid.local);
-    this.deps.blocking.release(parsed.jid.local);
+    this.deps.blocking.accountRemoved(parsed.jid.local);
     return bare;
   }
 
@@ -131,11 +131,10 @@ export class SessionLifecycle {
     this.deps.pep.forget(session.fullJid);
     session.queue.run(async () => {
       await im.sessionEnded(session);
-      if (sessions.bare(session.bareJid).length === 0) {
-        blocking.release(session.username);
-        // A removed account keeps nothing, not even its last activity.
-        if (reason !== 'account-removed') await recordLastActivity(simpleIq, session.username, status);
-      }
+      // After the session's last stanza: it held the block list since before it was bound.
+      blocking.release(session.username);
+      // A removed account keeps nothing, not even its last activity.
+      if (sessions.bare(session.bareJid).length === 0 && reason !== 'account-removed') await recordLastActivity(simpleIq, session.username, status);
     });
     channels.smSessionEnded.publish({ jid: session.fullJid, reason });
   }

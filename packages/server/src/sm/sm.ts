@@ -79,6 +79,7 @@ export class SessionManager {
         accountExists: (username) => storage.accounts.accountExists(username, this.domain),
         sendTo: (session, stanza) => this.routing.sendTo(session, stanza),
         blocks: (username, bareJid) => {
+          if (!this.blocking.anyHeldBlocks) return false;
           const parsed = parseJid(bareJid);
           return parsed.ok && this.blocking.blockedSync(username, parsed.jid) === true;
         },

@@ -80,8 +80,8 @@ export class StanzaRouting {
     const result = classify(stanza, this.domain);
     if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
     const c = result.value;
-    // XEP-0191 §3.4: nothing goes to someone the user blocked.
-    if (c.to && c.address !== 'host' && c.address !== 'self' && this.blocking.blockedSync(session.username, c.to)) {
+    // XEP-0191 §3.4: nothing goes to someone the user blocked (the sender's list is held while it has a session).
+    if (c.to && c.address !== 'host' && c.address !== 'self' && this.blocking.anyHeldBlocks && this.blocking.blockedSync(session.username, c.to)) {
       return c.kind === 'presence' ? undefined : this.sendError(c.stanza, blockedError());
     }
     if (c.kind === 'presence') return this.presenceFromSession(session, c);
@@ -134,13 +134,17 @@ export class StanzaRouting {
         return; // messages and presence to the server itself: nothing to do
       case 'self':
       case 'bare':
-      case 'full':
-        if (c.address !== 'self') {
+      case 'full': {
+        const bare = to.bare().toString();
+        const sessions = this.sessions.bare(bare);
+        // An online recipient's block list is held in memory; while no held list blocks anyone, there is nothing to check.
+        if (c.address !== 'self' && (sessions.length === 0 || this.blocking.anyHeldBlocks)) {
           const blocked = this.senderBlocked(to.local!, c.stanza, session);
           if (blocked === true) return this.refuseBlocked(c);
-          if (blocked instanceof Promise) return blocked.then((b) => (b ? this.refuseBlocked(c) : this.routeLocal(c, to, session)));
+          if (blocked instanceof Promise) return blocked.then((b) => (b ? this.refuseBlocked(c) : this.routeLocal(c, to, bare, this.sessions.bare(bare), session)));
         }
-        return this.routeLocal(c, to, session);
+        return this.routeLocal(c, to, bare, sessions, session);
+      }
     }
   }
 
@@ -161,22 +165,17 @@ export class StanzaRouting {
     if (c.kind !== 'presence') this.sendError(c.stanza, stanzaError('service-unavailable'));
   }
 
-  private routeLocal(c: Classified, to: Jid, session: SmSession | undefined): void | Promise<void> {
+  /** To a local user, whose `sessions` were just looked up by `bare`. */
+  private routeLocal(c: Classified, to: Jid, bare: string, sessions: readonly SmSession[], session: SmSession | undefined): void | Promise<void> {
     switch (c.address) {
       case 'self':
-      case 'bare': {
-        const bare = to.bare().toString();
-        const sessions = this.sessions.bare(bare);
+      case 'bare':
         if (sessions.length > 0) return this.apply(c, toBareJid(c, sessions, this.policy), bare, session);
         return this.routeToIdleAccount(c, to.local!, bare, session);
-      }
-      case 'full': {
-        const bare = to.bare().toString();
-        const sessions = this.sessions.bare(bare);
+      case 'full':
         if (sessions.length === 0) return this.routeToIdleAccount(c, to.local!, bare, session, true);
         // The resource among the user's few sessions: one table lookup per stanza, not two.
         return this.apply(c, toFullJid(c, withResource(sessions, to.resource!), sessions, this.policy), bare, session);
-      }
       default:
         return;
     }

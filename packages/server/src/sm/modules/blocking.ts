@@ -22,35 +22,90 @@ export interface BlockingDeps {
   sendUnavailableTo(username: string, jid: string): void;
 }
 
+/** A user's block list while their sessions hold it in memory; `holders` counts the sessions. */
+interface HeldList {
+  readonly list: Set<string>;
+  holders: number;
+}
+
 export class BlockLists {
-  private readonly cache = new Map<string, Set<string>>();
+  /**
+   * The lists of users with sessions. Each session holds its user's list
+   * from before it is bound until after its last stanza, so a user with a
+   * session always has the list here: the stanza path never reads storage
+   * for an online user.
+   */
+  private readonly held = new Map<string, HeldList>();
+  /** How many held lists are not empty. */
+  private nonEmptyHeld = 0;
   private pushId = 0;
 
   constructor(private readonly deps: BlockingDeps) {}
 
+  /** Whether any user with a session blocks anyone; while none does, no online user's list can match. */
+  get anyHeldBlocks(): boolean {
+    return this.nonEmptyHeld > 0;
+  }
+
   async load(username: string): Promise<Set<string>> {
-    const cached = this.cache.get(username);
-    if (cached) return cached;
+    return this.held.get(username)?.list ?? this.read(username);
+  }
+
+  private async read(username: string): Promise<Set<string>> {
     const rows = await this.deps.userData.list(username, this.deps.domain, 'block');
     return new Set(rows.map((r) => r.key));
   }
 
+  /** One more session holds the user's list (at bind); each retain is paired with one release. */
   async retain(username: string): Promise<void> {
-    if (!this.cache.has(username)) this.cache.set(username, await this.load(username));
+    let entry = this.held.get(username);
+    if (!entry) {
+      const list = await this.read(username);
+      // Another bind of the same user may have loaded it meanwhile.
+      entry = this.held.get(username);
+      if (!entry) {
+        entry = { list, holders: 0 };
+        this.held.set(username, entry);
+        if (list.size > 0) this.nonEmptyHeld++;
+      }
+    }
+    entry.holders++;
   }
 
+  /** One session fewer holds the list (once it has ended); the last one lets it go. */
   release(username: string): void {
-    this.cache.delete(username);
+    const entry = this.held.get(username);
+    if (!entry || --entry.holders > 0) return;
+    this.held.delete(username);
+    if (entry.list.size > 0) this.nonEmptyHeld--;
+  }
+
+  /** The account is gone with its data: a list its ending sessions still hold is emptied to match. */
+  accountRemoved(username: string): void {
+    const entry = this.held.get(username);
+    if (!entry || entry.list.size === 0) return;
+    entry.list.clear();
+    this.nonEmptyHeld--;
   }
 
   /** Synchronous when the user is online (the hot path); undefined when the list is not in memory. */
   blockedSync(username: string, who: Jid): boolean | undefined {
-    const list = this.cache.get(username);
-    return list === undefined ? undefined : matches(list, who);
+    const entry = this.held.get(username);
+    return entry === undefined ? undefined : matches(entry.list, who);
   }
 
   async blocked(username: string, who: Jid): Promise<boolean> {
     return matches(await this.load(username), who);
+  }
+
+  private add(username: string, list: Set<string>, jid: string): void {
+    if (list.has(jid)) return;
+    list.add(jid);
+    if (list.size === 1 && this.held.get(username)?.list === list) this.nonEmptyHeld++;
+  }
+
+  private remove(username: string, list: Set<string>, jid: string): void {
+    if (list.delete(jid) && list.size === 0 && this.held.get(username)?.list === list) this.nonEmptyHeld--;
   }
 
   async iq(ctx: IqContext): Promise<IqOutcome> {
@@ -70,7 +125,7 @@ export class BlockLists {
       // §3.2: at least one item.
       if (items.length === 0) return stanzaError('bad-request');
       for (const jid of items) {
-        list.add(jid);
+        this.add(username, list, jid);
         await this.deps.userData.set(username, this.deps.domain, 'block', jid, '');
         this.deps.sendUnavailableTo(username, jid);
       }
@@ -78,7 +133,7 @@ export class BlockLists {
       // §3.3: no item means everything.
       const targets = items.length === 0 ? [...list] : items;
       for (const jid of targets) {
-        list.delete(jid);
+        this.remove(username, list, jid);
         await this.deps.userData.delete(username, this.deps.domain, 'block', jid);
       }
     } else {
