@@ -226,7 +226,6 @@ export class InstantMessaging {
       session.presence = undefined;
       await this.broadcast(session, xml('presence', { type: 'unavailable' }), true);
     }
-    if (this.host.sessions.bare(session.bareJid).length === 0) this.host.rosters.release(session.username);
   }
 
   /** The contact's available presences to the user who just became subscribed (§3.1.5). */

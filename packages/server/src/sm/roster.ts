@@ -16,19 +16,28 @@ export interface LoadedRoster {
 export const MAX_NAME_LENGTH = 1024;
 export const MAX_GROUP_LENGTH = 1024;
 
+/** A user's roster while their sessions hold it in memory; `holders` counts the sessions. */
+interface HeldRoster {
+  roster: LoadedRoster | Promise<LoadedRoster>;
+  holders: number;
+}
+
 export class Rosters {
-  private readonly cache = new Map<string, LoadedRoster | Promise<LoadedRoster>>();
+  /**
+   * The rosters of users with sessions. Each session holds its user's roster
+   * from bind until after its last stanza, so every session of a user shares
+   * the one object that roster changes update.
+   */
+  private readonly held = new Map<string, HeldRoster>();
 
   constructor(
     private readonly store: RosterStore,
     private readonly host: string,
   ) {}
 
-  /** The user's roster, from the cache when the user is online. */
+  /** The user's roster, from memory when the user is online. */
   async load(username: string): Promise<LoadedRoster> {
-    const cached = this.cache.get(username);
-    if (cached) return cached;
-    return this.read(username);
+    return this.held.get(username)?.roster ?? this.read(username);
   }
 
   private async read(username: string): Promise<LoadedRoster> {
@@ -36,19 +45,36 @@ export class Rosters {
     return { version: roster.version, items: new Map(roster.items.map((i) => [i.jid, i])) };
   }
 
-  /** Keeps the roster in memory while the user has sessions (called at bind). */
+  /** One more session holds the user's roster (at bind); each retain is paired with one release. */
   async retain(username: string): Promise<LoadedRoster> {
-    const cached = this.cache.get(username);
-    if (cached) return cached;
-    const loading = this.read(username);
-    this.cache.set(username, loading);
-    const loaded = await loading;
-    this.cache.set(username, loaded);
-    return loaded;
+    let entry = this.held.get(username);
+    if (!entry) {
+      entry = { roster: this.read(username), holders: 0 };
+      this.held.set(username, entry);
+    }
+    entry.holders++;
+    const pending = entry.roster;
+    try {
+      const loaded = await pending;
+      if (entry.roster === pending) entry.roster = loaded;
+      return loaded;
+    } catch (err) {
+      this.release(username);
+      throw err;
+    }
   }
 
+  /** One session fewer holds the roster (once it has ended); the last one lets it go. */
   release(username: string): void {
-    this.cache.delete(username);
+    const entry = this.held.get(username);
+    if (!entry || --entry.holders > 0) return;
+    this.held.delete(username);
+  }
+
+  /** The account is gone with its data: sessions still holding its roster (ending, or bound again) see it empty. */
+  accountRemoved(username: string): void {
+    const entry = this.held.get(username);
+    if (entry) entry.roster = { version: 0, items: new Map() };
   }
 
   async put(username: string, item: RosterItem): Promise<number> {

@@ -77,7 +77,12 @@ export class SessionLifecycle {
     const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, envelope.from, jid);
     // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).
     session.roster = await this.deps.rosters.retain(jid.local);
-    await this.deps.blocking.retain(jid.local);
+    try {
+      await this.deps.blocking.retain(jid.local);
+    } catch (err) {
+      this.deps.rosters.release(jid.local);
+      throw err;
+    }
     sessions.add(session);
     channels.smSessionStarted.publish({ jid: session.fullJid, sm: session.smId });
     router.route({ to: envelope.from, from: this.deps.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('started', session.fullJid) });
@@ -108,7 +113,7 @@ export class SessionLifecycle {
     const bare = parsed.jid.bare().toString();
     for (const session of [...this.deps.sessions.bare(bare)]) this.endSession(session, 'account-removed');
     if (!(await this.deps.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return undefined;
-    this.deps.rosters.release(parsed.jid.local);
+    this.deps.rosters.accountRemoved(parsed.jid.local);
     this.deps.blocking.accountRemoved(parsed.jid.local);
     return bare;
   }
@@ -123,16 +128,20 @@ export class SessionLifecycle {
   /** The single destroy path every ending goes through. */
   private destroySession(session: SmSession, reason: EndReason): void {
     if (session.ended) return;
-    const { sessions, im, blocking, simpleIq } = this.deps;
+    const { sessions, im, rosters, blocking, simpleIq } = this.deps;
     session.ended = true;
     sessions.remove(session);
     // RFC 6121 §4.5.3: contacts learn of the end however it happened.
     const status = session.presence?.getChildText('status');
     this.deps.pep.forget(session.fullJid);
     session.queue.run(async () => {
-      await im.sessionEnded(session);
-      // After the session's last stanza: it held the block list since before it was bound.
-      blocking.release(session.username);
+      try {
+        await im.sessionEnded(session);
+      } finally {
+        // After the session's last stanza: it has held its user's roster and block list since before it was bound.
+        rosters.release(session.username);
+        blocking.release(session.username);
+      }
       // A removed account keeps nothing, not even its last activity.
       if (sessions.bare(session.bareJid).length === 0 && reason !== 'account-removed') await recordLastActivity(simpleIq, session.username, status);
     });
