@@ -7,6 +7,7 @@ import { parseJid } from '@switchboard/jid';
 import { NS_ROSTER, stanzaError, type StanzaError } from '@switchboard/protocol';
 import type { RosterItem, RosterStore } from '../storage/ports.ts';
 import { NO_STATE, type SubState } from './subscription.ts';
+import { HeldByUser } from './held-by-user.ts';
 
 export interface LoadedRoster {
   version: number;
@@ -16,28 +17,20 @@ export interface LoadedRoster {
 export const MAX_NAME_LENGTH = 1024;
 export const MAX_GROUP_LENGTH = 1024;
 
-/** A user's roster while their sessions hold it in memory; `holders` counts the sessions. */
-interface HeldRoster {
-  roster: LoadedRoster | Promise<LoadedRoster>;
-  holders: number;
-}
-
 export class Rosters {
-  /**
-   * The rosters of users with sessions. Each session holds its user's roster
-   * from bind until after its last stanza, so every session of a user shares
-   * the one object that roster changes update.
-   */
-  private readonly held = new Map<string, HeldRoster>();
+  /** The rosters of users with sessions (held-by-user.ts). */
+  private readonly held: HeldByUser<LoadedRoster>;
 
   constructor(
     private readonly store: RosterStore,
     private readonly host: string,
-  ) {}
+  ) {
+    this.held = new HeldByUser((username) => this.read(username));
+  }
 
   /** The user's roster, from memory when the user is online. */
   async load(username: string): Promise<LoadedRoster> {
-    return this.held.get(username)?.roster ?? this.read(username);
+    return this.held.get(username);
   }
 
   private async read(username: string): Promise<LoadedRoster> {
@@ -46,35 +39,18 @@ export class Rosters {
   }
 
   /** One more session holds the user's roster (at bind); each retain is paired with one release. */
-  async retain(username: string): Promise<LoadedRoster> {
-    let entry = this.held.get(username);
-    if (!entry) {
-      entry = { roster: this.read(username), holders: 0 };
-      this.held.set(username, entry);
-    }
-    entry.holders++;
-    const pending = entry.roster;
-    try {
-      const loaded = await pending;
-      if (entry.roster === pending) entry.roster = loaded;
-      return loaded;
-    } catch (err) {
-      this.release(username);
-      throw err;
-    }
+  retain(username: string): Promise<LoadedRoster> {
+    return this.held.retain(username);
   }
 
   /** One session fewer holds the roster (once it has ended); the last one lets it go. */
   release(username: string): void {
-    const entry = this.held.get(username);
-    if (!entry || --entry.holders > 0) return;
-    this.held.delete(username);
+    this.held.release(username);
   }
 
   /** The account is gone with its data: sessions still holding its roster (ending, or bound again) see it empty. */
   accountRemoved(username: string): void {
-    const entry = this.held.get(username);
-    if (entry) entry.roster = { version: 0, items: new Map() };
+    this.held.replace(username, { version: 0, items: new Map() });
   }
 
   async put(username: string, item: RosterItem): Promise<number> {

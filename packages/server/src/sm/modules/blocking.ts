@@ -9,6 +9,7 @@ import type { UserDataStore } from '../../storage/ports.ts';
 import type { IqContext, IqHandlers, IqOutcome } from '../iq-handlers.ts';
 import type { SmSession } from '../session.ts';
 import type { SessionTable } from '../sessions.ts';
+import { HeldByUser } from '../held-by-user.ts';
 
 export const NS_BLOCKING = 'urn:xmpp:blocking';
 export const NS_BLOCKING_ERRORS = 'urn:xmpp:blocking:errors';
@@ -22,25 +23,23 @@ export interface BlockingDeps {
   sendUnavailableTo(username: string, jid: string): void;
 }
 
-/** A user's block list while their sessions hold it in memory; `holders` counts the sessions. */
-interface HeldList {
-  readonly list: Set<string>;
-  holders: number;
-}
-
 export class BlockLists {
-  /**
-   * The lists of users with sessions. Each session holds its user's list
-   * from before it is bound until after its last stanza, so a user with a
-   * session always has the list here: the stanza path never reads storage
-   * for an online user.
-   */
-  private readonly held = new Map<string, HeldList>();
+  /** The lists of users with sessions (held-by-user.ts): the stanza path never reads storage for an online user. */
+  private readonly held: HeldByUser<Set<string>>;
   /** How many held lists are not empty. */
   private nonEmptyHeld = 0;
   private pushId = 0;
 
-  constructor(private readonly deps: BlockingDeps) {}
+  constructor(private readonly deps: BlockingDeps) {
+    this.held = new HeldByUser((username) => this.read(username), {
+      loaded: (list) => {
+        if (list.size > 0) this.nonEmptyHeld++;
+      },
+      dropped: (list) => {
+        if (list.size > 0) this.nonEmptyHeld--;
+      },
+    });
+  }
 
   /** Whether any user with a session blocks anyone; while none does, no online user's list can match. */
   get anyHeldBlocks(): boolean {
@@ -48,7 +47,7 @@ export class BlockLists {
   }
 
   async load(username: string): Promise<Set<string>> {
-    return this.held.get(username)?.list ?? this.read(username);
+    return this.held.get(username);
   }
 
   private async read(username: string): Promise<Set<string>> {
@@ -58,40 +57,26 @@ export class BlockLists {
 
   /** One more session holds the user's list (at bind); each retain is paired with one release. */
   async retain(username: string): Promise<void> {
-    let entry = this.held.get(username);
-    if (!entry) {
-      const list = await this.read(username);
-      // Another bind of the same user may have loaded it meanwhile.
-      entry = this.held.get(username);
-      if (!entry) {
-        entry = { list, holders: 0 };
-        this.held.set(username, entry);
-        if (list.size > 0) this.nonEmptyHeld++;
-      }
-    }
-    entry.holders++;
+    await this.held.retain(username);
   }
 
   /** One session fewer holds the list (once it has ended); the last one lets it go. */
   release(username: string): void {
-    const entry = this.held.get(username);
-    if (!entry || --entry.holders > 0) return;
-    this.held.delete(username);
-    if (entry.list.size > 0) this.nonEmptyHeld--;
+    this.held.release(username);
   }
 
   /** The account is gone with its data: a list its ending sessions still hold is emptied to match. */
   accountRemoved(username: string): void {
-    const entry = this.held.get(username);
-    if (!entry || entry.list.size === 0) return;
-    entry.list.clear();
+    const list = this.held.peek(username);
+    if (!list || list.size === 0) return;
+    list.clear();
     this.nonEmptyHeld--;
   }
 
   /** Synchronous when the user is online (the hot path); undefined when the list is not in memory. */
   blockedSync(username: string, who: Jid): boolean | undefined {
-    const entry = this.held.get(username);
-    return entry === undefined ? undefined : matches(entry.list, who);
+    const list = this.held.peek(username);
+    return list === undefined ? undefined : matches(list, who);
   }
 
   async blocked(username: string, who: Jid): Promise<boolean> {
@@ -101,11 +86,11 @@ export class BlockLists {
   private add(username: string, list: Set<string>, jid: string): void {
     if (list.has(jid)) return;
     list.add(jid);
-    if (list.size === 1 && this.held.get(username)?.list === list) this.nonEmptyHeld++;
+    if (list.size === 1 && this.held.peek(username) === list) this.nonEmptyHeld++;
   }
 
   private remove(username: string, list: Set<string>, jid: string): void {
-    if (list.delete(jid) && list.size === 0 && this.held.get(username)?.list === list) this.nonEmptyHeld--;
+    if (list.delete(jid) && list.size === 0 && this.held.peek(username) === list) this.nonEmptyHeld--;
   }
 
   async iq(ctx: IqContext): Promise<IqOutcome> {
