@@ -37,7 +37,7 @@ function pinned(cpu: number): string[] {
 }
 
 /** CPU seconds (user + system) the process has used. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
@@ -86,15 +86,18 @@ function startTarget(kind: ServerKind, users: number): Promise<BenchServer> {
   return kind === 'prosody' ? startProsodyBench(users) : startBenchServer(users);
 }
 
-export async function startBenchServer(users: number, contacts = 0, options: { tls?: boolean } = {}): Promise<BenchServer> {
+/** `cli`: another build's dist/switchboard.mjs (bench/ab.ts); `nodeFlags`: Node flags for this server only. */
+export async function startBenchServer(users: number, contacts = 0, options: { tls?: boolean; cli?: string; nodeFlags?: string[] } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
   const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', String(tlsPort ?? -1), '--ws-port', '-1', '--allow-plaintext-on-loopback'];
-  const made = spawnSync(process.execPath, [...RUNNER, CLI, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
+  const runner = options.cli ? [] : RUNNER;
+  const cli = options.cli ?? CLI;
+  const made = spawnSync(process.execPath, [...runner, cli, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
   const pin = pinned(0);
-  const cmd = [...pin, process.execPath, ...SERVER_FLAGS, ...RUNNER, CLI, 'serve', ...args];
+  const cmd = [...pin, process.execPath, ...(options.nodeFlags ?? SERVER_FLAGS), ...runner, cli, 'serve', ...args];
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -115,7 +118,7 @@ export async function startBenchServer(users: number, contacts = 0, options: { t
   };
 }
 
-class Workers {
+export class Workers {
   private readonly procs: ChildProcess[];
   constructor(count: number) {
     const pin = pinned(1).length > 0;

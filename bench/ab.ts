@@ -1,0 +1,97 @@
+// Two or more builds of Switchboard measured at the same time: each serves
+// its own users on the same pinned core, each gets the same open-loop chat
+// load (bench/load/worker.ts `paced`, one worker per build on the other
+// core), and each build's CPU per delivered message is read over the same
+// seconds. Whatever the machine does meanwhile (another tenant, a busy
+// neighbour core), it does to every build alike, so the ratio of two builds
+// is far steadier than two runs one after the other.
+//
+//   node --import tsx bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] LABEL=PATH[,NODE_FLAG…] …
+//   node --import tsx bench/ab.ts base=/tmp/base/dist/switchboard.mjs new=dist/switchboard.mjs
+//
+// PATH is a built dist/switchboard.mjs (`node scripts/build.mjs` in a
+// worktree of the other commit). The first build is the baseline of the
+// ratios. Defaults: 500 users per build, one message per user per second
+// (so the core serves 1,000 msgs/s in all with two builds), 20 messages per
+// user per round, 5 rounds.
+
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { Workers, startBenchServer, type BenchServer } from './e2e.ts';
+import type { WorkerReply } from './load/worker.ts';
+
+interface Build {
+  label: string;
+  cli: string;
+  nodeFlags: string[];
+}
+
+function option(args: string[], name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args.splice(at, 2)[1]) : fallback;
+}
+
+const args = process.argv.slice(2);
+const users = option(args, '--users', 500);
+const intervalMs = option(args, '--interval', 1000);
+const count = option(args, '--count', 20);
+const rounds = option(args, '--rounds', 5);
+const builds: Build[] = args.map((arg) => {
+  const at = arg.indexOf('=');
+  const label = arg.slice(0, at);
+  const spec = arg.slice(at + 1);
+  if (at <= 0 || !spec) throw new Error(`expected LABEL=PATH[,NODE_FLAG…], got ${arg}`);
+  const [cli, ...nodeFlags] = spec.split(',');
+  return { label, cli: resolve(cli!), nodeFlags };
+});
+if (builds.length < 2) {
+  console.error('usage: bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] LABEL=PATH[,NODE_FLAG…] LABEL=PATH …');
+  process.exit(2);
+}
+
+/** CPU seconds the process has run, all threads, from the scheduler's nanosecond counters (/proc/…/stat counts 10 ms ticks). */
+function cpuSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  return ns / 1e9;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const servers: BenchServer[] = [];
+const workers = new Workers(builds.length);
+try {
+  for (const b of builds) servers.push(await startBenchServer(users, 0, { cli: b.cli, nodeFlags: b.nodeFlags }));
+  const names = Array.from({ length: users }, (_, i) => `user${i + 1}`);
+  await workers.all((i) => ({
+    cmd: 'login', host: '127.0.0.1', port: servers[i]!.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: names,
+  }));
+  await workers.all(() => ({ cmd: 'presence' }));
+  const perMessage: number[][] = builds.map(() => []);
+  console.log(`| round | ${builds.map((b) => `${b.label} µs/msg`).join(' | ')} | ${builds.slice(1).map((b) => `${b.label}/${builds[0]!.label}`).join(' | ')} | delivered |`);
+  console.log(`|---|${builds.map(() => '---|').join('')}${builds.slice(1).map(() => '---|').join('')}---|`);
+  for (let round = 1; round <= rounds; round++) {
+    const cpu0 = servers.map((s) => cpuSeconds(s.pid));
+    const t0 = performance.now();
+    const replies = (await workers.all(() => ({ cmd: 'paced', domain: 'localhost', intervalMs, count, bodySize: 64 }))) as Extract<WorkerReply, { cmd: 'paced' }>[];
+    const seconds = (performance.now() - t0) / 1000;
+    const us = servers.map((s, i) => ((cpuSeconds(s.pid) - cpu0[i]!) * 1e6) / Math.max(1, replies[i]!.delivered));
+    us.forEach((v, i) => perMessage[i]!.push(v));
+    const delivered = replies.map((r) => `${r.delivered}/${r.sent}`).join(', ');
+    console.log(`| ${round} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${us.slice(1).map((v) => (v / us[0]!).toFixed(3)).join(' | ')} | ${delivered} in ${seconds.toFixed(1)} s |`);
+  }
+  console.log('');
+  for (let i = 1; i < builds.length; i++) {
+    const ratios = perMessage[i]!.map((v, k) => v / perMessage[0]![k]!);
+    console.log(`${builds[i]!.label} / ${builds[0]!.label}: median ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); medians ${median(perMessage[i]!).toFixed(1)} vs ${median(perMessage[0]!).toFixed(1)} µs/msg`);
+  }
+} finally {
+  await workers.all(() => ({ cmd: 'close' })).catch(() => undefined);
+  workers.stop();
+  for (const s of servers) await s.stop();
+}
+process.exit(0);
