@@ -10,7 +10,7 @@ import {
   type EndReason,
   type Envelope,
 } from '../router/envelope.ts';
-import type { ComponentAddress, Router } from '../router/router.ts';
+import type { ComponentAddress, Route, Router } from '../router/router.ts';
 
 /** What the c2s does with what the sm says. */
 export interface SmLinkHandler {
@@ -24,13 +24,16 @@ export interface SmLinkHandler {
 
 export class SmLink {
   private readonly pendingUserActions = new Map<string, (ok: boolean) => void>();
+  private readonly sm: Route;
 
   constructor(
     private readonly router: Router,
     readonly address: ComponentAddress,
     private readonly handler: SmLinkHandler,
-    private readonly smAddress: ComponentAddress = 'sm',
-  ) {}
+    smAddress: ComponentAddress = 'sm',
+  ) {
+    this.sm = router.routeTo(smAddress);
+  }
 
   attach(): Promise<void> {
     return this.router.attach(this.address, (envelope) => this.receive(envelope));
@@ -66,7 +69,7 @@ export class SmLink {
 
   private send(partial: Omit<Envelope, 'to' | 'from'>): void {
     // Every field written out, in the order the sm writes its envelopes: one object shape both ways on the stanza path.
-    this.router.route({ to: this.smAddress, from: this.address, c2s: partial.c2s, sm: partial.sm, payload: partial.payload });
+    this.sm.send({ to: this.sm.to, from: this.address, c2s: partial.c2s, sm: partial.sm, payload: partial.payload });
   }
 
   private receive(envelope: Envelope): void {

@@ -6,13 +6,30 @@
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { parseElement } from '@switchboard/xml';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.ts';
-import type { ComponentAddress, EnvelopeHandler, Router } from './router.ts';
+import type { ComponentAddress, EnvelopeHandler, Route, Router } from './router.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** One address: a direct call while its component is attached in this process, else its NATS subject. */
+class NatsRoute implements Route {
+  local: { handler: EnvelopeHandler; subscription: Subscription } | undefined;
+
+  constructor(
+    readonly to: ComponentAddress,
+    private readonly subject: string,
+    private readonly nc: NatsConnection,
+  ) {}
+
+  send(envelope: Envelope): void {
+    if (this.local) this.local.handler(envelope);
+    else this.nc.publish(this.subject, encoder.encode(encodeEnvelope(envelope).toString()));
+  }
+}
+
 export class NatsRouter implements Router {
-  private readonly local = new Map<ComponentAddress, { handler: EnvelopeHandler; subscription: Subscription }>();
+  /** Every address attached or routed to; an entry outlives its component, so kept routes see it come back. */
+  private readonly routes = new Map<ComponentAddress, NatsRoute>();
   /** Wire messages that did not decode as an envelope (dropped, never bounced). */
   malformed = 0;
 
@@ -32,7 +49,8 @@ export class NatsRouter implements Router {
   }
 
   async attach(address: ComponentAddress, handler: EnvelopeHandler): Promise<void> {
-    if (this.local.has(address)) throw new Error(`component ${address} is already attached`);
+    const route = this.routeTo(address);
+    if (route.local) throw new Error(`component ${address} is already attached`);
     const subscription = this.nc.subscribe(this.subject(address), {
       callback: (err, msg) => {
         if (err) return;
@@ -45,25 +63,31 @@ export class NatsRouter implements Router {
         handler(envelope);
       },
     });
-    this.local.set(address, { handler, subscription });
+    route.local = { handler, subscription };
     // Make sure the subscription is known to the server before anyone routes to it.
     await this.nc.flush();
   }
 
   async detach(address: ComponentAddress): Promise<void> {
-    const entry = this.local.get(address);
-    if (!entry) return;
-    this.local.delete(address);
-    entry.subscription.unsubscribe();
+    const route = this.routes.get(address);
+    if (!route?.local) return;
+    route.local.subscription.unsubscribe();
+    route.local = undefined;
   }
 
   route(envelope: Envelope): void {
-    const local = this.local.get(envelope.to);
-    if (local) {
-      local.handler(envelope);
-      return;
+    const route = this.routes.get(envelope.to);
+    if (route) route.send(envelope);
+    else this.nc.publish(this.subject(envelope.to), encoder.encode(encodeEnvelope(envelope).toString()));
+  }
+
+  routeTo(to: ComponentAddress): NatsRoute {
+    let route = this.routes.get(to);
+    if (!route) {
+      route = new NatsRoute(to, this.subject(to), this.nc);
+      this.routes.set(to, route);
     }
-    this.nc.publish(this.subject(envelope.to), encoder.encode(encodeEnvelope(envelope).toString()));
+    return route;
   }
 
   /** Waits until everything published so far has reached the NATS server. */
@@ -72,7 +96,7 @@ export class NatsRouter implements Router {
   }
 
   async close(): Promise<void> {
-    for (const address of [...this.local.keys()]) await this.detach(address);
+    for (const address of [...this.routes.keys()]) await this.detach(address);
     await this.nc.drain();
   }
 }

@@ -78,6 +78,30 @@ function routerContract(name: string, open: (n: number) => Promise<Router[]>): v
       assert.equal(count, 0);
       await Promise.all([a!.close(), b!.close()]);
     });
+
+    it('a kept route follows its component through attach, detach and attach again', async () => {
+      const [a, b] = await open(2);
+      const message = (id: string): Envelope => ({ to: 'c2s/k', from: 'sm', payload: xml('message', { id }) });
+      // Kept before the component exists, as an sm session keeps the way to its c2s.
+      const route = a!.routeTo('c2s/k');
+      const got: string[] = [];
+      await b!.attach('c2s/k', (e) => got.push(e.payload.attrs.id!));
+      route.send(message('1'));
+      await until(() => got.length === 1);
+      await b!.detach('c2s/k');
+      route.send(message('2'));
+      await new Promise((r) => setTimeout(r, 100));
+      await b!.attach('c2s/k', (e) => got.push(`again ${e.payload.attrs.id}`));
+      route.send(message('3'));
+      await until(() => got.length === 2);
+      assert.deepEqual(got, ['1', 'again 3']);
+      // A component in the sender's own process is reached by direct call.
+      const here: string[] = [];
+      await a!.attach('c2s/here', (e) => here.push(e.payload.attrs.id!));
+      a!.routeTo('c2s/here').send({ ...message('4'), to: 'c2s/here' });
+      assert.deepEqual(here, ['4']);
+      await Promise.all([a!.close(), b!.close()]);
+    });
   });
 }
 

@@ -7,11 +7,12 @@ import { jid } from '@switchboard/jid';
 import { classify, type Classified } from './classify.ts';
 import { toBareJid, toFullJid, toMissingAccount, type Delivery } from './deliver.ts';
 import { SmSession } from './session.ts';
+import { InProcessRouter } from '../router/in-process.ts';
 
 const policy = { chatToAllResources: true };
 
 function session(resource: string, priority: number | undefined): SmSession {
-  const s = new SmSession(`sm-${resource}`, `c-${resource}`, 'c2s/1', jid(`bob@localhost/${resource}`));
+  const s = new SmSession(`sm-${resource}`, `c-${resource}`, new InProcessRouter().routeTo('c2s/1'), jid(`bob@localhost/${resource}`));
   if (priority !== undefined) {
     s.presence = xml('presence');
     s.priority = priority;

@@ -74,7 +74,7 @@ export class SessionLifecycle {
     if (!(await this.deps.accounts.accountExists(jid.local, jid.domain))) return false;
     const old = sessions.full(jid.toString());
     if (old) this.endSession(old, 'replaced');
-    const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, envelope.from, jid);
+    const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, router.routeTo(envelope.from), jid);
     // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).
     session.roster = await this.deps.rosters.retain(jid.local);
     try {
@@ -122,7 +122,7 @@ export class SessionLifecycle {
   endSession(session: SmSession, reason: EndReason): void {
     if (session.ended) return;
     this.destroySession(session, reason);
-    this.deps.router.route({ to: session.c2sAddress, from: this.deps.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason }) });
+    session.c2s.send({ to: session.c2sAddress, from: this.deps.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason }) });
   }
 
   /** The single destroy path every ending goes through. */

@@ -4,7 +4,7 @@
 
 import type { Element } from '@switchboard/xml';
 import type { Jid } from '@switchboard/jid';
-import type { ComponentAddress } from '../router/router.ts';
+import type { ComponentAddress, Route } from '../router/router.ts';
 import type { LoadedRoster } from './roster.ts';
 import { SerialQueue } from './serial-queue.ts';
 
@@ -34,14 +34,19 @@ export class SmSession {
   constructor(
     readonly smId: string,
     readonly c2sId: string,
-    /** The c2s component that holds the client's stream. */
-    readonly c2sAddress: ComponentAddress,
+    /** The way to the c2s component that holds the client's stream. */
+    readonly c2s: Route,
     readonly jid: Jid,
   ) {
     this.username = jid.local!;
     this.host = jid.domain;
     this.resource = jid.resource!;
     this.bareJid = `${this.username}@${this.host}`;
+  }
+
+  /** The c2s component that holds the client's stream. */
+  get c2sAddress(): ComponentAddress {
+    return this.c2s.to;
   }
 
   /** Bound to a resource (every sm session is). */

@@ -237,7 +237,7 @@ export class StanzaRouting {
   sendTo(session: SmSession, stanza: Element): void {
     if (session.ended) return;
     if (channels.smDeliver.hasSubscribers) channels.smDeliver.publish({ to: session.fullJid });
-    this.router.route({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza });
+    session.c2s.send({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza });
   }
 
   /** Routes a stanza the server generated (a reply, an error) to its `to`: a local session or a component. */
