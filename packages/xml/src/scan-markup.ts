@@ -25,6 +25,27 @@ export class TagScan {
   selfClosing = false;
 }
 
+/**
+ * The names nearly every stanza carries, by length. Reading one of these
+ * gives back the constant, not a new slice: an attribute stored under it
+ * needs no string-table lookup, and comparing it with the same constant
+ * elsewhere is a pointer check.
+ */
+const COMMON_NAMES: readonly (readonly string[])[] = (() => {
+  const byLength: string[][] = [];
+  for (const name of ['to', 'id', 'iq', 'from', 'type', 'body', 'xmlns', 'message', 'presence', 'xml:lang']) (byLength[name.length] ??= []).push(name);
+  return byLength;
+})();
+
+/** `s[from, to)`, a Name: one of COMMON_NAMES, or a slice. */
+function nameAt(s: string, from: number, to: number): string {
+  const candidates = COMMON_NAMES[to - from];
+  if (candidates !== undefined) {
+    for (const name of candidates) if (s.startsWith(name, from)) return name;
+  }
+  return s.slice(from, to);
+}
+
 /** The first index from `k` that is not S, or `s.length`. */
 function skipSpace(s: string, k: number): number {
   while (k < s.length && isXmlSpace(s.charCodeAt(k))) k++;
@@ -40,7 +61,7 @@ export function scanStartTag(s: string, p: number, chars: SpecialChars, out: Tag
   // Fast-mode, with nothing inherited: `__proto__` or `constructor` is an attribute like any other (element.ts).
   const attrs = emptyAttrs();
   let count = 0;
-  out.name = s.slice(p + 1, k);
+  out.name = nameAt(s, p + 1, k);
   for (;;) {
     const beforeSpace = k;
     k = skipSpace(s, k);
@@ -62,7 +83,7 @@ export function scanStartTag(s: string, p: number, chars: SpecialChars, out: Tag
     const nameEnd = scanName(s, k);
     if (nameEnd >= len) return INCOMPLETE;
     if (nameEnd === k) refuse('not-well-formed', 'an unexpected character in a tag');
-    const name = s.slice(k, nameEnd);
+    const name = nameAt(s, k, nameEnd);
     k = isXmlSpace(s.charCodeAt(nameEnd)) ? skipSpace(s, nameEnd) : nameEnd;
     if (k >= len) return INCOMPLETE;
     if (s.charCodeAt(k) !== EQUALS) refuse('not-well-formed', 'an attribute without a value');

@@ -347,7 +347,10 @@ export class StreamParser {
   }
 
   private flush(): void {
-    if (this.completed.length === 0) return;
+    const count = this.completed.length;
+    if (count === 0) return;
+    // The usual read holds one stanza: handed out without copying the list.
+    if (count === 1) return this.events.element(this.completed.pop()!);
     const elements = this.completed.splice(0);
     for (const el of elements) {
       if (this.dead) return;
