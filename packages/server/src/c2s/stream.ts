@@ -201,7 +201,8 @@ export class C2sStream {
     this.sm?.received();
     if (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
     // RFC 6120 §8.1.2.1: the server stamps `from` with the full JID; whatever the client put there is replaced.
-    const stamped = el.withAttrs({ from: this.fullJid, xmlns: undefined });
+    // The element is fresh from this stream's parser and no one else holds it, so it is stamped in place.
+    const stamped = el.attrs.xmlns === undefined ? stampFrom(el, this.fullJid!) : el.withAttrs({ from: this.fullJid, xmlns: undefined });
     if (isLegacySession(stamped, this.policy.domain)) {
       this.transport.send(iqResult(stamped.withAttrs({ from: undefined, to: this.fullJid })));
       return;
@@ -273,6 +274,11 @@ export class C2sStream {
     }
     this.host.released(this, reason);
   }
+}
+
+function stampFrom(el: Element, from: string): Element {
+  el.attrs.from = from;
+  return el;
 }
 
 /** RFC 3921 §3 session establishment, kept for old clients (RFC 6121 Appendix E). */

@@ -12,9 +12,13 @@ const EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
 /**
  * Transports with output waiting for the end of the tick. What one tick
  * writes to a socket (a message and an XEP-0198 <r/>, a presence broadcast)
- * goes out as one string in one syscall; one nextTick serves them all.
+ * goes out as one string in one syscall. Writes made while a read is
+ * handled are sent when the read handler returns; others by one nextTick
+ * that serves them all.
  */
 const queued: TcpTransport[] = [];
+/** A read is being handled: what it writes is flushed when it returns, with no nextTick of its own. */
+let handlingRead = false;
 
 function flushQueued(): void {
   // A flush only writes to a socket; nothing it does can queue another transport.
@@ -82,7 +86,17 @@ export class TcpTransport implements C2sTransport, IdleMember {
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => {
       if (this.sweep) this.heardInRound = this.sweep.round;
-      this.events?.data(text);
+      // Nested reads (none are known) would only flush early.
+      const outer = !handlingRead;
+      handlingRead = true;
+      try {
+        this.events?.data(text);
+      } finally {
+        if (outer) {
+          handlingRead = false;
+          if (queued.length > 0) flushQueued();
+        }
+      }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -109,7 +123,7 @@ export class TcpTransport implements C2sTransport, IdleMember {
   private write(data: string): void {
     if (this.closed) return;
     // Queued with the first write of the tick. Data emptied early (closeStream, startTls) may queue it twice; the second flush finds nothing.
-    if (this.pending === '' && queued.push(this) === 1) process.nextTick(flushQueued);
+    if (this.pending === '' && queued.push(this) === 1 && !handlingRead) process.nextTick(flushQueued);
     this.pending += data;
   }
 
