@@ -4,16 +4,18 @@
 // core), and each build's CPU per delivered message is read over the same
 // seconds. Whatever the machine does meanwhile (another tenant, a busy
 // neighbour core), it does to every build alike, so the ratio of two builds
-// is far steadier than two runs one after the other.
+// is far steadier than two runs one after the other. The builds are started
+// again for each rotation, each time in another order, because the one
+// started first costs a few per cent more than the same build after it.
 //
-//   node --import tsx bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] LABEL=PATH[,NODE_FLAG…] …
+//   node --import tsx bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…] …
 //   node --import tsx bench/ab.ts base=/tmp/base/dist/switchboard.mjs new=dist/switchboard.mjs
 //
 // PATH is a built dist/switchboard.mjs (`node scripts/build.mjs` in a
 // worktree of the other commit). The first build is the baseline of the
 // ratios. Defaults: 500 users per build, one message per user per second
 // (so the core serves 1,000 msgs/s in all with two builds), 20 messages per
-// user per round, 5 rounds.
+// user per round, 2 rounds per rotation, as many rotations as builds.
 
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
@@ -36,7 +38,8 @@ const args = process.argv.slice(2);
 const users = option(args, '--users', 500);
 const intervalMs = option(args, '--interval', 1000);
 const count = option(args, '--count', 20);
-const rounds = option(args, '--rounds', 5);
+const rounds = option(args, '--rounds', 2);
+const rotationsAsked = option(args, '--rotations', 0);
 const builds: Build[] = args.map((arg) => {
   const at = arg.indexOf('=');
   const label = arg.slice(0, at);
@@ -46,7 +49,7 @@ const builds: Build[] = args.map((arg) => {
   return { label, cli: resolve(cli!), nodeFlags };
 });
 if (builds.length < 2) {
-  console.error('usage: bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] LABEL=PATH[,NODE_FLAG…] LABEL=PATH …');
+  console.error('usage: bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…] LABEL=PATH …');
   process.exit(2);
 }
 
@@ -62,36 +65,50 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const servers: BenchServer[] = [];
-const workers = new Workers(builds.length);
-try {
-  for (const b of builds) servers.push(await startBenchServer(users, 0, { cli: b.cli, nodeFlags: b.nodeFlags }));
-  const names = Array.from({ length: users }, (_, i) => `user${i + 1}`);
-  await workers.all((i) => ({
-    cmd: 'login', host: '127.0.0.1', port: servers[i]!.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: names,
-  }));
-  await workers.all(() => ({ cmd: 'presence' }));
-  const perMessage: number[][] = builds.map(() => []);
-  console.log(`| round | ${builds.map((b) => `${b.label} µs/msg`).join(' | ')} | ${builds.slice(1).map((b) => `${b.label}/${builds[0]!.label}`).join(' | ')} | delivered |`);
-  console.log(`|---|${builds.map(() => '---|').join('')}${builds.slice(1).map(() => '---|').join('')}---|`);
-  for (let round = 1; round <= rounds; round++) {
-    const cpu0 = servers.map((s) => cpuSeconds(s.pid));
-    const t0 = performance.now();
-    const replies = (await workers.all(() => ({ cmd: 'paced', domain: 'localhost', intervalMs, count, bodySize: 64 }))) as Extract<WorkerReply, { cmd: 'paced' }>[];
-    const seconds = (performance.now() - t0) / 1000;
-    const us = servers.map((s, i) => ((cpuSeconds(s.pid) - cpu0[i]!) * 1e6) / Math.max(1, replies[i]!.delivered));
-    us.forEach((v, i) => perMessage[i]!.push(v));
-    const delivered = replies.map((r) => `${r.delivered}/${r.sent}`).join(', ');
-    console.log(`| ${round} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${us.slice(1).map((v) => (v / us[0]!).toFixed(3)).join(' | ')} | ${delivered} in ${seconds.toFixed(1)} s |`);
+/** Every build starts first once, unless told otherwise. */
+const rotations = rotationsAsked || builds.length;
+const names = Array.from({ length: users }, (_, i) => `user${i + 1}`);
+const perMessage: number[][] = builds.map(() => []);
+console.log(`| rotation | round | ${builds.map((b) => `${b.label} µs/msg`).join(' | ')} | ${builds.slice(1).map((b) => `${b.label}/${builds[0]!.label}`).join(' | ')} | delivered |`);
+console.log(`|---|---|${builds.map(() => '---|').join('')}${builds.slice(1).map(() => '---|').join('')}---|`);
+let round = 0;
+// The server started first, with the first worker, has been seen to cost a few per cent more than
+// an identical build started after it; each rotation starts the builds in another order.
+for (let rotation = 0; rotation < rotations; rotation++) {
+  const order = builds.map((_, i) => (i + rotation) % builds.length);
+  const servers: BenchServer[] = [];
+  const workers = new Workers(builds.length);
+  try {
+    for (const b of order) servers.push(await startBenchServer(users, 0, { cli: builds[b]!.cli, nodeFlags: builds[b]!.nodeFlags }));
+    await workers.all((slot) => ({
+      cmd: 'login', host: '127.0.0.1', port: servers[slot]!.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: names,
+    }));
+    await workers.all(() => ({ cmd: 'presence' }));
+    for (let r = 0; r < rounds; r++) {
+      round++;
+      const cpu0 = servers.map((s) => cpuSeconds(s.pid));
+      const t0 = performance.now();
+      const replies = (await workers.all(() => ({ cmd: 'paced', domain: 'localhost', intervalMs, count, bodySize: 64 }))) as Extract<WorkerReply, { cmd: 'paced' }>[];
+      const seconds = (performance.now() - t0) / 1000;
+      // Back in build order.
+      const us: number[] = [];
+      const delivered: string[] = [];
+      order.forEach((b, slot) => {
+        us[b] = ((cpuSeconds(servers[slot]!.pid) - cpu0[slot]!) * 1e6) / Math.max(1, replies[slot]!.delivered);
+        delivered[b] = `${replies[slot]!.delivered}/${replies[slot]!.sent}`;
+      });
+      us.forEach((v, b) => perMessage[b]!.push(v));
+      console.log(`| ${rotation + 1} | ${round} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${us.slice(1).map((v) => (v / us[0]!).toFixed(3)).join(' | ')} | ${delivered.join(', ')} in ${seconds.toFixed(1)} s |`);
+    }
+  } finally {
+    await workers.all(() => ({ cmd: 'close' })).catch(() => undefined);
+    workers.stop();
+    for (const s of servers) await s.stop();
   }
-  console.log('');
-  for (let i = 1; i < builds.length; i++) {
-    const ratios = perMessage[i]!.map((v, k) => v / perMessage[0]![k]!);
-    console.log(`${builds[i]!.label} / ${builds[0]!.label}: median ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); medians ${median(perMessage[i]!).toFixed(1)} vs ${median(perMessage[0]!).toFixed(1)} µs/msg`);
-  }
-} finally {
-  await workers.all(() => ({ cmd: 'close' })).catch(() => undefined);
-  workers.stop();
-  for (const s of servers) await s.stop();
+}
+console.log('');
+for (let i = 1; i < builds.length; i++) {
+  const ratios = perMessage[i]!.map((v, k) => v / perMessage[0]![k]!);
+  console.log(`${builds[i]!.label} / ${builds[0]!.label}: median ${median(ratios).toFixed(3)} over ${ratios.length} rounds (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); medians ${median(perMessage[i]!).toFixed(1)} vs ${median(perMessage[0]!).toFixed(1)} µs/msg`);
 }
 process.exit(0);
