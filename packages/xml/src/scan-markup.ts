@@ -17,12 +17,21 @@ const EQUALS = 0x3d;
 const QUOTE = 0x22;
 const APOSTROPHE = 0x27;
 
+/** Stands in for a tag's attributes between scans. */
+const NO_ATTRS: Attrs = emptyAttrs();
+
 /** What the last scan found; one instance per parser, reused for every tag. */
 export class TagScan {
   name = '';
-  attrs: Attrs = {};
+  attrs: Attrs = NO_ATTRS;
   attributeCount = 0;
   selfClosing = false;
+
+  /** Lets go of the last tag, and through its name of the chunk it was read from. */
+  release(): void {
+    this.name = '';
+    this.attrs = NO_ATTRS;
+  }
 }
 
 /**

@@ -133,6 +133,10 @@ export class StreamParser {
       this.carry = ''; // an idle connection should not hold on to its last read
       this.fail(err);
       return false;
+    } finally {
+      // Nor should the helpers: each connection keeping its last chunk alive makes every young-generation GC copy them all.
+      this.chars.release();
+      this.tag.release();
     }
   }
 

@@ -189,6 +189,11 @@ export class SpecialChars {
     this.amp = this.lt = this.rsqb = this.tab = this.lf = this.cr = -1;
   }
 
+  /** Lets go of the buffer once it is parsed. */
+  release(): void {
+    this.s = '';
+  }
+
   private next(c: string, at: number, from: number): number {
     if (at >= from) return at;
     const found = this.s.indexOf(c, from);
