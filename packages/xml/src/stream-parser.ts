@@ -134,7 +134,7 @@ export class StreamParser {
       this.fail(err);
       return false;
     } finally {
-      // Nor should the helpers: each connection keeping its last chunk alive makes every young-generation GC copy them all.
+      // Nor through the helpers, which would otherwise keep the last chunk until the next read.
       this.chars.release();
       this.tag.release();
     }

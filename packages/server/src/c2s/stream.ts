@@ -202,7 +202,8 @@ export class C2sStream {
     if (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
     // RFC 6120 §8.1.2.1: the server stamps `from` with the full JID; whatever the client put there is replaced.
     // The element is fresh from this stream's parser and no one else holds it, so it is stamped in place.
-    const stamped = el.attrs.xmlns === undefined ? stampFrom(el, this.fullJid!) : el.withAttrs({ from: this.fullJid, xmlns: undefined });
+    const stamped = el.attrs.xmlns === undefined ? el : el.withAttrs({ xmlns: undefined });
+    stamped.attrs.from = this.fullJid!;
     if (isLegacySession(stamped, this.policy.domain)) {
       this.transport.send(iqResult(stamped.withAttrs({ from: undefined, to: this.fullJid })));
       return;
@@ -274,11 +275,6 @@ export class C2sStream {
     }
     this.host.released(this, reason);
   }
-}
-
-function stampFrom(el: Element, from: string): Element {
-  el.attrs.from = from;
-  return el;
 }
 
 /** RFC 3921 §3 session establishment, kept for old clients (RFC 6121 Appendix E). */

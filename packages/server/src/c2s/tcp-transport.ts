@@ -86,16 +86,12 @@ export class TcpTransport implements C2sTransport, IdleMember {
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => {
       if (this.sweep) this.heardInRound = this.sweep.round;
-      // Nested reads (none are known) would only flush early.
-      const outer = !handlingRead;
       handlingRead = true;
       try {
         this.events?.data(text);
       } finally {
-        if (outer) {
-          handlingRead = false;
-          if (queued.length > 0) flushQueued();
-        }
+        handlingRead = false;
+        if (queued.length > 0) flushQueued();
       }
     });
     socket.on('error', () => socket.destroy());

@@ -11,6 +11,10 @@ import type { ComponentAddress, EnvelopeHandler, Route, Router } from './router.
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+function publish(nc: NatsConnection, subject: string, envelope: Envelope): void {
+  nc.publish(subject, encoder.encode(encodeEnvelope(envelope).toString()));
+}
+
 /** One address: a direct call while its component is attached in this process, else its NATS subject. */
 class NatsRoute implements Route {
   local: { handler: EnvelopeHandler; subscription: Subscription } | undefined;
@@ -23,7 +27,7 @@ class NatsRoute implements Route {
 
   send(envelope: Envelope): void {
     if (this.local) this.local.handler(envelope);
-    else this.nc.publish(this.subject, encoder.encode(encodeEnvelope(envelope).toString()));
+    else publish(this.nc, this.subject, envelope);
   }
 }
 
@@ -78,7 +82,7 @@ export class NatsRouter implements Router {
   route(envelope: Envelope): void {
     const route = this.routes.get(envelope.to);
     if (route) route.send(envelope);
-    else this.nc.publish(this.subject(envelope.to), encoder.encode(encodeEnvelope(envelope).toString()));
+    else publish(this.nc, this.subject(envelope.to), envelope);
   }
 
   routeTo(to: ComponentAddress): NatsRoute {
