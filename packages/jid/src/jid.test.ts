@@ -142,3 +142,26 @@ describe('Jid', () => {
     assert.throws(() => jid('@@'), /invalid JID "@@": invalid localpart/);
   });
 });
+
+describe('addresses parsed lately', () => {
+  it('gives back the same Jid for the same text, and its bare form once made', () => {
+    const first = parseJid('Romeo@Example.net/orchard');
+    const again = parseJid('Romeo@Example.net/orchard');
+    assert.ok(first.ok && again.ok);
+    assert.equal(again.jid, first.jid);
+    assert.equal(first.jid.toString(), 'romeo@example.net/orchard');
+    assert.equal(first.jid.bare(), first.jid.bare());
+    assert.equal(first.jid.bare().toString(), 'romeo@example.net');
+  });
+
+  it('keeps no refusal: a bad address is refused every time, with its reason', () => {
+    bad('@example.net', 'invalid localpart');
+    bad('@example.net', 'invalid localpart');
+  });
+
+  it('parses a text cut from a larger one like any other', () => {
+    const read = `<message to='juliet@capulet.example/balcony' type='chat'>${'x'.repeat(1000)}</message>`;
+    assert.equal(ok(read.slice(13, 43)), 'juliet@capulet.example/balcony');
+    assert.equal(ok('juliet@capulet.example/balcony'), 'juliet@capulet.example/balcony');
+  });
+});

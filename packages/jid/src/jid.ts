@@ -7,6 +7,7 @@ import { prepareLocalpart, prepareResourcepart } from './precis.ts';
  */
 export class Jid {
   private cachedString: string | undefined;
+  private cachedBare: Jid | undefined;
 
   private constructor(
     readonly local: string | undefined,
@@ -28,7 +29,8 @@ export class Jid {
   }
 
   bare(): Jid {
-    return this.resource === undefined ? this : new Jid(this.local, this.domain, undefined);
+    if (this.resource === undefined) return this;
+    return (this.cachedBare ??= new Jid(this.local, this.domain, undefined));
   }
 
   withResource(resource: string): Jid | undefined {
@@ -62,10 +64,37 @@ function malformed(reason: string): JidResult {
 }
 
 /**
+ * Addresses parsed lately, by the text they were parsed from. A server parses
+ * the same few `to` addresses over and over; a hit returns the same Jid, whose
+ * string and bare form are then already made. Bounded: when full it is
+ * emptied, so a flood of distinct addresses costs a parse each, as without it.
+ */
+const recent = new Map<string, JidResult>();
+const RECENT_LIMIT = 10_000;
+
+/**
  * RFC 7622 §3.2–3.4: split at the first '/', then at the first '@' before it. Never throws:
  * a bad address is a `jid-malformed` result (RFC 6120 §8.3.3.8).
  */
 export function parseJid(input: string): JidResult {
+  let result = recent.get(input);
+  if (result !== undefined) return result;
+  // The input is often a slice of a whole read off a socket; what is kept must not pin that read.
+  const text = ownCopy(input);
+  result = parseUncached(text);
+  if (result.ok) {
+    if (recent.size >= RECENT_LIMIT) recent.clear();
+    recent.set(text, result);
+  }
+  return result;
+}
+
+/** A string with storage of its own: V8 makes a slice of 13 characters or more a view into the string it was cut from. */
+function ownCopy(s: string): string {
+  return (' ' + s).slice(1);
+}
+
+function parseUncached(input: string): JidResult {
   const slash = input.indexOf('/');
   const beforeResource = slash < 0 ? input : input.slice(0, slash);
   const resource = slash < 0 ? undefined : input.slice(slash + 1);

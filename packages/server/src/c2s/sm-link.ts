@@ -45,17 +45,17 @@ export class SmLink {
 
   /** `sm:session start`: bind this connection's full JID. */
   start(c2sId: string, fullJid: string): void {
-    this.send({ c2s: c2sId, payload: sessionControl('start', fullJid) });
+    this.send(c2sId, undefined, sessionControl('start', fullJid));
   }
 
   /** `sm:session end`: the connection is gone or closing (`disconnected` is jabberd's 510). */
   end(c2sId: string, smId: string, target: string, reason: EndReason): void {
-    this.send({ c2s: c2sId, sm: smId, payload: sessionControl('end', target, { reason }) });
+    this.send(c2sId, smId, sessionControl('end', target, { reason }));
   }
 
   /** A stanza from the client, `from` already stamped. */
   forward(c2sId: string, smId: string, stanza: Element): void {
-    this.send({ c2s: c2sId, sm: smId, payload: stanza });
+    this.send(c2sId, smId, stanza);
   }
 
   /** `sm:sessions create|delete` for a bare JID; resolves with whether the sm carried it out. */
@@ -63,13 +63,13 @@ export class SmLink {
     const key = `${action} ${bareJid}`;
     return new Promise((resolve) => {
       this.pendingUserActions.set(key, resolve);
-      this.send({ payload: sessionsControl(action, bareJid) });
+      this.send(undefined, undefined, sessionsControl(action, bareJid));
     });
   }
 
-  private send(partial: Omit<Envelope, 'to' | 'from'>): void {
+  private send(c2s: string | undefined, sm: string | undefined, payload: Element): void {
     // Every field written out, in the order the sm writes its envelopes: one object shape both ways on the stanza path.
-    this.sm.send({ to: this.sm.to, from: this.address, c2s: partial.c2s, sm: partial.sm, payload: partial.payload });
+    this.sm.send({ to: this.sm.to, from: this.address, c2s, sm, payload });
   }
 
   private receive(envelope: Envelope): void {

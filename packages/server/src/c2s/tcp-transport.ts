@@ -23,7 +23,8 @@ let handlingRead = false;
 function flushQueued(): void {
   // A flush only writes to a socket; nothing it does can queue another transport.
   for (let i = 0; i < queued.length; i++) queued[i]!.flush();
-  queued.length = 0;
+  // Emptied by pop, which keeps the list's storage: `length = 0` frees it, and the next read's push allocates it again.
+  while (queued.length > 0) queued.pop();
 }
 
 /** RFC 6120 framing over TCP, with STARTTLS. */
