@@ -145,6 +145,23 @@ describe('c2s with real clients', () => {
     await bob.stop();
   });
 
+  it("passes on a client's own text, from stamped in it, and the other client reads it as it was sent", async () => {
+    const alice = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'text' });
+    const bob = xmppjs(server, 'bob', 'bob-secret', 'SCRAM-SHA-1', { resource: 'text' });
+    await start(alice);
+    await start(bob);
+    const got = nextStanza(bob, (el) => el.is('message') && el.attrs.id === 'as-sent');
+    // No from of its own: the c2s writes from into alice's text instead of serialising the element again.
+    await alice.send(xml('message', { to: 'bob@localhost/text', type: 'chat', id: 'as-sent' }, xml('body', {}, `<3 & "quotes" 'too' ☺`), xml('x', { xmlns: 'urn:example:x', note: 'a>b & "c"' })));
+    const message = await got;
+    assert.equal(message.attrs.from, 'alice@localhost/text');
+    assert.equal(message.attrs.to, 'bob@localhost/text');
+    assert.equal(message.getChildText('body'), `<3 & "quotes" 'too' ☺`);
+    assert.equal(message.getChild('x', 'urn:example:x')?.attrs.note, 'a>b & "c"');
+    await alice.stop();
+    await bob.stop();
+  });
+
   it('carries a message between two users over WebSocket', async () => {
     const alice = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'ws', ws: true });
     const bob = xmppjs(server, 'bob', 'bob-secret', 'PLAIN', { resource: 'ws', ws: true });

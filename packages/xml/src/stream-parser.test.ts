@@ -118,3 +118,37 @@ describe('StreamParser, size limit and keepalives (RFC 6120 §4.6.1, §13.12)', 
     assert.equal(r.elements.length, 200);
   });
 });
+
+describe('StreamParser, the source text of each stanza', () => {
+  const originals = [
+    "<message to='bob@localhost' id='x1' type='chat'><body>héllo &lt;wörld&gt; &amp; 😀 &#x263A;&#9731;</body><thread>t</thread></message>",
+    "<presence><show>away</show><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/></presence>",
+    "<iq type='get' id='2'><ping xmlns='urn:xmpp:ping'/></iq>",
+  ];
+
+  it('gives each stanza that came in one write its exact text, whitespace keepalives and neighbours left out', () => {
+    const r = run([HEADER, ` ${originals[0]} ${originals[1]}<r xmlns='urn:xmpp:sm:3'/>`, originals[2]!]);
+    assert.deepEqual(r.sources, [originals[0], originals[1], "<r xmlns='urn:xmpp:sm:3'/>", originals[2]]);
+  });
+
+  it('gives none for a stanza begun in an earlier write, and the whole text when only its start tag was carried', () => {
+    assert.deepEqual(run([HEADER, '<message><body>hi</body>', '</message>']).sources, [undefined]);
+    assert.deepEqual(run([HEADER, "<message to='a", "@b'><body>hi</body></message>"]).sources, ["<message to='a@b'><body>hi</body></message>"]);
+  });
+
+  it('never gives a text that is not the stanza, wherever the writes are cut', () => {
+    const text = originals.join(' ');
+    for (let size = 1; size <= text.length; size++) {
+      const r = run([HEADER, ...slices(text, size)]);
+      assert.equal(r.sources.length, 3, `size ${size}`);
+      r.sources.forEach((source, i) => {
+        if (source !== undefined) assert.equal(source, originals[i], `size ${size}, stanza ${i}`);
+      });
+    }
+  });
+
+  it('gives a WebSocket message its element text', () => {
+    const message = "<message xmlns='jabber:client' to='a@b'><body>hi</body></message>";
+    assert.deepEqual(run([message], 'websocket').sources, [message]);
+  });
+});

@@ -25,8 +25,11 @@ const RESCAN_LIMIT = 256;
 export interface StreamParserEvents {
   /** The `<stream:stream>` header (TCP framing only). */
   streamOpen(attrs: Attrs): void;
-  /** A complete top-level element: a stanza, or a stream-level element such as `<starttls/>`. */
-  element(el: Element): void;
+  /**
+   * A complete top-level element: a stanza, or a stream-level element such as `<starttls/>`.
+   * `source` is its text exactly as it came, when it came whole in one write.
+   */
+  element(el: Element, source?: string): void;
   /** `</stream:stream>` (TCP framing only). */
   streamClose(): void;
   /** The peer broke the rules; the parser is dead after this and ignores further input. */
@@ -77,6 +80,10 @@ export class StreamParser {
   private elementsInMessage = 0;
   /** Top-level elements completed during the current write, handed out once the whole chunk parsed cleanly. */
   private readonly completed: Element[] = [];
+  /** The source text of each of `completed`, where it lay in one write. */
+  private readonly sources: (string | undefined)[] = [];
+  /** Where the open top-level element began in the text being parsed; -1 when it began in an earlier write. */
+  private topStart = -1;
 
   constructor(
     private readonly events: StreamParserEvents,
@@ -114,6 +121,7 @@ export class StreamParser {
     if (!this.feed(message)) return;
     if (this.depth !== 0 || this.carry !== '' || this.inCdata || this.elementsInMessage !== 1) {
       this.completed.length = 0;
+      this.sources.length = 0;
       this.fail(new Refusal('not-well-formed', 'a WebSocket message must hold one complete element'));
       return;
     }
@@ -130,6 +138,7 @@ export class StreamParser {
       return true;
     } catch (err) {
       this.completed.length = 0;
+      this.sources.length = 0;
       this.carry = ''; // an idle connection should not hold on to its last read
       this.fail(err);
       return false;
@@ -137,6 +146,8 @@ export class StreamParser {
       // Nor through the helpers, which would otherwise keep the last chunk until the next read.
       this.chars.release();
       this.tag.release();
+      // A top-level element still open began in this write's text, which the next write does not see.
+      this.topStart = -1;
     }
   }
 
@@ -201,7 +212,7 @@ export class StreamParser {
     const c = s.charCodeAt(p + 1);
     if (c === 0x2f /* / */) {
       const end = scanEndTag(s, p, this.current === null ? 'stream:stream' : this.current.name, this.tag);
-      if (end !== INCOMPLETE) this.close(this.tag.name, base + end);
+      if (end !== INCOMPLETE) this.close(this.tag.name, s, base, end);
       return end;
     }
     if (c === 0x21 /* ! */) {
@@ -220,8 +231,9 @@ export class StreamParser {
     if (this.rootClosed) refuse('not-well-formed', 'an element after the stream was closed');
     const end = scanStartTag(s, p, this.chars, this.tag);
     if (end === INCOMPLETE) return end;
+    if (this.depth === this.topDepth) this.topStart = p;
     this.open(base + end);
-    if (this.tag.selfClosing) this.close(null, base + end);
+    if (this.tag.selfClosing) this.close(null, s, base, end);
     return end;
   }
 
@@ -252,8 +264,8 @@ export class StreamParser {
     this.depth++;
   }
 
-  /** Closes the current element; `name` is null for an empty-element tag. */
-  private close(name: string | null, end: number): void {
+  /** Closes the current element, whose tag ends at `s[end]`; `name` is null for an empty-element tag. */
+  private close(name: string | null, s: string, base: number, end: number): void {
     const el = this.current;
     if (el === null) {
       if (this.depth === 1 && this.isStream && (name === null || name === 'stream:stream')) {
@@ -273,10 +285,13 @@ export class StreamParser {
     this.depth--;
     this.current = this.stack.length === 0 ? null : this.stack[this.stack.length - 1]!;
     if (this.depth === this.topDepth) {
-      if (end - this.segmentStart > this.maxStanzaSize) refuse('policy-violation', `stanza larger than ${this.maxStanzaSize} characters`);
-      this.segmentStart = end;
+      const at = base + end;
+      if (at - this.segmentStart > this.maxStanzaSize) refuse('policy-violation', `stanza larger than ${this.maxStanzaSize} characters`);
+      this.segmentStart = at;
       this.elementsInMessage++;
       this.completed.push(el);
+      this.sources.push(this.topStart >= 0 ? s.slice(this.topStart, end) : undefined);
+      this.topStart = -1;
     }
   }
 
@@ -353,12 +368,13 @@ export class StreamParser {
   private flush(): void {
     const count = this.completed.length;
     if (count === 0) return;
-    // The usual read holds one stanza: handed out without copying the list.
-    if (count === 1) return this.events.element(this.completed.pop()!);
+    // The usual read holds one stanza: handed out without copying the lists.
+    if (count === 1) return this.events.element(this.completed.pop()!, this.sources.pop());
     const elements = this.completed.splice(0);
-    for (const el of elements) {
+    const sources = this.sources.splice(0);
+    for (let i = 0; i < elements.length; i++) {
       if (this.dead) return;
-      this.events.element(el);
+      this.events.element(elements[i]!, sources[i]);
     }
   }
 

@@ -7,12 +7,14 @@ import type { ParseFailure, ParserLimits } from './limits.ts';
 export const HEADER =
   "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
 
-export type Event = { open: Attrs } | { element: Element } | { close: true } | { failure: ParseFailure };
+export type Event = { open: Attrs } | { element: Element; source: string | undefined } | { close: true } | { failure: ParseFailure };
 
 export interface Run {
   events: Event[];
   opened: Attrs | undefined;
   elements: Element[];
+  /** The source text reported with each of `elements`. */
+  sources: (string | undefined)[];
   closed: boolean;
   failures: ParseFailure[];
 }
@@ -23,7 +25,7 @@ export function run(chunks: readonly string[], framing: Framing = 'stream', limi
   const parser = new StreamParser(
     {
       streamOpen: (open) => events.push({ open }),
-      element: (element) => events.push({ element }),
+      element: (element, source) => events.push({ element, source }),
       streamClose: () => events.push({ close: true }),
       failure: (failure) => events.push({ failure }),
     },
@@ -38,6 +40,7 @@ export function run(chunks: readonly string[], framing: Framing = 'stream', limi
     events,
     opened: events.flatMap((e) => ('open' in e ? [e.open] : []))[0],
     elements: events.flatMap((e) => ('element' in e ? [e.element] : [])),
+    sources: events.flatMap((e) => ('element' in e ? [e.source] : [])),
     closed: events.some((e) => 'close' in e),
     failures: events.flatMap((e) => ('failure' in e ? [e.failure] : [])),
   };

@@ -33,10 +33,10 @@ export class C2s implements StreamHost {
         const stream = this.streams.get(c2sId);
         if (stream && reason !== undefined) stream.endedBySm(reason);
       },
-      deliver: (c2sId, stanza) => {
+      deliver: (c2sId, stanza, text) => {
         const stream = this.streams.get(c2sId);
         if (!stream || (stream.state !== 'established' && stream.state !== 'hibernating')) return false;
-        stream.deliver(stanza);
+        stream.deliver(stanza, text);
         return true;
       },
     });
@@ -81,8 +81,8 @@ export class C2s implements StreamHost {
     this.link.start(stream.id, fullJid);
   }
 
-  forward(stream: C2sStream, stanza: Element): void {
-    this.link.forward(stream.id, stream.smId!, stanza);
+  forward(stream: C2sStream, stanza: Element, text: string | undefined): void {
+    this.link.forward(stream.id, stream.smId!, stanza, text);
   }
 
   endSession(stream: C2sStream, reason: EndReason): void {

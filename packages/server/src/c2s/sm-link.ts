@@ -18,8 +18,8 @@ export interface SmLinkHandler {
   startFailed(c2sId: string): void;
   /** The session is over; `reason` is set when the sm ended it on its own. */
   ended(c2sId: string, reason: EndReason | undefined): void;
-  /** A stanza for the session's client; false if the c2s has no such connection. */
-  deliver(c2sId: string, stanza: Element): boolean;
+  /** A stanza for the session's client, and its text if the sm has it; false if the c2s has no such connection. */
+  deliver(c2sId: string, stanza: Element, text: string | undefined): boolean;
 }
 
 export class SmLink {
@@ -53,9 +53,9 @@ export class SmLink {
     this.send(c2sId, smId, sessionControl('end', target, { reason }));
   }
 
-  /** A stanza from the client, `from` already stamped. */
-  forward(c2sId: string, smId: string, stanza: Element): void {
-    this.send(c2sId, smId, stanza);
+  /** A stanza from the client, `from` already stamped, and its text when the stream has it. */
+  forward(c2sId: string, smId: string, stanza: Element, text: string | undefined): void {
+    this.send(c2sId, smId, stanza, text);
   }
 
   /** `sm:sessions create|delete` for a bare JID; resolves with whether the sm carried it out. */
@@ -67,9 +67,9 @@ export class SmLink {
     });
   }
 
-  private send(c2s: string | undefined, sm: string | undefined, payload: Element): void {
+  private send(c2s: string | undefined, sm: string | undefined, payload: Element, text?: string): void {
     // Every field written out, in the order the sm writes its envelopes: one object shape both ways on the stanza path.
-    this.sm.send({ to: this.sm.to, from: this.address, c2s, sm, payload });
+    this.sm.send({ to: this.sm.to, from: this.address, c2s, sm, payload, text });
   }
 
   private receive(envelope: Envelope): void {
@@ -77,7 +77,7 @@ export class SmLink {
     const c2sId = envelope.c2s;
     if (!control) {
       if (c2sId === undefined) return;
-      if (!this.handler.deliver(c2sId, envelope.payload) && envelope.sm !== undefined) {
+      if (!this.handler.deliver(c2sId, envelope.payload, envelope.text) && envelope.sm !== undefined) {
         // The sm thinks a session lives here that does not: tell it, so it stops routing to it.
         this.end(c2sId, envelope.sm, envelope.payload.attrs.to ?? '', 'disconnected');
       }

@@ -54,7 +54,8 @@ export interface StreamHost {
   registerAccount(username: string, password: string): Promise<RegisterOutcome>;
   /** Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed. */
   startSession(stream: C2sStream, fullJid: string): void;
-  forward(stream: C2sStream, stanza: Element): void;
+  /** A stanza for the sm, `from` stamped; `text` is the same stanza as text, when the stream has it. */
+  forward(stream: C2sStream, stanza: Element, text: string | undefined): void;
   /** Tells the sm the session is over (only called when one was started). */
   endSession(stream: C2sStream, reason: EndReason): void;
   released(stream: C2sStream, reason: StopReason): void;

@@ -25,6 +25,7 @@ import { bindRequest } from './bind.ts';
 import { streamErrorFor } from './end-reasons.ts';
 import type { C2sTransport } from './transport.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { fromAttribute, stampedText } from './stamp.ts';
 import { NS_SM, type StreamManagement } from './stream-management.ts';
 import { endReasonFor, type StopReason, type StreamHost, type StreamPolicy, type StreamState } from './stream-contract.ts';
 import { StreamNegotiation } from './stream-negotiation.ts';
@@ -55,6 +56,9 @@ export class C2sStream {
   private readonly bucket: TokenBucket;
   private smKnowsSession = false;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** ` from="…"` for `fromAttrOf`, the full JID it was made for (see stamp.ts). */
+  private fromAttr = '';
+  private fromAttrOf: string | undefined;
 
   constructor(
     private readonly transport: C2sTransport,
@@ -79,7 +83,7 @@ export class C2sStream {
     return new StreamParser(
       {
         streamOpen: (attrs) => this.onStreamOpen(attrs),
-        element: (el) => this.onElement(el),
+        element: (el, source) => this.onElement(el, source),
         streamClose: () => this.stop({ clientClosed: true }),
         failure: (f) => this.fail(streamError(f.condition, f.text), 'in'),
       },
@@ -123,7 +127,7 @@ export class C2sStream {
     this.parser = this.newParser();
   }
 
-  private onElement(el: Element): void {
+  private onElement(el: Element, source: string | undefined): void {
     if (this.transport.framing === 'websocket') {
       if (el.name === 'open') return this.onStreamOpenFramed(el);
       if (el.name === 'close') return this.stop({ clientClosed: true });
@@ -140,7 +144,7 @@ export class C2sStream {
         this.held.push(el);
         return;
       case 'established':
-        return this.onStanza(el);
+        return this.onStanza(el, source);
       case 'negotiatingTls':
       case 'authenticating':
         // RFC 6120 §6.4.1: nothing may be sent while a step is outstanding.
@@ -194,13 +198,18 @@ export class C2sStream {
     clearTimeout(this.loginTimer);
   }
 
-  private onStanza(el: Element): void {
+  private onStanza(el: Element, source?: string): void {
     if (el.name !== 'message' && el.name !== 'presence' && el.name !== 'iq') {
       return this.fail(streamError('unsupported-stanza-type'), 'in');
     }
     this.sm?.received();
     if (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
     // RFC 6120 §8.1.2.1: the server stamps `from` with the full JID; whatever the client put there is replaced.
+    if (this.fromAttrOf !== this.fullJid) {
+      this.fromAttr = fromAttribute(this.fullJid!);
+      this.fromAttrOf = this.fullJid;
+    }
+    const text = stampedText(el, source, this.fromAttr);
     // The element is fresh from this stream's parser and no one else holds it, so it is stamped in place.
     const stamped = el.attrs.xmlns === undefined ? el : el.withAttrs({ xmlns: undefined });
     stamped.attrs.from = this.fullJid!;
@@ -208,17 +217,17 @@ export class C2sStream {
       this.transport.send(iqResult(stamped.withAttrs({ from: undefined, to: this.fullJid })));
       return;
     }
-    this.host.forward(this, stamped);
+    this.host.forward(this, stamped, text);
   }
 
-  /** A stanza from the sm for this client. */
-  deliver(stanza: Element): void {
+  /** A stanza from the sm for this client, and its text when the sm has it (see Envelope.text). */
+  deliver(stanza: Element, text?: string): void {
     if (this.state === 'hibernating') {
       this.sm!.sent(stanza);
       return;
     }
     if (this.state !== 'established') return;
-    this.transport.send(stanza);
+    this.transport.send(stanza, text);
     if (this.sm?.sent(stanza)) this.transport.send(this.sm.request());
   }
 

@@ -109,8 +109,8 @@ export class TcpTransport implements C2sTransport, IdleMember {
     this.write(`<?xml version='1.0'?>${header.openTag()}`);
   }
 
-  send(el: Element): void {
-    this.write(el.toString());
+  send(el: Element, text?: string): void {
+    this.write(text ?? el.toString());
   }
 
   keepalive(): void {

@@ -31,8 +31,11 @@ export interface C2sTransport {
   setEvents(events: TransportEvents): void;
   /** Writes our stream header: `<stream:stream …>` on TCP, `<open/>` on WebSocket. */
   openStream(attrs: Record<string, string>): void;
-  /** Writes one top-level element (a stanza, features, a SASL element, a stream error). */
-  send(el: Element): void;
+  /**
+   * Writes one top-level element (a stanza, features, a SASL element, a stream error).
+   * `text` is the element already written for an RFC 6120 stream, which stream framing may send as it is.
+   */
+  send(el: Element, text?: string): void;
   /** Writes a whitespace keepalive where the framing has one. */
   keepalive(): void;
   /** Writes the stream close (`</stream:stream>` or `<close/>`) and ends the socket once flushed. */

@@ -46,6 +46,14 @@ export interface Envelope {
   sm?: string;
   /** A stanza, or a control element (see {@link readControl}). */
   payload: Element;
+  /**
+   * The stanza payload as text for an RFC 6120 stream in jabber:client, when
+   * the sender has it (the c2s's stamped copy of what the client sent), so
+   * that the receiving c2s need not serialise it. Whoever passes it on passes
+   * the payload unchanged. In-process only: the wire form between processes
+   * carries the payload alone.
+   */
+  text?: string;
 }
 
 export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason } = {}): Element {

@@ -13,14 +13,15 @@ import { messageType, presenceType, iqType, type IqType, type MessageType, type 
  */
 export type AddressClass = 'self' | 'host' | 'bare' | 'full' | 'remote';
 
+/** `text`: the stanza as text, when the c2s had it (Envelope.text); it goes with the stanza while the stanza is delivered unchanged. */
 export type Classified =
-  | { kind: 'message'; type: MessageType; stanza: Element; to: Jid | undefined; address: AddressClass }
-  | { kind: 'presence'; type: PresenceType; stanza: Element; to: Jid | undefined; address: AddressClass }
-  | { kind: 'iq'; type: IqType; stanza: Element; to: Jid | undefined; address: AddressClass };
+  | { kind: 'message'; type: MessageType; stanza: Element; to: Jid | undefined; address: AddressClass; text: string | undefined }
+  | { kind: 'presence'; type: PresenceType; stanza: Element; to: Jid | undefined; address: AddressClass; text: string | undefined }
+  | { kind: 'iq'; type: IqType; stanza: Element; to: Jid | undefined; address: AddressClass; text: string | undefined };
 
 export type ClassifyResult = { ok: true; value: Classified } | { ok: false; problem: 'jid-malformed' | 'bad-request' };
 
-export function classify(stanza: Element, domain: string): ClassifyResult {
+export function classify(stanza: Element, domain: string, text?: string): ClassifyResult {
   let to: Jid | undefined;
   let address: AddressClass = 'self';
   const rawTo = stanza.attrs.to;
@@ -35,16 +36,16 @@ export function classify(stanza: Element, domain: string): ClassifyResult {
   }
   switch (stanza.name) {
     case 'message':
-      return { ok: true, value: { kind: 'message', type: messageType(stanza), stanza, to, address } };
+      return { ok: true, value: { kind: 'message', type: messageType(stanza), stanza, to, address, text } };
     case 'presence': {
       const type = presenceType(stanza);
       if (type === undefined) return { ok: false, problem: 'bad-request' };
-      return { ok: true, value: { kind: 'presence', type, stanza, to, address } };
+      return { ok: true, value: { kind: 'presence', type, stanza, to, address, text } };
     }
     case 'iq': {
       const type = iqType(stanza);
       if (type === undefined || stanza.attrs.id === undefined) return { ok: false, problem: 'bad-request' };
-      return { ok: true, value: { kind: 'iq', type, stanza, to, address } };
+      return { ok: true, value: { kind: 'iq', type, stanza, to, address, text } };
     }
     default:
       return { ok: false, problem: 'bad-request' };

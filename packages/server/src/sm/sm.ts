@@ -148,7 +148,7 @@ export class SessionManager {
       if (envelope.c2s !== undefined) this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, payload: sessionControl('ended', '', { reason: 'disconnected' }) });
       return;
     }
-    session.queue.run(() => this.routing.fromSession(session, envelope.payload));
+    session.queue.run(() => this.routing.fromSession(session, envelope.payload, envelope.text));
   }
 
   private async onControl(envelope: Envelope, control: Control): Promise<void> {

@@ -76,8 +76,9 @@ export class StanzaRouting {
     return true;
   }
 
-  fromSession(session: SmSession, stanza: Element): void | Promise<void> {
-    const result = classify(stanza, this.domain);
+  /** A stanza a session sent; `text` is the stanza as text, when its c2s had it (Envelope.text). */
+  fromSession(session: SmSession, stanza: Element, text?: string): void | Promise<void> {
+    const result = classify(stanza, this.domain, text);
     if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
     const c = result.value;
     // XEP-0191 §3.4: nothing goes to someone the user blocked (the sender's list is held while it has a session).
@@ -191,7 +192,7 @@ export class StanzaRouting {
   private apply(c: Classified, delivery: Delivery, bare: string, session: SmSession | undefined): void | Promise<void> {
     switch (delivery.action) {
       case 'deliver':
-        for (const target of delivery.to) this.sendTo(target, c.stanza);
+        for (const target of delivery.to) this.sendTo(target, c.stanza, c.text);
         return;
       case 'error':
         return this.sendError(c.stanza, delivery.error);
@@ -233,11 +234,11 @@ export class StanzaRouting {
     this.deliverTo(reply);
   }
 
-  /** Sends a stanza to one session's client. */
-  sendTo(session: SmSession, stanza: Element): void {
+  /** Sends a stanza to one session's client, with its text when it is the stanza as a client sent it (Envelope.text). */
+  sendTo(session: SmSession, stanza: Element, text?: string): void {
     if (session.ended) return;
     if (channels.smDeliver.hasSubscribers) channels.smDeliver.publish({ to: session.fullJid });
-    session.c2s.send({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza });
+    session.c2s.send({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza, text });
   }
 
   /** Routes a stanza the server generated (a reply, an error) to its `to`: a local session or a component. */
