@@ -12,7 +12,13 @@
 //   node --import tsx bench/ab.ts base=/tmp/base/dist/switchboard.mjs new=dist/switchboard.mjs
 //
 // PATH is a built dist/switchboard.mjs (`node scripts/build.mjs` in a
-// worktree of the other commit). The first build is the baseline of the
+// worktree of the other commit). LABEL=ejabberd instead runs Debian's
+// ejabberd as the shared tsung yardstick starts it, so that it is measured
+// side by side with Switchboard in the same seconds:
+//
+//   node --import tsx bench/ab.ts --users 1000 switchboard=dist/switchboard.mjs ejabberd=ejabberd
+//
+// The first build is the baseline of the
 // ratios. Defaults: 500 users per build, one message per user per second
 // (so the core serves 1,000 msgs/s in all with two builds), 20 messages per
 // user per round, 2 rounds per rotation, as many rotations as builds.
@@ -20,13 +26,19 @@
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
-import { Workers, startBenchServer, type BenchServer } from './e2e.ts';
+import { Workers, startBenchServer, startEjabberdBench, type BenchServer } from './e2e.ts';
 import type { WorkerReply } from './load/worker.ts';
 
+/** A Switchboard build (`cli`, with Node flags), or ejabberd as the shared yardstick runs it (`cli` undefined). */
 interface Build {
   label: string;
-  cli: string;
+  cli: string | undefined;
   nodeFlags: string[];
+}
+
+function start(build: Build): Promise<BenchServer> {
+  if (build.cli === undefined) return startEjabberdBench(users);
+  return startBenchServer(users, 0, { cli: build.cli, nodeFlags: build.nodeFlags });
 }
 
 function option(args: string[], name: string, fallback: number): number {
@@ -44,12 +56,13 @@ const builds: Build[] = args.map((arg) => {
   const at = arg.indexOf('=');
   const label = arg.slice(0, at);
   const spec = arg.slice(at + 1);
-  if (at <= 0 || !spec) throw new Error(`expected LABEL=PATH[,NODE_FLAG…], got ${arg}`);
+  if (at <= 0 || !spec) throw new Error(`expected LABEL=PATH[,NODE_FLAG…] or LABEL=ejabberd, got ${arg}`);
+  if (spec === 'ejabberd') return { label, cli: undefined, nodeFlags: [] };
   const [cli, ...nodeFlags] = spec.split(',');
   return { label, cli: resolve(cli!), nodeFlags };
 });
 if (builds.length < 2) {
-  console.error('usage: bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…] LABEL=PATH …');
+  console.error('usage: bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…]|LABEL=ejabberd …');
   process.exit(2);
 }
 
@@ -60,6 +73,12 @@ function cpuSeconds(pid: number): number {
   return ns / 1e9;
 }
 
+/** Send-to-receive latency as the worker measured it: the same worker process stamps and reads, one worker per build. */
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -69,8 +88,8 @@ const median = (xs: number[]): number => {
 const rotations = rotationsAsked || builds.length;
 const names = Array.from({ length: users }, (_, i) => `user${i + 1}`);
 const perMessage: number[][] = builds.map(() => []);
-console.log(`| rotation | round | ${builds.map((b) => `${b.label} µs/msg`).join(' | ')} | ${builds.slice(1).map((b) => `${b.label}/${builds[0]!.label}`).join(' | ')} | delivered |`);
-console.log(`|---|---|${builds.map(() => '---|').join('')}${builds.slice(1).map(() => '---|').join('')}---|`);
+console.log(`| rotation | round | ${builds.map((b) => `${b.label} µs/msg`).join(' | ')} | ${builds.slice(1).map((b) => `${b.label}/${builds[0]!.label}`).join(' | ')} | p99 ms (${builds.map((b) => b.label).join(', ')}) | delivered |`);
+console.log(`|---|---|${builds.map(() => '---|').join('')}${builds.slice(1).map(() => '---|').join('')}---|---|`);
 let round = 0;
 // The server started first, with the first worker, has been seen to cost a few per cent more than
 // an identical build started after it; each rotation starts the builds in another order.
@@ -79,7 +98,7 @@ for (let rotation = 0; rotation < rotations; rotation++) {
   const servers: BenchServer[] = [];
   const workers = new Workers(builds.length);
   try {
-    for (const b of order) servers.push(await startBenchServer(users, 0, { cli: builds[b]!.cli, nodeFlags: builds[b]!.nodeFlags }));
+    for (const b of order) servers.push(await start(builds[b]!));
     await workers.all((slot) => ({
       cmd: 'login', host: '127.0.0.1', port: servers[slot]!.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: names,
     }));
@@ -92,13 +111,15 @@ for (let rotation = 0; rotation < rotations; rotation++) {
       const seconds = (performance.now() - t0) / 1000;
       // Back in build order.
       const us: number[] = [];
+      const p99: string[] = [];
       const delivered: string[] = [];
       order.forEach((b, slot) => {
         us[b] = ((cpuSeconds(servers[slot]!.pid) - cpu0[slot]!) * 1e6) / Math.max(1, replies[slot]!.delivered);
+        p99[b] = percentile(replies[slot]!.latenciesMs, 0.99).toFixed(2);
         delivered[b] = `${replies[slot]!.delivered}/${replies[slot]!.sent}`;
       });
       us.forEach((v, b) => perMessage[b]!.push(v));
-      console.log(`| ${rotation + 1} | ${round} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${us.slice(1).map((v) => (v / us[0]!).toFixed(3)).join(' | ')} | ${delivered.join(', ')} in ${seconds.toFixed(1)} s |`);
+      console.log(`| ${rotation + 1} | ${round} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${us.slice(1).map((v) => (v / us[0]!).toFixed(3)).join(' | ')} | ${p99.join(', ')} | ${delivered.join(', ')} in ${seconds.toFixed(1)} s |`);
     }
   } finally {
     await workers.all(() => ({ cmd: 'close' })).catch(() => undefined);

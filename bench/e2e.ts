@@ -48,7 +48,7 @@ function rssKb(pid: number): number {
 }
 
 export interface BenchServer {
-  name: 'switchboard' | 'prosody' | 'node-floor';
+  name: 'switchboard' | 'prosody' | 'ejabberd' | 'node-floor';
   pid: number;
   port: number;
   /** XEP-0368 direct TLS, when the server was started with it. */
@@ -57,6 +57,31 @@ export interface BenchServer {
 }
 
 export type ServerKind = 'switchboard' | 'prosody';
+
+/**
+ * Debian's ejabberd exactly as the shared tsung yardstick runs it (its
+ * servers/ejabberd/start.sh: plain TCP, no shaper, user1..userN / pass in a
+ * SCRAM store), pinned to CPU 0. The yardstick is found at $YARDSTICK or
+ * ../shared/bench; only one such ejabberd runs at a time.
+ */
+export async function startEjabberdBench(users: number): Promise<BenchServer> {
+  const yardstick = process.env.YARDSTICK ?? join(ROOT, '../shared/bench');
+  const port = await freePort();
+  const script = join(yardstick, 'servers/ejabberd');
+  const cmd = [...pinned(0), join(script, 'start.sh'), String(port), String(users)];
+  const started = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+  if (started.status !== 0) throw new Error(`ejabberd did not start: ${started.stderr}`);
+  const pid = Number(readFileSync(join(yardstick, 'run/ejabberd/pid'), 'utf8'));
+  if (pinned(0).length > 0) spawnSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' });
+  return {
+    name: 'ejabberd',
+    pid,
+    port,
+    async stop() {
+      spawnSync(join(script, 'stop.sh'), { stdio: 'ignore' });
+    },
+  };
+}
 
 /** Prosody from Debian in the same benchmark profile (plain TCP, PLAIN, user1..userN / pass), pinned to CPU 0. */
 export async function startProsodyBench(users: number): Promise<BenchServer> {
