@@ -26,7 +26,7 @@
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
-import { Workers, startBenchServer, startEjabberdBench, type BenchServer } from './e2e.ts';
+import { Workers, percentile, startBenchServer, startEjabberdBench, type BenchServer } from './e2e.ts';
 import type { WorkerReply } from './load/worker.ts';
 
 /** A Switchboard build (`cli`, with Node flags), or ejabberd as the shared yardstick runs it (`cli` undefined). */
@@ -73,12 +73,6 @@ function cpuSeconds(pid: number): number {
   return ns / 1e9;
 }
 
-/** Send-to-receive latency as the worker measured it: the same worker process stamps and reads, one worker per build. */
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-};
-
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -115,7 +109,8 @@ for (let rotation = 0; rotation < rotations; rotation++) {
       const delivered: string[] = [];
       order.forEach((b, slot) => {
         us[b] = ((cpuSeconds(servers[slot]!.pid) - cpu0[slot]!) * 1e6) / Math.max(1, replies[slot]!.delivered);
-        p99[b] = percentile(replies[slot]!.latenciesMs, 0.99).toFixed(2);
+        // Send-to-receive, as the build's own worker stamped and read it.
+        p99[b] = percentile(replies[slot]!.latenciesMs.sort((x, y) => x - y), 99).toFixed(2);
         delivered[b] = `${replies[slot]!.delivered}/${replies[slot]!.sent}`;
       });
       us.forEach((v, b) => perMessage[b]!.push(v));

@@ -197,7 +197,8 @@ function chatRows(group: string, replies: { sent: number; delivered: number; lat
   ];
 }
 
-function percentile(sorted: number[], p: number): number {
+/** The p-th percentile (0–100) of values sorted in ascending order. */
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }

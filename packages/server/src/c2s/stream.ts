@@ -56,9 +56,8 @@ export class C2sStream {
   private readonly bucket: TokenBucket;
   private smKnowsSession = false;
   private loginTimer: NodeJS.Timeout | undefined;
-  /** ` from="…"` for `fromAttrOf`, the full JID it was made for (see stamp.ts). */
+  /** ` from="…"` for the bound full JID, made when the session is established (see stamp.ts). */
   private fromAttr = '';
-  private fromAttrOf: string | undefined;
 
   constructor(
     private readonly transport: C2sTransport,
@@ -193,6 +192,7 @@ export class C2sStream {
 
   /** A session is up behind this stream, bound now or resumed (XEP-0198 §5). */
   private establish(): void {
+    this.fromAttr = fromAttribute(this.fullJid!);
     this.smKnowsSession = true;
     this.state = 'established';
     clearTimeout(this.loginTimer);
@@ -205,10 +205,6 @@ export class C2sStream {
     this.sm?.received();
     if (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
     // RFC 6120 §8.1.2.1: the server stamps `from` with the full JID; whatever the client put there is replaced.
-    if (this.fromAttrOf !== this.fullJid) {
-      this.fromAttr = fromAttribute(this.fullJid!);
-      this.fromAttrOf = this.fullJid;
-    }
     const text = stampedText(el, source, this.fromAttr);
     // The element is fresh from this stream's parser and no one else holds it, so it is stamped in place.
     const stamped = el.attrs.xmlns === undefined ? el : el.withAttrs({ xmlns: undefined });
