@@ -5,6 +5,7 @@ import { xml } from '@switchboard/xml';
 import { NS_CLIENT, NS_STREAMS } from '@switchboard/protocol';
 import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './transport.ts';
 import { idleSweep, type IdleMember, type IdleSweep } from './idle-sweep.ts';
+import { readText, stopReadingText, type ReadPath } from './socket-reads.ts';
 
 /** RFC 9266 §2: the tls-exporter channel binding. */
 const EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
@@ -42,6 +43,8 @@ export class TcpTransport implements C2sTransport, IdleMember {
   /** Watches for silence from the peer; none when the idle period is not positive. */
   private readonly sweep: IdleSweep | undefined;
   heardInRound = 0;
+  /** How the socket's reads arrive (socket-reads.ts). */
+  readPath: ReadPath = 'stream';
 
   constructor(
     socket: Socket,
@@ -84,8 +87,7 @@ export class TcpTransport implements C2sTransport, IdleMember {
   }
 
   private listen(socket: Socket): void {
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
+    this.readPath = readText(socket, (text) => {
       if (this.sweep) this.heardInRound = this.sweep.round;
       handlingRead = true;
       try {
@@ -148,7 +150,7 @@ export class TcpTransport implements C2sTransport, IdleMember {
     // <proceed/> must be on the wire before the TLS handshake takes the socket over.
     this.flush();
     await new Promise<void>((resolve) => plain.write('', () => resolve()));
-    plain.removeAllListeners('data');
+    stopReadingText(plain);
     plain.removeAllListeners('close');
     const secure = new TLSSocket(plain, { isServer: true, secureContext: this.tlsContext });
     this.socket = secure;
