@@ -69,3 +69,31 @@ describe('TcpTransport writes', () => {
     b.client.destroy();
   });
 });
+
+describe('TcpTransport reads', () => {
+  let server: Server;
+  before(async () => {
+    server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  after(() => server.close());
+
+  it('reads nothing while paused (the rate limit), then what waited, and notices a peer that left meanwhile', async () => {
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    const [socket] = await accepted;
+    const transport = new TcpTransport(socket, undefined, 60_000);
+    const texts: string[] = [];
+    let closed = false;
+    transport.setEvents({ data: (text) => texts.push(text), close: () => (closed = true), idle: () => {} });
+    assert.equal(transport.readPath, 'reusable-buffer');
+    transport.pauseFor(300);
+    client.end('<presence/>');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(texts, [], 'nothing is read during the pause');
+    assert.equal(closed, false);
+    await until(() => closed);
+    assert.equal(texts.join(''), '<presence/>');
+  });
+});

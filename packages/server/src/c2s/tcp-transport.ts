@@ -45,6 +45,8 @@ export class TcpTransport implements C2sTransport, IdleMember {
   heardInRound = 0;
   /** How the socket's reads arrive (socket-reads.ts). */
   readPath: ReadPath = 'stream';
+  /** Ends a pause of the reads (pauseFor). */
+  private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     socket: Socket,
@@ -101,6 +103,7 @@ export class TcpTransport implements C2sTransport, IdleMember {
     socket.on('close', () => {
       if (socket !== this.socket) return;
       this.closed = true;
+      clearTimeout(this.resumeTimer);
       this.sweep?.remove(this);
       this.events?.close();
     });
@@ -163,8 +166,14 @@ export class TcpTransport implements C2sTransport, IdleMember {
   }
 
   pauseFor(ms: number): void {
+    // A socket read into the reusable buffer stops reading at once when paused, so while paused
+    // nothing of its own keeps the process alive: the timer must, until the socket closes.
     this.socket.pause();
-    setTimeout(() => this.socket.resume(), ms).unref();
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      this.socket.resume();
+    }, ms);
   }
 
   destroy(): void {
