@@ -23,15 +23,15 @@ async function until(check: () => boolean): Promise<void> {
   assert.ok(check(), 'timed out');
 }
 
-describe('TcpTransport writes', () => {
-  let server: Server;
-  before(async () => {
-    server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-  });
-  after(() => server.close());
+let server: Server;
+before(async () => {
+  server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+});
+after(() => server.close());
 
+describe('TcpTransport writes', () => {
   it('sends what one tick writes as one write, in order, and a later tick as another', async () => {
     const { transport, client, received } = await pair(server);
     transport.send(xml('message', { id: '1' }));
@@ -71,14 +71,6 @@ describe('TcpTransport writes', () => {
 });
 
 describe('TcpTransport reads', () => {
-  let server: Server;
-  before(async () => {
-    server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-  });
-  after(() => server.close());
-
   it('reads nothing while paused (the rate limit), then what waited, and notices a peer that left meanwhile', async () => {
     const accepted = once(server, 'connection') as Promise<[Socket]>;
     const client = connect((server.address() as { port: number }).port, '127.0.0.1');
