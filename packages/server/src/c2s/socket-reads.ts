@@ -107,6 +107,6 @@ export function stopReadingText(socket: Socket): void {
   socket.removeAllListeners('data');
   if (onreadKeys !== undefined) {
     const own = socket as unknown as Record<symbol, unknown>;
-    if (own[onreadKeys.callback] !== undefined) own[onreadKeys.callback] = (): boolean => true;
+    if (own[onreadKeys.buffer] === shared) own[onreadKeys.callback] = (): boolean => true;
   }
 }
