@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine ready for `npm test`: the Debian packages the interop
-# tests drive (Prosody as a third-party server, Chromium for the browser
-# test) and the local services the storage and router tests use for real
+# tests drive (Prosody and ejabberd as third-party servers, slixmpp as a
+# third-party client, nginx as a reverse proxy, Chromium for the browser
+# tests) and the local services the storage and router tests use for real
 # (PostgreSQL, NATS). Idempotent and quick when all is in place.
 set -euo pipefail
 
@@ -9,6 +10,9 @@ need=()
 command -v prosody >/dev/null 2>&1 || need+=(prosody)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v ejabberdctl >/dev/null 2>&1 || need+=(ejabberd)
+command -v nginx >/dev/null 2>&1 || need+=(nginx)
+/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || need+=(python3-slixmpp)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "test-env: missing Debian packages: ${need[*]} (install them as root: apt-get install -y ${need[*]})" >&2
