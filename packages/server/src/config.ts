@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth/throttle.ts';
 
 /**
  * XEP-0215: an external service (a STUN or TURN server, usually) that clients
@@ -98,6 +99,10 @@ export interface ServerConfig {
   scramIterations: number;
   /** XEP-0215: STUN/TURN servers announced to users (none by default; the feature is advertised only with some). */
   externalServices: ExternalService[];
+  /** Password-guessing back-off per address and per account (auth/throttle.ts documents each key). */
+  authThrottle: AuthThrottleConfig;
+  /** Write a line per failed authentication to stderr, for fail2ban (auth/auth-log.ts). */
+  logAuthFailures: boolean;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -129,11 +134,14 @@ export const DEFAULT_CONFIG: ServerConfig = {
   offlineQuota: 1000,
   scramIterations: 4096,
   externalServices: [],
+  authThrottle: DEFAULT_AUTH_THROTTLE,
+  logAuthFailures: true,
 };
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts'>> & {
+export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle'>> & {
   limits?: Partial<ServerConfig['limits']>;
   timeouts?: Partial<ServerConfig['timeouts']>;
+  authThrottle?: Partial<ServerConfig['authThrottle']>;
 };
 
 export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerConfig {
@@ -142,6 +150,7 @@ export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerCo
     ...over,
     limits: { ...base.limits, ...over.limits },
     timeouts: { ...base.timeouts, ...over.timeouts },
+    authThrottle: { ...base.authThrottle, ...over.authThrottle },
   };
 }
 

@@ -7,6 +7,8 @@ export const channels = {
   c2sOpen: channel('switchboard:c2s:open'),
   c2sClose: channel('switchboard:c2s:close'),
   c2sAuthenticated: channel('switchboard:c2s:authenticated'),
+  /** Every failed or refused SASL attempt (auth/auth-log.ts AuthFailure). */
+  c2sAuthFailed: channel('switchboard:c2s:auth-failed'),
   smSessionStarted: channel('switchboard:sm:session-started'),
   smSessionEnded: channel('switchboard:sm:session-ended'),
   smDeliver: channel('switchboard:sm:deliver'),

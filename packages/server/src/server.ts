@@ -20,6 +20,8 @@ import { listenDirectTls, listenTcp } from './c2s/listen-tcp.ts';
 import { listenWebSocket } from './c2s/listen-ws.ts';
 import { capsElement, capsVerification } from './caps.ts';
 import { Components } from './component/components.ts';
+import { AuthThrottle } from './auth/throttle.ts';
+import { formatAuthFailure } from './auth/auth-log.ts';
 import type { Element } from '@switchboard/xml';
 
 export interface SmNode {
@@ -86,6 +88,10 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     },
     storage.accounts,
     config.scramIterations,
+    {
+      throttle: new AuthThrottle(config.authThrottle),
+      authFailures: config.logAuthFailures ? (f) => process.stderr.write(`${formatAuthFailure(f)}\n`) : undefined,
+    },
   );
   await c2s.start(300);
 

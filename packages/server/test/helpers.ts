@@ -66,8 +66,9 @@ export class RawClient {
     socket.on('error', () => {});
   }
 
-  static async connect(port: number): Promise<RawClient> {
-    const socket = connect({ host: '127.0.0.1', port });
+  /** `localAddress` (another 127.x address) makes the client look like a different host. */
+  static async connect(port: number, localAddress?: string): Promise<RawClient> {
+    const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);

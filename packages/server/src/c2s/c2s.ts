@@ -11,6 +11,15 @@ import type { C2sTransport } from './transport.ts';
 import { channels } from '../diagnostics.ts';
 import { deriveScramCredentials } from '../auth/scram-credentials.ts';
 import type { RegisterOutcome } from './register.ts';
+import { AuthThrottle } from '../auth/throttle.ts';
+import type { AuthFailure, AuthFailureSink } from '../auth/auth-log.ts';
+
+export interface C2sOptions {
+  /** Password-guessing back-off shared by this process's streams. */
+  throttle?: AuthThrottle;
+  /** Where each failed authentication is reported (besides the diagnostics channel). */
+  authFailures?: AuthFailureSink;
+}
 
 export class C2s implements StreamHost {
   private readonly streams = new Map<string, C2sStream>();
@@ -18,6 +27,8 @@ export class C2s implements StreamHost {
   private readonly resumableStreams = new Map<string, C2sStream>();
   readonly link: SmLink;
   private keepaliveTimer: NodeJS.Timeout | undefined;
+  readonly throttle: AuthThrottle;
+  private readonly authFailures: AuthFailureSink | undefined;
 
   constructor(
     router: Router,
@@ -25,7 +36,10 @@ export class C2s implements StreamHost {
     private readonly policy: StreamPolicy,
     private readonly accounts: AccountStore,
     private readonly scramIterations = 4096,
+    options: C2sOptions = {},
   ) {
+    this.throttle = options.throttle ?? new AuthThrottle();
+    this.authFailures = options.authFailures;
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
       startFailed: (c2sId) => this.streams.get(c2sId)?.sessionStartFailed(),
@@ -63,6 +77,11 @@ export class C2s implements StreamHost {
 
   lookupCredentials(username: string): Promise<ScramCredentials | undefined> {
     return this.accounts.getAccount(username, this.policy.domain).then((a) => a?.credentials);
+  }
+
+  authFailed(failure: AuthFailure): void {
+    channels.c2sAuthFailed.publish(failure);
+    this.authFailures?.(failure);
   }
 
   async registerAccount(username: string, password: string): Promise<RegisterOutcome> {

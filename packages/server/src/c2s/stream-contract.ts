@@ -7,6 +7,7 @@ import type { StreamError } from '@switchboard/protocol';
 import type { EndReason } from '../router/envelope.ts';
 import type { ScramCredentials } from '../storage/ports.ts';
 import type { RegisterOutcome } from './register.ts';
+import type { AuthGuardHost } from './auth-guard.ts';
 import type { C2sStream } from './stream.ts';
 
 export type StreamState =
@@ -47,8 +48,8 @@ export interface StreamPolicy {
   resumeSeconds: number;
 }
 
-/** What a stream needs from its c2s. */
-export interface StreamHost {
+/** What a stream needs from its c2s (the throttle and failure log: auth-guard.ts). */
+export interface StreamHost extends AuthGuardHost {
   lookupCredentials(username: string): Promise<ScramCredentials | undefined>;
   /** XEP-0077: creates the account and tells the sm. */
   registerAccount(username: string, password: string): Promise<RegisterOutcome>;

@@ -10,6 +10,7 @@ import { bindFeatures, saslFeatures, tlsFeatures } from './features.ts';
 import { handleRegistration, NS_REGISTER, NS_REGISTER_FEATURE } from './register.ts';
 import { offeredMechanisms } from './sasl/mechanisms.ts';
 import { SaslNegotiation } from './sasl/negotiation.ts';
+import { AuthGuard } from './auth-guard.ts';
 import type { StreamHost, StreamPolicy } from './stream-contract.ts';
 import type { C2sStream } from './stream.ts';
 import type { C2sTransport } from './transport.ts';
@@ -19,6 +20,7 @@ export type NegotiatingStream = Pick<C2sStream, 'id' | 'state' | 'username' | 't
 
 export class StreamNegotiation {
   private sasl: SaslNegotiation | undefined;
+  private readonly guard: AuthGuard;
 
   constructor(
     private readonly stream: NegotiatingStream,
@@ -27,7 +29,9 @@ export class StreamNegotiation {
     private readonly host: StreamHost,
     /** RFC 6120 §4.3.3: after TLS and after SASL the stream starts over, with a fresh parser and header. */
     private readonly restart: () => void,
-  ) {}
+  ) {
+    this.guard = new AuthGuard(host, transport.remoteAddress, policy.domain, transport.kind, stream.id);
+  }
 
   /** The header (or `<open/>`) arrived and ours is sent: check it, then offer what comes next. */
   open(attrs: Attrs): void {
@@ -55,7 +59,7 @@ export class StreamNegotiation {
     this.sasl = new SaslNegotiation(
       mechanisms,
       { domain: this.policy.domain, channelBinding: this.transport.channelBinding() },
-      (u) => this.host.lookupCredentials(u),
+      (u) => this.guard.lookup(u, (name) => this.host.lookupCredentials(name)),
       this.policy.authAttempts,
     );
     if (this.transport.canStartTls && this.policy.tlsAvailable) {
@@ -116,8 +120,15 @@ export class StreamNegotiation {
     const stream = this.stream;
     const previous = stream.state;
     stream.state = 'authenticating';
+    if (el.name === 'auth') this.guard.begin(el.attrs.mechanism);
     const outcome = await this.sasl!.handle(el);
     if (stream.state !== 'authenticating') return; // stopped meanwhile
+    if (outcome.result !== 'continue') {
+      // A wrong password past the free allowance: the reply waits out (part of) the back-off.
+      const holdMs = this.guard.settle(outcome.result, outcome.reply);
+      if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs).unref());
+      if (stream.state !== 'authenticating') return;
+    }
     this.transport.send(outcome.reply);
     if (outcome.result === 'success') {
       stream.username = outcome.username;

@@ -21,7 +21,13 @@ export class PlainMechanism implements SaslMechanism {
     const username = prepareLocalpart(authcid);
     if (username === undefined || password.length === 0) return { kind: 'failure', condition: 'not-authorized' };
     if (authzid !== '' && authzid !== `${username}@${this.context.domain}`) return { kind: 'failure', condition: 'invalid-authzid' };
-    const credentials = await this.lookup(username);
+    let credentials;
+    try {
+      credentials = await this.lookup(username);
+    } catch {
+      // The store is unreachable, or attempts are backing off (c2s/auth-guard.ts): the same answer SCRAM gives.
+      return { kind: 'failure', condition: 'temporary-auth-failure' };
+    }
     // An unknown user costs the same key derivation as a wrong password, so timing does not tell which.
     if (!(await verifyPlainPassword(credentials, password))) return { kind: 'failure', condition: 'not-authorized' };
     return { kind: 'success', username };
