@@ -3,6 +3,8 @@
 // (sqlite/, postgres/) implements every port and passes the same contract
 // suite (storage/contract.ts).
 
+import type { MessageArchive } from './archive.ts';
+
 /** RFC 5802 §3 / RFC 7677: what a SCRAM server keeps instead of the password, per hash. */
 export interface ScramKeys {
   /** Base64 of StoredKey = H(ClientKey). */
@@ -113,5 +115,7 @@ export interface Storage {
   readonly rosters: RosterStore;
   readonly offline: OfflineStore;
   readonly userData: UserDataStore;
+  /** XEP-0313 message archive (storage/archive.ts). */
+  readonly archive: MessageArchive;
   close(): Promise<void>;
 }

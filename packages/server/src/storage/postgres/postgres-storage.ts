@@ -8,6 +8,7 @@ import { channel } from 'node:diagnostics_channel';
 import pg from 'pg';
 import type { Account, AccountStore, CreateAccountResult, OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, ScramCredentials, Storage, UserDataStore } from '../ports.ts';
 import { migratePostgres } from './migrations.ts';
+import { ARCHIVE_USER_TABLES, migratePostgresArchive, PostgresArchive } from './postgres-archive.ts';
 import { transaction } from './transaction.ts';
 
 class PostgresAccounts implements AccountStore {
@@ -48,7 +49,7 @@ class PostgresAccounts implements AccountStore {
     // One transaction: the account and every per-user table.
     return transaction(this.pool, async (client) => {
       const r = await client.query(`DELETE FROM ${this.t} WHERE host = $1 AND username = $2`, [host, username]);
-      for (const table of ['roster_items', 'roster_versions', 'offline_messages', 'user_data']) {
+      for (const table of ['roster_items', 'roster_versions', 'offline_messages', 'user_data', ...ARCHIVE_USER_TABLES]) {
         await client.query(`DELETE FROM "${this.schema}".${table} WHERE host = $1 AND username = $2`, [host, username]);
       }
       return r.rowCount === 1;
@@ -186,6 +187,7 @@ export async function openPostgresStorage(url: string, options: { schema?: strin
   pool.on('error', (error) => poolErrors.publish({ error, schema }));
   try {
     await migratePostgres(pool, schema);
+    await migratePostgresArchive(pool, schema);
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;
@@ -196,6 +198,7 @@ export async function openPostgresStorage(url: string, options: { schema?: strin
     rosters: new PostgresRosters(pool, schema),
     offline: new PostgresOffline(pool, schema),
     userData: new PostgresUserData(pool, schema),
+    archive: new PostgresArchive(pool, schema),
     close: () => pool.end(),
   };
 }

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { Account, AccountStore, CreateAccountResult, ScramCredentials, Storage } from '../ports.ts';
 import { migrate } from './migrations.ts';
 import { SqliteOffline, SqliteRosters, SqliteUserData } from './sqlite-user-data.ts';
+import { ARCHIVE_USER_TABLES, migrateArchive, SqliteArchive } from './sqlite-archive.ts';
 
 interface AccountRow {
   username: string;
@@ -37,6 +38,7 @@ class SqliteAccounts implements AccountStore {
       db.prepare('DELETE FROM roster_versions WHERE host = ? AND username = ?'),
       db.prepare('DELETE FROM offline_messages WHERE host = ? AND username = ?'),
       db.prepare('DELETE FROM user_data WHERE host = ? AND username = ?'),
+      ...ARCHIVE_USER_TABLES.map((table) => db.prepare(`DELETE FROM ${table} WHERE host = ? AND username = ?`)),
     ];
     this.removeTx = db.transaction((host: string, username: string) => {
       const existed = this.remove.run(host, username).changes > 0;
@@ -83,6 +85,7 @@ export function openSqliteStorage(path: string): Storage {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
+  migrateArchive(db);
   const accounts = new SqliteAccounts(db);
   return {
     kind: 'sqlite',
@@ -90,6 +93,7 @@ export function openSqliteStorage(path: string): Storage {
     rosters: new SqliteRosters(db),
     offline: new SqliteOffline(db),
     userData: new SqliteUserData(db),
+    archive: new SqliteArchive(db),
     async close() {
       db.close();
     },
