@@ -13,6 +13,9 @@ import type { Credentials, MechanismName } from './sasl/mechanism.ts';
 import { selectMechanism } from './sasl/select.ts';
 import type { ClientTransport } from './transport/transport.ts';
 
+/** XEP-0440: SASL Channel-Binding Type Capability. */
+export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
+
 export interface NegotiationStream {
   readonly transport: ClientTransport;
   /** Sends one element in the transport's framing. */
@@ -68,6 +71,12 @@ export interface AuthOptions {
   allowPlainWithoutTls: boolean;
 }
 
+/** XEP-0440 §3: the channel-binding types the server lists, or undefined when it lists none. */
+export function channelBindingTypes(features: Element): string[] | undefined {
+  const list = features.getChild('sasl-channel-binding', NS_SASL_CB);
+  return list?.getChildren('channel-binding').map((c) => c.attrs.type ?? '');
+}
+
 /** RFC 6120 §6.4: the strongest acceptable mechanism, to <success/> (whose additional data SCRAM verifies) or <failure/>. */
 export async function authenticate(stream: NegotiationStream, features: Element, options: AuthOptions): Promise<void> {
   const list = features.getChild('mechanisms', NS_SASL);
@@ -81,6 +90,7 @@ export async function authenticate(stream: NegotiationStream, features: Element,
     secure: transport.secure,
     allowPlainWithoutTls: options.allowPlainWithoutTls,
     channelBinding: transport.channelBinding(),
+    channelBindingTypes: channelBindingTypes(features),
   });
   if (!mechanism) throw new ClientError('SB_ERR_AUTH', `no usable SASL mechanism (offered: ${offered.join(' ') || 'none'})`, { fatal: true });
   const initial = await mechanism.initial();

@@ -4,3 +4,4 @@ export { startProxy, type CuttableProxy } from './proxy.ts';
 export { startScriptedServer, type ScriptedConnection, type ScriptedServer } from './scripted-server.ts';
 export { startDnsServer, type DnsServer, type SrvAnswer } from './dns-server.ts';
 export { CHROMIUM, launchChromium, servePage, type ServedPage } from './browser.ts';
+export { startEjabberd, ejabberdInstalled, type EjabberdOptions, type EjabberdServer } from './ejabberd.ts';

@@ -11,6 +11,7 @@ const base: SelectOptions = {
   secure: true,
   allowPlainWithoutTls: false,
   channelBinding: undefined,
+  channelBindingTypes: undefined,
 };
 const pick = (o: Partial<SelectOptions>): string | undefined => selectMechanism({ ...base, ...o })?.name;
 const ALL = ['PLAIN', 'SCRAM-SHA-1', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-256-PLUS'];
@@ -18,9 +19,22 @@ const ALL = ['PLAIN', 'SCRAM-SHA-1', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM
 describe('SASL mechanism selection', () => {
   it('takes the strongest offered, -PLUS only with channel-binding data', () => {
     assert.equal(pick({ offered: ALL }), 'SCRAM-SHA-256');
-    assert.equal(pick({ offered: ALL, channelBinding: new Uint8Array(32) }), 'SCRAM-SHA-256-PLUS');
+    assert.equal(pick({ offered: ALL, channelBinding: new Uint8Array(32), channelBindingTypes: ['tls-exporter'] }), 'SCRAM-SHA-256-PLUS');
     assert.equal(pick({ offered: ['PLAIN', 'SCRAM-SHA-1'] }), 'SCRAM-SHA-1');
-    assert.equal(pick({ offered: ['SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1'], channelBinding: new Uint8Array(32) }), 'SCRAM-SHA-1-PLUS');
+    assert.equal(pick({ offered: ['SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1'], channelBinding: new Uint8Array(32), channelBindingTypes: ['tls-exporter'] }), 'SCRAM-SHA-1-PLUS');
+  });
+
+  it('uses -PLUS only with a channel-binding type the server lists (XEP-0440), else the plain mechanism with gs2 flag n', async () => {
+    const data = new Uint8Array(32);
+    // No <sasl-channel-binding/> (Debian's ejabberd 23.01): the server did not say it can do tls-exporter.
+    assert.equal(pick({ offered: ALL, channelBinding: data }), 'SCRAM-SHA-256');
+    assert.equal(pick({ offered: ALL, channelBinding: data, channelBindingTypes: ['tls-unique'] }), 'SCRAM-SHA-256');
+    assert.equal(pick({ offered: ALL, channelBinding: data, channelBindingTypes: ['tls-unique', 'tls-exporter'] }), 'SCRAM-SHA-256-PLUS');
+    const first = async (o: Partial<SelectOptions>): Promise<string> => new TextDecoder().decode(await selectMechanism({ ...base, ...o })!.initial());
+    // -PLUS offered but not usable: 'n' (a 'y' would make the server see a downgrade that is not one).
+    assert.match(await first({ offered: ALL, channelBinding: data, channelBindingTypes: ['tls-unique'] }), /^n,,/);
+    // No -PLUS offered although we could bind: 'y' (RFC 5802 §6 downgrade detection).
+    assert.match(await first({ offered: ['SCRAM-SHA-256'], channelBinding: data }), /^y,,/);
   });
 
   it('PLAIN only over TLS unless explicitly allowed', () => {

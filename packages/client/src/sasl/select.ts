@@ -10,7 +10,15 @@ export interface SelectOptions {
   secure: boolean;
   /** PLAIN without TLS: refused unless the application says so. */
   allowPlainWithoutTls: boolean;
+  /** RFC 9266 tls-exporter data of this connection (TLS 1.3), or undefined. */
   channelBinding: Uint8Array | undefined;
+  /**
+   * XEP-0440: the channel-binding types the server lists in <sasl-channel-binding/>,
+   * or undefined when it does not say. -PLUS is used only when 'tls-exporter' is listed:
+   * a server that offers -PLUS without saying which binding it does (Debian's ejabberd 23.01
+   * under TLS 1.3 knows only tls-unique) would refuse the proof as a wrong password.
+   */
+  channelBindingTypes: readonly string[] | undefined;
 }
 
 /** Picks the strongest mechanism both sides support and the options allow, or undefined. */
@@ -22,11 +30,13 @@ export function selectMechanism(options: SelectOptions): ClientMechanism | undef
     switch (name) {
       case 'SCRAM-SHA-256-PLUS':
       case 'SCRAM-SHA-1-PLUS':
-        if (!options.channelBinding) continue;
+        if (!options.channelBinding || !options.channelBindingTypes?.includes('tls-exporter')) continue;
         return new ScramClient(name, name.startsWith('SCRAM-SHA-256') ? 'SHA-256' : 'SHA-1', options.credentials, { data: options.channelBinding });
       case 'SCRAM-SHA-256':
       case 'SCRAM-SHA-1':
-        // 'y' tells a server that offered -PLUS that we could have bound but did not see it offered (downgrade detection).
+        // RFC 5802 §6: 'y' tells the server we could have bound but saw no -PLUS offered, so a server that did
+        // offer it detects the stripped list (downgrade). When -PLUS was offered and we chose not to use it (no
+        // binding type in common), the honest flag is 'n'.
         return new ScramClient(name, name === 'SCRAM-SHA-256' ? 'SHA-256' : 'SHA-1', options.credentials, {
           supportedButNotOffered: options.channelBinding !== undefined && !anyPlusOffered,
         });

@@ -1,0 +1,243 @@
+// Debian's ejabberd (23.01) as a third-party server for interop tests, run
+// as the test's own instance: config, Mnesia spool, logs and certificate in
+// a temp directory; loopback ports; its own Erlang node name and cookie;
+// and no epmd (ERL_DIST_PORT: the node listens for distribution on a port
+// of its own, which ejabberdctl reaches directly), so nothing is shared
+// with the package's instance or with another test. Users are registered
+// with `ejabberdctl register` against this node. ejabberdctl runs Erlang as
+// the `ejabberd` system user when started by root, so the directory is
+// handed to that user.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.ts';
+
+export interface EjabberdServer {
+  /** The Erlang VM's process id (for CPU sampling). */
+  readonly pid: number;
+  /** STARTTLS port (TLS required). */
+  c2sPort: number;
+  /** XEP-0368 direct TLS port. */
+  directTlsPort: number;
+  /** ws://127.0.0.1:PORT/ws */
+  websocketUrl: string;
+  /** wss://localhost:PORT/ws */
+  secureWebsocketUrl: string;
+  /** The server's certificate (PEM). */
+  certificate: string;
+  readonly dir: string;
+  /** Registers a user with ejabberdctl against this node. */
+  register(username: string, password: string): void;
+  stop(): Promise<void>;
+}
+
+export interface EjabberdOptions {
+  users: { username: string; password: string }[];
+  /** PEM files for TLS; default: the test certificate `npm test` makes, else a self-signed one made with openssl. */
+  certificates?: { cert: string; key: string } | 'openssl';
+  /** Largest stanza the c2s accepts (ejabberd's max_stanza_size; default 65536). */
+  maxStanzaSize?: number;
+  /** Extra lines for the `modules:` section, YAML indented by two spaces. */
+  modules?: string;
+}
+
+/** Whether the Debian package is installed. */
+export function ejabberdInstalled(): boolean {
+  return spawnSync('sh', ['-c', 'command -v ejabberdctl'], { encoding: 'utf8' }).status === 0;
+}
+
+export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-ejabberd-'));
+  const spool = join(dir, 'spool');
+  const logs = join(dir, 'logs');
+  mkdirSync(spool);
+  mkdirSync(logs);
+  const given = options.certificates === 'openssl' ? undefined : (options.certificates ?? { cert: process.env.SWITCHBOARD_TEST_TLS_CERT, key: process.env.SWITCHBOARD_TEST_TLS_KEY });
+  const { cert, key } = given?.cert && given.key ? { cert: given.cert, key: given.key } : selfSignedCertificate(dir);
+  const certificate = readFileSync(cert, 'utf8');
+  writeFileSync(join(dir, 'server.pem'), `${certificate.trim()}\n${readFileSync(key, 'utf8').trim()}\n`);
+  const [c2sPort, directTlsPort, httpPort, httpsPort, distPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const node = `sb${randomBytes(4).toString('hex')}@localhost`;
+  const cookie = randomBytes(16).toString('hex').toUpperCase();
+  writeFileSync(
+    join(dir, 'ejabberdctl.cfg'),
+    `# written by @switchboard/testkit
+ERLANG_NODE=${node}
+ERL_DIST_PORT=${distPort}
+ERL_OPTIONS="-setcookie ${cookie} -env ERL_CRASH_DUMP_BYTES 0"
+SPOOL_DIR=${spool}
+LOGS_DIR=${logs}
+EJABBERD_CONFIG_PATH=${dir}/ejabberd.yml
+EJABBERD_PID_PATH=${dir}/ejabberd.pid
+CONTRIB_MODULES_PATH=${dir}/contrib
+CONTRIB_MODULES_CONF_DIR=${dir}/contrib-conf
+INET_DIST_INTERFACE=127.0.0.1
+`,
+  );
+  writeFileSync(join(dir, 'inetrc'), `{lookup,["file","native"]}.\n{host,{127,0,0,1}, ["localhost"]}.\n`);
+  const maxStanza = options.maxStanzaSize ?? 65536;
+  writeFileSync(
+    join(dir, 'ejabberd.yml'),
+    `# written by @switchboard/testkit
+loglevel: warning
+log_rotate_count: 0
+hosts:
+  - localhost
+certfiles:
+  - "${dir}/server.pem"
+listen:
+  -
+    port: ${c2sPort}
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    max_stanza_size: ${maxStanza}
+    starttls_required: true
+  -
+    port: ${directTlsPort}
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    max_stanza_size: ${maxStanza}
+    tls: true
+  -
+    port: ${httpPort}
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    request_handlers:
+      /ws: ejabberd_http_ws
+  -
+    port: ${httpsPort}
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    tls: true
+    request_handlers:
+      /ws: ejabberd_http_ws
+disable_sasl_mechanisms:
+  - "digest-md5"
+  - "X-OAUTH2"
+auth_password_format: scram
+auth_scram_hash: sha256
+acl:
+  local:
+    user_regexp: ""
+access_rules:
+  local:
+    allow: local
+  c2s:
+    allow: all
+api_permissions:
+  "console commands":
+    from:
+      - ejabberd_ctl
+    who: all
+    what: "*"
+shaper_rules:
+  max_user_sessions: 10
+modules:
+  mod_disco: {}
+  mod_ping: {}
+  mod_roster: {}
+  mod_stream_mgmt:
+    resend_on_timeout: if_offline
+  mod_carboncopy: {}
+  mod_client_state: {}
+${options.modules ?? ''}
+`,
+  );
+  // ejabberdctl started by root runs Erlang as the ejabberd user.
+  if (userInfo().uid === 0) {
+    const owner = spawnSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' });
+    const group = spawnSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' });
+    if (owner.status === 0) {
+      const uid = Number(owner.stdout.trim());
+      const gid = Number(group.stdout.trim());
+      for (const p of [dir, spool, logs, join(dir, 'server.pem'), join(dir, 'ejabberd.yml'), join(dir, 'ejabberdctl.cfg'), join(dir, 'inetrc')]) chownSync(p, uid, gid);
+    }
+  }
+  chmodSync(join(dir, 'server.pem'), 0o600);
+  const ctlArgs = ['--config-dir', dir, '--ctl-config', join(dir, 'ejabberdctl.cfg'), '--config', join(dir, 'ejabberd.yml'), '--spool', spool, '--logs', logs];
+  const ctl = (args: string[]): ReturnType<typeof spawnSync> =>
+    spawnSync('ejabberdctl', [...ctlArgs, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, EJABBERD_BYPASS_WARNINGS: 'true' } });
+
+  const child: ChildProcess = spawn('ejabberdctl', [...ctlArgs, 'foreground'], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, EJABBERD_BYPASS_WARNINGS: 'true' },
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const logText = (): string => {
+    try {
+      return readFileSync(join(logs, 'ejabberd.log'), 'utf8') + readFileSync(join(logs, 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  try {
+    await waitForPort(c2sPort, 30_000);
+    await waitForPort(directTlsPort, 10_000);
+    await waitForPort(httpPort, 10_000);
+    // The listeners open before every module has started; ejabberdctl answers once the node is up.
+    for (let i = 0; ; i++) {
+      const r = ctl(['status']);
+      if (r.status === 0) break;
+      if (i > 100) throw new Error(`ejabberdctl status: ${String(r.stdout)}${String(r.stderr)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (err) {
+    killGroup('SIGKILL');
+    await exited;
+    const log = logText();
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`ejabberd did not start: ${(err as Error).message}\n${output}\n${log}`);
+  }
+  const pidText = spawnSync('sh', ['-c', `pgrep -g ${child.pid} -f beam`], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  const register = (username: string, password: string): void => {
+    const r = ctl(['register', username, 'localhost', password]);
+    if (r.status !== 0) throw new Error(`ejabberdctl register failed: ${String(r.stderr)}${String(r.stdout)}`);
+  };
+  for (const u of options.users) register(u.username, u.password);
+  return {
+    pid: Number(pidText) || child.pid!,
+    c2sPort,
+    directTlsPort,
+    websocketUrl: `ws://127.0.0.1:${httpPort}/ws`,
+    secureWebsocketUrl: `wss://localhost:${httpsPort}/ws`,
+    certificate,
+    dir,
+    register,
+    async stop() {
+      ctl(['stop']);
+      const timer = setTimeout(() => killGroup('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      killGroup('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1, valid for two days. */
+function selfSignedCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'self-signed.crt');
+  const key = join(dir, 'self-signed.key');
+  const r = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+  return { cert, key };
+}
