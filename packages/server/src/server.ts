@@ -22,6 +22,7 @@ import { capsElement, capsVerification } from './caps.ts';
 import { Components } from './component/components.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import { formatAuthFailure } from './auth/auth-log.ts';
+import { serverSecret } from './auth/server-secret.ts';
 import type { Element } from '@switchboard/xml';
 
 export interface SmNode {
@@ -85,6 +86,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       // A c2s on its own computes the caps of the sm it fronts from the same module set.
       caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration, externalServices: config.externalServices })),
       registration: config.registration,
+      unknownUsers: { secret: await serverSecret(storage.userData, config.domain, 'scram-unknown-users'), iterations: config.scramIterations },
     },
     storage.accounts,
     config.scramIterations,

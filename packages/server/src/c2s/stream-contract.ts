@@ -46,6 +46,8 @@ export interface StreamPolicy {
   registration: boolean;
   /** XEP-0198: how long a resumable session waits for its client to come back. */
   resumeSeconds: number;
+  /** SCRAM parameters for unknown users (SaslContext.unknownUsers). */
+  unknownUsers?: { secret: Buffer; iterations: number };
 }
 
 /** What a stream needs from its c2s (the throttle and failure log: auth-guard.ts). */

@@ -58,7 +58,7 @@ export class StreamNegotiation {
     const register = this.policy.registration && secure ? xml('register', { xmlns: NS_REGISTER_FEATURE }) : undefined;
     this.sasl = new SaslNegotiation(
       mechanisms,
-      { domain: this.policy.domain, channelBinding: this.transport.channelBinding() },
+      { domain: this.policy.domain, channelBinding: this.transport.channelBinding(), unknownUsers: this.policy.unknownUsers },
       (u) => this.guard.lookup(u, (name) => this.host.lookupCredentials(name)),
       this.policy.authAttempts,
     );

@@ -20,4 +20,10 @@ export interface SaslContext {
   domain: string;
   /** tls-exporter data when TLS 1.3 is active (RFC 9266). */
   channelBinding: Buffer | undefined;
+  /**
+   * What unknown users are answered with, so they look like real ones (RFC
+   * 5802 §9): the iteration count new accounts get, and a stored server
+   * secret their stable fake salts are derived from (auth/server-secret.ts).
+   */
+  unknownUsers?: { secret: Buffer; iterations: number };
 }

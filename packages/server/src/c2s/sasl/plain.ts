@@ -29,7 +29,7 @@ export class PlainMechanism implements SaslMechanism {
       return { kind: 'failure', condition: 'temporary-auth-failure' };
     }
     // An unknown user costs the same key derivation as a wrong password, so timing does not tell which.
-    if (!(await verifyPlainPassword(credentials, password))) return { kind: 'failure', condition: 'not-authorized' };
+    if (!(await verifyPlainPassword(credentials, password, this.context.unknownUsers?.iterations))) return { kind: 'failure', condition: 'not-authorized' };
     return { kind: 'success', username };
   }
 }

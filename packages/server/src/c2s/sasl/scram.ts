@@ -23,7 +23,7 @@ export class ScramMechanism implements SaslMechanism {
     this.exchange = new ScramServerExchange(hash, (name: string) => {
       const prepared = prepareLocalpart(name);
       return prepared === undefined ? Promise.resolve(undefined) : lookup(prepared);
-    }, binding, context.channelBinding !== undefined);
+    }, binding, context.channelBinding !== undefined, context.unknownUsers ? { fakeSecret: context.unknownUsers.secret, fakeIterations: context.unknownUsers.iterations } : {});
     this.domain = context.domain;
   }
 
