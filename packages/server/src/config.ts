@@ -81,6 +81,14 @@ export interface ServerConfig {
     loginSeconds: number;
     /** XEP-0198: seconds a resumable session waits for its client after the connection is lost. */
     resumeSeconds: number;
+    /** Router liveness (docs/protocol.md): how often each process announces its components … */
+    heartbeatSeconds: number;
+    /** … and how long a silent component has before it is known dead (heartbeat + this ≤ 5 s by default). */
+    deadAfterSeconds: number;
+    /** Longest wait for one storage call (PostgreSQL) before it fails with a stanza error. */
+    storageSeconds: number;
+    /** XEP-0198: seconds an <r/> may go unanswered before the link counts as dead. */
+    ackSeconds: number;
   };
   /** XEP-0114 external components: each gets its domain (a subdomain, usually) and shares a secret. */
   components: { domain: string; secret: string }[];
@@ -126,7 +134,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     burstBytes: 4 * 1024 * 1024,
     authAttempts: 3,
   },
-  timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 300 },
+  timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },
   registration: false,
   components: [],
   componentPort: 5347,

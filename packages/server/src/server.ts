@@ -52,7 +52,13 @@ export interface RunningServer extends SmNode, C2sNode {
 }
 
 export async function openRouter(config: ServerConfig): Promise<Router> {
-  if (config.router.kind === 'nats') return NatsRouter.connect(config.router.url, config.router.prefix);
+  if (config.router.kind === 'nats') {
+    return NatsRouter.connect(config.router.url, {
+      prefix: config.router.prefix,
+      heartbeatMs: config.timeouts.heartbeatSeconds * 1000,
+      deadAfterMs: config.timeouts.deadAfterSeconds * 1000,
+    });
+  }
   return new InProcessRouter();
 }
 

@@ -20,6 +20,7 @@ export interface C2sOptions {
   /** Where each failed authentication is reported (besides the diagnostics channel). */
   authFailures?: AuthFailureSink;
 }
+import { log } from '../log-line.ts';
 
 export class C2s implements StreamHost {
   private readonly streams = new Map<string, C2sStream>();
@@ -43,9 +44,16 @@ export class C2s implements StreamHost {
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
       startFailed: (c2sId) => this.streams.get(c2sId)?.sessionStartFailed(),
-      ended: (c2sId, reason) => {
+      ended: (c2sId, reason, returned) => {
         const stream = this.streams.get(c2sId);
-        if (stream && reason !== undefined) stream.endedBySm(reason);
+        if (!stream) return;
+        for (const stanza of returned) stream.bounce(stanza);
+        if (reason !== undefined) stream.endedBySm(reason);
+      },
+      bounce: (c2sId, stanza) => this.streams.get(c2sId)?.bounce(stanza),
+      smGone: (why) => {
+        log('warn', `c2s ${this.node}: the sm is gone (${why}); closing its ${this.streams.size} streams`);
+        for (const stream of [...this.streams.values()]) stream.smGone();
       },
       deliver: (c2sId, stanza, text) => {
         const stream = this.streams.get(c2sId);
@@ -104,8 +112,8 @@ export class C2s implements StreamHost {
     this.link.forward(stream.id, stream.smId!, stanza, text);
   }
 
-  endSession(stream: C2sStream, reason: EndReason): void {
-    this.link.end(stream.id, stream.smId!, stream.fullJid ?? '', reason);
+  endSession(stream: C2sStream, reason: EndReason, returned: readonly Element[]): void {
+    this.link.end(stream.id, stream.smId!, stream.fullJid ?? '', reason, returned);
   }
 
   resumable(stream: C2sStream): void {
@@ -133,10 +141,14 @@ export class C2s implements StreamHost {
     for (const stream of [...this.streams.values()]) stream.drop();
   }
 
-  /** Ends every stream with system-shutdown (RFC 6120 §4.9.3.17). */
+  /**
+   * Ends every stream with system-shutdown (RFC 6120 §4.9.3.17), telling the
+   * sm of each session first, with the stanzas its client never acknowledged,
+   * so that contacts see the user leave and nothing queued is lost.
+   */
   async shutdown(): Promise<void> {
     clearInterval(this.keepaliveTimer);
-    for (const stream of [...this.streams.values()]) stream.endedBySm('shutdown');
+    for (const stream of [...this.streams.values()]) stream.shutdown();
     await this.link.detach();
   }
 }

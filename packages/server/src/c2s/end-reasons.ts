@@ -15,7 +15,11 @@ export function streamErrorFor(reason: EndReason): StreamError | undefined {
     case 'shutdown':
       return streamError('system-shutdown');
     case 'timeout':
+    case 'dead-link':
       return streamError('connection-timeout');
+    case 'reset':
+      // RFC 6120 §4.9.3.16: the session is gone behind the stream; the client must log in again.
+      return streamError('reset', 'The session manager lost this session; log in again');
     case 'disconnected':
     case 'closed':
       return undefined;

@@ -10,21 +10,26 @@ import {
   type EndReason,
   type Envelope,
 } from '../router/envelope.ts';
-import type { ComponentAddress, Route, Router } from '../router/router.ts';
+import type { ComponentAddress, LivenessEvent, Route, Router, UndeliverableReason } from '../router/router.ts';
 
 /** What the c2s does with what the sm says. */
 export interface SmLinkHandler {
   started(c2sId: string, smId: string): void;
   startFailed(c2sId: string): void;
-  /** The session is over; `reason` is set when the sm ended it on its own. */
-  ended(c2sId: string, reason: EndReason | undefined): void;
+  /** The session is over; `reason` is set when the sm ended it on its own, `returned` holds client stanzas it did not take. */
+  ended(c2sId: string, reason: EndReason | undefined, returned: readonly Element[]): void;
   /** A stanza for the session's client, and its text if the sm has it; false if the c2s has no such connection. */
   deliver(c2sId: string, stanza: Element, text: string | undefined): boolean;
+  /** A stanza from the client that could not reach the sm: the client gets an error for it. */
+  bounce(c2sId: string, stanza: Element, reason: UndeliverableReason): void;
+  /** The sm went away (goodbye, silence past the bound, or a restart with a new epoch): every session with it is over. */
+  smGone(why: string): void;
 }
 
 export class SmLink {
   private readonly pendingUserActions = new Map<string, (ok: boolean) => void>();
   private readonly sm: Route;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly router: Router,
@@ -35,12 +40,36 @@ export class SmLink {
     this.sm = router.routeTo(smAddress);
   }
 
-  attach(): Promise<void> {
-    return this.router.attach(this.address, (envelope) => this.receive(envelope));
+  async attach(): Promise<void> {
+    await this.router.attach(this.address, (envelope) => this.receive(envelope), { undeliverable: (envelope, reason) => this.undeliverable(envelope, reason) });
+    this.unwatch = this.router.watch((event) => this.liveness(event));
   }
 
   detach(): Promise<void> {
+    this.unwatch?.();
     return this.router.detach(this.address);
+  }
+
+  /** The sm's liveness: when it goes down or comes back with a new epoch, its sessions are gone. */
+  private liveness(event: LivenessEvent): void {
+    if (event.state === 'down' && event.address === this.sm.to) this.handler.smGone(event.why);
+  }
+
+  /** An envelope of ours the router could not hand to the sm: nothing is dropped silently. */
+  private undeliverable(envelope: Envelope, reason: UndeliverableReason): void {
+    const control = readControl(envelope.payload);
+    if (!control) {
+      if (envelope.c2s !== undefined) this.handler.bounce(envelope.c2s, envelope.payload, reason);
+      return;
+    }
+    if (control.ns === 'sessions') {
+      const key = `${control.action} ${control.target}`;
+      this.pendingUserActions.get(key)?.(false);
+      this.pendingUserActions.delete(key);
+      return;
+    }
+    if (control.ns === 'session' && control.action === 'start' && envelope.c2s !== undefined) this.handler.startFailed(envelope.c2s);
+    // A lost `end`: the sm is unreachable, and learns of the session's end from our goodbye or silence.
   }
 
   /** `sm:session start`: bind this connection's full JID. */
@@ -49,8 +78,8 @@ export class SmLink {
   }
 
   /** `sm:session end`: the connection is gone or closing (`disconnected` is jabberd's 510). */
-  end(c2sId: string, smId: string, target: string, reason: EndReason): void {
-    this.send(c2sId, smId, sessionControl('end', target, { reason }));
+  end(c2sId: string, smId: string, target: string, reason: EndReason, returned?: readonly Element[]): void {
+    this.send(c2sId, smId, sessionControl('end', target, { reason, returned }));
   }
 
   /** A stanza from the client, `from` already stamped, and its text when the stream has it. */
@@ -78,8 +107,9 @@ export class SmLink {
     if (!control) {
       if (c2sId === undefined) return;
       if (!this.handler.deliver(c2sId, envelope.payload, envelope.text) && envelope.sm !== undefined) {
-        // The sm thinks a session lives here that does not: tell it, so it stops routing to it.
-        this.end(c2sId, envelope.sm, envelope.payload.attrs.to ?? '', 'disconnected');
+        // The 510 race: the sm thinks a session lives here that does not. The stanza goes back whole,
+        // for the sm to deliver elsewhere or store; the notice only invalidates and is never answered.
+        this.end(c2sId, envelope.sm, envelope.payload.attrs.to ?? '', 'disconnected', [envelope.payload]);
       }
       return;
     }
@@ -102,7 +132,7 @@ export class SmLink {
         return;
       case 'ended':
         // Either the answer to our `end`, or the sm ending the session on its own (then with a reason).
-        this.handler.ended(c2sId, control.failed ? undefined : control.reason);
+        this.handler.ended(c2sId, control.failed ? undefined : control.reason, control.returned ?? []);
         return;
       case 'end':
         return; // the sm never asks the c2s to end; an echoed failed `end` needs nothing

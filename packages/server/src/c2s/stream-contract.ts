@@ -59,8 +59,8 @@ export interface StreamHost extends AuthGuardHost {
   startSession(stream: C2sStream, fullJid: string): void;
   /** A stanza for the sm, `from` stamped; `text` is the same stanza as text, when the stream has it. */
   forward(stream: C2sStream, stanza: Element, text: string | undefined): void;
-  /** Tells the sm the session is over (only called when one was started). */
-  endSession(stream: C2sStream, reason: EndReason): void;
+  /** Tells the sm the session is over (only called when one was started), handing back what the client never acknowledged. */
+  endSession(stream: C2sStream, reason: EndReason, returned: readonly Element[]): void;
   released(stream: C2sStream, reason: StopReason): void;
   /** XEP-0198: remember a resumable stream under its token. */
   resumable(stream: C2sStream): void;

@@ -250,6 +250,29 @@ export class C2sStream {
     if (this.state !== 'closed') this.transport.keepalive();
   }
 
+  /** A stanza from this client that the sm could not take: the client gets an error for it (iqs always answered). */
+  bounce(stanza: Element): void {
+    if (this.state !== 'established') return;
+    const reply = replyWithError(stanza, stanzaError('remote-server-timeout', { text: 'the session manager could not be reached' }));
+    if (!reply) return;
+    reply.attrs.to = this.fullJid!;
+    this.transport.send(reply);
+  }
+
+  /** The sm is gone (dead, stopped, restarted): a pending bind fails at once, a session's stream closes so the client reconnects. */
+  smGone(): void {
+    if (this.state === 'binding') return this.sessionStartFailed();
+    if (!this.smKnowsSession) return;
+    this.smKnowsSession = false;
+    this.fail(streamError('system-shutdown', 'the session manager went away; reconnect'), 'out', { sm: 'shutdown' });
+  }
+
+  /** This c2s is stopping: the sm still knows the session and is told, with reason shutdown. */
+  shutdown(): void {
+    if (this.state === 'hibernating') return this.stop({ shutdown: true });
+    this.fail(streamError('system-shutdown'), 'out', { shutdown: true });
+  }
+
   /** The sm ended the session on its own (conflict, account removed, shutdown). */
   endedBySm(reason: EndReason): void {
     this.smKnowsSession = false;
@@ -276,7 +299,8 @@ export class C2sStream {
     this.transport.closeStream();
     if (this.smKnowsSession) {
       this.smKnowsSession = false;
-      this.host.endSession(this, endReasonFor(reason));
+      // XEP-0198: what the client never acknowledged goes back to the sm whole, to be stored or answered.
+      this.host.endSession(this, endReasonFor(reason), this.sm?.pending() ?? []);
     }
     this.host.released(this, reason);
   }

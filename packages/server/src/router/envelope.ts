@@ -28,12 +28,26 @@ export type EndReason =
   | 'replaced' // another session bound the same full JID (RFC 6120 §7.7.2.2)
   | 'account-removed'
   | 'shutdown'
-  | 'timeout';
+  | 'timeout'
+  | 'reset' // the sm does not have the session (it restarted or lost it): the client must start over
+  | 'dead-link'; // XEP-0198: the client did not answer <r/> in time
 
-export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'replaced', 'account-removed', 'shutdown', 'timeout'];
+export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'replaced', 'account-removed', 'shutdown', 'timeout', 'reset', 'dead-link'];
 
 export type Control =
-  | { ns: 'session'; action: SessionAction; target: string; failed: boolean; reason?: EndReason }
+  | {
+      ns: 'session';
+      action: SessionAction;
+      target: string;
+      failed: boolean;
+      reason?: EndReason;
+      /**
+       * Stanzas handed back whole with `end` or `ended` (the 510 race, a
+       * hibernation that expired): the session is gone and these did not
+       * reach its client. Such a notice only invalidates; it is never answered.
+       */
+      returned?: Element[];
+    }
   | { ns: 'sessions'; action: SessionsAction; target: string; failed: boolean }
   | { ns: 'component'; action: 'online' | 'offline'; target: string; failed: boolean };
 
@@ -56,14 +70,18 @@ export interface Envelope {
   text?: string;
 }
 
-export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason } = {}): Element {
-  return xml('session', {
-    xmlns: NS_SM_SESSION,
-    action,
-    target,
-    failed: options.failed ? '1' : undefined,
-    reason: options.reason,
-  });
+export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason; returned?: readonly Element[] } = {}): Element {
+  return xml(
+    'session',
+    {
+      xmlns: NS_SM_SESSION,
+      action,
+      target,
+      failed: options.failed ? '1' : undefined,
+      reason: options.reason,
+    },
+    ...(options.returned ?? []),
+  );
 }
 
 export function sessionsControl(action: SessionsAction, target: string, options: { failed?: boolean } = {}): Element {
@@ -98,6 +116,8 @@ export function readControl(payload: Element): Control | undefined {
     const reason = payload.attrs.reason as EndReason | undefined;
     const control: Control = { ns: 'session', action: action as SessionAction, target, failed };
     if (reason !== undefined && END_REASONS.includes(reason)) control.reason = reason;
+    const returned = payload.getChildren().filter((c) => c.name === 'message' || c.name === 'iq' || c.name === 'presence');
+    if (returned.length > 0 && (action === 'end' || action === 'ended')) control.returned = returned;
     return control;
   }
   if (xmlns === NS_SM_SESSIONS && payload.name === 'sessions' && SESSIONS_ACTIONS.has(action)) {
@@ -139,4 +159,36 @@ export function failedReply(envelope: Envelope, control: Control): Envelope | un
   if (envelope.c2s !== undefined) reply.c2s = envelope.c2s;
   if (envelope.sm !== undefined) reply.sm = envelope.sm;
   return reply;
+}
+
+/** `liveness`: components announcing themselves across processes (docs/protocol.md "Liveness"). */
+export const NS_LIVENESS = 'urn:switchboard:liveness';
+
+/**
+ * hello: attached with a new epoch; beat: still alive; goodbye: detached;
+ * query: a router just connected and asks every other to beat at once.
+ */
+export type LiveState = 'hello' | 'beat' | 'goodbye' | 'query';
+
+export interface Live {
+  state: LiveState;
+  /** Absent on query. */
+  address?: string;
+  epoch?: string;
+}
+
+const LIVE_STATES = new Set<string>(['hello', 'beat', 'goodbye', 'query']);
+
+/** `<live xmlns='urn:switchboard:liveness' state='beat' address='sm' epoch='…'/>`, published on `<prefix>.live`. */
+export function liveElement(live: Live): Element {
+  return xml('live', { xmlns: NS_LIVENESS, state: live.state, address: live.address, epoch: live.epoch });
+}
+
+export function readLive(el: Element): Live | undefined {
+  if (el.name !== 'live' || el.attrs.xmlns !== NS_LIVENESS) return undefined;
+  const state = el.attrs.state ?? '';
+  if (!LIVE_STATES.has(state)) return undefined;
+  const { address, epoch } = el.attrs;
+  if (state !== 'query' && (!address || !epoch)) return undefined;
+  return { state: state as LiveState, address, epoch };
 }

@@ -8,7 +8,7 @@ import { xml } from '@switchboard/xml';
 import { InProcessRouter } from './in-process.ts';
 import { NatsRouter } from './nats.ts';
 import { readControl, sessionControl, type Envelope } from './envelope.ts';
-import type { Router } from './router.ts';
+import type { LivenessEvent, Router, UndeliverableReason } from './router.ts';
 
 const NATS_URL = process.env.SWITCHBOARD_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -102,6 +102,44 @@ function routerContract(name: string, open: (n: number) => Promise<Router[]>): v
       assert.deepEqual(here, ['4']);
       await Promise.all([a!.close(), b!.close()]);
     });
+
+    it('hands an envelope no component takes back to its sender, never dropping it silently', async () => {
+      const [a] = await open(1);
+      const back: [string, UndeliverableReason][] = [];
+      await a!.attach('c2s/lonely', () => {}, { undeliverable: (e, reason) => back.push([e.payload.attrs.id!, reason]) });
+      a!.route({ to: 'sm-nobody', from: 'c2s/lonely', payload: xml('message', { id: 'm1' }) });
+      a!.routeTo('sm-nobody').send({ to: 'sm-nobody', from: 'c2s/lonely', payload: xml('iq', { id: 'q1', type: 'get' }) });
+      await until(() => back.length === 2);
+      assert.deepEqual(back, [['m1', 'no-component'], ['q1', 'no-component']]);
+      await a!.close();
+    });
+
+    it('announces each attach with a new epoch and each detach as a goodbye, to every process', async () => {
+      const [a, b] = await open(2);
+      const seen: LivenessEvent[] = [];
+      const stop = a!.watch((e) => {
+        if (e.address === 'component/muc.localhost') seen.push(e);
+      });
+      await b!.attach('component/muc.localhost', () => {});
+      await until(() => seen.length === 1);
+      const first = seen[0]!;
+      assert.equal(first.state, 'up');
+      assert.equal(a!.epochOf('component/muc.localhost'), first.epoch);
+      await b!.detach('component/muc.localhost');
+      await until(() => seen.length === 2);
+      assert.deepEqual(seen[1], { state: 'down', address: 'component/muc.localhost', epoch: first.epoch, why: 'goodbye' });
+      assert.equal(a!.epochOf('component/muc.localhost'), undefined);
+      await b!.attach('component/muc.localhost', () => {});
+      await until(() => seen.length === 3);
+      assert.equal(seen[2]!.state, 'up');
+      assert.notEqual(seen[2]!.epoch, first.epoch);
+      stop();
+      // A new watcher learns at once who is alive now.
+      const now: LivenessEvent[] = [];
+      a!.watch((e) => now.push(e))();
+      assert.ok(now.some((e) => e.address === 'component/muc.localhost' && e.state === 'up'));
+      await Promise.all([a!.close(), b!.close()]);
+    });
   });
 }
 
@@ -114,4 +152,42 @@ routerContract('in-process', async (n) => {
 routerContract('NATS', async (n) => {
   const prefix = `sbtest${randomBytes(4).toString('hex')}`;
   return Promise.all(Array.from({ length: n }, () => NatsRouter.connect(NATS_URL, prefix)));
+});
+
+describe('router liveness across processes (NATS)', () => {
+  it('knows a component dead within the bound when its process vanishes without a goodbye', async () => {
+    const prefix = `sbtest${randomBytes(4).toString('hex')}`;
+    const a = await NatsRouter.connect(NATS_URL, { prefix, heartbeatMs: 200, deadAfterMs: 600 });
+    const b = await NatsRouter.connect(NATS_URL, { prefix, heartbeatMs: 200, deadAfterMs: 600 });
+    const events: LivenessEvent[] = [];
+    a.watch((e) => events.push(e));
+    await b.attach('c2s/doomed', () => {});
+    await until(() => events.some((e) => e.state === 'up' && e.address === 'c2s/doomed'));
+    // Still alive after several dead-after periods: the beats keep it so.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(events.filter((e) => e.state === 'down').length, 0);
+    const t0 = Date.now();
+    await b.abandon();
+    await until(() => events.some((e) => e.state === 'down' && e.address === 'c2s/doomed'), 3000);
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed <= 600 + 500 + 200, `dead after ${elapsed} ms`);
+    assert.equal((events.find((e) => e.state === 'down') as { why: string }).why, 'timeout');
+    await a.close();
+  });
+
+  it('a restart with a new epoch is reported as the old one down, then the new one up', async () => {
+    const prefix = `sbtest${randomBytes(4).toString('hex')}`;
+    const a = await NatsRouter.connect(NATS_URL, { prefix, heartbeatMs: 200, deadAfterMs: 5000 });
+    const b = await NatsRouter.connect(NATS_URL, { prefix, heartbeatMs: 200, deadAfterMs: 5000 });
+    const events: LivenessEvent[] = [];
+    a.watch((e) => e.address === 'sm' && events.push(e));
+    await b.attach('sm', () => {});
+    await until(() => events.length === 1);
+    await b.abandon();
+    const c = await NatsRouter.connect(NATS_URL, { prefix, heartbeatMs: 200, deadAfterMs: 5000 });
+    await c.attach('sm', () => {});
+    await until(() => events.length === 3);
+    assert.deepEqual(events.map((e) => [e.state, 'why' in e ? e.why : '']), [['up', ''], ['down', 'restarted'], ['up', '']]);
+    await Promise.all([a.close(), c.close()]);
+  });
 });

@@ -3,6 +3,7 @@
 // itself ends a session (replaced, account removed, shutdown). Every ending
 // passes through one destroy path; the c2s is told why, never its socket touched.
 
+import type { Element } from '@switchboard/xml';
 import { parseJid } from '@switchboard/jid';
 import { sessionControl, sessionsControl, type Control, type EndReason, type Envelope } from '../router/envelope.ts';
 import type { ComponentAddress, Router } from '../router/router.ts';
@@ -31,6 +32,8 @@ export interface SessionLifecycleDeps {
   blocking: BlockLists;
   pep: Pep;
   simpleIq: SimpleIqDeps;
+  /** A stanza no client took, for RFC 6121 §8.5 to decide again (returned.ts). */
+  reroute(stanza: Element): void | Promise<void>;
 }
 
 export class SessionLifecycle {
@@ -54,6 +57,12 @@ export class SessionLifecycle {
     if (control.action === 'start') return this.startSession(envelope, control.target);
     if (control.action === 'end') {
       const session = this.sessionOf(envelope);
+      if (control.returned) {
+        // A notice with stanzas handed back (the 510 race, an expired hibernation): it only invalidates, never answered.
+        if (session) this.invalidate(session, control.reason ?? 'disconnected');
+        for (const stanza of control.returned) void this.deps.reroute(stanza);
+        return true;
+      }
       if (!session) return false;
       session.queue.run(() => {
         this.destroySession(session, control.reason ?? 'disconnected');
@@ -123,6 +132,11 @@ export class SessionLifecycle {
     if (session.ended) return;
     this.destroySession(session, reason);
     session.c2s.send({ to: session.c2sAddress, from: this.deps.address, c2s: session.c2sId, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason }) });
+  }
+
+  /** The session's c2s is gone or already forgot it: destroy it without telling that c2s. */
+  invalidate(session: SmSession, reason: EndReason): void {
+    this.destroySession(session, reason);
   }
 
   /** The single destroy path every ending goes through. */

@@ -17,7 +17,9 @@ import {
   type EndReason,
   type Envelope,
 } from '../router/envelope.ts';
-import type { ComponentAddress, Router } from '../router/router.ts';
+import type { ComponentAddress, LivenessEvent, Router, UndeliverableReason } from '../router/router.ts';
+import { rerouteReturned } from './returned.ts';
+import { log } from '../log-line.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { ExternalService } from '../config.ts';
 import type { Classified } from './classify.ts';
@@ -105,16 +107,45 @@ export class SessionManager {
     this.pep = modules.pep;
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, blocking: this.blocking, pep: this.pep };
     this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: true, ...options.delivery }, iq: this.iq, knownComponents });
-    this.lifecycle = new SessionLifecycle({ ...shared, rosters: this.rosters, simpleIq: modules.simpleIq });
+    this.lifecycle = new SessionLifecycle({ ...shared, rosters: this.rosters, simpleIq: modules.simpleIq, reroute: (stanza) => this.reroute(stanza) });
   }
 
-  start(): Promise<void> {
-    return this.router.attach(this.address, (envelope) => this.receive(envelope));
+  private unwatch: (() => void) | undefined;
+
+  async start(): Promise<void> {
+    await this.router.attach(this.address, (envelope) => this.receive(envelope), { undeliverable: (envelope, reason) => this.undeliverable(envelope, reason) });
+    this.unwatch = this.router.watch((event) => this.liveness(event));
   }
 
   async stop(): Promise<void> {
+    this.unwatch?.();
     for (const session of [...this.sessions.all()]) this.lifecycle.endSession(session, 'shutdown');
     await this.router.detach(this.address);
+  }
+
+  /** A stanza no client took (returned.ts): delivered to another resource, stored, or answered. */
+  private reroute(stanza: Element): void | Promise<void> {
+    return rerouteReturned(stanza, { domain: this.domain, sessions: this.sessions, route: (c) => this.routing.route(c) });
+  }
+
+  /** A c2s went away (goodbye, silence past the bound, restart): every session it held ends through the one destroy path. */
+  private liveness(event: LivenessEvent): void {
+    if (event.state !== 'down' || !event.address.startsWith('c2s/')) return;
+    const lost = [...this.sessions.all()].filter((s) => s.c2sAddress === event.address);
+    if (lost.length > 0) log('warn', `sm: ${event.address} is gone (${event.why}); ending its ${lost.length} sessions`);
+    for (const session of lost) this.lifecycle.invalidate(session, 'disconnected');
+  }
+
+  /** An envelope of ours the router could not hand to a c2s: its session is over there, and a stanza in it is not lost. */
+  private undeliverable(envelope: Envelope, reason: UndeliverableReason): void {
+    const session = envelope.sm !== undefined ? this.sessions.get(envelope.sm) : undefined;
+    if (session && session.c2sAddress === envelope.to && reason !== 'unconfirmed') this.lifecycle.invalidate(session, 'disconnected');
+    if (readControl(envelope.payload)) return;
+    if (reason === 'unconfirmed' && session && !session.ended) {
+      // It may have arrived: the c2s still answers for the session, and XEP-0198 covers its client.
+      return;
+    }
+    void this.reroute(envelope.payload);
   }
 
   /** Routes a classified stanza to its destination (RFC 6120 §10). */
@@ -144,8 +175,9 @@ export class SessionManager {
     }
     const session = this.lifecycle.sessionOf(envelope);
     if (!session) {
-      // A stanza for a session we do not have: tell that c2s the session is over.
-      if (envelope.c2s !== undefined) this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, payload: sessionControl('ended', '', { reason: 'disconnected' }) });
+      // A stanza for a session we do not have (we restarted, or ended it just now): that c2s's stream is a
+      // zombie. The stanza goes back whole, for the client to get an error, and the stream is reset.
+      if (envelope.c2s !== undefined) this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, payload: sessionControl('ended', envelope.payload.attrs.from ?? '', { reason: 'reset', returned: [envelope.payload] }) });
       return;
     }
     session.queue.run(() => this.routing.fromSession(session, envelope.payload, envelope.text));

@@ -1,0 +1,111 @@
+// Who is alive on the router (docs/protocol.md "Liveness"). Every component
+// is known by its address and the epoch it announced when it was attached;
+// a new epoch at a known address means the component restarted. The table
+// is fed by the router: in one process by attach and detach, across
+// processes by the `live` messages each NATS router publishes for its own
+// components (hello, a beat every heartbeat interval, goodbye). A remote
+// component not heard from for `deadAfterMs` while this process was
+// connected is reported dead: the time is bounded, and an outage of our own
+// connection is not mistaken for everyone's death.
+
+import { randomBytes } from 'node:crypto';
+import type { ComponentAddress, LivenessEvent, LivenessListener } from './router.ts';
+
+export interface LivenessOptions {
+  /** How often each process announces its components (default 1000 ms). */
+  heartbeatMs: number;
+  /** A remote component silent this long is dead (default 3000 ms; with the sweep, known within ≤ 5 s). */
+  deadAfterMs: number;
+}
+
+export const DEFAULT_LIVENESS: LivenessOptions = { heartbeatMs: 1000, deadAfterMs: 3000 };
+
+/** A component's epoch: unique per attach, ordered roughly by time for people reading logs. */
+export function newEpoch(): string {
+  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+interface Peer {
+  epoch: string;
+  lastSeen: number;
+  /** Attached in this process: alive until detached, never timed out. */
+  local: boolean;
+}
+
+export class LivenessTable {
+  private readonly peers = new Map<ComponentAddress, Peer>();
+  private readonly listeners = new Set<LivenessListener>();
+  private connectedSince: number;
+  private connected = true;
+
+  constructor(
+    private readonly deadAfterMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.connectedSince = now();
+  }
+
+  /** A component announced itself (hello or beat). A new epoch at a known address is a restart. */
+  seen(address: ComponentAddress, epoch: string, local = false): void {
+    const peer = this.peers.get(address);
+    if (peer && peer.epoch === epoch) {
+      peer.lastSeen = this.now();
+      return;
+    }
+    if (peer) this.emit({ state: 'down', address, epoch: peer.epoch, why: 'restarted' });
+    this.peers.set(address, { epoch, lastSeen: this.now(), local });
+    this.emit({ state: 'up', address, epoch });
+  }
+
+  /** The component at `address` with `epoch` is gone; a goodbye for an older epoch changes nothing. */
+  gone(address: ComponentAddress, epoch: string, why: 'goodbye' | 'timeout'): void {
+    const peer = this.peers.get(address);
+    if (!peer || peer.epoch !== epoch) return;
+    this.peers.delete(address);
+    this.emit({ state: 'down', address, epoch, why });
+  }
+
+  /** Reports the remote components silent past the bound. */
+  sweep(): void {
+    if (!this.connected) return;
+    const now = this.now();
+    const since = now - this.deadAfterMs;
+    for (const [address, peer] of [...this.peers]) {
+      if (!peer.local && Math.max(peer.lastSeen, this.connectedSince) < since) this.gone(address, peer.epoch, 'timeout');
+    }
+  }
+
+  /** Our own connection went down or came back: silence while disconnected says nothing about the others. */
+  setConnected(connected: boolean): void {
+    if (connected && !this.connected) this.connectedSince = this.now();
+    this.connected = connected;
+  }
+
+  epochOf(address: ComponentAddress): string | undefined {
+    return this.peers.get(address)?.epoch;
+  }
+
+  /** The components attached in this process, for the heartbeat. */
+  locals(): [ComponentAddress, string][] {
+    return [...this.peers].filter(([, p]) => p.local).map(([a, p]) => [a, p.epoch]);
+  }
+
+  watch(listener: LivenessListener): () => void {
+    this.listeners.add(listener);
+    for (const [address, peer] of this.peers) this.call(listener, { state: 'up', address, epoch: peer.epoch });
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: LivenessEvent): void {
+    for (const listener of [...this.listeners]) this.call(listener, event);
+  }
+
+  private call(listener: LivenessListener, event: LivenessEvent): void {
+    try {
+      listener(event);
+    } catch (err) {
+      // One listener's fault must not keep the others from learning of a death.
+      console.error('switchboard: liveness listener failed', err);
+    }
+  }
+}
