@@ -19,6 +19,9 @@ import { NS_SM, StreamManagement } from './stream-management.ts';
 import { DEFAULT_RETRY, realTimers, retryDelay, type RetryPolicy, type Timers } from './timers.ts';
 import type { ClientTransport, TransportOptions } from './transport/transport.ts';
 import { createTransport } from './transport/create.ts';
+import { bareJid, carbonsRequest, readMessage, type IncomingMessage } from './carbons.ts';
+import { ClientStateIndication } from './csi.ts';
+import { queryArchive, type ArchiveFilter, type ArchiveOptions, type ArchivedMessage } from './mam.ts';
 
 export interface ClientOptions {
   domain: string;
@@ -60,6 +63,8 @@ export interface ClientEvents {
   retrying: { attempt: number; delayMs: number; error: ClientError };
   /** A stanza from the server, while Binded. */
   stanza: Element;
+  /** A message for the application (carbons unwrapped, forged ones and archive results left out): carbons.ts. */
+  message: IncomingMessage;
   /** An attempt failed (emitted before `retrying` or `offline`). */
   error: ClientError;
 }
@@ -81,6 +86,11 @@ export class Client extends Emitter<ClientEvents> {
   private readonly iqCallee = new IqCallee();
   private nextId = 0;
   private connectWaiters: { resolve: (jid: string) => void; reject: (err: Error) => void }[] = [];
+  private readonly csi = new ClientStateIndication(
+    (nonza) => this.send(nonza),
+    () => this.conn?.features,
+  );
+  private carbonsWanted = false;
 
   constructor(readonly options: ClientOptions) {
     super();
@@ -90,6 +100,11 @@ export class Client extends Emitter<ClientEvents> {
     this.timeoutMs = options.timeoutMs ?? 20_000;
     // XEP-0199: answer pings.
     this.handleIq(NS_PING, 'ping', () => undefined);
+    // A new session (not a resumed one) starts with carbons off and the client active: say again what the application chose.
+    this.on('online', () => {
+      this.csi.sessionStarted();
+      if (this.carbonsWanted) this.iq(carbonsRequest(true)).catch((error: unknown) => this.emit('error', new ClientError('SB_ERR_NEGOTIATION', `carbons: ${String(error)}`)));
+    });
   }
 
   // ---- public API ------------------------------------------------------------------------
@@ -150,6 +165,22 @@ export class Client extends Emitter<ClientEvents> {
   /** Answers incoming iq get/set with this payload namespace and name; unhandled ones get service-unavailable. */
   handleIq(xmlns: string, name: string, handler: IqHandler): () => void {
     return this.iqCallee.register(xmlns, name, handler);
+  }
+
+  /** XEP-0352: tells the server whether the user is looking; false when the server does not offer CSI (nothing was sent). */
+  setActive(active: boolean): boolean {
+    return this.csi.set(active);
+  }
+
+  /** XEP-0280: copies of the account's messages to and from other resources, as `message` events; kept on across new sessions. */
+  async setCarbons(enabled: boolean): Promise<void> {
+    await this.iq(carbonsRequest(enabled));
+    this.carbonsWanted = enabled;
+  }
+
+  /** XEP-0313: the archived messages matching `filter`, a page fetched whenever the loop needs the next (mam.ts). */
+  archive(filter: ArchiveFilter = {}, options: ArchiveOptions = {}): AsyncGenerator<ArchivedMessage, void, undefined> {
+    return queryArchive(this, filter, options);
   }
 
   newId(): string {
@@ -268,6 +299,10 @@ export class Client extends Emitter<ClientEvents> {
       }
     }
     this.emit('stanza', el);
+    if (el.name === 'message' && this.boundJid !== undefined) {
+      const message = readMessage(el, bareJid(this.boundJid));
+      if (message) this.emit('message', message);
+    }
   }
 
   private write(el: Element): void {

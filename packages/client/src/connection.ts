@@ -105,10 +105,14 @@ export class Connection implements NegotiationStream {
     if (!this.closed) this.transport.send(serialize(this.transport.framing, el));
   }
 
+  /** The features of the latest stream (the session's, once bound). */
+  features: Element | undefined;
+
   async restart(): Promise<Element> {
     this.resetParser();
     this.transport.send(streamOpen(this.transport.framing, this.domain));
     const features = await this.expect('stream features', (el) => el.localName === 'features');
+    this.features = features;
     // §4.7.5: stream features exist only from version 1.0 on; an older server cannot negotiate TLS or SASL.
     const version = (this.header as Attrs | undefined)?.version; // set by the parser while awaiting
     if (version === undefined || !(Number.parseInt(version, 10) >= 1)) {

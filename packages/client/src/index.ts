@@ -7,3 +7,6 @@ export { DEFAULT_RETRY, retryDelay, type RetryPolicy, type Timers } from './time
 export { message, presence, iq, xmlSafe, type MessageFields, type PresenceFields } from './stanzas.ts';
 export type { IqAnswer, IqHandler } from './iq.ts';
 export { xml, Element } from '@switchboard/xml';
+export { readMessage, markPrivate, NS_CARBONS, type IncomingMessage } from './carbons.ts';
+export { NS_CSI } from './csi.ts';
+export { fetchArchivePage, queryArchive, getArchivePrefs, setArchivePrefs, type ArchivedMessage, type ArchiveFilter, type ArchiveOptions, type ArchivePage, type MamHost } from './mam.ts';
