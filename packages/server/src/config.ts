@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth/throttle.ts';
+import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimitConfig } from './auth/registration-limit.ts';
 
 /**
  * XEP-0215: an external service (a STUN or TURN server, usually) that clients
@@ -96,6 +97,10 @@ export interface ServerConfig {
   componentPort: number;
   /** XEP-0077: in-band registration and account removal (off by default). */
   registration: boolean;
+  /** XEP-0077 attempts to create an account, per address (auth/registration-limit.ts). */
+  registrationLimit: RegistrationLimitConfig;
+  /** XEP-0445: registering needs an invitation token (`switchboard invite`). */
+  registrationInvites: boolean;
   /**
    * RFC 6121 §8.5.2.1.1: a chat message to a bare JID goes to every available
    * resource of non-negative priority (true), or only to those of the highest priority.
@@ -136,6 +141,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   },
   timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },
   registration: false,
+  registrationLimit: DEFAULT_REGISTRATION_LIMIT,
+  registrationInvites: false,
   components: [],
   componentPort: 5347,
   chatToAllResources: true,
@@ -146,7 +153,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   logAuthFailures: true,
 };
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle'>> & {
+export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle' | 'registrationLimit'>> & {
+  registrationLimit?: Partial<ServerConfig['registrationLimit']>;
   limits?: Partial<ServerConfig['limits']>;
   timeouts?: Partial<ServerConfig['timeouts']>;
   authThrottle?: Partial<ServerConfig['authThrottle']>;
@@ -159,6 +167,7 @@ export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerCo
     limits: { ...base.limits, ...over.limits },
     timeouts: { ...base.timeouts, ...over.timeouts },
     authThrottle: { ...base.authThrottle, ...over.authThrottle },
+    registrationLimit: { ...base.registrationLimit, ...over.registrationLimit },
   };
 }
 

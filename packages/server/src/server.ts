@@ -23,6 +23,8 @@ import { Components } from './component/components.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import { formatAuthFailure } from './auth/auth-log.ts';
 import { serverSecret } from './auth/server-secret.ts';
+import { RegistrationLimiter } from './auth/registration-limit.ts';
+import { Invites } from './auth/invites.ts';
 import type { Element } from '@switchboard/xml';
 
 export interface SmNode {
@@ -41,6 +43,8 @@ export interface C2sNode {
   addUser(username: string, password: string): Promise<void>;
   /** Ends the user's sessions and removes the account and its data (`sm:sessions delete`). */
   removeUser(username: string): Promise<boolean>;
+  /** XEP-0445: a single-use invitation token for in-band registration. */
+  createInvite(ttlSeconds?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +79,7 @@ function serverCaps(sm: SessionManager): Element {
 
 export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage, caps?: Element): Promise<C2sNode> {
   const tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
+  const invites = new Invites(storage.userData, config.domain);
   const node = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   const c2s = new C2s(
     router,
@@ -92,12 +97,15 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       // A c2s on its own computes the caps of the sm it fronts from the same module set.
       caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration, externalServices: config.externalServices })),
       registration: config.registration,
+      registrationInvites: config.registrationInvites,
       unknownUsers: { secret: await serverSecret(storage.userData, config.domain, 'scram-unknown-users'), iterations: config.scramIterations },
     },
     storage.accounts,
     config.scramIterations,
     {
       throttle: new AuthThrottle(config.authThrottle),
+      registrationLimit: new RegistrationLimiter(config.registrationLimit),
+      invites,
       authFailures: config.logAuthFailures ? (f) => process.stderr.write(`${formatAuthFailure(f)}\n`) : undefined,
     },
   );
@@ -145,6 +153,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     async removeUser(username) {
       return c2s.link.userAction('delete', bareJid(username).bare);
     },
+    createInvite: (ttlSeconds) => invites.create(ttlSeconds),
     async stop() {
       await components?.close();
       await c2s.shutdown();
@@ -174,6 +183,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     wsPort: c2sNode.wsPort,
     addUser: c2sNode.addUser,
     removeUser: c2sNode.removeUser,
+    createInvite: c2sNode.createInvite,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -12,6 +12,8 @@ import { channels } from '../diagnostics.ts';
 import { deriveScramCredentials } from '../auth/scram-credentials.ts';
 import type { RegisterOutcome } from './register.ts';
 import { AuthThrottle } from '../auth/throttle.ts';
+import { RegistrationLimiter } from '../auth/registration-limit.ts';
+import type { Invites } from '../auth/invites.ts';
 import type { AuthFailure, AuthFailureSink } from '../auth/auth-log.ts';
 
 export interface C2sOptions {
@@ -19,6 +21,10 @@ export interface C2sOptions {
   throttle?: AuthThrottle;
   /** Where each failed authentication is reported (besides the diagnostics channel). */
   authFailures?: AuthFailureSink;
+  /** XEP-0077 attempts per address. */
+  registrationLimit?: RegistrationLimiter;
+  /** XEP-0445 invitations; required for registering when the policy says so. */
+  invites?: Invites;
 }
 import { log } from '../log-line.ts';
 
@@ -30,6 +36,8 @@ export class C2s implements StreamHost {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   readonly throttle: AuthThrottle;
   private readonly authFailures: AuthFailureSink | undefined;
+  private readonly registrationLimit: RegistrationLimiter;
+  private readonly invites: Invites | undefined;
 
   constructor(
     router: Router,
@@ -41,6 +49,8 @@ export class C2s implements StreamHost {
   ) {
     this.throttle = options.throttle ?? new AuthThrottle();
     this.authFailures = options.authFailures;
+    this.registrationLimit = options.registrationLimit ?? new RegistrationLimiter();
+    this.invites = options.invites;
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
       startFailed: (c2sId) => this.streams.get(c2sId)?.sessionStartFailed(),
@@ -92,15 +102,33 @@ export class C2s implements StreamHost {
     this.authFailures?.(failure);
   }
 
-  async registerAccount(username: string, password: string): Promise<RegisterOutcome> {
+  registrationAttempt(address: string): boolean {
+    return this.registrationLimit.attempt(address);
+  }
+
+  validInvite(token: string): Promise<boolean> {
+    return this.invites ? this.invites.valid(token) : Promise.resolve(false);
+  }
+
+  async registerAccount(username: string, password: string, invite: string | undefined): Promise<RegisterOutcome> {
     let credentials;
     try {
       credentials = await deriveScramCredentials(password, this.scramIterations);
     } catch {
       return 'failed';
     }
+    let spent: { restore(): Promise<void> } | undefined;
+    if (this.policy.registrationInvites) {
+      const spend = invite !== undefined && this.invites ? await this.invites.spend(invite) : { ok: false as const };
+      if (!spend.ok) return 'invite-invalid';
+      spent = spend;
+    }
     const created = await this.accounts.createAccount(username, this.policy.domain, credentials);
-    if (!created.ok) return 'conflict';
+    if (!created.ok) {
+      // The name was taken: the invitation is still good for another.
+      await spent?.restore();
+      return 'conflict';
+    }
     return (await this.link.userAction('create', `${username}@${this.policy.domain}`)) ? 'created' : 'failed';
   }
 

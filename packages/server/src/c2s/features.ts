@@ -6,7 +6,7 @@ import type { MechanismName } from './sasl/mechanisms.ts';
 
 const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
 
-export function tlsFeatures(required: boolean, mechanisms: readonly MechanismName[], register?: Element): Element {
+export function tlsFeatures(required: boolean, mechanisms: readonly MechanismName[], register?: (Element | undefined)[]): Element {
   return xml(
     'stream:features',
     {},
@@ -16,7 +16,7 @@ export function tlsFeatures(required: boolean, mechanisms: readonly MechanismNam
   );
 }
 
-export function saslFeatures(mechanisms: readonly MechanismName[], register?: Element): Element {
+export function saslFeatures(mechanisms: readonly MechanismName[], register?: (Element | undefined)[]): Element {
   return xml('stream:features', {}, saslMechanisms(mechanisms), register);
 }
 

@@ -44,6 +44,8 @@ export interface StreamPolicy {
   caps?: Element;
   /** XEP-0077 in-band registration is open. */
   registration: boolean;
+  /** XEP-0445: registering needs an invitation token. */
+  registrationInvites?: boolean;
   /** XEP-0198: how long a resumable session waits for its client to come back. */
   resumeSeconds: number;
   /** SCRAM parameters for unknown users (SaslContext.unknownUsers). */
@@ -53,8 +55,12 @@ export interface StreamPolicy {
 /** What a stream needs from its c2s (the throttle and failure log: auth-guard.ts). */
 export interface StreamHost extends AuthGuardHost {
   lookupCredentials(username: string): Promise<ScramCredentials | undefined>;
-  /** XEP-0077: creates the account and tells the sm. */
-  registerAccount(username: string, password: string): Promise<RegisterOutcome>;
+  /** XEP-0077: creates the account (spending the invitation, when one is required) and tells the sm. */
+  registerAccount(username: string, password: string, invite: string | undefined): Promise<RegisterOutcome>;
+  /** Counts an attempt to register from `address`; false when it is over its limit. */
+  registrationAttempt(address: string): boolean;
+  /** XEP-0445: is this a live invitation? */
+  validInvite(token: string): Promise<boolean>;
   /** Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed. */
   startSession(stream: C2sStream, fullJid: string): void;
   /** A stanza for the sm, `from` stamped; `text` is the same stanza as text, when the stream has it. */

@@ -4,10 +4,10 @@
 // (stream.ts) still holds the state and is the only way out.
 
 import { xml, type Attrs, type Element } from '@switchboard/xml';
-import { NS_SASL, NS_TLS, streamError } from '@switchboard/protocol';
+import { NS_SASL, NS_TLS, replyWithError, stanzaError, streamError } from '@switchboard/protocol';
 import { channels } from '../diagnostics.ts';
 import { bindFeatures, saslFeatures, tlsFeatures } from './features.ts';
-import { handleRegistration, NS_REGISTER, NS_REGISTER_FEATURE } from './register.ts';
+import { handlePreauth, handleRegistration, NS_IBR_TOKEN, NS_PARS, NS_REGISTER, NS_REGISTER_FEATURE } from './register.ts';
 import { offeredMechanisms } from './sasl/mechanisms.ts';
 import { SaslNegotiation } from './sasl/negotiation.ts';
 import { AuthGuard } from './auth-guard.ts';
@@ -21,6 +21,8 @@ export type NegotiatingStream = Pick<C2sStream, 'id' | 'state' | 'username' | 't
 export class StreamNegotiation {
   private sasl: SaslNegotiation | undefined;
   private readonly guard: AuthGuard;
+  /** XEP-0445: the invitation this stream presented, once found valid. */
+  private invite: string | undefined;
 
   constructor(
     private readonly stream: NegotiatingStream,
@@ -55,7 +57,9 @@ export class StreamNegotiation {
     const mechanisms = secure
       ? offeredMechanisms({ channelBinding: this.transport.channelBinding() !== undefined, plainAllowed: true })
       : [];
-    const register = this.policy.registration && secure ? xml('register', { xmlns: NS_REGISTER_FEATURE }) : undefined;
+    const register = this.policy.registration && secure
+      ? [xml('register', { xmlns: NS_REGISTER_FEATURE }), this.policy.registrationInvites ? xml('register', { xmlns: NS_IBR_TOKEN }) : undefined]
+      : undefined;
     this.sasl = new SaslNegotiation(
       mechanisms,
       { domain: this.policy.domain, channelBinding: this.transport.channelBinding(), unknownUsers: this.policy.unknownUsers },
@@ -86,7 +90,7 @@ export class StreamNegotiation {
       void this.authenticate(el);
       return;
     }
-    if (el.name === 'iq' && el.getChild('query', NS_REGISTER)) {
+    if (el.name === 'iq' && (el.getChild('query', NS_REGISTER) || el.getChild('preauth', NS_PARS))) {
       void this.register(el);
       return;
     }
@@ -95,11 +99,21 @@ export class StreamNegotiation {
   }
 
   private async register(el: Element): Promise<void> {
-    const reply = await handleRegistration(el, {
-      enabled: this.policy.registration,
-      secure: this.transport.secure || this.plaintextAllowed,
-      create: (username, password) => this.host.registerAccount(username, password),
-    });
+    let reply: Element | undefined;
+    try {
+      const preauth = await handlePreauth(el, { enabled: this.policy.registration && this.policy.registrationInvites === true, validate: (t) => this.host.validInvite(t) });
+      if (preauth?.token !== undefined) this.invite = preauth.token;
+      reply = preauth ? preauth.reply : await handleRegistration(el, {
+        enabled: this.policy.registration,
+        secure: this.transport.secure || this.plaintextAllowed,
+        admit: () => this.host.registrationAttempt(this.transport.remoteAddress),
+        invite: { required: this.policy.registrationInvites === true, token: this.invite },
+        create: (username, password, invite) => this.host.registerAccount(username, password, invite),
+      });
+    } catch {
+      // The store failed: the client is answered all the same.
+      reply = replyWithError(el, stanzaError('internal-server-error'));
+    }
     if (reply && this.stream.state !== 'closed') this.transport.send(reply.withAttrs({ from: undefined }));
   }
 

@@ -7,6 +7,7 @@ import { openRouter, startC2sNode, startServer, startSmNode } from '../server.ts
 import { openStorage } from '../storage/open.ts';
 import { userCommand } from './user.ts';
 import { benchUsersCommand } from './bench-users.ts';
+import { inviteCommand } from './invite.ts';
 
 const USAGE = `usage:
   switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--c2s-tls-port N] [--ws-port N]
@@ -16,6 +17,7 @@ const USAGE = `usage:
   switchboard user remove JID
   switchboard user passwd JID PASSWORD
   switchboard user list [DOMAIN]
+  switchboard invite [TTL_SECONDS]        a single-use registration token (XEP-0445; registrationInvites)
   switchboard bench-users N [PASSWORD]   benchmark profile: user1..userN sharing one password
 Every flag has an environment variable (SWITCHBOARD_DOMAIN, SWITCHBOARD_C2S_PORT, …); see README.md.`;
 
@@ -27,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
     case 'bench-users': {
       const config = loadConfig(rest);
       return benchUsersCommand(rest.filter((_, i) => !isFlagOrValue(rest, i)), config);
+    }
+    case 'invite': {
+      const config = loadConfig(rest);
+      return inviteCommand(rest.filter((_, i) => !isFlagOrValue(rest, i)), config);
     }
     case 'user': {
       const config = loadConfig(rest);
