@@ -68,6 +68,48 @@ describe('XEP-0198 stream management (server)', { timeout: 30_000 }, () => {
     }
   });
 
+  it('refuses a resume with a bad h before anything moves: the live session keeps its connection', async () => {
+    const server = await startTestServer({ allowPlaintextOnLoopback: true });
+    try {
+      await server.addUser('dave', 'pw');
+      await server.addUser('erin', 'pw');
+      const dave = await RawClient.connect(server.c2sPort);
+      await dave.login('dave', 'pw', 'desk');
+      dave.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+      const token = (await dave.expect(/<enabled xmlns="urn:xmpp:sm:3" id="([^"]+)"/))[1]!;
+      const erin = await RawClient.connect(server.c2sPort);
+      await erin.login('erin', 'pw', 'e');
+      erin.send("<message to='dave@localhost/desk' type='chat'><body>before</body></message>");
+      await dave.expect(/<body>before<\/body>/);
+
+      // dave's session sent one stanza; a resume claiming 999 of them is refused (XEP-0198 §4, §5).
+      const intruder = await authenticate(server.c2sPort, 'dave');
+      intruder.send(`<resume xmlns='urn:xmpp:sm:3' previd='${token}' h='999'/>`);
+      await intruder.expect(/<failed xmlns="urn:xmpp:sm:3" h="0"><undefined-condition xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><handled-count-too-high xmlns="urn:xmpp:sm:3" h="999" send-count="1"\/><\/failed>/);
+      // A non-number is refused the same way.
+      intruder.send(`<resume xmlns='urn:xmpp:sm:3' previd='${token}' h='x'/>`);
+      await intruder.expect(/h="x" send-count="1"/);
+
+      // The live connection still carries the session, both ways.
+      erin.send("<message to='dave@localhost/desk' type='chat'><body>after</body></message>");
+      await dave.expect(/<body>after<\/body>/);
+      dave.send("<message to='erin@localhost/e' type='chat'><body>reply</body></message>");
+      await erin.expect(/<body>reply<\/body>/);
+      assert.doesNotMatch(intruder.received, /<body>/, 'nothing for the session reached the refused stream');
+      // And a correct resume still works afterwards: h=2 (before, after).
+      dave.close();
+      await new Promise((r) => setTimeout(r, 100));
+      const back = await authenticate(server.c2sPort, 'dave');
+      back.send(`<resume xmlns='urn:xmpp:sm:3' previd='${token}' h='2'/>`);
+      await back.expect(/<resumed xmlns="urn:xmpp:sm:3"/);
+      intruder.close();
+      back.close();
+      erin.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('ends the session when the client does not come back in time', async () => {
     const server = await startTestServer({ allowPlaintextOnLoopback: true, timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 0.3 } });
     try {

@@ -148,13 +148,16 @@ export class C2s implements StreamHost {
     this.resumableStreams.set(stream.sm!.token, stream);
   }
 
-  takeOver(token: string, username: string, successor: C2sStream): C2sStream | undefined {
+  resumableFor(token: string, username: string): C2sStream | undefined {
     const previous = this.resumableStreams.get(token);
     if (!previous || previous.username !== username || (previous.state !== 'hibernating' && previous.state !== 'established')) return undefined;
+    return previous;
+  }
+
+  takeOver(previous: C2sStream, successor: C2sStream): void {
     // The successor answers for the session's id from now on.
     this.streams.delete(successor.id);
     this.streams.set(previous.id, successor);
-    return previous;
   }
 
   released(stream: C2sStream, reason: StopReason): void {

@@ -70,8 +70,10 @@ export interface StreamHost extends AuthGuardHost {
   released(stream: C2sStream, reason: StopReason): void;
   /** XEP-0198: remember a resumable stream under its token. */
   resumable(stream: C2sStream): void;
-  /** XEP-0198: hand the session behind `token` (of `username`) over to `successor`; undefined if there is none. */
-  takeOver(token: string, username: string, successor: C2sStream): C2sStream | undefined;
+  /** XEP-0198: the stream behind `token` if it belongs to `username` and may be resumed; looking changes nothing. */
+  resumableFor(token: string, username: string): C2sStream | undefined;
+  /** XEP-0198: `successor` answers for `previous`'s session from now on (called only once the resume is valid). */
+  takeOver(previous: C2sStream, successor: C2sStream): void;
 }
 
 /** The reason the sm is given when a stream stops under a session. */

@@ -38,11 +38,21 @@ export class StreamManagement {
     return this.unacked.length % ACK_EVERY === 0;
   }
 
+  /** Whether h is a count the client may acknowledge: not more than was sent. Changes nothing. */
+  canAcknowledge(h: number): boolean {
+    if (!Number.isInteger(h) || h < 0 || h >= MOD) return false;
+    return (h - this.acked + MOD) % MOD <= this.unacked.length;
+  }
+
+  /** How many stanzas were sent in all (mod 2^32): the send-count of handled-count-too-high. */
+  get sentCount(): number {
+    return (this.acked + this.unacked.length) % MOD;
+  }
+
   /** <a h/> or the h of <resume/>: forget what the client has. False if h acknowledges more than was sent. */
   acknowledge(h: number): boolean {
-    if (!Number.isInteger(h) || h < 0 || h >= MOD) return false;
+    if (!this.canAcknowledge(h)) return false;
     const count = (h - this.acked + MOD) % MOD;
-    if (count > this.unacked.length) return false;
     this.unacked.splice(0, count);
     this.acked = h;
     return true;

@@ -44,7 +44,7 @@ export class StreamResumption {
       case 'a':
         // §4: acknowledging more than was sent is a stream error.
         if (stream.sm && !stream.sm.acknowledge(Number(el.attrs.h))) {
-          stream.fail(streamError('undefined-condition', undefined, xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': '0' })), 'in');
+          stream.fail(streamError('undefined-condition', undefined, xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': String(stream.sm.sentCount) })), 'in');
         }
         return;
     }
@@ -54,11 +54,25 @@ export class StreamResumption {
     this.transport.send(xml('failed', { xmlns: NS_SM }, xml(condition, { xmlns: NS_STANZA_ERRORS })));
   }
 
-  /** §5: this new, authenticated stream takes over a hibernating (or stale) session. */
+  /**
+   * §5: this new, authenticated stream takes over a hibernating (or stale) session.
+   * Everything is checked before anything moves: a refused resume leaves the
+   * session, its connection and its queue exactly as they were.
+   */
   private resume(el: Element): void {
     const stream = this.stream;
-    const previous = this.host.takeOver(el.attrs.previd ?? '', stream.username!, stream);
-    if (!previous || !previous.sm || !previous.sm.acknowledge(Number(el.attrs.h))) return this.failed('item-not-found');
+    const previous = this.host.resumableFor(el.attrs.previd ?? '', stream.username!);
+    if (!previous?.sm) return this.failed('item-not-found');
+    const h = Number(el.attrs.h);
+    if (!previous.sm.canAcknowledge(h)) {
+      // §4's handled-count-too-high, carried by <failed/> since there is no stream to end: the
+      // client claims more than was sent. h tells it what the session itself has handled (§5).
+      const tooHigh = xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': String(previous.sm.sentCount) });
+      this.transport.send(xml('failed', { xmlns: NS_SM, h: String(previous.sm.inbound) }, xml('undefined-condition', { xmlns: NS_STANZA_ERRORS }), tooHigh));
+      return;
+    }
+    this.host.takeOver(previous, stream);
+    previous.sm.acknowledge(h);
     stream.id = previous.id;
     stream.smId = previous.smId;
     stream.fullJid = previous.fullJid;
