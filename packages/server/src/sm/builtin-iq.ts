@@ -1,11 +1,23 @@
-// The iq handlers every server answers from the start. Later modules (#3)
-// add theirs to the same registry.
+// The iq handlers every server answers from the start (ping, the server's
+// disco#info, the roster), as the first module. Later modules add theirs to
+// the same registry.
 
 import { xml } from '@switchboard/xml';
-import { NS_DISCO_INFO, NS_PING, stanzaError } from '@switchboard/protocol';
-import type { IqHandlers } from './iq-handlers.ts';
+import { NS_DISCO_INFO, NS_PING, NS_ROSTER, stanzaError } from '@switchboard/protocol';
+import { defineModule, type ModuleContext } from './module.ts';
 
-export function registerBuiltinIq(iq: IqHandlers): void {
+export const coreIq = defineModule({
+  name: 'core-iq',
+  setup(ctx) {
+    registerBuiltinIq(ctx);
+    // RFC 6121 §2 with XEP-0237 versioning.
+    ctx.iq({ xmlns: NS_ROSTER, name: 'query', targets: ['account'], handler: (iq) => ctx.im.rosterIq(iq) });
+    ctx.feature('host', 'urn:xmpp:features:rosterver');
+  },
+});
+
+function registerBuiltinIq(ctx: ModuleContext): void {
+  const iq = { register: ctx.iq, features: ctx.features };
   // XEP-0199: the server, and the server on an account's behalf, answer pings.
   iq.register({ xmlns: NS_PING, name: 'ping', targets: ['host', 'account'], handler: (ctx) => (ctx.type === 'get' ? undefined : stanzaError('bad-request')) });
 

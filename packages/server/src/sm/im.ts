@@ -1,11 +1,11 @@
 // RFC 6121 in the sm: rosters (§2), subscriptions (§3, with the state
 // machine of subscription.ts), presence (§4: initial presence, probes,
-// broadcast, directed presence, unavailable on every ending) and offline
-// messages (XEP-0160, stamped per XEP-0203).
+// broadcast, directed presence, unavailable on every ending). Offline
+// messages are a module (modules/offline/).
 
-import { Element, parseElement, xml } from '@switchboard/xml';
-import { NS_DELAY, NS_ROSTER, stanzaError, type StanzaError } from '@switchboard/protocol';
-import type { OfflineStore, RosterItem } from '../storage/ports.ts';
+import { Element, xml } from '@switchboard/xml';
+import { NS_ROSTER, stanzaError, type StanzaError } from '@switchboard/protocol';
+import type { RosterItem } from '../storage/ports.ts';
 import type { IqContext, IqOutcome } from './iq-handlers.ts';
 import { itemElement, newItem, readRosterSet, rosterQuery, type Rosters } from './roster.ts';
 import type { SmSession } from './session.ts';
@@ -15,17 +15,15 @@ import { presencePriority } from './presence.ts';
 
 export interface ImOptions {
   domain: string;
-  offlineQuota: number;
 }
 
 export interface ImHost {
   sessions: SessionTable;
   rosters: Rosters;
-  offline: OfflineStore;
   accountExists(username: string): Promise<boolean>;
   sendTo(session: SmSession, stanza: Element): void;
-  /** XEP-0191: the user blocked this bare JID (presence is not broadcast to it). */
-  blocks(username: string, bareJid: string): boolean;
+  /** The user's presence may go to this contact's bare JID (the presenceOut chain: XEP-0191 blocks say no). */
+  presenceAllowed(username: string, contact: string): boolean;
 }
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -143,20 +141,21 @@ export class InstantMessaging {
 
   // ---- presence (§4) ---------------------------------------------------------------------
 
-  /** Presence with no `to`: initial presence, an update, or unavailable. */
-  async ownPresence(session: SmSession, stanza: Element, type: 'available' | 'unavailable'): Promise<void> {
+  /** Presence with no `to`: initial presence, an update, or unavailable. True when it was the initial presence. */
+  async ownPresence(session: SmSession, stanza: Element, type: 'available' | 'unavailable'): Promise<boolean> {
     if (type === 'unavailable') {
-      if (!session.available) return;
+      if (!session.available) return false;
       session.presence = undefined;
       session.priority = 0;
       await this.broadcast(session, stanza.withAttrs({ type: 'unavailable' }), true);
-      return;
+      return false;
     }
     const initial = !session.available;
     session.presence = stanza;
     session.priority = presencePriority(stanza);
     await this.broadcast(session, stanza, false);
     if (initial) await this.afterInitialPresence(session);
+    return initial;
   }
 
   /** §4.2.2 / §4.4.2: to every contact subscribed to the user, and to the user's own available resources. */
@@ -164,7 +163,7 @@ export class InstantMessaging {
     const roster = await this.host.rosters.load(session.username);
     const from = session.fullJid;
     for (const item of roster.items.values()) {
-      if (!hasFrom(item.subscription) || this.host.blocks(session.username, item.jid)) continue;
+      if (!hasFrom(item.subscription) || !this.host.presenceAllowed(session.username, item.jid)) continue;
       this.deliverToBare(item.jid, stanza.withAttrs({ from, to: item.jid }));
     }
     for (const own of this.host.sessions.bare(session.bareJid)) {
@@ -177,7 +176,7 @@ export class InstantMessaging {
     }
   }
 
-  /** After initial presence: probes answered locally, own resources, pending requests, offline messages. */
+  /** After initial presence: probes answered locally, own resources, pending requests (stored messages follow, sessAvailable). */
   private async afterInitialPresence(session: SmSession): Promise<void> {
     const roster = await this.host.rosters.load(session.username);
     for (const item of roster.items.values()) {
@@ -193,12 +192,6 @@ export class InstantMessaging {
     for (const own of this.host.sessions.bare(session.bareJid)) {
       if (own !== session && own.available) this.host.sendTo(session, own.presence!.withAttrs({ from: own.fullJid, to: session.fullJid }));
     }
-    // XEP-0160: stored messages, in order, once the user is available.
-    const stored = await this.host.offline.take(session.username, this.options.domain);
-    for (const message of stored) {
-      const el = parseElement(message.stanza);
-      if (el instanceof Element) this.host.sendTo(session, el);
-    }
   }
 
   /** §4.3.2: a probe from `prober` for a local user: the user's available presences, if the prober is subscribed. */
@@ -207,7 +200,7 @@ export class InstantMessaging {
     if (target === undefined) return;
     const item = (await this.host.rosters.load(target)).items.get(prober.bareJid);
     if ((!item || !hasFrom(item.subscription)) && targetBare !== prober.bareJid) return;
-    if (this.host.blocks(target, prober.bareJid)) return;
+    if (!this.host.presenceAllowed(target, prober.bareJid)) return;
     for (const s of this.host.sessions.bare(targetBare)) {
       if (s.available) this.host.sendTo(prober, s.presence!.withAttrs({ from: s.fullJid, to: prober.fullJid }));
     }
@@ -256,14 +249,5 @@ export class InstantMessaging {
     const full = this.host.sessions.full(jid);
     if (full) this.host.sendTo(full, stanza);
     else this.deliverToBare(jid, stanza);
-  }
-
-  // ---- offline messages (XEP-0160) -------------------------------------------------------
-
-  /** Stores a message for a user with no available resource; false when the quota is full. */
-  async storeOffline(username: string, stanza: Element): Promise<boolean> {
-    const stamped = stanza.clone();
-    stamped.children.push(xml('delay', { xmlns: NS_DELAY, from: this.options.domain, stamp: new Date().toISOString() }, 'Offline storage'));
-    return this.host.offline.store(username, this.options.domain, stamped.toString(), this.options.offlineQuota);
   }
 }

@@ -31,6 +31,12 @@ export interface IqRegistration {
   handler: IqHandler;
 }
 
+/** What a module registering iq handlers needs of the registry. */
+export interface IqRegistry {
+  register(reg: IqRegistration): unknown;
+  features(target: 'host' | 'account'): string[];
+}
+
 export class IqHandlers {
   private readonly handlers = new Map<string, IqRegistration>();
 
@@ -56,8 +62,9 @@ export class IqHandlers {
   }
 
   /** Advertises a feature that is not an iq namespace (e.g. a roster versioning flag). */
-  feature(target: 'host' | 'account', name: string): void {
+  feature(target: 'host' | 'account', name: string): () => void {
     this.extraFeatures[target].add(name);
+    return () => this.extraFeatures[target].delete(name);
   }
 
   private readonly extraFeatures = { host: new Set<string>(), account: new Set<string>() };

@@ -13,9 +13,7 @@ import type { InstantMessaging } from './im.ts';
 import type { Rosters } from './roster.ts';
 import { SmSession } from './session.ts';
 import type { SessionTable } from './sessions.ts';
-import type { BlockLists } from './modules/blocking.ts';
-import type { Pep } from './modules/pep.ts';
-import { recordLastActivity, type SimpleIqDeps } from './modules/simple-iq.ts';
+import type { Chains } from './chains.ts';
 
 /** The controls of the session and sessions namespaces. */
 export type LifecycleControl = Extract<Control, { ns: 'session' | 'sessions' }>;
@@ -29,9 +27,7 @@ export interface SessionLifecycleDeps {
   accounts: Storage['accounts'];
   rosters: Rosters;
   im: InstantMessaging;
-  blocking: BlockLists;
-  pep: Pep;
-  simpleIq: SimpleIqDeps;
+  chains: Chains;
   /** A stanza no client took, for RFC 6121 §8.5 to decide again (returned.ts). */
   reroute(stanza: Element): void | Promise<void>;
 }
@@ -87,10 +83,15 @@ export class SessionLifecycle {
     // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).
     session.roster = await this.deps.rosters.retain(jid.local);
     try {
-      await this.deps.blocking.retain(jid.local);
+      const user = { username: jid.local, bare: session.bareJid };
+      if (sessions.bare(session.bareJid).length === 0) await this.deps.chains.emitStrict('userLoad', user);
+      await this.deps.chains.emitStrict('sessStart', { session });
     } catch (err) {
+      // Refused: whatever the modules took for the session is given back through the one ending chain.
       this.deps.rosters.release(jid.local);
-      throw err;
+      await this.deps.chains.emit('sessEnd', { session, reason: 'disconnected', status: undefined });
+      console.error('switchboard: session start refused', err);
+      return false;
     }
     sessions.add(session);
     channels.smSessionStarted.publish({ jid: session.fullJid, sm: session.smId });
@@ -103,6 +104,7 @@ export class SessionLifecycle {
     const parsed = parseJid(target);
     if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.deps.domain) return false;
     if (!(await this.deps.accounts.accountExists(parsed.jid.local, parsed.jid.domain))) return false;
+    await this.deps.chains.emit('userCreate', { username: parsed.jid.local, bare: parsed.jid.bare().toString() });
     this.deps.router.route({ to: envelope.from, from: this.deps.address, payload: sessionsControl('created', parsed.jid.bare().toString()) });
     return true;
   }
@@ -123,7 +125,7 @@ export class SessionLifecycle {
     for (const session of [...this.deps.sessions.bare(bare)]) this.endSession(session, 'account-removed');
     if (!(await this.deps.accounts.removeAccount(parsed.jid.local, parsed.jid.domain))) return undefined;
     this.deps.rosters.accountRemoved(parsed.jid.local);
-    this.deps.blocking.accountRemoved(parsed.jid.local);
+    await this.deps.chains.emit('userDelete', { username: parsed.jid.local, bare });
     return bare;
   }
 
@@ -142,22 +144,19 @@ export class SessionLifecycle {
   /** The single destroy path every ending goes through. */
   private destroySession(session: SmSession, reason: EndReason): void {
     if (session.ended) return;
-    const { sessions, im, rosters, blocking, simpleIq } = this.deps;
+    const { sessions, im, rosters, chains } = this.deps;
     session.ended = true;
     sessions.remove(session);
-    // RFC 6121 §4.5.3: contacts learn of the end however it happened.
     const status = session.presence?.getChildText('status');
-    this.deps.pep.forget(session.fullJid);
     session.queue.run(async () => {
       try {
+        // RFC 6121 §4.5.3: contacts learn of the end however it happened.
         await im.sessionEnded(session);
       } finally {
-        // After the session's last stanza: it has held its user's roster and block list since before it was bound.
+        // After the session's last stanza: it has held its user's roster since before it was bound, and the modules what they took at sessStart.
         rosters.release(session.username);
-        blocking.release(session.username);
+        await chains.emit('sessEnd', { session, reason, status });
       }
-      // A removed account keeps nothing, not even its last activity.
-      if (sessions.bare(session.bareJid).length === 0 && reason !== 'account-removed') await recordLastActivity(simpleIq, session.username, status);
     });
     channels.smSessionEnded.publish({ jid: session.fullJid, reason });
   }

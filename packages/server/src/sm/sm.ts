@@ -7,7 +7,6 @@
 // stanza-routing.ts for stanzas and components.
 
 import type { Element } from '@switchboard/xml';
-import { parseJid } from '@switchboard/jid';
 import {
   COMPONENT_ADDRESS_PREFIX,
   failedReply,
@@ -31,8 +30,8 @@ import { SessionLifecycle } from './session-lifecycle.ts';
 import { StanzaRouting } from './stanza-routing.ts';
 import { Rosters } from './roster.ts';
 import { InstantMessaging } from './im.ts';
-import type { BlockLists } from './modules/blocking.ts';
-import type { Pep } from './modules/pep.ts';
+import { Chains } from './chains.ts';
+import { ModuleHost } from './module.ts';
 import { installModules } from './modules/install.ts';
 
 export interface SmOptions {
@@ -57,8 +56,9 @@ export class SessionManager {
   readonly address: ComponentAddress;
   readonly rosters: Rosters;
   readonly im: InstantMessaging;
-  readonly pep: Pep;
-  readonly blocking: BlockLists;
+  /** The hook chains the modules register on (chains.ts). */
+  readonly chains = new Chains();
+  readonly modules: ModuleHost;
   private readonly routing: StanzaRouting;
   private readonly lifecycle: SessionLifecycle;
 
@@ -71,43 +71,44 @@ export class SessionManager {
     this.address = options.address ?? 'sm';
     const knownComponents = new Set(options.componentDomains ?? []);
     this.rosters = new Rosters(storage.rosters, this.domain);
-    // IM and the modules need routing, and routing needs some modules: the
+    // IM and the modules need routing, and routing needs the chains: the
     // arrows below reach `routing` and `lifecycle` only once they exist.
+    const sendTo = (session: SmSession, stanza: Element): void => this.routing.sendTo(session, stanza);
     this.im = new InstantMessaging(
       {
         sessions: this.sessions,
         rosters: this.rosters,
-        offline: storage.offline,
         accountExists: (username) => storage.accounts.accountExists(username, this.domain),
-        sendTo: (session, stanza) => this.routing.sendTo(session, stanza),
-        blocks: (username, bareJid) => {
-          if (!this.blocking.anyHeldBlocks) return false;
-          const parsed = parseJid(bareJid);
-          return parsed.ok && this.blocking.blockedSync(username, parsed.jid) === true;
-        },
+        sendTo,
+        presenceAllowed: (username, contact) => !this.chains.has('presenceOut') || this.chains.runSync('presenceOut', { username, contact }) === 'pass',
       },
-      { domain: this.domain, offlineQuota: options.offlineQuota ?? 1000 },
+      { domain: this.domain },
     );
-    const modules = installModules({
-      domain: this.domain,
-      storage,
-      iq: this.iq,
-      sessions: this.sessions,
-      rosters: this.rosters,
-      im: this.im,
+    const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
+    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: true, ...options.delivery }, iq: this.iq, knownComponents });
+    this.lifecycle = new SessionLifecycle({ ...shared, rosters: this.rosters, reroute: (stanza) => this.reroute(stanza) });
+    this.modules = new ModuleHost(
+      {
+        domain: this.domain,
+        storage,
+        sessions: this.sessions,
+        rosters: this.rosters,
+        im: this.im,
+        sendTo,
+        sendError: (stanza, error) => this.routing.sendError(stanza, error),
+        queryClient: (to, payload) => this.routing.queryClient(to, payload),
+        removeUser: (bare) => void this.lifecycle.removeUser(bare),
+      },
+      this.chains,
+      this.iq,
+    );
+    installModules(this.modules, {
+      offlineQuota: options.offlineQuota ?? 1000,
       registration: options.registration ?? false,
       scramIterations: options.scramIterations ?? 4096,
       externalServices: options.externalServices ?? [],
       componentDomains: () => [...knownComponents].sort(),
-      sendTo: (session, stanza) => this.routing.sendTo(session, stanza),
-      queryClient: (to, payload) => this.routing.queryClient(to, payload),
-      removeUser: (bare) => void this.lifecycle.removeUser(bare),
     });
-    this.blocking = modules.blocking;
-    this.pep = modules.pep;
-    const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, blocking: this.blocking, pep: this.pep };
-    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: true, ...options.delivery }, iq: this.iq, knownComponents });
-    this.lifecycle = new SessionLifecycle({ ...shared, rosters: this.rosters, simpleIq: modules.simpleIq, reroute: (stanza) => this.reroute(stanza) });
   }
 
   private unwatch: (() => void) | undefined;

@@ -1,6 +1,9 @@
-// The sm's stanza routing (RFC 6120 §10, RFC 6121 §8): stanzas from sessions
-// and components go to local sessions, to connected XEP-0114 components, or
-// to the server itself; errors and replies go back the same way. Sessions are
+// The sm's dispatcher (RFC 6120 §10, RFC 6121 §8), jabberd2's dispatch in
+// a few steps: a stanza from a session is classified once and runs the
+// in-sess chain; one for a local user runs pkt-user with the §8.5 decision of
+// deliver.ts; one for the server runs pkt-sm; errors and replies go back the
+// same way. Features are modules on those chains (chains.ts, modules/); the
+// core's own steps are the handlers below zero registered here. Sessions are
 // created and ended elsewhere (session-lifecycle.ts); here they are only read.
 
 import { Element } from '@switchboard/xml';
@@ -10,15 +13,14 @@ import { COMPONENT_ADDRESS_PREFIX, type Control } from '../router/envelope.ts';
 import type { ComponentAddress, Router } from '../router/router.ts';
 import type { Storage } from '../storage/ports.ts';
 import { channels } from '../diagnostics.ts';
+import { CORE_PRIORITY, type Chains, type InSess, type PktSm, type PktUser, type Verdict } from './chains.ts';
 import { classify, type Classified } from './classify.ts';
-import { toBareJid, toFullJid, toMissingAccount, type Delivery, type DeliveryPolicy } from './deliver.ts';
+import { toBareJid, toFullJid, toMissingAccount, type DeliveryPolicy } from './deliver.ts';
 import type { IqHandlers } from './iq-handlers.ts';
 import { ServerQueries } from './server-queries.ts';
 import type { SmSession } from './session.ts';
 import type { SessionTable } from './sessions.ts';
 import { isSubscriptionType, type InstantMessaging } from './im.ts';
-import { blockedError, type BlockLists } from './modules/blocking.ts';
-import type { Pep } from './modules/pep.ts';
 
 export interface StanzaRoutingDeps {
   router: Router;
@@ -30,11 +32,12 @@ export interface StanzaRoutingDeps {
   accounts: Storage['accounts'];
   iq: IqHandlers;
   im: InstantMessaging;
-  blocking: BlockLists;
-  pep: Pep;
+  chains: Chains;
   /** Component domains the configuration knows (connected or not). */
   knownComponents: ReadonlySet<string>;
 }
+
+type Async<T> = T | Promise<T>;
 
 export class StanzaRouting {
   private readonly router: Router;
@@ -45,8 +48,7 @@ export class StanzaRouting {
   private readonly accounts: Storage['accounts'];
   private readonly iq: IqHandlers;
   private readonly im: InstantMessaging;
-  private readonly blocking: BlockLists;
-  private readonly pep: Pep;
+  private readonly chains: Chains;
   private readonly knownComponents: ReadonlySet<string>;
   private readonly queries: ServerQueries;
   /** XEP-0114 component domains connected now. */
@@ -62,10 +64,13 @@ export class StanzaRouting {
     this.accounts = deps.accounts;
     this.iq = deps.iq;
     this.im = deps.im;
-    this.blocking = deps.blocking;
-    this.pep = deps.pep;
+    this.chains = deps.chains;
     this.knownComponents = deps.knownComponents;
     this.queries = new ServerQueries(deps.domain);
+    // The core's own handlers, below zero: modules intercept before them.
+    this.chains.hook('inSess', (p) => this.coreInSess(p), CORE_PRIORITY);
+    this.chains.hook('pktUser', (p) => this.corePktUser(p), CORE_PRIORITY);
+    this.chains.hook('pktSm', (p) => this.corePktSm(p), CORE_PRIORITY);
   }
 
   /** The component ns of the internal protocol: a component came online or went offline. */
@@ -80,23 +85,29 @@ export class StanzaRouting {
   fromSession(session: SmSession, stanza: Element, text?: string): void | Promise<void> {
     const result = classify(stanza, this.domain, text);
     if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
-    const c = result.value;
-    // XEP-0191 §3.4: nothing goes to someone the user blocked (the sender's list is held while it has a session).
-    if (c.to && c.address !== 'host' && c.address !== 'self' && this.blocking.anyHeldBlocks && this.blocking.blockedSync(session.username, c.to)) {
-      return c.kind === 'presence' ? undefined : this.sendError(c.stanza, blockedError());
-    }
-    if (c.kind === 'presence') return this.presenceFromSession(session, c);
-    if (c.address === 'self' && c.kind === 'iq') return this.serveIq(c, 'account', session.bareJid, session);
-    return this.route(c, session);
+    return this.settle(this.chains.run('inSess', { session, c: result.value }), stanza);
+  }
+
+  /** A chain's verdict: an error goes back to the stanza's sender. */
+  private settle(verdict: Async<Verdict>, stanza: Element): void | Promise<void> {
+    if (verdict instanceof Promise) return verdict.then((v) => this.settle(v, stanza));
+    if (typeof verdict === 'object') this.sendError(stanza, verdict);
+  }
+
+  /** in-sess, core: presence to the presence logic, iqs without `to` to the account, the rest routed. */
+  private coreInSess({ session, c }: InSess): Async<Verdict> {
+    if (c.kind === 'presence') return handled(this.presenceFromSession(session, c));
+    if (c.address === 'self' && c.kind === 'iq') return this.chains.run('pktSm', { c, target: 'account', account: session.bareJid, session });
+    return handled(this.route(c, session));
   }
 
   /** RFC 6121 §3 and §4: the presence a client sends. */
   private async presenceFromSession(session: SmSession, c: Extract<Classified, { kind: 'presence' }>): Promise<void> {
     if (c.address === 'self') {
-      if (c.type === 'available' || c.type === 'unavailable') await this.im.ownPresence(session, c.stanza, c.type);
-      // XEP-0163 §4.3: learn what the resource wants to be notified of. Not awaited: the client's
-      // answer to our disco query comes through this same session queue.
-      if (c.type === 'available') void this.pep.presenceWithCaps(session, c.stanza).catch((err: unknown) => console.error('switchboard: pep', err));
+      if (c.type !== 'available' && c.type !== 'unavailable') return;
+      const initial = await this.im.ownPresence(session, c.stanza, c.type);
+      // What the resource now is, for the modules (XEP-0163 caps, XEP-0160 stored messages).
+      if (c.type === 'available') await this.chains.emit('sessAvailable', { session, presence: c.stanza, initial });
       return;
     }
     const to = c.to!;
@@ -127,89 +138,50 @@ export class StanzaRouting {
         }
         return this.sendError(c.stanza, stanzaError(this.knownComponents.has(to.domain) ? 'service-unavailable' : 'remote-server-not-found'));
       case 'host':
-        if (c.kind === 'iq') {
-          // The answer to a query the server sent (caps discovery)?
-          if (this.queries.answer(c.stanza)) return;
-          return this.serveIq(c, 'host', undefined, session);
-        }
-        return; // messages and presence to the server itself: nothing to do
+        return this.settle(this.chains.run('pktSm', { c, target: 'host', account: undefined, session }), c.stanza);
       case 'self':
       case 'bare':
       case 'full': {
         const bare = to.bare().toString();
         const sessions = this.sessions.bare(bare);
-        // An online recipient's block list is held in memory; while no held list blocks anyone, there is nothing to check.
-        if (c.address !== 'self' && (sessions.length === 0 || this.blocking.anyHeldBlocks)) {
-          const blocked = this.senderBlocked(to.local!, c.stanza, session);
-          if (blocked === true) return this.refuseBlocked(c);
-          if (blocked instanceof Promise) return blocked.then((b) => (b ? this.refuseBlocked(c) : this.routeLocal(c, to, bare, this.sessions.bare(bare), session)));
-        }
-        return this.routeLocal(c, to, bare, sessions, session);
+        if (sessions.length === 0) return this.routeToIdleAccount(c, to, bare, session);
+        const delivery = c.address === 'full' ? toFullJid(c, withResource(sessions, to.resource!), sessions, this.policy) : toBareJid(c, sessions, this.policy);
+        return this.settle(this.chains.run('pktUser', { c, to, bare, username: to.local!, sessions, from: session, delivery }), c.stanza);
       }
     }
   }
 
-  /** XEP-0191 §3.3: has the recipient blocked the sender? Synchronous while the recipient is online. */
-  private senderBlocked(recipient: string, stanza: Element, session: SmSession | undefined): boolean | Promise<boolean> {
-    // A session's stanzas carry its full JID as `from` (stamped by the c2s): no need to parse it again.
-    let from = session?.jid;
-    if (from === undefined) {
-      const parsed = parseJid(stanza.attrs.from ?? '');
-      if (!parsed.ok) return false;
-      from = parsed.jid;
-    }
-    return this.blocking.blockedSync(recipient, from) ?? this.blocking.blocked(recipient, from);
-  }
-
-  /** A blocked sender learns nothing: presence is dropped, the rest gets service-unavailable. */
-  private refuseBlocked(c: Classified): void {
-    if (c.kind !== 'presence') this.sendError(c.stanza, stanzaError('service-unavailable'));
-  }
-
-  /** To a local user, whose `sessions` were just looked up by `bare`. */
-  private routeLocal(c: Classified, to: Jid, bare: string, sessions: readonly SmSession[], session: SmSession | undefined): void | Promise<void> {
-    switch (c.address) {
-      case 'self':
-      case 'bare':
-        if (sessions.length > 0) return this.apply(c, toBareJid(c, sessions, this.policy), bare, session);
-        return this.routeToIdleAccount(c, to.local!, bare, session);
-      case 'full':
-        if (sessions.length === 0) return this.routeToIdleAccount(c, to.local!, bare, session, true);
-        // The resource among the user's few sessions: one table lookup per stanza, not two.
-        return this.apply(c, toFullJid(c, withResource(sessions, to.resource!), sessions, this.policy), bare, session);
-      default:
-        return;
-    }
-  }
-
   /** A user with no session: whether the account exists decides (§8.5.1 vs §8.5.2.2). */
-  private async routeToIdleAccount(c: Classified, local: string, bare: string, session: SmSession | undefined, full = false): Promise<void> {
-    if (!(await this.accounts.accountExists(local, this.domain))) return this.apply(c, toMissingAccount(c), bare, session);
-    const delivery = full ? toFullJid(c, undefined, [], this.policy) : toBareJid(c, [], this.policy);
-    return this.apply(c, delivery, bare, session);
+  private async routeToIdleAccount(c: Classified, to: Jid, bare: string, session: SmSession | undefined): Promise<void> {
+    const exists = await this.accounts.accountExists(to.local!, this.domain);
+    const delivery = !exists ? toMissingAccount(c) : c.address === 'full' ? toFullJid(c, undefined, [], this.policy) : toBareJid(c, [], this.policy);
+    return this.settle(this.chains.run('pktUser', { c, to, bare, username: to.local!, sessions: [], from: session, delivery }), c.stanza);
   }
 
-  private apply(c: Classified, delivery: Delivery, bare: string, session: SmSession | undefined): void | Promise<void> {
+  /** pkt-user, core: carries out the RFC 6121 §8.5 delivery (deliver.ts). */
+  private corePktUser({ c, bare, delivery, from }: PktUser): Async<Verdict> {
     switch (delivery.action) {
       case 'deliver':
         for (const target of delivery.to) this.sendTo(target, c.stanza, c.text);
-        return;
+        return 'handled';
       case 'error':
-        return this.sendError(c.stanza, delivery.error);
+        return delivery.error;
       case 'ignore':
-        return;
+        return 'handled';
       case 'offline':
-        return this.storeOffline(c, bare);
+        // No module kept it (XEP-0160 is the offline module's): §8.5.2.2.1.
+        return c.kind === 'message' ? stanzaError('service-unavailable') : 'handled';
       case 'server':
-        if (c.kind === 'iq') return this.serveIq(c, 'account', bare, session);
-        return;
+        return this.chains.run('pktSm', { c, target: 'account', account: bare, session: from });
     }
   }
 
-  /** XEP-0160: kept for later; past the quota the sender learns it was not (RFC 6121 §8.5.2.2.1). */
-  private async storeOffline(c: Classified, bare: string): Promise<void> {
-    const username = bare.slice(0, bare.indexOf('@'));
-    if (!(await this.im.storeOffline(username, c.stanza))) this.sendError(c.stanza, stanzaError('service-unavailable', { text: 'offline storage is full' }));
+  /** pkt-sm, core: iqs to the server's registry (iq-handlers.ts); messages and presence to the server itself are consumed. */
+  private corePktSm({ c, target, account, session }: PktSm): Async<Verdict> {
+    if (c.kind !== 'iq') return 'handled';
+    // The answer to a query the server sent (caps discovery)?
+    if (target === 'host' && this.queries.answer(c.stanza)) return 'handled';
+    return handled(this.serveIq(c, target, account, session));
   }
 
   private async serveIq(c: Classified, target: 'host' | 'account', account: string | undefined, session: SmSession | undefined): Promise<void> {
@@ -237,6 +209,16 @@ export class StanzaRouting {
   /** Sends a stanza to one session's client, with its text when it is the stanza as a client sent it (Envelope.text). */
   sendTo(session: SmSession, stanza: Element, text?: string): void {
     if (session.ended) return;
+    if (this.chains.has('outSess')) {
+      const out = { session, stanza, text };
+      const verdict = this.chains.runSync('outSess', out);
+      if (verdict !== 'pass') {
+        if (typeof verdict === 'object') this.sendError(stanza, verdict);
+        return;
+      }
+      stanza = out.stanza;
+      text = out.text;
+    }
     if (channels.smDeliver.hasSubscribers) channels.smDeliver.publish({ to: session.fullJid });
     session.c2s.send({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza, text });
   }
@@ -268,13 +250,13 @@ export class StanzaRouting {
     const c = result.value;
     // A component has no account: stanzas without `to` or to the host are the server's.
     if (c.address === 'self' || c.address === 'host') {
-      if (c.kind === 'iq') void this.serveIq(c, 'host', undefined, undefined);
+      void this.settle(this.chains.run('pktSm', { c, target: 'host', account: undefined, session: undefined }), stanza);
       return;
     }
     void this.route(c);
   }
 
-  private sendError(stanza: Element, error: StanzaError): void {
+  sendError(stanza: Element, error: StanzaError): void {
     const reply = replyWithError(stanza, error);
     if (!reply) return;
     // RFC 6120 §8.3.1: the error comes from the entity that was addressed; if none, from the server.
@@ -287,4 +269,9 @@ export class StanzaRouting {
 function withResource(sessions: readonly SmSession[], resource: string): SmSession | undefined {
   for (let i = sessions.length - 1; i >= 0; i--) if (sessions[i]!.resource === resource) return sessions[i];
   return undefined;
+}
+
+/** A core step done (now or once its promise settles). */
+function handled(result: void | Promise<void>): Async<Verdict> {
+  return result instanceof Promise ? result.then(() => 'handled' as const) : 'handled';
 }

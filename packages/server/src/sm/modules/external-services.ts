@@ -16,7 +16,8 @@ import { createHmac } from 'node:crypto';
 import { xml, type Element } from '@switchboard/xml';
 import { stanzaError } from '@switchboard/protocol';
 import type { ExternalService } from '../../config.ts';
-import type { IqContext, IqHandlers, IqOutcome } from '../iq-handlers.ts';
+import type { IqContext, IqRegistry, IqOutcome } from '../iq-handlers.ts';
+import { defineModule } from '../module.ts';
 
 export const NS_EXTDISCO = 'urn:xmpp:extdisco:2';
 
@@ -51,7 +52,7 @@ export function validateExternalServices(services: readonly ExternalService[]): 
   });
 }
 
-export function registerExternalServices(iq: IqHandlers, deps: ExternalServicesDeps): void {
+export function registerExternalServices(iq: IqRegistry, deps: ExternalServicesDeps): void {
   if (deps.services.length === 0) return;
   validateExternalServices(deps.services);
   const now = deps.now ?? Date.now;
@@ -128,3 +129,10 @@ function serviceElement({ service: s, credentials: c }: Listed): Element {
     expires: c?.expires,
   });
 }
+
+export const externalServices = defineModule<{ services: readonly ExternalService[] }>({
+  name: 'external-services',
+  setup(ctx, options) {
+    registerExternalServices({ register: ctx.iq, features: ctx.features }, { services: options.services });
+  },
+});

@@ -7,7 +7,8 @@ import { xml } from '@switchboard/xml';
 import { stanzaError } from '@switchboard/protocol';
 import { deriveScramCredentials } from '../../auth/scram-credentials.ts';
 import type { AccountStore } from '../../storage/ports.ts';
-import type { IqHandlers } from '../iq-handlers.ts';
+import type { IqRegistry } from '../iq-handlers.ts';
+import { defineModule } from '../module.ts';
 
 export const NS_REGISTER = 'jabber:iq:register';
 
@@ -20,7 +21,7 @@ export interface RegisterDeps {
   removeAccount(username: string): void;
 }
 
-export function registerInBandRegistration(iq: IqHandlers, deps: RegisterDeps): void {
+export function registerInBandRegistration(iq: IqRegistry, deps: RegisterDeps): void {
   iq.register({
     xmlns: NS_REGISTER,
     name: 'query',
@@ -49,3 +50,20 @@ export function registerInBandRegistration(iq: IqHandlers, deps: RegisterDeps): 
     },
   });
 }
+
+export const inBandRegistration = defineModule<{ enabled: boolean; scramIterations: number }>({
+  name: 'register',
+  setup(ctx, options) {
+    registerInBandRegistration(
+      { register: ctx.iq, features: ctx.features },
+      {
+        domain: ctx.domain,
+        enabled: options.enabled,
+        scramIterations: options.scramIterations,
+        accounts: ctx.storage.accounts,
+        // After the result has been routed: the same path as `sm:sessions delete`.
+        removeAccount: (username) => setImmediate(() => ctx.removeUser(`${username}@${ctx.domain}`)),
+      },
+    );
+  },
+});

@@ -5,7 +5,8 @@
 import { Element, parseElement, xml } from '@switchboard/xml';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, stanzaError } from '@switchboard/protocol';
 import type { UserDataStore } from '../../storage/ports.ts';
-import type { IqContext, IqHandlers } from '../iq-handlers.ts';
+import type { IqContext, IqRegistry } from '../iq-handlers.ts';
+import { defineModule } from '../module.ts';
 import type { Rosters } from '../roster.ts';
 import type { SessionTable } from '../sessions.ts';
 import { hasFrom } from '../subscription.ts';
@@ -34,7 +35,7 @@ function isSelf(ctx: IqContext): boolean {
   return ctx.account !== undefined && ctx.from.bare().toString() === ctx.account;
 }
 
-export function registerSimpleIq(iq: IqHandlers, deps: SimpleIqDeps): void {
+export function registerSimpleIq(iq: IqRegistry, deps: SimpleIqDeps): void {
   iq.register({
     xmlns: NS_VERSION,
     name: 'query',
@@ -159,3 +160,15 @@ export function registerSimpleIq(iq: IqHandlers, deps: SimpleIqDeps): void {
 export async function recordLastActivity(deps: SimpleIqDeps, username: string, status: string | undefined): Promise<void> {
   await deps.userData.set(username, deps.domain, 'last', '', JSON.stringify(status ? { at: Date.now(), status } : { at: Date.now() }));
 }
+
+export const smallXeps = defineModule<{ componentDomains(): string[] }>({
+  name: 'small-xeps',
+  setup(ctx, options) {
+    const deps: SimpleIqDeps = { domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, startedAt: Date.now(), componentDomains: options.componentDomains };
+    registerSimpleIq({ register: ctx.iq, features: ctx.features }, deps);
+    // XEP-0012: the last resource gone; a removed account keeps nothing, not even its last activity.
+    ctx.hook('sessEnd', async ({ session, reason, status }) => {
+      if (ctx.sessions.bare(session.bareJid).length === 0 && reason !== 'account-removed') await recordLastActivity(deps, session.username, status);
+    });
+  },
+});

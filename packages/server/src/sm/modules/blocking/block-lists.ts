@@ -1,15 +1,15 @@
 // XEP-0191 blocking command: the block list (kept in memory while the user
-// is online), its iq protocol with pushes, and the checks the sm makes on
-// every stanza to and from a user.
+// is online), its iq protocol with pushes, and the match the module's chain
+// handlers (index.ts) make on every stanza to and from a user.
 
 import { xml, type Element } from '@switchboard/xml';
 import { parseJid, type Jid } from '@switchboard/jid';
 import { stanzaError, type StanzaError } from '@switchboard/protocol';
-import type { UserDataStore } from '../../storage/ports.ts';
-import type { IqContext, IqHandlers, IqOutcome } from '../iq-handlers.ts';
-import type { SmSession } from '../session.ts';
-import type { SessionTable } from '../sessions.ts';
-import { HeldByUser } from '../held-by-user.ts';
+import type { UserDataStore } from '../../../storage/ports.ts';
+import type { IqContext, IqOutcome } from '../../iq-handlers.ts';
+import type { SmSession } from '../../session.ts';
+import type { SessionTable } from '../../sessions.ts';
+import { HeldByUser } from '../../held-by-user.ts';
 
 export const NS_BLOCKING = 'urn:xmpp:blocking';
 export const NS_BLOCKING_ERRORS = 'urn:xmpp:blocking:errors';
@@ -155,10 +155,4 @@ function matches(list: Set<string>, who: Jid): boolean {
 /** §3.4: what the user gets when sending to someone they blocked. */
 export function blockedError(): StanzaError {
   return stanzaError('not-acceptable', { application: xml('blocked', { xmlns: NS_BLOCKING_ERRORS }) });
-}
-
-export function registerBlocking(iq: IqHandlers, lists: BlockLists): void {
-  for (const name of ['blocklist', 'block', 'unblock']) {
-    iq.register({ xmlns: NS_BLOCKING, name, targets: ['account'], handler: (ctx) => lists.iq(ctx) });
-  }
 }

@@ -8,12 +8,12 @@
 
 import { Element, parseElement, xml } from '@switchboard/xml';
 import { stanzaError, type StanzaError } from '@switchboard/protocol';
-import type { UserDataStore } from '../../storage/ports.ts';
-import type { IqContext, IqHandlers, IqOutcome } from '../iq-handlers.ts';
-import type { Rosters } from '../roster.ts';
-import type { SmSession } from '../session.ts';
-import type { SessionTable } from '../sessions.ts';
-import { hasFrom } from '../subscription.ts';
+import type { UserDataStore } from '../../../storage/ports.ts';
+import type { IqContext, IqOutcome } from '../../iq-handlers.ts';
+import type { Rosters } from '../../roster.ts';
+import type { SmSession } from '../../session.ts';
+import type { SessionTable } from '../../sessions.ts';
+import { hasFrom } from '../../subscription.ts';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
@@ -235,14 +235,4 @@ function readOptions(options: Element | undefined): Partial<NodeConfig> | Stanza
     }
   }
   return out;
-}
-
-export function registerPep(iq: IqHandlers, pep: Pep): void {
-  iq.register({ xmlns: NS_PUBSUB, name: 'pubsub', targets: ['account'], handler: (ctx) => pep.iq(ctx) });
-  iq.feature('account', NS_PUBSUB);
-  iq.feature('account', 'http://jabber.org/protocol/pubsub#publish');
-  iq.feature('account', 'http://jabber.org/protocol/pubsub#auto-create');
-  iq.feature('account', 'http://jabber.org/protocol/pubsub#publish-options');
-  iq.feature('account', 'http://jabber.org/protocol/pubsub#retrieve-items');
-  iq.feature('account', 'http://jabber.org/protocol/pubsub#retract-items');
 }

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jid } from '@switchboard/jid';
-import { DEFAULT_CONFIG } from '../../config.ts';
-import { openStorage } from '../../storage/open.ts';
-import type { Storage } from '../../storage/ports.ts';
-import { SessionTable } from '../sessions.ts';
-import { BlockLists } from './blocking.ts';
+import { DEFAULT_CONFIG } from '../../../config.ts';
+import { openStorage } from '../../../storage/open.ts';
+import type { Storage } from '../../../storage/ports.ts';
+import { SessionTable } from '../../sessions.ts';
+import { BlockLists } from './block-lists.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'switchboard-blocking-'));
 let storage: Storage;
