@@ -108,6 +108,14 @@ export interface ServerConfig {
   chatToAllResources: boolean;
   /** XEP-0160: most messages stored for one offline user. */
   offlineQuota: number;
+  /** XEP-0313: keep a message archive per user (both sides of every chat, with XEP-0359 stanza ids). */
+  archive: boolean;
+  /** XEP-0313: archived messages older than this many seconds are removed; 0 keeps them forever. */
+  archiveExpirySeconds: number;
+  /** XEP-0313: most archived messages kept per user, the oldest going first; 0 for no limit. */
+  archiveMaxPerUser: number;
+  /** XEP-0313 §6: the archiving default of a user who has set no preferences. */
+  archiveDefault: 'always' | 'never' | 'roster';
   /** SCRAM iteration count for new credentials (RFC 7677 recommends at least 4096). */
   scramIterations: number;
   /** XEP-0215: STUN/TURN servers announced to users (none by default; the feature is advertised only with some). */
@@ -147,6 +155,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   componentPort: 5347,
   chatToAllResources: true,
   offlineQuota: 1000,
+  archive: true,
+  archiveExpirySeconds: 0,
+  archiveMaxPerUser: 0,
+  archiveDefault: 'always',
   scramIterations: 4096,
   externalServices: [],
   authThrottle: DEFAULT_AUTH_THROTTLE,
