@@ -167,8 +167,11 @@ export class NatsRouter implements Router {
   async detach(address: ComponentAddress): Promise<void> {
     const route = this.routes.get(address);
     if (!route?.local) return;
-    route.local.subscription.unsubscribe();
-    route.local = undefined;
+    // Drained, not unsubscribed: an envelope the NATS server sent before it saw the UNSUB still reaches the
+    // handler (which hands back what it cannot take), instead of being dropped by this client unseen.
+    const local = route.local;
+    await local.subscription.drain().catch(() => undefined);
+    if (route.local === local) route.local = undefined;
     const epoch = this.liveness.epochOf(address);
     if (epoch === undefined) return;
     this.liveness.gone(address, epoch, 'goodbye');

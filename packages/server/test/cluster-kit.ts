@@ -1,0 +1,66 @@
+// Real processes for the cluster fault tests and the cluster benchmark: an
+// sm or a c2s started with the CLI, over the test's own nats-server, found
+// ready by the line it logs, and killed the way a fault kills it.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+export interface RoleProcess {
+  child: ChildProcess;
+  /** The c2s port, for a c2s. */
+  port: number | undefined;
+  /** Everything it wrote to stderr (its log lines). */
+  log: string;
+  exited: Promise<number | null>;
+}
+
+export interface ClusterOptions {
+  dir: string;
+  natsUrl: string;
+  prefix: string;
+  /** Extra configuration (written to a JSON file in dir). */
+  config?: Record<string, unknown>;
+}
+
+function commonArgs(o: ClusterOptions): string[] {
+  const file = join(o.dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ timeouts: { heartbeatSeconds: 0.5, deadAfterSeconds: 2 }, ...o.config }));
+  return ['--config', file, '--data-dir', o.dir, '--nats', o.natsUrl, '--nats-prefix', o.prefix];
+}
+
+export function addUsers(o: ClusterOptions, users: string[]): void {
+  for (const user of users) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'user', 'add', `${user}@localhost`, 'pw', '--data-dir', o.dir, ...(o.config?.storage ? ['--config', join(o.dir, 'config.json')] : [])]);
+    if (r.status !== 0) throw new Error(`user add ${user}: ${r.stderr.toString()}`);
+  }
+}
+
+export function startRole(o: ClusterOptions, role: 'sm' | 'c2s'): Promise<RoleProcess> {
+  const args = [...commonArgs(o), '--role', role];
+  if (role === 'c2s') args.push('--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback');
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const proc: RoleProcess = { child, port: undefined, log: '', exited };
+  child.stderr!.on('data', (d: Buffer) => (proc.log += d.toString()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = out.match(role === 'c2s' ? /c2s 127\.0\.0\.1:(\d+)/ : /sm for localhost/);
+      if (match) {
+        proc.port = role === 'c2s' ? Number(match[1]) : undefined;
+        resolve(proc);
+      }
+    });
+    void exited.then((code) => reject(new Error(`serve --role ${role} exited with ${code}: ${out}${proc.log}`)));
+  });
+}
+
+/** kill -9, or SIGTERM and wait for the exit. */
+export async function kill(p: RoleProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  return p.exited;
+}
