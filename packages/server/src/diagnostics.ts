@@ -1,5 +1,7 @@
 // Observability outside the hook chain, as undici does it: subscribers attach
 // to these channels with node:diagnostics_channel and cost nothing otherwise.
+// The logger (log-events.ts) and the metrics (metrics.ts) are subscribers; the
+// message types below are what each channel carries.
 
 import { channel } from 'node:diagnostics_channel';
 
@@ -9,7 +11,58 @@ export const channels = {
   c2sAuthenticated: channel('switchboard:c2s:authenticated'),
   /** Every failed or refused SASL attempt (auth/auth-log.ts AuthFailure). */
   c2sAuthFailed: channel('switchboard:c2s:auth-failed'),
+  /** A TLS handshake failed before a stream existed (direct TLS, wss); STARTTLS failures close their stream with socket 'tls-failed'. */
+  tlsFailed: channel('switchboard:c2s:tls-failed'),
   smSessionStarted: channel('switchboard:sm:session-started'),
   smSessionEnded: channel('switchboard:sm:session-ended'),
   smDeliver: channel('switchboard:sm:deliver'),
+  /** A component (an XEP-0114 component, a service, a c2s or sm seen over the router) came or went. */
+  componentState: channel('switchboard:component:state'),
+  /** The router's connection (NATS) or the store changed state: connected, disconnected, reconnecting, failed. */
+  backendState: channel('switchboard:backend:state'),
 };
+
+export interface C2sOpenMessage {
+  id: string;
+  transport: string;
+  remote: string;
+}
+export interface C2sCloseMessage {
+  id: string;
+  /** The c2s StopReason (c2s/stream-contract.ts). */
+  reason: object;
+  jid?: string;
+}
+export interface C2sAuthenticatedMessage {
+  id: string;
+  username: string;
+  mechanism: string;
+  transport: string;
+  remote?: string;
+}
+export interface TlsFailedMessage {
+  remote: string;
+  transport: string;
+  detail?: string;
+}
+export interface SmSessionStartedMessage {
+  jid: string;
+  sm: string;
+}
+export interface SmSessionEndedMessage {
+  jid: string;
+  reason: string;
+}
+export interface ComponentStateMessage {
+  /** What it is: 'component' (XEP-0114), 'service', 'c2s', 'sm'. */
+  kind: string;
+  /** Its domain or router address. */
+  name: string;
+  state: 'up' | 'down';
+  detail?: string;
+}
+export interface BackendStateMessage {
+  backend: 'nats' | 'postgres' | 'sqlite';
+  state: 'connected' | 'disconnected' | 'reconnecting' | 'failed' | 'closed';
+  detail?: string;
+}

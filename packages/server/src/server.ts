@@ -26,6 +26,7 @@ import { serverSecret } from './auth/server-secret.ts';
 import { RegistrationLimiter } from './auth/registration-limit.ts';
 import { Invites } from './auth/invites.ts';
 import type { Element } from '@switchboard/xml';
+import { installLogEvents, logAuthFailure } from './log-events.ts';
 
 export interface SmNode {
   readonly sm: SessionManager;
@@ -67,6 +68,7 @@ export async function openRouter(config: ServerConfig): Promise<Router> {
 }
 
 export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
+  installLogEvents();
   const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains: config.components.map((c) => c.domain), externalServices: config.externalServices });
   await sm.start();
   return { sm, stop: () => sm.stop() };
@@ -78,6 +80,7 @@ function serverCaps(sm: SessionManager): Element {
 }
 
 export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage, caps?: Element): Promise<C2sNode> {
+  installLogEvents();
   const tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
   const invites = new Invites(storage.userData, config.domain);
   const node = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
@@ -106,7 +109,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       throttle: new AuthThrottle(config.authThrottle),
       registrationLimit: new RegistrationLimiter(config.registrationLimit),
       invites,
-      authFailures: config.logAuthFailures ? (f) => process.stderr.write(`${formatAuthFailure(f)}\n`) : undefined,
+      authFailures: config.logAuthFailures ? logAuthFailure : undefined,
     },
   );
   await c2s.start(300);

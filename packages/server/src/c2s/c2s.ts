@@ -164,7 +164,7 @@ export class C2s implements StreamHost {
     if (stream.sm) this.resumableStreams.delete(stream.sm.token);
     if (this.streams.get(stream.id) !== stream) return;
     this.streams.delete(stream.id);
-    channels.c2sClose.publish({ id: stream.id, reason });
+    channels.c2sClose.publish({ id: stream.id, reason, jid: stream.fullJid });
   }
 
   /** Destroys every connection at once, without a stream error (an abrupt failure; for operators and tests). */

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer, type SecureContext } from 'node:tls';
 import type { C2s } from './c2s.ts';
 import { TcpTransport } from './tcp-transport.ts';
+import { channels } from '../diagnostics.ts';
 
 /** RFC 6120 TCP listener (5222 by default); STARTTLS upgrades in place. */
 export async function listenTcp(c2s: C2s, options: { host: string; port: number; tls: SecureContext | undefined; idleMs: number }): Promise<Server> {
@@ -21,6 +22,9 @@ export async function listenDirectTls(c2s: C2s, options: { host: string; port: n
   // The certificate itself, not an SNICallback: a client that connects by address sends no server name.
   const server = createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2', ALPNProtocols: ['xmpp-client'] }, (socket) => {
     c2s.accept(new TcpTransport(socket, undefined, options.idleMs));
+  });
+  server.on('tlsClientError', (err, socket) => {
+    channels.tlsFailed.publish({ remote: socket.remoteAddress ?? '', transport: 'tcp', detail: err.message });
   });
   server.maxConnections = 100_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { channels } from '../diagnostics.ts';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { C2s } from './c2s.ts';
@@ -11,6 +12,9 @@ export async function listenWebSocket(
   options: { host: string; port: number; path: string; tls: { cert: string; key: string } | undefined; idleMs: number; maxMessage: number },
 ): Promise<Server> {
   const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+  http.on('tlsClientError', (err: Error, socket: { remoteAddress?: string }) => {
+    channels.tlsFailed.publish({ remote: socket.remoteAddress ?? '', transport: 'websocket', detail: err.message });
+  });
   http.on('request', (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end('XMPP over WebSocket: connect with the xmpp subprotocol\n');

@@ -147,7 +147,7 @@ export class StreamNegotiation {
     if (outcome.result === 'success') {
       stream.username = outcome.username;
       stream.type = 'c2s';
-      channels.c2sAuthenticated.publish({ id: stream.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind });
+      channels.c2sAuthenticated.publish({ id: stream.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind, remote: this.transport.remoteAddress });
       this.sasl = undefined;
       this.restart();
       return;

@@ -38,6 +38,8 @@ export class TcpTransport implements C2sTransport, IdleMember {
   private events: TransportEvents | undefined;
   private tls: TLSSocket | undefined;
   private closed = false;
+  /** STARTTLS handshake under way: a close then is a TLS failure, reported by startTls's rejection, not as a plain close. */
+  private handshaking = false;
   /** Output written this tick, sent when the tick ends. */
   private pending = '';
   /** Watches for silence from the peer; none when the idle period is not positive. */
@@ -105,7 +107,7 @@ export class TcpTransport implements C2sTransport, IdleMember {
       this.closed = true;
       clearTimeout(this.resumeTimer);
       this.sweep?.remove(this);
-      this.events?.close();
+      if (!this.handshaking) this.events?.close();
     });
   }
 
@@ -158,11 +160,16 @@ export class TcpTransport implements C2sTransport, IdleMember {
     const secure = new TLSSocket(plain, { isServer: true, secureContext: this.tlsContext });
     this.socket = secure;
     this.tls = secure;
+    this.handshaking = true;
     this.listen(secure);
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secure', resolve);
-      secure.once('close', () => reject(new Error('TLS handshake failed')));
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        secure.once('secure', resolve);
+        secure.once('close', () => reject(new Error('TLS handshake failed')));
+      });
+    } finally {
+      this.handshaking = false;
+    }
   }
 
   pauseFor(ms: number): void {

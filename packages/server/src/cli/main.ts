@@ -8,6 +8,7 @@ import { openStorage } from '../storage/open.ts';
 import { userCommand } from './user.ts';
 import { benchUsersCommand } from './bench-users.ts';
 import { inviteCommand } from './invite.ts';
+import { configureLogging, flushLogs, isLogLevel, moduleLogger } from '../log.ts';
 
 const USAGE = `usage:
   switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--c2s-tls-port N] [--ws-port N]
@@ -54,19 +55,23 @@ function isFlagOrValue(args: string[], i: number): boolean {
 
 async function serve(args: string[]): Promise<number> {
   const config = loadConfig(args);
+  // The CLI logs at info unless told otherwise, inside a test runner too (the library alone is silent there).
+  const level = process.env.SWITCHBOARD_LOG_LEVEL;
+  configureLogging({ level: level && isLogLevel(level) ? level : 'info' });
   const stop = config.role === 'all' ? await serveAll(config) : await serveRole(config);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  console.log('switchboard: shutting down');
+  moduleLogger('server').info({ event: 'server.stopping' }, 'switchboard: shutting down');
   await stop();
+  await flushLogs();
   return 0;
 }
 
 async function serveAll(config: ServerConfig): Promise<() => Promise<void>> {
   const server = await startServer(config);
-  console.log(`switchboard: serving ${config.domain}: ${describeListeners(config, server)}; data in ${config.dataDir} (${server.storage.kind})`);
+  moduleLogger('server').info({ event: 'server.started' }, `switchboard: serving ${config.domain}: ${describeListeners(config, server)}; data in ${config.dataDir} (${server.storage.kind})`);
   return () => server.stop();
 }
 
@@ -77,7 +82,7 @@ async function serveRole(config: ServerConfig): Promise<() => Promise<void>> {
   const router = await openRouter(config);
   const node = config.role === 'sm' ? await startSmNode(config, router, storage) : await startC2sNode(config, router, storage);
   const what = 'c2sPort' in node ? describeListeners(config, node) : 'session manager';
-  console.log(`switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what} (${storage.kind})`);
+  moduleLogger('server').info({ event: 'server.started', role: config.role }, `switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what} (${storage.kind})`);
   return async () => {
     await node.stop();
     await router.close();

@@ -8,6 +8,7 @@ import { componentAddress, componentControl, type Envelope } from '../router/env
 import type { Router } from '../router/router.ts';
 import { NS_COMPONENT } from '@switchboard/protocol';
 import { TcpTransport } from '../c2s/tcp-transport.ts';
+import { channels } from '../diagnostics.ts';
 import { ComponentStream, type ComponentConfig, type ComponentStreamHost } from './component-stream.ts';
 
 export class Components implements ComponentStreamHost {
@@ -40,6 +41,7 @@ export class Components implements ComponentStreamHost {
     this.byDomain.set(domain, stream);
     void this.router.attach(componentAddress(domain), (envelope: Envelope) => stream.deliver(envelope.payload));
     this.router.route({ to: this.smAddress, from: componentAddress(domain), payload: componentControl('online', domain) });
+    channels.componentState.publish({ kind: 'component', name: domain, state: 'up' });
     return true;
   }
 
@@ -53,6 +55,7 @@ export class Components implements ComponentStreamHost {
     this.byDomain.delete(domain);
     void this.router.detach(componentAddress(domain));
     this.router.route({ to: this.smAddress, from: componentAddress(domain), payload: componentControl('offline', domain) });
+    channels.componentState.publish({ kind: 'component', name: domain, state: 'down' });
   }
 
   async close(): Promise<void> {
