@@ -21,7 +21,7 @@ import { listenWebSocket } from './c2s/listen-ws.ts';
 import { capsElement, capsVerification } from './caps.ts';
 import { Components } from './component/components.ts';
 import { AuthThrottle } from './auth/throttle.ts';
-import { formatAuthFailure } from './auth/auth-log.ts';
+
 import { serverSecret } from './auth/server-secret.ts';
 import { RegistrationLimiter } from './auth/registration-limit.ts';
 import { Invites } from './auth/invites.ts';
