@@ -4,18 +4,26 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, startTestServer, waitFor, type TestServer } from './helpers.ts';
+import { capsVerification } from '../src/caps.ts';
 
 const CAPS = "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://client.example' ver='VER'/>";
 
-/** Logs in, sends presence with caps, and answers the server's disco#info query with `features`. */
-async function withCaps(server: TestServer, user: string, resource: string, ver: string, features: string[]): Promise<RawClient> {
+const IDENTITY = { category: 'client', type: 'pc', name: 'test' };
+
+/**
+ * Logs in and sends presence with the caps of `features` (a true XEP-0115
+ * hash); when the server does not know that hash yet (`asked`), answers its
+ * disco#info query.
+ */
+async function withCaps(server: TestServer, user: string, resource: string, features: string[], asked = true): Promise<RawClient> {
+  const ver = capsVerification([IDENTITY], features);
   const c = await RawClient.connect(server.c2sPort);
   await c.login(user, 'pw', resource);
   c.send(`<presence>${CAPS.replace('VER', ver)}</presence>`);
-  if (features.length > 0) {
-    const q = await c.expect(/<iq type="get" id="(sb-q\d+)" from="localhost"[^>]*><query xmlns="http:\/\/jabber.org\/protocol\/disco#info" node="https:\/\/client.example#([^"]+)"\/>/);
+  if (asked) {
+    const q = await c.expect(/<iq type="get" id="([^"]+)" from="localhost"[^>]*><query xmlns="http:\/\/jabber.org\/protocol\/disco#info" node="https:\/\/client.example#([^"]+)"\/>/);
     assert.equal(q[2], ver);
-    c.send(`<iq type='result' id='${q[1]}' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'>${features.map((f) => `<feature var='${f}'/>`).join('')}</query></iq>`);
+    c.send(`<iq type='result' id='${q[1]}' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc' name='test'/>${features.map((f) => `<feature var='${f}'/>`).join('')}</query></iq>`);
   }
   return c;
 }
@@ -45,9 +53,9 @@ describe('XEP-0163 PEP', { timeout: 30_000 }, () => {
   after(() => server.stop());
 
   it('avatar metadata: auto-created on publish, notified to +notify resources of subscribed contacts only, retrievable by them', async () => {
-    const bob = await withCaps(server, 'bob', 'notify', 'v1', ['urn:xmpp:avatar:metadata+notify']);
-    const bobPlain = await withCaps(server, 'bob', 'plain', 'v2', ['urn:xmpp:ping']);
-    const eve = await withCaps(server, 'eve', 'x', 'v1', []); // same caps as bob/notify, but not subscribed
+    const bob = await withCaps(server, 'bob', 'notify', ['urn:xmpp:avatar:metadata+notify']);
+    const bobPlain = await withCaps(server, 'bob', 'plain', ['urn:xmpp:ping']);
+    const eve = await withCaps(server, 'eve', 'x', ['urn:xmpp:avatar:metadata+notify'], false); // same caps as bob/notify (known), but not subscribed
     const alice = await RawClient.connect(server.c2sPort);
     await alice.login('alice', 'pw', 'pub');
     alice.send(`<iq type='set' id='pub1'><pubsub xmlns='http://jabber.org/protocol/pubsub'>
@@ -64,7 +72,7 @@ describe('XEP-0163 PEP', { timeout: 30_000 }, () => {
     eve.send("<iq type='get' id='get2' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:metadata'/></pubsub></iq>");
     await eve.expect(/id="get2"[^>]*type="error".*?<presence-subscription-required/);
     // A resource that comes online later gets the last item as soon as its caps are known.
-    const late = await withCaps(server, 'bob', 'late', 'v1', []);
+    const late = await withCaps(server, 'bob', 'late', ['urn:xmpp:avatar:metadata+notify'], false);
     await late.expect(/<items node="urn:xmpp:avatar:metadata"><item id="abc123">/);
     for (const c of [bob, bobPlain, eve, alice, late]) c.close();
   });
@@ -102,7 +110,7 @@ describe('XEP-0163 PEP', { timeout: 30_000 }, () => {
   });
 
   it('bookmarks: many items, whitelist access, publish-options that conflict, retract with notify', async () => {
-    const alice = await withCaps(server, 'alice', 'bm', 'v3', ['urn:xmpp:bookmarks:1+notify']);
+    const alice = await withCaps(server, 'alice', 'bm', ['urn:xmpp:bookmarks:1+notify']);
     const publish = (id: string, room: string, max = 'max'): string => `<iq type='set' id='${id}'><pubsub xmlns='http://jabber.org/protocol/pubsub'>
       <publish node='urn:xmpp:bookmarks:1'><item id='${room}'><conference xmlns='urn:xmpp:bookmarks:1' name='${room}' autojoin='true'/></item></publish>
       <publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>

@@ -14,6 +14,8 @@ import type { Rosters } from '../../roster.ts';
 import type { SmSession } from '../../session.ts';
 import type { SessionTable } from '../../sessions.ts';
 import { hasFrom } from '../../subscription.ts';
+import { verifiedCapsFeatures } from '../../../caps.ts';
+import { BoundedMap } from '../../../auth/throttle.ts';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
@@ -46,10 +48,14 @@ export interface PepDeps {
 }
 
 export class Pep {
-  /** XEP-0115: caps verification string → the features it stands for. */
-  private readonly capsCache = new Map<string, Set<string>>();
-  /** Full JID → caps verification string of the resource's current presence. */
-  private readonly resourceCaps = new Map<string, string>();
+  /** XEP-0115: verification string → the features it stands for, once an answer hashed to it (§5.4). */
+  private readonly capsCache = new BoundedMap<string, Set<string>>(10_000);
+  /**
+   * Full JID → caps verification string of the resource's current presence,
+   * and the features its own answer gave when that answer could not be
+   * verified (legacy caps, a wrong hash): good for that resource alone.
+   */
+  private readonly resourceCaps = new Map<string, { ver: string; features?: Set<string> }>();
   private seq = Date.now();
 
   constructor(private readonly deps: PepDeps) {}
@@ -166,8 +172,8 @@ export class Pep {
   }
 
   private wantsNotify(fullJid: string, node: string): boolean {
-    const ver = this.resourceCaps.get(fullJid);
-    const features = ver === undefined ? undefined : this.capsCache.get(ver);
+    const caps = this.resourceCaps.get(fullJid);
+    const features = caps === undefined ? undefined : (caps.features ?? this.capsCache.get(caps.ver));
     return features !== undefined && features.has(`${node}+notify`);
   }
 
@@ -183,14 +189,17 @@ export class Pep {
       return;
     }
     const ver = c.attrs.ver;
-    const known = this.resourceCaps.get(session.fullJid) === ver;
-    this.resourceCaps.set(session.fullJid, ver);
-    if (!this.capsCache.has(ver)) {
+    if (this.resourceCaps.get(session.fullJid)?.ver === ver) return;
+    const caps: { ver: string; features?: Set<string> } = { ver };
+    this.resourceCaps.set(session.fullJid, caps);
+    if (!this.capsCache.get(ver)) {
       const answer = await this.deps.query(session.fullJid, xml('query', { xmlns: NS_DISCO_INFO, node: `${c.attrs.node}#${ver}` }));
-      const features = answer?.getChild('query', NS_DISCO_INFO)?.getChildren('feature').map((f) => f.attrs.var ?? '') ?? [];
-      this.capsCache.set(ver, new Set(features));
+      const info = answer?.getChild('query', NS_DISCO_INFO);
+      // §5.4: cached for everyone only when the answer hashes to the ver; otherwise it speaks for this resource alone.
+      const verified = info && c.attrs.hash ? verifiedCapsFeatures(info, c.attrs.hash, ver) : undefined;
+      if (verified) this.capsCache.set(ver, verified);
+      else caps.features = new Set(info?.getChildren('feature').map((f) => f.attrs.var ?? '') ?? []);
     }
-    if (known) return;
     await this.sendLastItems(session);
   }
 
