@@ -27,6 +27,23 @@ export default tseslint.config(
   },
   {
     files: ['packages/server/src/sm/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/c2s/**', '../c2s/*'], message: 'the sm talks to c2s only through the router' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/c2s/**', '../c2s/*'], message: 'the sm talks to c2s only through the router' },
+            { group: ['**/muc/**', '../muc/*', '**/service/**', '../service/*'], message: 'the sm reaches services (MUC…) only through the router, by domain' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Services are components on the router: they know the envelope and the storage ports, not the sm or c2s.
+    files: ['packages/server/src/{muc,service}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/sm/**', '../sm/*', '**/c2s/**', '../c2s/*'], message: 'a service talks to the sm and c2s only through the router' }] }],
+    },
   },
 );

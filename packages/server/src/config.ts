@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth/throttle.ts';
 import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimitConfig } from './auth/registration-limit.ts';
+import type { MucServiceOptions } from './muc/options.ts';
 
 /**
  * XEP-0215: an external service (a STUN or TURN server, usually) that clients
@@ -58,8 +59,18 @@ export interface ServerConfig {
   tlsKey?: string;
   /** Development only: allow SASL without TLS on loopback connections (also needed by the tsung benchmark). */
   allowPlaintextOnLoopback: boolean;
-  /** Which components this process runs: all of them, or one side of a cluster joined over NATS. */
-  role: 'all' | 'c2s' | 'sm';
+  /**
+   * Which components this process runs: all of them, or one part of a cluster
+   * joined over NATS (`muc`: the services alone, when `services` is `own-process`).
+   */
+  role: 'all' | 'c2s' | 'sm' | 'muc';
+  /** Where services (group chat) run in a cluster: in the sm's process, or in processes of their own (`--role muc`). */
+  services: 'with-sm' | 'own-process';
+  /**
+   * XEP-0045 group chat services, one per domain, each with its limits
+   * (muc/options.ts). Unset: one at `conference.<domain>`; `[]`: none.
+   */
+  muc?: MucServiceOptions[];
   /** The router: in-process by default; NATS to join c2s and sm processes on several machines. */
   router: { kind: 'in-process' } | { kind: 'nats'; url: string; prefix: string };
   /** Storage backend: the embedded SQLite file in dataDir, or PostgreSQL at this URL. */
@@ -137,6 +148,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   dataDir: './data',
   allowPlaintextOnLoopback: false,
   role: 'all',
+  services: 'with-sm',
   router: { kind: 'in-process' },
   storage: { kind: 'sqlite' },
   limits: {
@@ -201,6 +213,14 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
     apply: (c, v) => (c.router = { kind: 'nats', url: c.router?.kind === 'nats' ? c.router.url : 'nats://127.0.0.1:4222', prefix: v }),
   },
   { flag: '--role', env: 'SWITCHBOARD_ROLE', apply: (c, v) => (c.role = parseRole(v)) },
+  {
+    flag: '--services',
+    env: 'SWITCHBOARD_SERVICES',
+    apply: (c, v) => {
+      if (v !== 'with-sm' && v !== 'own-process') throw new Error(`invalid services: ${v} (with-sm or own-process)`);
+      c.services = v;
+    },
+  },
   { flag: '--registration', env: 'SWITCHBOARD_REGISTRATION', apply: (c, v) => (c.registration = v !== '0' && v !== 'false') },
   {
     flag: '--allow-plaintext-on-loopback',
@@ -210,8 +230,8 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
 ];
 
 function parseRole(v: string): ServerConfig['role'] {
-  if (v === 'all' || v === 'c2s' || v === 'sm') return v;
-  throw new Error(`invalid role: ${v} (all, c2s or sm)`);
+  if (v === 'all' || v === 'c2s' || v === 'sm' || v === 'muc') return v;
+  throw new Error(`invalid role: ${v} (all, c2s, sm or muc)`);
 }
 
 function parsePort(v: string): number {
@@ -243,6 +263,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   config = mergeConfig(config, fromFlags);
   return { ...config, dataDir: resolve(config.dataDir) };
+}
+
+/** The group chat services configured, with the default `conference.<domain>` when none are. */
+export function mucServices(config: ServerConfig): MucServiceOptions[] {
+  return config.muc ?? [{ domain: `conference.${config.domain}` }];
 }
 
 export function sqlitePath(config: ServerConfig): string {

@@ -6,7 +6,7 @@
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
 import { parseJid } from '@switchboard/jid';
-import { DEFAULT_CONFIG, mergeConfig, type ConfigOverrides, type ServerConfig } from './config.ts';
+import { DEFAULT_CONFIG, mergeConfig, mucServices, type ConfigOverrides, type ServerConfig } from './config.ts';
 import { openStorage } from './storage/open.ts';
 import type { Storage } from './storage/ports.ts';
 import { deriveScramCredentials } from './auth/scram-credentials.ts';
@@ -27,6 +27,8 @@ import { RegistrationLimiter } from './auth/registration-limit.ts';
 import { Invites } from './auth/invites.ts';
 import type { Element } from '@switchboard/xml';
 import { installLogEvents, logAuthFailure } from './log-events.ts';
+import { ServiceHost } from './service/service-host.ts';
+import { MucService } from './muc/muc-service.ts';
 
 export interface SmNode {
   readonly sm: SessionManager;
@@ -50,6 +52,7 @@ export interface C2sNode {
 }
 
 export interface RunningServer extends SmNode, C2sNode {
+  readonly services: ServicesNode;
   readonly config: ServerConfig;
   readonly domain: string;
   readonly storage: Storage;
@@ -69,9 +72,30 @@ export async function openRouter(config: ServerConfig): Promise<Router> {
 
 export async function startSmNode(config: ServerConfig, router: Router, storage: Storage): Promise<SmNode> {
   installLogEvents();
-  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains: config.components.map((c) => c.domain), externalServices: config.externalServices });
+  // Services are routed as components: the sm knows their domains (so a stanza for one that is down gets an error), nothing more.
+  const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
+  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices });
   await sm.start();
   return { sm, stop: () => sm.stop() };
+}
+
+export interface ServicesNode {
+  readonly services: ServiceHost;
+  /** The group chat services by domain. */
+  readonly muc: ReadonlyMap<string, MucService>;
+  stop(): Promise<void>;
+}
+
+/** The services of the configuration (group chat), each a component on the router. */
+export async function startServicesNode(config: ServerConfig, router: Router, storage: Storage): Promise<ServicesNode> {
+  const host = new ServiceHost(router);
+  const muc = new Map<string, MucService>();
+  for (const options of mucServices(config)) {
+    const service = new MucService(options, storage.muc);
+    await host.add(service);
+    muc.set(service.domain, service);
+  }
+  return { services: host, muc, stop: () => host.stop() };
 }
 
 /** XEP-0115: the server's caps element, from the same disco#info the sm answers with. */
@@ -171,6 +195,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
   const storage = await openStorage(config);
   const router = await openRouter(config);
   const smNode = await startSmNode(config, router, storage);
+  const services = await startServicesNode(config, router, storage);
   const c2sNode = await startC2sNode(config, router, storage, serverCaps(smNode.sm));
   let stopped = false;
   return {
@@ -179,6 +204,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     storage,
     router,
     sm: smNode.sm,
+    services,
     c2s: c2sNode.c2s,
     componentPort: c2sNode.componentPort,
     c2sPort: c2sNode.c2sPort,
@@ -190,6 +216,8 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Services first, so their goodbyes (MUC status 332) reach clients before the streams close.
+      await services.stop();
       await c2sNode.stop();
       await smNode.stop();
       await router.close();

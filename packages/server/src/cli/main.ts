@@ -3,7 +3,7 @@
 // switchboard user add|remove|passwd|list …   manage accounts in the configured store
 
 import { loadConfig, type ServerConfig } from '../config.ts';
-import { openRouter, startC2sNode, startServer, startSmNode } from '../server.ts';
+import { openRouter, startC2sNode, startServer, startServicesNode, startSmNode } from '../server.ts';
 import { openStorage } from '../storage/open.ts';
 import { userCommand } from './user.ts';
 import { benchUsersCommand } from './bench-users.ts';
@@ -13,7 +13,7 @@ import { configureLogging, flushLogs, isLogLevel, moduleLogger } from '../log.ts
 const USAGE = `usage:
   switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--c2s-tls-port N] [--ws-port N]
                     [--data-dir DIR] [--tls-cert FILE --tls-key FILE] [--postgres URL]
-                    [--allow-plaintext-on-loopback] [--nats URL --role all|c2s|sm]
+                    [--allow-plaintext-on-loopback] [--nats URL --role all|c2s|sm|muc]
   switchboard user add JID PASSWORD
   switchboard user remove JID
   switchboard user passwd JID PASSWORD
@@ -80,11 +80,16 @@ async function serveRole(config: ServerConfig): Promise<() => Promise<void>> {
   if (config.router.kind !== 'nats') throw new Error(`--role ${config.role} needs --nats URL (the other components run in other processes)`);
   const storage = await openStorage(config);
   const router = await openRouter(config);
-  const node = config.role === 'sm' ? await startSmNode(config, router, storage) : await startC2sNode(config, router, storage);
-  const what = 'c2sPort' in node ? describeListeners(config, node) : 'session manager';
-  moduleLogger('server').info({ event: 'server.started', role: config.role }, `switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what} (${storage.kind})`);
+  // Services run beside the sm unless they have processes of their own (`--role muc`).
+  const withServices = config.role === 'muc' || (config.role === 'sm' && config.services === 'with-sm');
+  const node = config.role === 'sm' ? await startSmNode(config, router, storage) : config.role === 'c2s' ? await startC2sNode(config, router, storage) : undefined;
+  const services = withServices ? await startServicesNode(config, router, storage) : undefined;
+  const what = node && 'c2sPort' in node ? describeListeners(config, node) : node ? 'session manager' : 'services';
+  const serving = services ? `; services ${[...services.muc.keys()].join(', ')}` : '';
+  moduleLogger('server').info({ event: 'server.started', role: config.role }, `switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what}${serving} (${storage.kind})`);
   return async () => {
-    await node.stop();
+    await services?.stop();
+    await node?.stop();
     await router.close();
     await storage.close();
   };

@@ -24,6 +24,8 @@ export interface ImHost {
   sendTo(session: SmSession, stanza: Element): void;
   /** The user's presence may go to this contact's bare JID (the presenceOut chain: XEP-0191 blocks say no). */
   presenceAllowed(username: string, contact: string): boolean;
+  /** A stanza the server sends to an address outside its domain (a component or service, such as a MUC room). */
+  routeOut(stanza: Element): void;
 }
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -246,8 +248,16 @@ export class InstantMessaging {
   }
 
   private deliverTo(jid: string, stanza: Element): void {
+    // §4.6.3 applies to directed presence sent to a service too (a MUC room learns the occupant left).
+    if (domainOf(jid) !== this.options.domain) return this.host.routeOut(stanza);
     const full = this.host.sessions.full(jid);
     if (full) this.host.sendTo(full, stanza);
     else this.deliverToBare(jid, stanza);
   }
+}
+
+function domainOf(jid: string): string {
+  const at = jid.indexOf('@');
+  const slash = jid.indexOf('/', at + 1);
+  return jid.slice(at + 1, slash < 0 ? undefined : slash);
 }

@@ -80,6 +80,7 @@ export class SessionManager {
         rosters: this.rosters,
         accountExists: (username) => storage.accounts.accountExists(username, this.domain),
         sendTo,
+        routeOut: (stanza) => this.routing.deliverTo(stanza),
         presenceAllowed: (username, contact) => !this.chains.has('presenceOut') || this.chains.runSync('presenceOut', { username, contact }) === 'pass',
       },
       { domain: this.domain },
@@ -131,6 +132,12 @@ export class SessionManager {
 
   /** A c2s went away (goodbye, silence past the bound, restart): every session it held ends through the one destroy path. */
   private liveness(event: LivenessEvent): void {
+    // A service or external component (`component/<domain>`) is routed to while it is alive: its liveness is its presence.
+    if (event.address.startsWith(COMPONENT_ADDRESS_PREFIX)) {
+      const target = event.address.slice(COMPONENT_ADDRESS_PREFIX.length);
+      this.routing.componentPresence(event.address, { ns: 'component', action: event.state === 'up' ? 'online' : 'offline', target, failed: false });
+      return;
+    }
     if (event.state !== 'down' || !event.address.startsWith('c2s/')) return;
     const lost = [...this.sessions.all()].filter((s) => s.c2sAddress === event.address);
     if (lost.length > 0) log('warn', `sm: ${event.address} is gone (${event.why}); ending its ${lost.length} sessions`);
@@ -139,6 +146,14 @@ export class SessionManager {
 
   /** An envelope of ours the router could not hand to a c2s: its session is over there, and a stanza in it is not lost. */
   private undeliverable(envelope: Envelope, reason: UndeliverableReason): void {
+    if (envelope.to.startsWith(COMPONENT_ADDRESS_PREFIX) && reason !== 'unconfirmed') {
+      // The service is not there: its domain is offline until it announces itself again, and the stanza is
+      // answered (service-unavailable) by routing it once more.
+      const target = envelope.to.slice(COMPONENT_ADDRESS_PREFIX.length);
+      this.routing.componentPresence(envelope.to, { ns: 'component', action: 'offline', target, failed: false });
+      if (!readControl(envelope.payload)) void this.reroute(envelope.payload);
+      return;
+    }
     const session = envelope.sm !== undefined ? this.sessions.get(envelope.sm) : undefined;
     if (session && session.c2sAddress === envelope.to && reason !== 'unconfirmed') this.lifecycle.invalidate(session, 'disconnected');
     if (readControl(envelope.payload)) return;

@@ -120,8 +120,8 @@ export class StanzaRouting {
     }
     // §4.3: a probe is answered by the server from what it knows, never delivered.
     if (c.type === 'probe') return this.im.answerProbe(session, to.bare().toString());
-    // Directed presence (§4.6).
-    if (c.address !== 'remote' && c.address !== 'host') await this.im.directed(session, c.stanza, to.toString(), to.bare().toString());
+    // Directed presence (§4.6), to users and to services (a MUC room hears of the session's end through it).
+    if (c.address !== 'host') await this.im.directed(session, c.stanza, to.toString(), to.bare().toString());
     return this.route(c, session);
   }
 
@@ -224,7 +224,7 @@ export class StanzaRouting {
   }
 
   /** Routes a stanza the server generated (a reply, an error) to its `to`: a local session or a component. */
-  private deliverTo(stanza: Element): void {
+  deliverTo(stanza: Element): void {
     const to = stanza.attrs.to;
     if (to === undefined) return;
     const target = this.sessions.full(to);

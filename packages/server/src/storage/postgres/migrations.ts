@@ -42,6 +42,23 @@ const MIGRATIONS: string[] = [
      value TEXT NOT NULL,
      PRIMARY KEY (host, username, kind, key)
    )`,
+  `CREATE TABLE "$S".muc_rooms (
+     service TEXT NOT NULL,
+     room TEXT NOT NULL,
+     state TEXT NOT NULL,
+     public BOOLEAN NOT NULL,
+     name TEXT NOT NULL,
+     PRIMARY KEY (service, room)
+   );
+   CREATE TABLE "$S".muc_messages (
+     id BIGSERIAL PRIMARY KEY,
+     service TEXT NOT NULL,
+     room TEXT NOT NULL,
+     nick TEXT NOT NULL,
+     stanza TEXT NOT NULL,
+     at TIMESTAMPTZ NOT NULL
+   );
+   CREATE INDEX ON "$S".muc_messages (service, room, id);`,
 ];
 
 /**

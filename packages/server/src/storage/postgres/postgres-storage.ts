@@ -10,6 +10,7 @@ import type { Account, AccountStore, CreateAccountResult, OfflineMessage, Offlin
 import { migratePostgres } from './migrations.ts';
 import { ARCHIVE_USER_TABLES, migratePostgresArchive, PostgresArchive } from './postgres-archive.ts';
 import { transaction } from './transaction.ts';
+import { PostgresMuc } from './postgres-muc.ts';
 
 class PostgresAccounts implements AccountStore {
   constructor(
@@ -199,6 +200,7 @@ export async function openPostgresStorage(url: string, options: { schema?: strin
     offline: new PostgresOffline(pool, schema),
     userData: new PostgresUserData(pool, schema),
     archive: new PostgresArchive(pool, schema),
+    muc: new PostgresMuc(pool, schema),
     close: () => pool.end(),
   };
 }

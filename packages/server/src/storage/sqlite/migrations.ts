@@ -41,6 +41,23 @@ export const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      PRIMARY KEY (host, username, kind, key)
    ) WITHOUT ROWID`,
+  `CREATE TABLE muc_rooms (
+     service TEXT NOT NULL,
+     room TEXT NOT NULL,
+     state TEXT NOT NULL,
+     public INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     PRIMARY KEY (service, room)
+   ) WITHOUT ROWID;
+   CREATE TABLE muc_messages (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     service TEXT NOT NULL,
+     room TEXT NOT NULL,
+     nick TEXT NOT NULL,
+     stanza TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX muc_messages_by_room ON muc_messages (service, room, id);`,
 ];
 
 /**

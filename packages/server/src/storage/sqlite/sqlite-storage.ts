@@ -8,6 +8,7 @@ import type { Account, AccountStore, CreateAccountResult, ScramCredentials, Stor
 import { migrate } from './migrations.ts';
 import { SqliteOffline, SqliteRosters, SqliteUserData } from './sqlite-user-data.ts';
 import { ARCHIVE_USER_TABLES, migrateArchive, SqliteArchive } from './sqlite-archive.ts';
+import { SqliteMuc } from './sqlite-muc.ts';
 
 interface AccountRow {
   username: string;
@@ -94,6 +95,7 @@ export function openSqliteStorage(path: string): Storage {
     offline: new SqliteOffline(db),
     userData: new SqliteUserData(db),
     archive: new SqliteArchive(db),
+    muc: new SqliteMuc(db),
     async close() {
       db.close();
     },

@@ -1,0 +1,184 @@
+// One room's state (XEP-0045 §5, §7): configuration, affiliations,
+// occupants by nick and by real JID, history and subject. Protocol modules
+// (xep0045-*.ts) change it; this file only keeps it consistent and builds
+// the presence an occupant shows to others (§7.2.3, with XEP-0421 ids).
+
+import { createHash, randomBytes } from 'node:crypto';
+import { xml } from '@switchboard/xml';
+import type { Element as El } from '@switchboard/xml';
+import type { MucLimits } from './options.ts';
+import {
+  AFFILIATION_RANK,
+  DEFAULT_ROOM_CONFIG,
+  NS_MUC,
+  NS_MUC_USER,
+  NS_OCCUPANT_ID,
+  type AffiliationEntry,
+  type Affiliation,
+  type Role,
+  type RoomConfig,
+} from './types.ts';
+import { History } from './history.ts';
+import { TokenBucket } from './throttle.ts';
+
+/** What rooms need from their service. */
+export interface RoomHost {
+  readonly limits: MucLimits;
+  send(stanza: El): void;
+  /** Writes a persistent room's configuration, affiliations and subject. */
+  save(room: Room): Promise<void>;
+  /** The room is gone (destroyed, or temporary and empty). */
+  forget(room: Room): void;
+  /** Appends a message to the room's archive when logging is on. */
+  archive?(room: Room, stanza: El, nick: string): void;
+}
+
+export class Occupant {
+  /** Each session of the user under this nick (Prosody 0.12 "multiple sessions"), by real full JID, with its last presence. */
+  readonly sessions = new Map<string, El>();
+  /** The session whose presence the others see. */
+  primary: string;
+  readonly bucket: TokenBucket;
+
+  constructor(
+    public nick: string,
+    readonly bareJid: string,
+    firstJid: string,
+    presence: El,
+    public role: Role,
+    /** XEP-0421: stable per user and room, hides the real JID. */
+    readonly occupantId: string,
+    limits: MucLimits,
+  ) {
+    this.primary = firstJid;
+    this.sessions.set(firstJid, presence);
+    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.burst);
+  }
+
+  get presence(): El {
+    return this.sessions.get(this.primary)!;
+  }
+}
+
+export interface Subject {
+  text: string;
+  /** The occupant JID (room@service/nick) that set it, or the room's. */
+  from: string;
+  stamp: string;
+}
+
+export class Room {
+  config: RoomConfig;
+  readonly affiliations = new Map<string, AffiliationEntry>();
+  readonly occupants = new Map<string, Occupant>();
+  readonly byRealJid = new Map<string, Occupant>();
+  readonly history: History;
+  subject: Subject | undefined;
+  /** §10.1.1: created and not yet configured; only its owner may enter. */
+  locked = false;
+  destroyed = false;
+  /** Salt of the room's XEP-0421 occupant ids, kept with the room so the ids survive a restart. */
+  idSalt: string;
+
+  constructor(
+    /** The room's bare JID. */
+    readonly jid: string,
+    readonly host: RoomHost,
+    config: Partial<RoomConfig> = {},
+  ) {
+    this.config = { ...DEFAULT_ROOM_CONFIG, ...config };
+    this.history = new History(() => Math.min(this.config.historyLength, host.limits.maxHistory));
+    this.idSalt = randomBytes(12).toString('base64');
+  }
+
+  affiliation(bareJid: string): Affiliation {
+    return this.affiliations.get(bareJid)?.affiliation ?? 'none';
+  }
+
+  /** §5.1.2 default roles on entering. */
+  defaultRole(affiliation: Affiliation): Role {
+    if (affiliation === 'owner' || affiliation === 'admin') return 'moderator';
+    if (affiliation === 'member') return 'participant';
+    return this.config.moderated ? 'visitor' : 'participant';
+  }
+
+  setAffiliation(bareJid: string, affiliation: Affiliation, reason?: string): void {
+    if (affiliation === 'none') {
+      const nick = this.affiliations.get(bareJid)?.nick;
+      this.affiliations.delete(bareJid);
+      // A registered nick (§7.10) is kept only with membership or above.
+      void nick;
+      return;
+    }
+    const entry: AffiliationEntry = { ...this.affiliations.get(bareJid), affiliation };
+    if (reason) entry.reason = reason;
+    else delete entry.reason;
+    this.affiliations.set(bareJid, entry);
+  }
+
+  owners(): string[] {
+    return [...this.affiliations].filter(([, e]) => e.affiliation === 'owner').map(([jid]) => jid);
+  }
+
+  /** The bare JID that reserved `nick` (§7.10), if another did. */
+  nickOwner(nick: string): string | undefined {
+    for (const [jid, entry] of this.affiliations) if (entry.nick === nick && AFFILIATION_RANK[entry.affiliation] >= AFFILIATION_RANK.member) return jid;
+    return undefined;
+  }
+
+  occupantJid(nick: string): string {
+    return `${this.jid}/${nick}`;
+  }
+
+  occupantId(bareJid: string): string {
+    return createHash('sha256').update(`${this.idSalt}\0${bareJid}`).digest('base64').slice(0, 22);
+  }
+
+  /** Real JIDs are shown to `viewer` (§5.2.1): everyone in a non-anonymous room, moderators otherwise. */
+  showsRealJids(viewer: Occupant | undefined): boolean {
+    return this.config.whois === 'anyone' || viewer?.role === 'moderator';
+  }
+
+  get isEmpty(): boolean {
+    return this.occupants.size === 0;
+  }
+
+  /** Every session of every occupant, with the occupant it belongs to. */
+  *sessions(): Generator<[string, Occupant]> {
+    for (const occupant of this.occupants.values()) for (const jid of occupant.sessions.keys()) yield [jid, occupant];
+  }
+
+  /**
+   * The presence `occupant` shows to `viewer` (§7.2.3): its own presence's
+   * show/status/caps, with a muc#user item (affiliation, role, and the real
+   * JID when the viewer may see it) and `codes`.
+   */
+  presenceOf(occupant: Occupant, viewer: Occupant | undefined, to: string, options: { type?: 'unavailable'; codes?: readonly string[]; item?: Record<string, string | undefined>; extra?: El[]; realJid?: string } = {}): El {
+    const base = options.type === 'unavailable' ? undefined : occupant.presence;
+    const children: (El | string)[] = [];
+    if (base) {
+      for (const child of base.children) {
+        if (typeof child === 'string') continue;
+        // The user's own muc elements and occupant ids are the room's to write.
+        const ns = child.attrs.xmlns;
+        if (ns === NS_MUC || ns === NS_MUC_USER || ns === NS_OCCUPANT_ID) continue;
+        children.push(child);
+      }
+    }
+    const x = xml('x', { xmlns: NS_MUC_USER });
+    const item = xml('item', {
+      affiliation: this.affiliation(occupant.bareJid),
+      role: options.type === 'unavailable' ? 'none' : occupant.role,
+      jid: this.showsRealJids(viewer) ? (options.realJid ?? occupant.primary) : undefined,
+      ...options.item,
+    });
+    x.children.push(item);
+    for (const extra of options.extra ?? []) x.children.push(extra);
+    for (const code of options.codes ?? []) x.children.push(xml('status', { code }));
+    children.push(x);
+    children.push(xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: occupant.occupantId }));
+    const presence = xml('presence', { from: this.occupantJid(occupant.nick), to, type: options.type });
+    presence.children.push(...children);
+    return presence;
+  }
+}

@@ -1,0 +1,31 @@
+// A service on the router (jabberd2's component model, STYLE.md "Services on
+// the router"): something addressed by a domain — group chat today, pubsub,
+// upload and s2s later — that the sm reaches only through envelopes. The sm
+// routes every stanza whose `to` is in the service's domain to it and routes
+// whatever it sends; it knows nothing else of it. A service knows nothing of
+// the sm but this interface.
+
+import type { Element } from '@switchboard/xml';
+
+/** What a running service may do: send stanzas from its domain. */
+export interface ServiceContext {
+  readonly domain: string;
+  /** A stanza from the service's domain (or a JID in it), to a user or another service; the sm routes it. */
+  send(stanza: Element): void;
+}
+
+export interface Service {
+  /** The domain it serves, e.g. `conference.example.org`. */
+  readonly domain: string;
+  /** What the service is, for logs. */
+  readonly kind: string;
+  start(ctx: ServiceContext): Promise<void>;
+  /**
+   * A stanza addressed to the domain or a JID in it, `from` stamped by the
+   * server. The service must answer, deliver or store it (never drop it);
+   * a rejection is answered by the host with internal-server-error.
+   */
+  receive(stanza: Element): void | Promise<void>;
+  /** Stops serving: tells whoever it serves (a MUC sends 332), keeps what must survive. */
+  stop(): Promise<void>;
+}
