@@ -1,12 +1,13 @@
-// One-call log lines for code that has no logger of its own: they go to the
-// structured logger (log.ts) under module `server`, the error as pino's `err`.
+// One log line for the router and liveness code, through the server's logger
+// (log.ts), with a stable `event` when the caller has one.
 
 import { moduleLogger } from './log.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-export function log(level: LogLevel, message: string, err?: unknown): void {
-  const logger = moduleLogger('server');
-  if (err === undefined) logger[level](message);
-  else logger[level]({ err }, message);
+export function log(level: LogLevel, message: string, err?: unknown, event?: string): void {
+  const fields: Record<string, unknown> = {};
+  if (event) fields.event = event;
+  if (err !== undefined) fields.err = err;
+  moduleLogger('router')[level](fields, message);
 }

@@ -12,7 +12,7 @@ export interface RoleProcess {
   child: ChildProcess;
   /** The c2s port, for a c2s. */
   port: number | undefined;
-  /** Everything it wrote to stderr (its log lines). */
+  /** Everything it wrote (its log lines). */
   log: string;
   exited: Promise<number | null>;
 }
@@ -41,7 +41,7 @@ export function addUsers(o: ClusterOptions, users: string[]): void {
 export function startRole(o: ClusterOptions, role: 'sm' | 'c2s'): Promise<RoleProcess> {
   const args = [...commonArgs(o), '--role', role];
   if (role === 'c2s') args.push('--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback');
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'info' } });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const proc: RoleProcess = { child, port: undefined, log: '', exited };
   child.stderr!.on('data', (d: Buffer) => (proc.log += d.toString()));
@@ -49,6 +49,7 @@ export function startRole(o: ClusterOptions, role: 'sm' | 'c2s'): Promise<RolePr
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
+      proc.log += d.toString();
       const match = out.match(role === 'c2s' ? /c2s 127\.0\.0\.1:(\d+)/ : /sm for localhost/);
       if (match) {
         proc.port = role === 'c2s' ? Number(match[1]) : undefined;

@@ -8,6 +8,7 @@ import { openStorage } from '../storage/open.ts';
 import { userCommand } from './user.ts';
 import { benchUsersCommand } from './bench-users.ts';
 import { inviteCommand } from './invite.ts';
+import { installProcessGuards } from '../process-guard.ts';
 import { configureLogging, flushLogs, isLogLevel, moduleLogger } from '../log.ts';
 
 const USAGE = `usage:
@@ -101,6 +102,7 @@ function describeListeners(config: ServerConfig, node: { c2sPort: number; c2sDir
   return `c2s ${config.bindAddress}:${node.c2sPort}${direct}${ws}`;
 }
 
+installProcessGuards();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -10,6 +10,8 @@
 
 import { randomBytes } from 'node:crypto';
 import type { ComponentAddress, LivenessEvent, LivenessListener } from './router.ts';
+import { channels } from '../diagnostics.ts';
+import { log } from '../log-line.ts';
 
 export interface LivenessOptions {
   /** How often each process announces its components (default 1000 ms). */
@@ -97,6 +99,10 @@ export class LivenessTable {
   }
 
   private emit(event: LivenessEvent): void {
+    if (channels.componentState.hasSubscribers) {
+      const kind = event.address.startsWith('c2s/') ? 'c2s' : event.address.startsWith('sm') ? 'sm' : 'service';
+      channels.componentState.publish({ kind, name: event.address, state: event.state, detail: event.state === 'down' ? `${event.why}, epoch ${event.epoch}` : `epoch ${event.epoch}` });
+    }
     for (const listener of [...this.listeners]) this.call(listener, event);
   }
 
@@ -105,7 +111,7 @@ export class LivenessTable {
       listener(event);
     } catch (err) {
       // One listener's fault must not keep the others from learning of a death.
-      console.error('switchboard: liveness listener failed', err);
+      log('error', 'liveness listener failed', err);
     }
   }
 }

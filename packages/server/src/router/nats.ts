@@ -24,6 +24,7 @@ import { decodeEnvelope, encodeEnvelope, liveElement, readLive, type Envelope, t
 import { DEFAULT_LIVENESS, LivenessTable, newEpoch, type LivenessOptions } from './liveness.ts';
 import type { AttachOptions, ComponentAddress, EnvelopeHandler, LivenessListener, Route, Router, UndeliverableHandler, UndeliverableReason } from './router.ts';
 import { log } from '../log-line.ts';
+import { channels } from '../diagnostics.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -106,28 +107,32 @@ export class NatsRouter implements Router {
   private start(resetBackoff: () => void): void {
     this.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? undefined : this.onNoResponders(msg)) });
     this.nc.subscribe(this.liveSubject, { callback: (err, msg) => (err ? undefined : this.onLive(msg)) });
+    let reconnectingSaid = false;
     void (async () => {
       for await (const status of this.nc.status()) {
+        if (status.type === 'reconnect') reconnectingSaid = false;
         if (status.type === 'disconnect') {
           this.connected = false;
           this.liveness.setConnected(false);
-          log('warn', `nats: disconnected from ${String(status.data)}`);
+          channels.backendState.publish({ backend: 'nats', state: 'disconnected', detail: String(status.data) });
         } else if (status.type === 'reconnect') {
           this.connected = true;
           this.liveness.setConnected(true);
           resetBackoff();
-          log('info', `nats: reconnected to ${String(status.data)}`);
+          channels.backendState.publish({ backend: 'nats', state: 'connected', detail: `reconnected to ${String(status.data)}` });
           this.beat('beat');
           this.publishLive({ state: 'query' });
         } else if (status.type === 'reconnecting') {
-          log('info', 'nats: reconnecting');
+          // Once per outage, not once per attempt.
+          if (!reconnectingSaid) channels.backendState.publish({ backend: 'nats', state: 'reconnecting' });
+          reconnectingSaid = true;
         } else if (status.type === 'error' || status.type === 'ldm') {
-          log('warn', `nats: ${status.type} ${String(status.data)}`);
+          log('warn', `nats: ${status.type} ${String(status.data)}`, undefined, `nats.${status.type}`);
         }
       }
     })();
     void this.nc.closed().then((err) => {
-      if (!this.closing) log('error', `nats: connection closed${err ? `: ${err.message}` : ''}`);
+      if (!this.closing) channels.backendState.publish({ backend: 'nats', state: 'failed', detail: `connection closed${err ? `: ${err.message}` : ''}` });
     });
     const heartbeat = setInterval(() => this.beat('beat'), this.options.heartbeatMs);
     const sweep = setInterval(() => this.liveness.sweep(), Math.min(500, this.options.heartbeatMs));
