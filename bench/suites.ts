@@ -4,6 +4,7 @@
 
 import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
+import { parserMemoryRows } from './parser-memory.ts';
 import { chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
@@ -30,7 +31,8 @@ async function sideBySide(run: (server: ServerKind) => Promise<BenchRow[]>): Pro
 }
 
 export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
-  micro: runMicroBenchmarks,
+  micro: async () => [...(await runMicroBenchmarks()), ...parserMemoryRows()],
+  'parser-memory': async () => parserMemoryRows(),
   login: () => login('switchboard'),
   chat: () => chat('switchboard'),
   idle: () => idle('switchboard'),

@@ -11,8 +11,20 @@
 // change (a reference, CR before LF, ']]', half a surrogate pair) are kept.
 // A tag too big to re-read with every chunk is followed by TagEndFinder
 // until its '>' arrives.
+//
+// What an unfinished stanza costs (RFC 6120 §13.12): a tree costs V8 some
+// 40 times the text it was read from (an empty element, ~150 bytes). A
+// stanza that ends in the write it began in is built as a tree while it is
+// read, as before. One still open when a write ends also has its text kept
+// from its '<' on (HeldText); its tree is kept too while it is small
+// (TREE_BUDGET), and dropped once it is not: the rest is then checked as it
+// comes with no tree, the names of its open elements on a stack, and when it
+// ends its text is parsed again, whole. So what a peer can make the parser
+// hold between reads is its bytes (at most the stanza limit) and a small
+// tree at most, not a tree of all its bytes.
 
 import { Element, type Attrs } from './element.ts';
+import { HeldText } from './held-text.ts';
 import { DEFAULT_LIMITS, type ParseFailure, type ParserLimits } from './limits.ts';
 import { INCOMPLETE, TagEndFinder, TagScan, scanCdataStart, scanEndTag, scanProcessingInstruction, scanStartTag } from './scan-markup.ts';
 import { CDATA, Refusal, SpecialChars, TEXT, checkPendingReference, isAllSpace, isHighSurrogate, isXmlSpace, refuse } from './xml-syntax.ts';
@@ -22,12 +34,21 @@ const NS_STREAMS = 'http://etherx.jabber.org/streams';
 /** A carried tag up to this long is simply scanned again with each chunk; beyond it, see TagEndFinder. */
 const RESCAN_LIMIT = 256;
 
+/**
+ * Bytes of heap an unfinished stanza's tree may cost between writes before it
+ * is dropped and the stanza kept as text only; its cost is estimated as
+ * ELEMENT_COST per element and two bytes per character (bench/parser-memory.ts
+ * measures the real one). A 50-item roster keeps its tree.
+ */
+const TREE_BUDGET = 32 * 1024;
+const ELEMENT_COST = 160;
+
 export interface StreamParserEvents {
   /** The `<stream:stream>` header (TCP framing only). */
   streamOpen(attrs: Attrs): void;
   /**
    * A complete top-level element: a stanza, or a stream-level element such as `<starttls/>`.
-   * `source` is its text exactly as it came, when it came whole in one write.
+   * `source` is its text exactly as it came (from the stream, or held while it came in several writes).
    */
   element(el: Element, source?: string): void;
   /** `</stream:stream>` (TCP framing only). */
@@ -47,6 +68,7 @@ export class StreamParser {
   private readonly maxStanzaSize: number;
   private readonly maxDepth: number;
   private readonly maxAttributes: number;
+  private readonly limits: Partial<ParserLimits>;
   private readonly isStream: boolean;
   /** Depth of the open element that counts as top level: 1 under the stream root, 0 in WebSocket messages. */
   private readonly topDepth: number;
@@ -80,10 +102,20 @@ export class StreamParser {
   private elementsInMessage = 0;
   /** Top-level elements completed during the current write, handed out once the whole chunk parsed cleanly. */
   private readonly completed: Element[] = [];
-  /** The source text of each of `completed`, where it lay in one write. */
+  /** The source text of each of `completed`. */
   private readonly sources: (string | undefined)[] = [];
   /** Where the open top-level element began in the text being parsed; -1 when it began in an earlier write. */
   private topStart = -1;
+  /** The text of a top-level element left open by an earlier write; null when none is. */
+  private held: HeldText | null = null;
+  /** The held element's tree was dropped (TREE_BUDGET): `heldNames` stands for `stack`. */
+  private treeless = false;
+  /** The names of the elements open in a treeless held element, outermost first. */
+  private readonly heldNames: string[] = [];
+  /** Elements in the tree of the open top-level element. */
+  private treeElements = 0;
+  /** Where the first character of the stream may be, after a byte order mark (XML 1.0 §F.1). */
+  private documentStart = 0;
 
   constructor(
     private readonly events: StreamParserEvents,
@@ -91,6 +123,7 @@ export class StreamParser {
     limits: Partial<ParserLimits> = {},
   ) {
     const all = { ...DEFAULT_LIMITS, ...limits };
+    this.limits = limits;
     this.maxStanzaSize = all.maxStanzaSize;
     this.maxDepth = all.maxDepth;
     this.maxAttributes = all.maxAttributes;
@@ -140,6 +173,8 @@ export class StreamParser {
       this.completed.length = 0;
       this.sources.length = 0;
       this.carry = ''; // an idle connection should not hold on to its last read
+      this.held = null;
+      this.heldNames.length = 0;
       this.fail(err);
       return false;
     } finally {
@@ -153,6 +188,7 @@ export class StreamParser {
 
   private parse(chunk: string): void {
     let s = chunk;
+    this.held?.add(chunk);
     if (this.carry !== '') {
       if (this.carryIsTag && this.carry.length > RESCAN_LIMIT && !this.growTag(chunk)) return;
       s = this.carry + chunk;
@@ -162,7 +198,13 @@ export class StreamParser {
     this.chars.reset(s);
     this.position += chunk.length;
     // XML 1.0 §F.1 / saxes: a byte order mark at the very start is not content.
-    let i = base === 0 && this.isStream && s.charCodeAt(0) === 0xfeff ? 1 : 0;
+    let i = 0;
+    if (base === 0 && this.isStream && s.charCodeAt(0) === 0xfeff) i = this.documentStart = 1;
+    this.scan(s, i, base);
+    if (this.current !== null && this.isStream) this.hold(s, base);
+  }
+
+  private scan(s: string, i: number, base: number): void {
     const len = s.length;
     while (i < len) {
       if (this.inCdata) {
@@ -189,6 +231,41 @@ export class StreamParser {
   }
 
   /**
+   * The write ends inside a top-level element with its tree: its text from
+   * the '<' on (the carry included) is kept from now on, and the tree only
+   * while it is small.
+   */
+  private hold(s: string, base: number): void {
+    if (this.held === null) {
+      if (this.topStart < 0) throw new Error('unreachable: an element left open began in an earlier write');
+      this.held = new HeldText(base + this.topStart, s.slice(this.topStart));
+    }
+    if (this.treeElements * ELEMENT_COST + 2 * this.held.length <= TREE_BUDGET) return;
+    for (const el of this.stack) this.heldNames.push(el.name);
+    this.stack.length = 0;
+    this.current = null;
+    this.text = '';
+    this.treeless = true;
+  }
+
+  /** The held element ends at `s[end]`: its text, whole, parsed again into the element it is. */
+  private unhold(held: HeldText, base: number, end: number): { el: Element; source: string } {
+    this.held = null;
+    this.treeless = false;
+    const source = held.take(base + end);
+    let el: Element | undefined;
+    let failure: ParseFailure | undefined;
+    const whole = new StreamParser(
+      { streamOpen: () => {}, streamClose: () => {}, element: (e) => (el = e), failure: (f) => (failure = f) },
+      'websocket',
+      this.limits,
+    );
+    whole.writeMessage(source);
+    if (el === undefined) throw new Error(`unreachable: a held element parsed in pieces but not whole (${failure?.text})`);
+    return { el, source };
+  }
+
+  /**
    * A carried tag too long to scan again with every chunk: looks for its end
    * in the new chunk only. True when it may be complete, and the tag is to be
    * read in full; otherwise the chunk is kept and, whenever the tag has
@@ -211,7 +288,8 @@ export class StreamParser {
     if (p + 1 >= s.length) return INCOMPLETE;
     const c = s.charCodeAt(p + 1);
     if (c === 0x2f /* / */) {
-      const end = scanEndTag(s, p, this.current === null ? 'stream:stream' : this.current.name, this.tag);
+      const open = this.current !== null ? this.current.name : this.treeless ? this.heldNames[this.heldNames.length - 1]! : 'stream:stream';
+      const end = scanEndTag(s, p, open, this.tag);
       if (end !== INCOMPLETE) this.close(this.tag.name, s, base, end);
       return end;
     }
@@ -224,7 +302,7 @@ export class StreamParser {
     }
     if (c === 0x3f /* ? */) {
       // The declaration may only open the stream, after a byte order mark at most.
-      const atStart = this.isStream && base === 0 && p === (s.charCodeAt(0) === 0xfeff ? 1 : 0);
+      const atStart = this.isStream && base + p === this.documentStart;
       return scanProcessingInstruction(s, p, atStart);
     }
     // §2.1: one root element; refused at its '<', not once the tag is complete.
@@ -250,6 +328,12 @@ export class StreamParser {
     }
     if (this.depth - this.topDepth + 1 > this.maxDepth) refuse('policy-violation', 'element nesting too deep');
     if (attributeCount > this.maxAttributes) refuse('policy-violation', 'too many attributes');
+    if (this.treeless) {
+      this.heldNames.push(name);
+      this.depth++;
+      return;
+    }
+    this.treeElements++;
     const el = new Element(name, attrs);
     const parent = this.current;
     if (parent !== null) {
@@ -266,6 +350,7 @@ export class StreamParser {
 
   /** Closes the current element, whose tag ends at `s[end]`; `name` is null for an empty-element tag. */
   private close(name: string | null, s: string, base: number, end: number): void {
+    if (this.treeless) return this.closeTreeless(this.held!, name, base, end);
     const el = this.current;
     if (el === null) {
       if (this.depth === 1 && this.isStream && (name === null || name === 'stream:stream')) {
@@ -290,15 +375,42 @@ export class StreamParser {
       this.segmentStart = at;
       this.elementsInMessage++;
       this.completed.push(el);
-      this.sources.push(this.topStart >= 0 ? s.slice(this.topStart, end) : undefined);
+      this.treeElements = 0;
+      if (this.held !== null) {
+        this.sources.push(this.held.take(at));
+        this.held = null;
+      } else {
+        this.sources.push(this.topStart >= 0 ? s.slice(this.topStart, end) : undefined);
+      }
       this.topStart = -1;
     }
+  }
+
+  /** close() inside a treeless held element: only names are open; the element is made when the outermost one closes. */
+  private closeTreeless(held: HeldText, name: string | null, base: number, end: number): void {
+    const names = this.heldNames;
+    if (name !== null && name !== names[names.length - 1]) refuse('not-well-formed', 'mismatched close tag');
+    names.pop();
+    this.depth--;
+    if (this.depth !== this.topDepth) return;
+    const at = base + end;
+    if (at - this.segmentStart > this.maxStanzaSize) refuse('policy-violation', `stanza larger than ${this.maxStanzaSize} characters`);
+    this.segmentStart = at;
+    const { el, source } = this.unhold(held, base, end);
+    this.elementsInMessage++;
+    this.completed.push(el);
+    this.sources.push(source);
+    this.topStart = -1;
   }
 
   /** Character data `s[from, to)`, complete: markup follows it. */
   private textRun(s: string, from: number, to: number, base: number): void {
     if (this.current !== null) {
       this.text += this.chars.cook(from, to, TEXT);
+      return;
+    }
+    if (this.treeless) {
+      this.chars.cook(from, to, TEXT); // checked now, read again when the element is whole
       return;
     }
     // Between top-level elements: whitespace right after a boundary is a keepalive (RFC 6120 §4.6.1), not stanza data.
@@ -359,7 +471,7 @@ export class StreamParser {
     }
     const text = this.chars.cook(i, end, CDATA);
     if (this.current !== null) this.text += text;
-    else if (!this.isStream && !isAllSpace(text)) refuse('not-well-formed', 'text outside an element');
+    else if (!this.treeless && !this.isStream && !isAllSpace(text)) refuse('not-well-formed', 'text outside an element');
     if (close < 0) return s.length;
     this.inCdata = false;
     return close + 3;
