@@ -8,9 +8,14 @@ import { NS_DELAY } from './namespaces.ts';
 export const NS_FORWARD = 'urn:xmpp:forward:0';
 export const NS_STANZA_ID = 'urn:xmpp:sid:0';
 
-/** `<forwarded><delay stamp/>?<message/></forwarded>` (XEP-0297 §3). */
+/**
+ * `<forwarded><delay stamp/>?<message/></forwarded>` (XEP-0297 §3). The
+ * stanza inside says `xmlns='jabber:client'`: without it, it would inherit
+ * urn:xmpp:forward:0 and a namespace-aware client (StanzaJS) finds no message.
+ */
 export function forwardedElement(stanza: Element, stamp?: Date): Element {
-  return xml('forwarded', { xmlns: NS_FORWARD }, stamp && xml('delay', { xmlns: NS_DELAY, stamp: stamp.toISOString() }), stanza);
+  const inner = stanza.attrs.xmlns === undefined ? stanza.withAttrs({ xmlns: 'jabber:client' }) : stanza;
+  return xml('forwarded', { xmlns: NS_FORWARD }, stamp && xml('delay', { xmlns: NS_DELAY, stamp: stamp.toISOString() }), inner);
 }
 
 export interface Forwarded {

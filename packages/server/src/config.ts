@@ -114,7 +114,8 @@ export interface ServerConfig {
   registrationInvites: boolean;
   /**
    * RFC 6121 §8.5.2.1.1: a chat message to a bare JID goes to every available
-   * resource of non-negative priority (true), or only to those of the highest priority.
+   * resource of non-negative priority (true), or only to those of the highest
+   * priority (false, the default, as Prosody; the others see it through XEP-0280 carbons).
    */
   chatToAllResources: boolean;
   /** XEP-0160: most messages stored for one offline user. */
@@ -165,7 +166,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   registrationInvites: false,
   components: [],
   componentPort: 5347,
-  chatToAllResources: true,
+  chatToAllResources: false,
   offlineQuota: 1000,
   archive: true,
   archiveExpirySeconds: 0,

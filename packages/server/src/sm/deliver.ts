@@ -8,7 +8,8 @@
 //     iq ................. error service-unavailable
 //   to bare JID, account exists (§8.5.2)
 //     message normal ..... available resources of highest non-negative priority
-//     message chat ....... every non-negative available resource (configurable: highest only)
+//     message chat ....... available resources of highest non-negative priority (configurable:
+//                          every non-negative one); carbons-enabled ones get a copy (XEP-0280)
 //     message headline ... every non-negative available resource
 //     message groupchat .. error service-unavailable
 //     ...none available .. chat/normal: offline store (#3), else error service-unavailable;
@@ -39,7 +40,7 @@ export type Delivery =
   | { action: 'offline' };
 
 export interface DeliveryPolicy {
-  /** RFC 6121 §8.5.2.1.1: deliver a chat message to the bare JID to every non-negative resource (true) or only the highest-priority ones. */
+  /** RFC 6121 §8.5.2.1.1: deliver a chat message to the bare JID to every non-negative resource (true) or only the highest-priority ones (false, the default). */
   chatToAllResources: boolean;
 }
 

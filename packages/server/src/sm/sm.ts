@@ -86,7 +86,7 @@ export class SessionManager {
       { domain: this.domain },
     );
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
-    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: true, ...options.delivery }, iq: this.iq, knownComponents });
+    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents });
     this.lifecycle = new SessionLifecycle({ ...shared, rosters: this.rosters, reroute: (stanza) => this.reroute(stanza) });
     this.modules = new ModuleHost(
       {

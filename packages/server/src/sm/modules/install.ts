@@ -8,6 +8,7 @@ import type { ExternalService } from '../../config.ts';
 import { coreIq } from '../builtin-iq.ts';
 import type { ModuleHost } from '../module.ts';
 import { blocking } from './blocking/index.ts';
+import { carbons } from './carbons/index.ts';
 import { externalServices } from './external-services.ts';
 import { offline } from './offline/index.ts';
 import { pep } from './pep/index.ts';
@@ -30,6 +31,7 @@ export function installModules(host: ModuleHost, options: ModuleOptions): void {
   host.load(blocking, undefined); //                XEP-0191
   host.load(offline, { quota: options.offlineQuota }); // XEP-0160
   host.load(pep, undefined); //                     XEP-0163
+  host.load(carbons, undefined); //                 XEP-0280
   host.load(inBandRegistration, { enabled: options.registration, scramIterations: options.scramIterations }); // XEP-0077
   host.load(externalServices, { services: options.externalServices }); // XEP-0215
 }
