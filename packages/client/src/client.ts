@@ -42,6 +42,13 @@ export interface ClientOptions {
   retry?: Partial<RetryPolicy>;
   /** XEP-0198 when the server offers it (default true). */
   streamManagement?: boolean;
+  /**
+   * Notices a link that died silently: after `intervalMs` without a word from the server, a probe
+   * (XEP-0198 <r/> when stream management is on and `method` allows, else a XEP-0199 ping) must be
+   * answered within `timeoutMs`, or the attempt fails with SB_ERR_TIMEOUT and the machine goes to
+   * Retrying. Default { intervalMs: 60000, timeoutMs: 20000, method: 'auto' }; false turns it off.
+   */
+  keepalive?: false | Partial<KeepaliveOptions>;
   /** Longest wait for the transport to open and for each answer during negotiation, ms (default 20000). */
   timeoutMs?: number;
   iqTimeoutMs?: number;
@@ -49,6 +56,22 @@ export interface ClientOptions {
   /** For tests and custom transports. */
   transportFactory?: (options: ClientOptions) => ClientTransport;
 }
+
+export interface KeepaliveOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  /** 'auto': <r/> when XEP-0198 is enabled, else ping; 'sm' falls back to ping without XEP-0198. */
+  method: 'auto' | 'ping' | 'sm';
+}
+
+export const DEFAULT_KEEPALIVE: KeepaliveOptions = { intervalMs: 60_000, timeoutMs: 20_000, method: 'auto' };
+
+/**
+ * RFC 6120 §4.9.3: stream errors that blame what the client sent. With XEP-0198 the stanza the
+ * server was handling when it sent one is the oldest it had not acknowledged; re-sending that
+ * stanza on the next session would only bring the same error again, forever.
+ */
+const BLAMES_OUR_STANZA = new Set(['policy-violation', 'bad-format', 'bad-namespace-prefix', 'improper-addressing', 'invalid-from', 'invalid-xml', 'not-well-formed', 'restricted-xml', 'unsupported-stanza-type']);
 
 export interface ClientEvents {
   /** Every transition, in order. */
@@ -67,6 +90,8 @@ export interface ClientEvents {
   message: IncomingMessage;
   /** An attempt failed (emitted before `retrying` or `offline`). */
   error: ClientError;
+  /** A stanza the server ended the stream over (a stream error that blames it); it is not sent again. */
+  refused: { stanza: Element; error: ClientError };
 }
 
 export class Client extends Emitter<ClientEvents> {
@@ -91,6 +116,18 @@ export class Client extends Emitter<ClientEvents> {
     () => this.conn?.features,
   );
   private carbonsWanted = false;
+  /** The presence this client made for the current session's start: never replayed onto another session. */
+  private initialPresenceSent: Element | undefined;
+  /** When the current session went online (timers.now()), to tell a reconnect loop from a flaky link. */
+  private onlineAt = 0;
+  /** Sessions in a row that the server ended with a stream error soon after they came up. */
+  private quickStreamErrors = 0;
+  private readonly keepalive: KeepaliveOptions | undefined;
+  private keepaliveTimer: unknown;
+  /** Stanzas that were unacknowledged when a stream error blamed what we sent, and how often. */
+  private readonly suspected = new WeakMap<Element, number>();
+  /** Counts every element heard while Binded, so a keepalive knows whether the server spoke since its probe. */
+  private heard = 0;
 
   constructor(readonly options: ClientOptions) {
     super();
@@ -98,6 +135,7 @@ export class Client extends Emitter<ClientEvents> {
     this.iqCaller = new IqCaller(this.timers);
     this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 20_000;
+    this.keepalive = options.keepalive === false ? undefined : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     // XEP-0199: answer pings.
     this.handleIq(NS_PING, 'ping', () => undefined);
     // A new session (not a resumed one) starts with carbons off and the client active: say again what the application chose.
@@ -243,9 +281,13 @@ export class Client extends Emitter<ClientEvents> {
     if (stream !== this.conn) throw new Cancelled();
     this.boundJid = jid;
     this.transition('Binding');
+    // A `state` listener may have called disconnect(): then this attempt is over and says nothing more.
+    if (stream !== this.conn) throw new Cancelled();
     this.emit('online', { jid });
+    if (stream !== this.conn) throw new Cancelled();
     const presence = this.options.initialPresence ?? true;
-    this.goOnline(stream, presence === false ? [] : [presence === true ? xml('presence') : presence]);
+    this.initialPresenceSent = presence === false ? undefined : presence === true ? xml('presence') : presence;
+    this.goOnline(stream, this.initialPresenceSent ? [this.initialPresenceSent] : []);
   }
 
   /** XEP-0198 §5: resume the previous session when the server still has it; false means bind anew. */
@@ -255,13 +297,17 @@ export class Client extends Emitter<ClientEvents> {
     stream.send(request);
     const answer = await stream.expect('<resumed/> or <failed/>', (el) => el.attrs.xmlns === NS_SM && (el.name === 'resumed' || el.name === 'failed'));
     if (answer.name !== 'resumed') {
-      // The session is gone: what it had not acknowledged goes out on the new one.
-      this.outbox.unshift(...this.sm.onResumeFailed(answer));
+      // The session is gone: what it had not acknowledged goes out on the new one, except the old
+      // session's initial presence (the new session sends its own).
+      const initial = this.initialPresenceSent;
+      this.outbox.unshift(...this.sm.onResumeFailed(answer).filter((el) => el !== initial));
       return false;
     }
     const again = this.sm.onResumed(answer);
     this.transition('Binding');
+    if (stream !== this.conn) throw new Cancelled();
     this.emit('resumed', { jid: this.boundJid! });
+    if (stream !== this.conn) throw new Cancelled();
     this.goOnline(stream, again);
     return true;
   }
@@ -270,6 +316,8 @@ export class Client extends Emitter<ClientEvents> {
   private goOnline(conn: Connection, resend: Element[]): void {
     this.transition('Binded');
     this.attempts = 0;
+    this.onlineAt = this.timers.now();
+    this.armKeepalive(conn);
     const jid = this.boundJid!;
     const queued = conn.online();
     const outbox = this.outbox.splice(0);
@@ -281,6 +329,7 @@ export class Client extends Emitter<ClientEvents> {
   // ---- Binded ----------------------------------------------------------------------------
 
   private onOnlineElement(el: Element): void {
+    this.heard++;
     if (el.attrs.xmlns === NS_SM) {
       if (el.name === 'r') this.write(this.sm.ackAnswer());
       else if (el.name === 'a') this.sm.acknowledge(Number(el.attrs.h));
@@ -309,13 +358,58 @@ export class Client extends Emitter<ClientEvents> {
     this.conn?.send(el);
   }
 
+  /** The keepalive of one session: probe after a silence, fail the attempt when the probe goes unanswered. */
+  private armKeepalive(conn: Connection): void {
+    const ka = this.keepalive;
+    if (!ka) return;
+    let heardAt = this.heard;
+    let quietSince = this.timers.now();
+    const tick = (): void => {
+      if (conn !== this.conn || this.current !== 'Binded') return;
+      if (this.heard !== heardAt) {
+        heardAt = this.heard;
+        quietSince = this.timers.now();
+      }
+      const quiet = this.timers.now() - quietSince;
+      if (quiet < ka.intervalMs) {
+        this.keepaliveTimer = this.timers.setTimeout(tick, ka.intervalMs - quiet);
+        return;
+      }
+      this.probe(ka);
+      this.keepaliveTimer = this.timers.setTimeout(() => {
+        if (conn !== this.conn) return;
+        if (this.heard === heardAt) return this.failed(conn, new ClientError('SB_ERR_TIMEOUT', `the server did not answer a keepalive in ${ka.timeoutMs} ms`));
+        tick();
+      }, ka.timeoutMs);
+    };
+    this.keepaliveTimer = this.timers.setTimeout(tick, ka.intervalMs);
+  }
+
+  private probe(ka: KeepaliveOptions): void {
+    // XEP-0198 §4: an <r/> is answered by <a/>, and costs the server no stanza processing.
+    if (ka.method !== 'ping' && this.sm.enabled) return this.write(this.sm.ackRequest());
+    // XEP-0199 §4.2: a ping to the server; an error answer is an answer too.
+    this.iq(xml('iq', { type: 'get', to: this.options.domain }, xml('ping', { xmlns: NS_PING })), ka.timeoutMs).catch(() => {});
+  }
+
   // ---- endings ---------------------------------------------------------------------------
 
   /** This attempt is over: report it, then retry if the application still wants to be online and it can help, else stop. */
   private failed(conn: Connection, error: ClientError): void {
     if (conn !== this.conn) return;
+    const wasBinded = this.current === 'Binded';
     this.endAttempt();
     this.emit('error', error);
+    const condition = error.detail.streamError?.condition;
+    if (wasBinded && condition && BLAMES_OUR_STANZA.has(condition)) this.blame(error);
+    if (wasBinded && condition) {
+      // A server that ends every session soon after it starts, with a stream error, is a loop retrying cannot end.
+      this.quickStreamErrors = this.timers.now() - this.onlineAt < this.retryPolicy.stableMs ? this.quickStreamErrors + 1 : 0;
+      if (this.quickStreamErrors >= this.retryPolicy.maxQuickStreamErrors) {
+        this.quickStreamErrors = 0;
+        return this.stop(new ClientError('SB_ERR_LOOP', `the server ended ${this.retryPolicy.maxQuickStreamErrors} sessions in a row within ${this.retryPolicy.stableMs} ms of their start: ${error.message}`, { streamError: error.detail.streamError, fatal: true }));
+      }
+    } else if (wasBinded) this.quickStreamErrors = 0;
     if (this.want === 'offline' || error.fatal) return this.stop(error);
     this.attempts++;
     if (this.attempts > this.retryPolicy.maxAttempts) {
@@ -330,10 +424,29 @@ export class Client extends Emitter<ClientEvents> {
     }, delayMs);
   }
 
+  /**
+   * A stream error that blames what we sent: the culprit is among the stanzas the server had not
+   * acknowledged. One suspect is the culprit; of several (an <a/> may not have come before the
+   * server stopped reading), a stanza suspected a second time is: it is dropped from what the next
+   * session re-sends and handed back to the application, so nothing is lost silently.
+   */
+  private blame(error: ClientError): void {
+    const suspects = this.sm.unackedStanzas();
+    for (const stanza of suspects) {
+      const strikes = (this.suspected.get(stanza) ?? 0) + 1;
+      this.suspected.set(stanza, strikes);
+      if (suspects.length === 1 || strikes > 1) {
+        this.sm.forget(stanza);
+        this.emit('refused', { stanza, error });
+      }
+    }
+  }
+
   /** Forgets the current attempt: its transport, parser and pending negotiation step. */
   private endAttempt(): void {
     const conn = this.conn;
     this.conn = undefined;
+    this.timers.clearTimeout(this.keepaliveTimer);
     conn?.close();
   }
 
@@ -345,7 +458,8 @@ export class Client extends Emitter<ClientEvents> {
     const wasOnline = this.current !== 'Disconnected';
     if (wasOnline) this.transition('Disconnected');
     for (const w of this.connectWaiters.splice(0)) w.reject(error ?? new ClientError('SB_ERR_TRANSPORT', 'disconnect() was called'));
-    if (wasOnline) this.emit('offline', error ? { error } : {});
+    // An attempt that failed before any transition (direct TLS refusing the certificate) ends offline too.
+    if (wasOnline || error) this.emit('offline', error ? { error } : {});
   }
 }
 

@@ -10,6 +10,7 @@ export type ClientErrorCode =
   | 'SB_ERR_TRANSPORT' // the connection failed or closed
   | 'SB_ERR_TIMEOUT' // the server did not answer in time (connect, a negotiation step, an iq)
   | 'SB_ERR_ATTEMPTS' // reconnect attempts exhausted
+  | 'SB_ERR_LOOP' // the server ended session after session with a stream error soon after it started
   | 'SB_ERR_INVALID_XML'; // the application tried to send characters XML 1.0 cannot carry
 
 export interface ClientErrorDetail {

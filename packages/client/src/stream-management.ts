@@ -57,6 +57,17 @@ export class StreamManagement {
     return pending;
   }
 
+  /** The stanzas sent and not yet acknowledged, oldest first. */
+  unackedStanzas(): readonly Element[] {
+    return [...this.unacked];
+  }
+
+  /** Forgets one unacknowledged stanza: it is not to be sent again (the server refused it, so never counted it). */
+  forget(stanza: Element): void {
+    const i = this.unacked.indexOf(stanza);
+    if (i >= 0) this.unacked.splice(i, 1);
+  }
+
   private takeUnacked(): Element[] {
     const pending = this.unacked;
     this.unacked = [];

@@ -23,9 +23,13 @@ export interface RetryPolicy {
   jitter: number;
   /** Give up after this many failed attempts in a row (Infinity: never). */
   maxAttempts: number;
+  /** A session the server ends with a stream error sooner than this after it came up counts towards a loop (ms, default 30000). */
+  stableMs: number;
+  /** Stop with SB_ERR_LOOP after this many such sessions in a row (default 5). */
+  maxQuickStreamErrors: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { delayMs: 3000, backoff: 1, maxDelayMs: 60_000, jitter: 0, maxAttempts: Infinity };
+export const DEFAULT_RETRY: RetryPolicy = { delayMs: 3000, backoff: 1, maxDelayMs: 60_000, jitter: 0, maxAttempts: Infinity, stableMs: 30_000, maxQuickStreamErrors: 5 };
 
 export function retryDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
   const base = Math.min(policy.maxDelayMs, policy.delayMs * policy.backoff ** Math.max(0, attempt - 1));

@@ -40,6 +40,8 @@ export interface EjabberdOptions {
   certificates?: { cert: string; key: string } | 'openssl';
   /** Largest stanza the c2s accepts (ejabberd's max_stanza_size; default 65536). */
   maxStanzaSize?: number;
+  /** XEP-0198: how long a broken session waits to be resumed, seconds (default 300). */
+  resumeTimeoutS?: number;
   /** Extra lines for the `modules:` section, YAML indented by two spaces. */
   modules?: string;
 }
@@ -141,6 +143,7 @@ modules:
   mod_roster: {}
   mod_stream_mgmt:
     resend_on_timeout: if_offline
+    resume_timeout: ${options.resumeTimeoutS ?? 300}
   mod_carboncopy: {}
   mod_client_state: {}
 ${options.modules ?? ''}

@@ -23,6 +23,15 @@ async function socketFactory(options: WebSocketOptions): Promise<SocketFactory> 
   return (url, protocol) => new WebSocket(url, protocol, options.wsOptions) as unknown as SocketLike;
 }
 
+/** The reason a WebSocket did not open, keeping the cause's code (connectError() reads it). */
+function openError(url: string, ev: unknown): Error {
+  const cause = (ev as { error?: unknown } | undefined)?.error;
+  if (!(cause instanceof Error)) return new Error(`WebSocket connection to ${url} failed`);
+  const err = new Error(`WebSocket connection to ${url} failed: ${cause.message}`, { cause });
+  (err as Error & { code?: unknown }).code = (cause as Error & { code?: unknown }).code;
+  return err;
+}
+
 export class WebSocketTransport implements ClientTransport {
   readonly framing = 'websocket';
   readonly canStartTls = false;
@@ -45,7 +54,9 @@ export class WebSocketTransport implements ClientTransport {
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
-      socket.onerror = () => reject(new Error(`WebSocket connection to ${this.options.url} failed`));
+      // The `ws` package hands the cause (a certificate that does not verify has Node's code, as over TCP);
+      // a browser says nothing more than that it failed.
+      socket.onerror = (ev) => reject(openError(this.options.url, ev));
       socket.onclose = () => reject(new Error(`WebSocket connection to ${this.options.url} closed`));
     });
     socket.onmessage = (ev) => this.events?.data(typeof ev.data === 'string' ? ev.data : String(ev.data));
