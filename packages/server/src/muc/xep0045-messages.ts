@@ -42,7 +42,7 @@ export function broadcastMessage(room: Room, occupant: Occupant, stanza: Element
   const langAttr = stanza.attrs['xml:lang'];
   if (langAttr !== undefined) message.attrs['xml:lang'] = langAttr;
   if (stanza.getChild('body') || stanza.getChild('subject')) room.history.add(message);
-  if (room.config.enableLogging) room.host.archive?.(room, message, occupant.nick);
+  room.host.archive?.(room, message, occupant.nick);
   for (const [jid] of room.sessions()) room.host.send(message.withAttrs({ to: jid }));
 }
 

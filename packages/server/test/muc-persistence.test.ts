@@ -1,0 +1,89 @@
+// Issue #20: a persistent room survives a restart (configuration,
+// affiliations, subject, history), rooms are loaded only when used, and
+// occupants are told of the shutdown with status 332. Run on SQLite and on
+// the machine's PostgreSQL, in a schema of its own.
+
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { RawClient, startTestServer, type TestServer } from './helpers.ts';
+import type { ConfigOverrides } from '../src/config.ts';
+
+const MUC = 'http://jabber.org/protocol/muc';
+const ROOMS = 'conference.localhost';
+const PG_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function login(server: TestServer, user: string, resource = 'r'): Promise<RawClient> {
+  const c = await RawClient.connect(server.c2sPort);
+  await c.login(user, 'pw', resource);
+  c.send('<presence/>');
+  return c;
+}
+
+async function exchange(c: RawClient, send: string, pattern: RegExp): Promise<RegExpMatchArray> {
+  c.received = '';
+  c.send(send);
+  return c.expect(pattern);
+}
+
+function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: () => Promise<void>): void {
+  describe(`a persistent room across a restart (${name})`, { timeout: 60_000 }, () => {
+    after(cleanup);
+    it('keeps config, affiliations, subject and history; loads lazily; says 332 on shutdown', async () => {
+      let server = await startTestServer({ allowPlaintextOnLoopback: true, ...overrides() });
+      for (const u of ['alice', 'bob']) await server.addUser(u, 'pw');
+      const alice = await login(server, 'alice');
+      const bob = await login(server, 'bob');
+      await exchange(alice, `<presence to='keep@${ROOMS}/Alice'><x xmlns='${MUC}'/></presence>`, /<status code="201"\/>/);
+      await exchange(
+        alice,
+        `<iq type='set' id='cfg' to='keep@${ROOMS}'><query xmlns='${MUC}#owner'><x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_persistentroom'><value>1</value></field><field var='muc#roomconfig_membersonly'><value>1</value></field><field var='muc#roomconfig_roomname'><value>Keeper</value></field></x></query></iq>`,
+        /<iq(?=[^>]*id="cfg")[^>]*type="result"/,
+      );
+      await exchange(alice, `<iq type='set' id='m' to='keep@${ROOMS}'><query xmlns='${MUC}#admin'><item affiliation='member' jid='bob@localhost'/></query></iq>`, /<iq(?=[^>]*id="m")[^>]*type="result"/);
+      await exchange(alice, `<message to='keep@${ROOMS}' type='groupchat' id='s'><subject>Kept subject</subject></message>`, /<subject>Kept subject<\/subject>/);
+      await exchange(alice, `<message to='keep@${ROOMS}' type='groupchat' id='b'><body>before the restart</body></message>`, /<body>before the restart<\/body>/);
+      await exchange(bob, `<presence to='keep@${ROOMS}/Bob'><x xmlns='${MUC}'/></presence>`, /<status code="110"\/>/);
+      // Let the archive write land before stopping.
+      await new Promise((r) => setTimeout(r, 200));
+      alice.received = '';
+      bob.received = '';
+      await server.stopKeepingData();
+      // Every occupant heard of the shutdown.
+      await alice.expect(/type="unavailable".*?<status code="332"\/>/);
+      await bob.expect(/type="unavailable".*?<status code="332"\/>/);
+      alice.close();
+      bob.close();
+
+      server = await startTestServer({ allowPlaintextOnLoopback: true, ...overrides(), dataDir: server.dataDir });
+      const muc = server.services.muc.get(ROOMS)!;
+      assert.equal(muc.loadedRooms, 0, 'no room is loaded at start');
+      const bob2 = await login(server, 'bob', 'again');
+      const entered = await exchange(bob2, `<presence to='keep@${ROOMS}/Bob'><x xmlns='${MUC}'/></presence>`, /<subject>Kept subject<\/subject>/);
+      assert.ok(entered);
+      assert.match(bob2.received, /<body>before the restart<\/body><occupant-id[^>]*\/><delay xmlns="urn:xmpp:delay"/);
+      assert.match(bob2.received, /affiliation="member"/);
+      assert.equal(muc.loadedRooms, 1);
+      // Members-only survived: a stranger is refused.
+      await server.addUser('carol', 'pw').catch(() => undefined);
+      const carol = await login(server, 'carol');
+      await exchange(carol, `<presence to='keep@${ROOMS}/Carol'><x xmlns='${MUC}'/></presence>`, /type="error".*?<registration-required/);
+      const items = await exchange(carol, `<iq type='get' id='rooms' to='${ROOMS}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, /<iq(?=[^>]*id="rooms").*?<\/iq>/);
+      assert.match(items[0], new RegExp(`<item jid="keep@${ROOMS}" name="Keeper"/>`));
+      bob2.close();
+      carol.close();
+      await server.stop();
+    });
+  });
+}
+
+restartSuite('SQLite', () => ({}), async () => {});
+
+const schema = `sb_muc_${randomBytes(5).toString('hex')}`;
+restartSuite('PostgreSQL', () => ({ storage: { kind: 'postgres', url: PG_URL, schema } }), async () => {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+});
