@@ -85,6 +85,14 @@ export interface ServerConfig {
     burstBytes: number;
     /** SASL failures allowed on one stream before it is closed (RFC 6120 §6.4.5 "retries"). */
     authAttempts: number;
+    /**
+     * Bytes written to a client and not yet taken by it (its socket's send buffer); past this the
+     * client is not reading and its stream is closed with policy-violation instead of buffering more.
+     */
+    maxOutputBytes: number;
+    /** XEP-0198: stanzas and bytes sent and not yet acknowledged, kept for a resumption; past either the stream ends. */
+    smQueueStanzas: number;
+    smQueueBytes: number;
   };
   timeouts: {
     /** Seconds a stream may sit idle (no byte received, keepalives included) before it is closed. */
@@ -159,6 +167,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
     bytesPerSecond: 1024 * 1024,
     burstBytes: 4 * 1024 * 1024,
     authAttempts: 3,
+    maxOutputBytes: 4 * 1024 * 1024,
+    smQueueStanzas: 1000,
+    smQueueBytes: 4 * 1024 * 1024,
   },
   timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },
   registration: false,

@@ -121,6 +121,8 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       resumeSeconds: config.timeouts.resumeSeconds,
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,
+      maxOutputBytes: config.limits.maxOutputBytes,
+      smQueue: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
       // A c2s on its own computes the caps of the sm it fronts from the same module set.
       caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration, externalServices: config.externalServices })),
       registration: config.registration,

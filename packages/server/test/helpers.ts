@@ -111,4 +111,13 @@ export class RawClient {
   close(): void {
     this.socket.destroy();
   }
+
+  /** Stops reading (a client that does not take what it is sent); `resume()` reads again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
 }

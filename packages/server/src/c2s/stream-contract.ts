@@ -40,6 +40,10 @@ export interface StreamPolicy {
   loginMs: number;
   bytesPerSecond: number;
   burstBytes: number;
+  /** Output the client has not taken yet (transport backlog) past which its stream is closed. */
+  maxOutputBytes: number;
+  /** XEP-0198: most stanzas and bytes kept unacknowledged for a session. */
+  smQueue: { stanzas: number; bytes: number };
   /** XEP-0115 `<c/>` for the server, advertised after authentication. */
   caps?: Element;
   /** XEP-0077 in-band registration is open. */

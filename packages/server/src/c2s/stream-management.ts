@@ -19,6 +19,10 @@ export class StreamManagement {
   inbound = 0;
   /** Stanzas sent to the client and not yet acknowledged, oldest first. */
   private unacked: Element[] = [];
+  /** The size in characters of each of `unacked`, and their sum. */
+  private sizes: number[] = [];
+  /** Characters of the stanzas in `unacked`. */
+  unackedBytes = 0;
   /** The h the first entry of `unacked` follows. */
   private acked = 0;
 
@@ -32,10 +36,17 @@ export class StreamManagement {
     this.inbound = (this.inbound + 1) % MOD;
   }
 
-  /** Records a stanza sent (or held while hibernating); true when it is time to ask for an ack. */
-  sent(stanza: Element): boolean {
+  /** Records a stanza of `size` characters sent (or held while hibernating); true when it is time to ask for an ack. */
+  sent(stanza: Element, size: number): boolean {
     this.unacked.push(stanza);
+    this.sizes.push(size);
+    this.unackedBytes += size;
     return this.unacked.length % ACK_EVERY === 0;
+  }
+
+  /** Stanzas sent and not acknowledged. */
+  get unackedCount(): number {
+    return this.unacked.length;
   }
 
   /** Whether h is a count the client may acknowledge: not more than was sent. Changes nothing. */
@@ -54,6 +65,7 @@ export class StreamManagement {
     if (!this.canAcknowledge(h)) return false;
     const count = (h - this.acked + MOD) % MOD;
     this.unacked.splice(0, count);
+    for (const size of this.sizes.splice(0, count)) this.unackedBytes -= size;
     this.acked = h;
     return true;
   }

@@ -219,12 +219,27 @@ export class C2sStream {
   /** A stanza from the sm for this client, and its text when the sm has it (see Envelope.text). */
   deliver(stanza: Element, text?: string): void {
     if (this.state === 'hibernating') {
-      this.sm!.sent(stanza);
+      this.sm!.sent(stanza, text?.length ?? stanza.toString().length);
+      // XEP-0198 queue full while no one is there to take it: the wait ends now, and what was
+      // queued goes back to the sm (stop) to be stored or answered, as when the wait times out.
+      if (this.smQueueFull()) this.stop({ socket: 'closed' });
       return;
     }
     if (this.state !== 'established') return;
-    this.transport.send(stanza, text);
-    if (this.sm?.sent(stanza)) this.transport.send(this.sm.request());
+    const size = this.transport.send(stanza, text);
+    if (this.sm?.sent(stanza, size)) this.transport.send(this.sm.request());
+    // RFC 6120 §13.12: memory is bounded by configuration, not by a client that does not read
+    // (or never acknowledges): it is closed, and the unacknowledged stanzas go back to the sm.
+    if (this.transport.backlog > this.policy.maxOutputBytes) {
+      this.fail(streamError('policy-violation', 'the client does not read what is sent to it'), 'out');
+    } else if (this.smQueueFull()) {
+      this.fail(streamError('policy-violation', 'too many unacknowledged stanzas (XEP-0198)'), 'out');
+    }
+  }
+
+  private smQueueFull(): boolean {
+    const sm = this.sm;
+    return sm !== undefined && (sm.unackedCount > this.policy.smQueue.stanzas || sm.unackedBytes > this.policy.smQueue.bytes);
   }
 
   /** The socket is gone: a resumable session hibernates, anything else ends. */

@@ -116,8 +116,15 @@ export class TcpTransport implements C2sTransport, IdleMember {
     this.write(`<?xml version='1.0'?>${header.openTag()}`);
   }
 
-  send(el: Element, text?: string): void {
-    this.write(text ?? el.toString());
+  send(el: Element, text?: string): number {
+    const data = text ?? el.toString();
+    this.write(data);
+    return data.length;
+  }
+
+  get backlog(): number {
+    // writableLength counts bytes, pending characters: either way a bound, not an exact figure.
+    return this.pending.length + this.socket.writableLength;
   }
 
   keepalive(): void {

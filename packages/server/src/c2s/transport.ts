@@ -32,10 +32,13 @@ export interface C2sTransport {
   /** Writes our stream header: `<stream:stream …>` on TCP, `<open/>` on WebSocket. */
   openStream(attrs: Record<string, string>): void;
   /**
-   * Writes one top-level element (a stanza, features, a SASL element, a stream error).
-   * `text` is the element already written for an RFC 6120 stream, which stream framing may send as it is.
+   * Writes one top-level element (a stanza, features, a SASL element, a stream error), and
+   * returns its length in characters. `text` is the element already written for an RFC 6120
+   * stream, which stream framing may send as it is.
    */
-  send(el: Element, text?: string): void;
+  send(el: Element, text?: string): number;
+  /** Characters written and not yet taken by the peer: queued in the process, or in the socket's send buffer. */
+  readonly backlog: number;
   /** Writes a whitespace keepalive where the framing has one. */
   keepalive(): void;
   /** Writes the stream close (`</stream:stream>` or `<close/>`) and ends the socket once flushed. */

@@ -66,14 +66,20 @@ export class WebSocketTransport implements C2sTransport, IdleMember {
     this.write(xml('open', { xmlns: NS_FRAMING, ...attrs }).toString());
   }
 
-  send(el: Element): void {
+  get backlog(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(el: Element): number {
     let out = el;
     if (el.name.startsWith('stream:')) {
       if (el.attrs['xmlns:stream'] === undefined) out = el.withAttrs({ 'xmlns:stream': NS_STREAMS });
     } else if (el.attrs.xmlns === undefined) {
       out = el.withAttrs({ xmlns: NS_CLIENT });
     }
-    this.write(out.toString());
+    const data = out.toString();
+    this.write(data);
+    return data.length;
   }
 
   keepalive(): void {
