@@ -174,6 +174,9 @@ export class Client extends Emitter<ClientEvents> {
     this.timers.clearTimeout(this.retryTimer);
     if (this.current === 'Binded' && this.conn) {
       // XEP-0198 §5: a clean close ends the session; it is not to be resumed.
+      // Acknowledge what arrived first: a server hands stanzas it holds as
+      // unacknowledged back for offline storage, and they would come again.
+      if (this.sm.enabled) this.write(this.sm.ackAnswer());
       this.sm.reset();
       await this.conn.closeStream();
     }
