@@ -21,7 +21,8 @@ import type { ClientTransport, TransportOptions } from './transport/transport.ts
 import { createTransport } from './transport/create.ts';
 import { bareJid, carbonsRequest, readMessage, type IncomingMessage } from './carbons.ts';
 import { ClientStateIndication } from './csi.ts';
-import { queryArchive, type ArchiveFilter, type ArchiveOptions, type ArchivedMessage } from './mam.ts';
+import { getArchivePrefs, queryArchive, setArchivePrefs, type ArchiveFilter, type ArchiveOptions, type ArchivedMessage } from './mam.ts';
+import type { MamPrefs } from '@switchboard/protocol';
 
 export interface ClientOptions {
   domain: string;
@@ -222,6 +223,11 @@ export class Client extends Emitter<ClientEvents> {
   /** XEP-0313: the archived messages matching `filter`, a page fetched whenever the loop needs the next (mam.ts). */
   archive(filter: ArchiveFilter = {}, options: ArchiveOptions = {}): AsyncGenerator<ArchivedMessage, void, undefined> {
     return queryArchive(this, filter, options);
+  }
+
+  /** XEP-0313 §6: the archiving preferences; with `prefs`, sets them first. Resolves with what the server holds. */
+  archivePrefs(prefs?: MamPrefs): Promise<MamPrefs> {
+    return prefs ? setArchivePrefs(this, prefs) : getArchivePrefs(this);
   }
 
   newId(): string {

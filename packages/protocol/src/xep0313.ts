@@ -36,7 +36,7 @@ export interface MamQuery {
 const FIELDS = ['FORM_TYPE', 'with', 'start', 'end', 'before-id', 'after-id', 'ids', FULLTEXT_FIELD] as const;
 
 /** The form a server offers for `<query/>` gets (§4.1.1, §4.1.3 for the extended fields). */
-export function mamQueryForm(): Element {
+export function mamQueryForm(fullText = true): Element {
   const field = (v: string, type: string, label?: string): FormField => ({ var: v, type, values: [], ...(label ? { label } : {}) });
   return formElement('form', [
     { var: 'FORM_TYPE', type: 'hidden', values: [NS_MAM] },
@@ -46,7 +46,7 @@ export function mamQueryForm(): Element {
     field('before-id', 'text-single'),
     field('after-id', 'text-single'),
     field('ids', 'text-multi'),
-    field(FULLTEXT_FIELD, 'text-single', 'Search for words'),
+    ...(fullText ? [field(FULLTEXT_FIELD, 'text-single', 'Search for words')] : []),
   ]);
 }
 

@@ -136,6 +136,8 @@ export interface ServerConfig {
   archiveMaxPerUser: number;
   /** XEP-0313 §6: the archiving default of a user who has set no preferences. */
   archiveDefault: 'always' | 'never' | 'roster';
+  /** XEP-0313: index message text for the `{urn:xmpp:fulltext:0}fulltext` search field. */
+  archiveFullText: boolean;
   /** SCRAM iteration count for new credentials (RFC 7677 recommends at least 4096). */
   scramIterations: number;
   /** XEP-0215: STUN/TURN servers announced to users (none by default; the feature is advertised only with some). */
@@ -183,6 +185,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   archiveExpirySeconds: 0,
   archiveMaxPerUser: 0,
   archiveDefault: 'always',
+  archiveFullText: true,
   scramIterations: 4096,
   externalServices: [],
   authThrottle: DEFAULT_AUTH_THROTTLE,

@@ -32,7 +32,8 @@ import { Rosters } from './roster.ts';
 import { InstantMessaging } from './im.ts';
 import { Chains } from './chains.ts';
 import { ModuleHost } from './module.ts';
-import { installModules } from './modules/install.ts';
+import { installModules, type InstalledModules } from './modules/install.ts';
+import type { MamOptions } from './modules/mam/index.ts';
 
 export interface SmOptions {
   domain: string;
@@ -47,6 +48,8 @@ export interface SmOptions {
   componentDomains?: string[];
   /** XEP-0215 external services (STUN/TURN) from the configuration. */
   externalServices?: readonly ExternalService[];
+  /** XEP-0313 message archive (sm/modules/mam/); absent or false: none. */
+  archive?: MamOptions | false;
 }
 
 export class SessionManager {
@@ -103,16 +106,18 @@ export class SessionManager {
       this.chains,
       this.iq,
     );
-    installModules(this.modules, {
+    this.installed = installModules(this.modules, {
       offlineQuota: options.offlineQuota ?? 1000,
       registration: options.registration ?? false,
       scramIterations: options.scramIterations ?? 4096,
       externalServices: options.externalServices ?? [],
       componentDomains: () => [...knownComponents].sort(),
+      archive: options.archive ?? false,
     });
   }
 
   private unwatch: (() => void) | undefined;
+  private readonly installed: InstalledModules;
 
   async start(): Promise<void> {
     await this.router.attach(this.address, (envelope) => this.receive(envelope), { undeliverable: (envelope, reason) => this.undeliverable(envelope, reason) });
@@ -123,6 +128,7 @@ export class SessionManager {
     this.unwatch?.();
     for (const session of [...this.sessions.all()]) this.lifecycle.endSession(session, 'shutdown');
     await this.router.detach(this.address);
+    await this.installed.stop();
   }
 
   /** A stanza no client took (returned.ts): delivered to another resource, stored, or answered. */

@@ -13,6 +13,7 @@ import { externalServices } from './external-services.ts';
 import { offline } from './offline/index.ts';
 import { pep } from './pep/index.ts';
 import { inBandRegistration } from './register.ts';
+import { mam, type MamOptions } from './mam/index.ts';
 import { smallXeps } from './simple-iq.ts';
 
 export interface ModuleOptions {
@@ -23,15 +24,24 @@ export interface ModuleOptions {
   /** XEP-0215: STUN/TURN servers for users; none means the module stays out. */
   externalServices: readonly ExternalService[];
   componentDomains(): string[];
+  /** XEP-0313 message archive; false leaves the module out. */
+  archive: MamOptions | false;
 }
 
-export function installModules(host: ModuleHost, options: ModuleOptions): void {
+/** Background work of the modules, stopped with the sm. */
+export interface InstalledModules {
+  stop(): Promise<void>;
+}
+
+export function installModules(host: ModuleHost, options: ModuleOptions): InstalledModules {
   host.load(coreIq, undefined); //                  ping, server disco#info, roster (RFC 6121 §2)
   host.load(smallXeps, { componentDomains: options.componentDomains }); // XEP-0092, 0012, 0054, 0049, 0030
   host.load(blocking, undefined); //                XEP-0191
+  const archive = options.archive ? host.load(mam, options.archive) : undefined; // XEP-0313, XEP-0359
   host.load(offline, { quota: options.offlineQuota }); // XEP-0160
   host.load(pep, undefined); //                     XEP-0163
   host.load(carbons, undefined); //                 XEP-0280
   host.load(inBandRegistration, { enabled: options.registration, scramIterations: options.scramIterations }); // XEP-0077
   host.load(externalServices, { services: options.externalServices }); // XEP-0215
+  return { stop: async () => archive?.stop() };
 }

@@ -21,6 +21,8 @@ export interface QueryDeps {
   defaultPage: number;
   /** Most ids one ids filter may name. */
   maxIds: number;
+  /** The full-text field is offered (and the text indexed). */
+  fullText: boolean;
 }
 
 /** The archive is the account's own, asked by one of its sessions (§4: nobody reads another user's archive). */
@@ -34,10 +36,11 @@ export async function serveQuery(deps: QueryDeps, ctx: IqContext): Promise<IqOut
   const who = owner(ctx);
   if (!who) return stanzaError('forbidden', { text: "another user's archive" });
   // §4.1.1: a get asks for the form.
-  if (ctx.type === 'get') return xml('query', { xmlns: NS_MAM }, mamQueryForm());
+  if (ctx.type === 'get') return xml('query', { xmlns: NS_MAM }, mamQueryForm(deps.fullText));
   const parsed = parseMamQuery(ctx.payload);
   if (!parsed.ok) return parsed.error;
   const q = parsed.query;
+  if (q.fullText !== undefined && !deps.fullText) return stanzaError('bad-request', { text: 'unknown field: full-text search is not enabled' });
   let withJid: string | undefined;
   if (q.with !== undefined) {
     const jid = parseJid(q.with);

@@ -1,0 +1,158 @@
+// XEP-0313 Message Archive Management as an sm module, with XEP-0359 stanza
+// ids: every chat or normal message with a body (§5) that a local user sends
+// or receives is archived for that user, with the same server-assigned id on
+// both sides, and the recipient's copy carries <stanza-id by='user@domain'>
+// before any copy of it is made (carbons) or it is stored offline — so a
+// client that syncs by MAM recognises an offline message it also received
+// as one message.
+//
+//   inSess   50  a message the user sends: the sender's entry (to a local user it waits for pktUser,
+//                so both sides go in one transaction; to a component it is written here)
+//   pktUser  60  a message for a local user, to be delivered or stored offline: forged stanza ids by
+//                the user are stripped (XEP-0359 §5), the id is stamped, both entries are written
+//   iq       account  urn:xmpp:mam:2 query (form get, query set) and prefs (get, set)
+//
+// A storage failure refuses the message: the sender gets internal-server-error, nothing is delivered.
+
+import { randomUUID } from 'node:crypto';
+import { Element } from '@switchboard/xml';
+import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaError, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
+import type { ArchiveDefault, ArchiveEntry, ArchivePrefs } from '../../../storage/archive.ts';
+import { bareOf } from '../../../storage/archive.ts';
+import type { Verdict } from '../../chains.ts';
+import type { Classified } from '../../classify.ts';
+import { defineModule } from '../../module.ts';
+import { archivable, bodyText, decide } from './eligible.ts';
+import { PrefsCache } from './prefs-cache.ts';
+import { serveQuery, servePrefs, type QueryDeps } from './query.ts';
+import { ArchiveSweep } from './sweep.ts';
+import { ArchiveWriter } from './writer.ts';
+
+export interface MamOptions {
+  /** §6: the default of users who set no preferences. */
+  default: ArchiveDefault;
+  /** Retention: messages older than this are removed; 0 keeps them. */
+  expirySeconds: number;
+  /** Most messages per user; 0 for no limit. */
+  maxPerUser: number;
+  /** Index message text for the full-text field (SQLite FTS5, PostgreSQL tsvector). */
+  fullText: boolean;
+  /** Seconds between retention sweeps (default 300). */
+  sweepIntervalSeconds?: number;
+}
+
+export interface MamApi {
+  /** Runs one retention sweep now (the timer runs them every sweepIntervalSeconds). */
+  sweep(): Promise<{ expired: number; trimmed: number }>;
+  /** Stops the sweep timer and waits for a sweep under way. */
+  stop(): Promise<void>;
+}
+
+const internal = () => stanzaError('internal-server-error', { text: 'the message archive failed' });
+
+export const mam = defineModule<MamOptions, MamApi>({
+  name: 'mam',
+  setup(ctx, options) {
+    const archive = ctx.storage.archive;
+    const domain = ctx.domain;
+    const writer = new ArchiveWriter(archive);
+    const defaults: ArchivePrefs = { default: options.default, always: [], never: [] };
+    const prefs = new PrefsCache(archive, domain, defaults);
+    /** The sender's entry of a message to a local user, until pktUser writes it with the recipient's. */
+    const outgoing = new WeakMap<Classified, ArchiveEntry>();
+
+    /** Does `username` archive messages with `contact` (a bare JID)? Synchronous while the preferences are cached. */
+    const wants = (username: string, contact: string): boolean | Promise<boolean> => {
+      const p = prefs.get(username);
+      const inRoster = async () => (await ctx.rosters.load(username)).items.has(contact);
+      return p instanceof Promise ? p.then((loaded) => decide(loaded, contact, inRoster)) : decide(p, contact, inRoster);
+    };
+
+    const entry = (username: string, id: string, timestamp: Date, withJid: string, c: Classified, stanza: Element): ArchiveEntry => {
+      const body = options.fullText ? bodyText(stanza) : undefined;
+      return { username, host: domain, id, timestamp, with: withJid, stanza: c.text ?? stanza.toString(), ...(body !== undefined ? { body } : {}) };
+    };
+
+    // ---- the sender's side ----
+    const sent = async (username: string, c: Classified, local: boolean): Promise<Verdict> => {
+      const to = c.to!;
+      if (!(await wants(username, to.bare().toString()))) return 'pass';
+      const e = entry(username, randomUUID(), new Date(), to.toString(), c, c.stanza);
+      if (local) {
+        outgoing.set(c, e);
+        return 'pass';
+      }
+      try {
+        await writer.write([e]);
+      } catch {
+        return internal();
+      }
+      return 'pass';
+    };
+    ctx.hook(
+      'inSess',
+      ({ session, c }) => {
+        if (c.kind !== 'message' || c.to === undefined || !archivable(c.stanza, c.type)) return 'pass';
+        const local = c.address === 'bare' || c.address === 'full';
+        // A message to oneself is archived once, as received.
+        if ((local && c.to.local === session.username) || (!local && c.address !== 'remote')) return 'pass';
+        return sent(session.username, c, local);
+      },
+      50,
+    );
+
+    // ---- the recipient's side ----
+    const received = async (username: string, bare: string, c: Classified, stanza: Element, fromJid: string): Promise<Verdict> => {
+      const mine = await wants(username, bareOf(fromJid));
+      const theirs = outgoing.get(c);
+      outgoing.delete(c);
+      if (!mine && !theirs) return 'pass';
+      const id = theirs?.id ?? randomUUID();
+      const entries = theirs ? [theirs] : [];
+      if (mine) entries.push(entry(username, id, theirs?.timestamp ?? new Date(), fromJid, c, stanza));
+      try {
+        await writer.write(entries);
+      } catch {
+        return internal();
+      }
+      if (mine) {
+        // The stanza as delivered carries the id, not the text the client sent.
+        c.stanza = new Element(stanza.name, stanza.withAttrs({}).attrs, [...stanza.children, stanzaIdElement(bare, id)]);
+        c.text = undefined;
+      }
+      return 'pass';
+    };
+    ctx.hook(
+      'pktUser',
+      ({ c, bare, username, delivery }) => {
+        if (c.kind !== 'message' || (delivery.action !== 'deliver' && delivery.action !== 'offline')) return 'pass';
+        // XEP-0359 §5: an id claiming to be the user's archive's that the archive did not give is removed.
+        const stanza = withoutStanzaIdsBy(c.stanza, bare);
+        if (stanza !== c.stanza) {
+          c.stanza = stanza;
+          c.text = undefined;
+        }
+        const from = stanza.attrs.from;
+        if (from === undefined || !archivable(stanza, c.type)) return 'pass';
+        return received(username, bare, c, stanza, from);
+      },
+      60,
+    );
+
+    // ---- queries and preferences ----
+    const deps: QueryDeps = { domain, archive, prefs, sendTo: ctx.sendTo, maxPage: 250, defaultPage: 50, maxIds: 250, fullText: options.fullText };
+    ctx.iq({ xmlns: NS_MAM, name: 'query', targets: ['account'], handler: (iq) => serveQuery(deps, iq) });
+    ctx.iq({ xmlns: NS_MAM, name: 'prefs', targets: ['account'], handler: (iq) => servePrefs(deps, iq) });
+    ctx.feature('account', NS_MAM_EXTENDED);
+    ctx.feature('account', NS_STANZA_ID);
+    ctx.hook('userDelete', ({ username }) => prefs.forget(username));
+
+    const sweep = new ArchiveSweep(
+      archive,
+      { expirySeconds: options.expirySeconds, maxPerUser: options.maxPerUser, batch: 500, intervalSeconds: options.sweepIntervalSeconds ?? 300 },
+      (err) => console.error('switchboard: archive sweep failed', err),
+    );
+    sweep.start();
+    return { sweep: () => sweep.runOnce(), stop: () => sweep.stop() };
+  },
+});
