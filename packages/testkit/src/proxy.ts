@@ -10,6 +10,10 @@ export interface CuttableProxy {
   cutAll(): void;
   /** Stops relaying in both directions, dropping what arrives, with every socket left open: a network path that died silently. */
   freeze(): void;
+  /** Refuses new connections (each is reset at once) and cuts the open ones, until told to accept again: a server that is down. */
+  refuse(): void;
+  /** Relays again, new connections and old (undoes freeze and refuse). */
+  accept(): void;
   readonly connections: number;
   close(): Promise<void>;
 }
@@ -17,7 +21,12 @@ export interface CuttableProxy {
 export async function startProxy(targetPort: number): Promise<CuttableProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let frozen = false;
+  let refusing = false;
   const server: Server = createServer((client) => {
+    if (refusing) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -45,6 +54,14 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
     cutAll,
     freeze() {
       frozen = true;
+    },
+    refuse() {
+      refusing = true;
+      cutAll();
+    },
+    accept() {
+      refusing = false;
+      frozen = false;
     },
     get connections() {
       return pairs.size;

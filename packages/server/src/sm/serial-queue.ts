@@ -7,7 +7,14 @@ export class SerialQueue {
 
   run(task: () => void | Promise<void>): void {
     if (this.tail === undefined) {
-      const result = task();
+      let result;
+      try {
+        result = task();
+      } catch (err) {
+        // A synchronous fault is logged as an async one is: it must not escape into the router's callback.
+        console.error('switchboard: session task failed', err);
+        return;
+      }
       if (result instanceof Promise) this.track(result);
       return;
     }

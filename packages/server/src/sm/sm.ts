@@ -207,8 +207,15 @@ export class SessionManager {
 
   private async onControl(envelope: Envelope, control: Control): Promise<void> {
     if (control.failed) return; // failures are never answered (no bounce)
-    const ok = control.ns === 'component' ? this.routing.componentPresence(envelope.from, control) : this.lifecycle.perform(envelope, control);
-    if (!(await ok)) {
+    let ok: boolean;
+    try {
+      ok = await (control.ns === 'component' ? this.routing.componentPresence(envelope.from, control) : this.lifecycle.perform(envelope, control));
+    } catch (err) {
+      // The store failed or timed out (a bind, a user action): the sender learns it failed; the sm serves on.
+      log('warn', `sm: ${control.ns} ${control.action} for ${control.target} failed`, err, 'sm.control.failed');
+      ok = false;
+    }
+    if (!ok) {
       const reply = failedReply(envelope, control);
       if (reply) this.router.route(reply);
     }

@@ -90,7 +90,8 @@ export class StanzaRouting {
 
   /** A chain's verdict: an error goes back to the stanza's sender. */
   private settle(verdict: Async<Verdict>, stanza: Element): void | Promise<void> {
-    if (verdict instanceof Promise) return verdict.then((v) => this.settle(v, stanza));
+    // A handler that failed (the store refused or timed out) leaves no stanza unanswered: internal-server-error.
+    if (verdict instanceof Promise) return verdict.then((v) => this.settle(v, stanza), () => this.sendError(stanza, stanzaError('internal-server-error')));
     if (typeof verdict === 'object') this.sendError(stanza, verdict);
   }
 

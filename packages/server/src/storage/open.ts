@@ -10,7 +10,7 @@ import { openSqliteStorage } from './sqlite/sqlite-storage.ts';
 export async function openStorage(config: ServerConfig): Promise<Storage> {
   if (config.storage.kind === 'postgres') {
     const { openPostgresStorage } = await import('./postgres/postgres-storage.ts');
-    return openPostgresStorage(config.storage.url, config.storage.schema ? { schema: config.storage.schema } : {});
+    return openPostgresStorage(config.storage.url, { ...(config.storage.schema ? { schema: config.storage.schema } : {}), timeoutMs: config.timeouts.storageSeconds * 1000 });
   }
   mkdirSync(config.dataDir, { recursive: true });
   return openSqliteStorage(sqlitePath(config));

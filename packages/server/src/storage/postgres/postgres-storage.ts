@@ -10,6 +10,7 @@ import type { Account, AccountStore, CreateAccountResult, OfflineMessage, Offlin
 import { migratePostgres } from './migrations.ts';
 import { ARCHIVE_USER_TABLES, migratePostgresArchive, PostgresArchive } from './postgres-archive.ts';
 import { transaction } from './transaction.ts';
+import { BoundedPool } from './bounded-pool.ts';
 import { PostgresMuc } from './postgres-muc.ts';
 
 class PostgresAccounts implements AccountStore {
@@ -180,10 +181,21 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 /** Idle pooled connections that fail (a server restart) are reported here; the pool replaces them. */
 const poolErrors = channel('switchboard:storage:postgres-error');
 
-export async function openPostgresStorage(url: string, options: { schema?: string } = {}): Promise<Storage> {
+export async function openPostgresStorage(url: string, options: { schema?: string; timeoutMs?: number } = {}): Promise<Storage> {
   const schema = options.schema ?? 'switchboard';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const pool = new BoundedPool({
+    connectionString: url,
+    max: 10,
+    // Every call is bounded (#17): waiting for a connection (refused, or the pool busy behind a hung server),
+    // and each query on the client side (a hung server never answers) and the server side. A query that
+    // timed out releases its connection with the error, so the pool destroys it instead of reusing it.
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+    keepAlive: true,
+  }, Math.min(timeoutMs, 2000));
   // Without a listener, an idle connection's error would be an uncaught 'error' event and end the process.
   pool.on('error', (error) => poolErrors.publish({ error, schema }));
   try {
