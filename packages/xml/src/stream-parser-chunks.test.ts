@@ -53,6 +53,18 @@ describe('StreamParser, chunk boundaries', () => {
     sameAtEveryCut('<!-x>', fails('not-well-formed'));
   });
 
+  it('a byte order mark, then the XML declaration in another write (#18)', () => {
+    const decl = "<?xml version='1.0'?>";
+    const rest = HEADER.slice(decl.length);
+    for (const chunks of [['\ufeff', decl, rest], ['\ufeff', decl + rest], ['\ufeff<?x', 'ml', " version='1.0'?>" + rest]]) {
+      const r = run(chunks);
+      assert.deepEqual(r.failures, [], JSON.stringify(chunks));
+      assert.ok(r.opened, 'the stream opens');
+    }
+    // Still only at the start: after a character of anything else it is refused.
+    assert.equal(run(['\ufeff ', decl + rest]).failures[0]?.condition, 'not-well-formed');
+  });
+
   it('an element after the stream close, refused at its first character', () => {
     const r = run([HEADER, '</stream:stream><a']);
     assert.equal(r.closed, false, 'the chunk with the fault hands nothing out');

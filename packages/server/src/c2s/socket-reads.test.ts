@@ -21,7 +21,7 @@ describe('Utf8Reads', () => {
       const reads = new Utf8Reads();
       const first = bytes.subarray(0, cut);
       const second = bytes.subarray(cut);
-      assert.equal(reads.text(first, first.length) + reads.text(second, second.length), MIXED, `cut at ${cut}`);
+      assert.equal(reads.text(first, first.length)! + reads.text(second, second.length)!, MIXED, `cut at ${cut}`);
     }
   });
 
@@ -41,9 +41,22 @@ describe('Utf8Reads', () => {
     assert.equal(reads.text(Buffer.from([0x82, 0xac]), 2), '€');
   });
 
-  it('decodes malformed bytes as U+FFFD, as Buffer.toString does', () => {
-    const malformed = Buffer.from([0x61, 0x80, 0x62, 0xff, 0x63]);
-    assert.equal(new Utf8Reads().text(malformed, malformed.length), malformed.toString());
+  it('refuses bytes that are not UTF-8 instead of making them U+FFFD (RFC 6120 §11.6)', () => {
+    const cases: [string, number[]][] = [
+      ['a stray continuation byte', [0x61, 0x80, 0x62]],
+      ['a byte never in UTF-8', [0x61, 0xff]],
+      ['a sequence cut by ASCII', [0xe2, 0x82, 0x61]],
+      ['an overlong form of /', [0xc0, 0xaf]],
+      ['a surrogate', [0xed, 0xa0, 0x80]],
+      ['past U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ];
+    for (const [what, bytes] of cases) {
+      assert.equal(new Utf8Reads().text(Buffer.from(bytes), bytes.length), null, what);
+      // Whichever read the bad byte comes in.
+      const reads = new Utf8Reads();
+      const outs = bytes.map((b) => reads.text(Buffer.from([b]), 1));
+      assert.ok(outs.includes(null), `${what}, byte by byte`);
+    }
   });
 });
 
@@ -74,7 +87,7 @@ const TlsServerClass = createTlsServer().constructor;
 async function readsByteByByte(server: Server | TlsServer, open: (port: number) => Socket): Promise<{ path: ReadPath; texts: string[] }> {
   const { accepted, client } = await accept(server, open);
   const texts: string[] = [];
-  const path = readText(accepted, (text) => texts.push(text));
+  const path = readText(accepted, (text) => texts.push(text ?? '<not UTF-8>'));
   for (const byte of Buffer.from(MIXED)) {
     client.write(Buffer.from([byte]));
     await new Promise((r) => setTimeout(r, 1));
@@ -114,7 +127,7 @@ describe('readText', () => {
   it('delivers nothing while the socket is paused, and what waited once it resumes', async () => {
     const { accepted, client } = await accept(plain, (port) => connect(port, '127.0.0.1'));
     const texts: string[] = [];
-    readText(accepted, (text) => texts.push(text));
+    readText(accepted, (text) => texts.push(text ?? '<not UTF-8>'));
     accepted.pause();
     client.write('<presence/>');
     await new Promise((r) => setTimeout(r, 100));
@@ -127,7 +140,7 @@ describe('readText', () => {
   it('delivers nothing after stopReadingText, and the socket still closes', async () => {
     const { accepted, client } = await accept(plain, (port) => connect(port, '127.0.0.1'));
     const texts: string[] = [];
-    readText(accepted, (text) => texts.push(text));
+    readText(accepted, (text) => texts.push(text ?? '<not UTF-8>'));
     client.write('one');
     await until(() => texts.join('') === 'one');
     stopReadingText(accepted);

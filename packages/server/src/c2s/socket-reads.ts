@@ -13,6 +13,7 @@
 // (docs/benchmarks.md, seventh session); socket-reads.test.ts fails if this
 // Node no longer takes the short path.
 
+import { isUtf8 } from 'node:buffer';
 import { Socket } from 'node:net';
 
 /** How each socket's reads arrive. */
@@ -49,15 +50,17 @@ const onreadKeys = findOnreadKeys();
 
 /**
  * Decodes UTF-8 read by read, holding back a character cut between two reads
- * until the rest of it comes. Malformed bytes become U+FFFD, as
- * `Buffer.toString` and StringDecoder make them.
+ * until the rest of it comes. Bytes that are not UTF-8 (RFC 3629: stray or
+ * missing continuation bytes, overlong forms, surrogates, past U+10FFFF) are
+ * refused, not turned into U+FFFD as `Buffer.toString` would: RFC 6120 §11.6
+ * allows UTF-8 only, and a replaced character would be delivered as if sent.
  */
 export class Utf8Reads {
   /** The start of a character cut at the end of the last read: at most three bytes. */
   private held: Buffer | undefined;
 
-  /** The text of `bytes[0, length)`, with any character held from the read before. */
-  text(bytes: Buffer, length: number): string {
+  /** The text of `bytes[0, length)`, with any character held from the read before; null if the bytes are not UTF-8. */
+  text(bytes: Buffer, length: number): string | null {
     if (this.held !== undefined) {
       bytes = Buffer.concat([this.held, bytes.subarray(0, length)]);
       length = bytes.length;
@@ -66,6 +69,8 @@ export class Utf8Reads {
     const end = wholeCharacters(bytes, length);
     // A copy: the bytes may be the shared buffer, or a view that would keep a whole read alive.
     if (end < length) this.held = Buffer.from(bytes.subarray(end, length));
+    // simdutf's validation: a small fraction of the decoding's cost.
+    if (!isUtf8(bytes.subarray(0, end))) return null;
     return bytes.toString('utf8', 0, end);
   }
 }
@@ -79,6 +84,7 @@ export function wholeCharacters(bytes: Uint8Array, length: number = bytes.length
     const byte = bytes[i]!;
     if (byte < 0x80) return length; // continuation bytes after ASCII: malformed, decoded as U+FFFD
     if (byte >= 0xc0) {
+      if (byte > 0xf4) return length; // never a lead byte: left for the check to refuse
       const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
       return i + size > length ? i : length;
     }
@@ -86,8 +92,8 @@ export function wholeCharacters(bytes: Uint8Array, length: number = bytes.length
   return length;
 }
 
-/** Calls `onText` with each read of `socket` as text, on the shortest path this Node offers. */
-export function readText(socket: Socket, onText: (text: string) => void): ReadPath {
+/** Calls `onText` with each read of `socket` as text, on the shortest path this Node offers; `onText(null)` for bytes that are not UTF-8. */
+export function readText(socket: Socket, onText: (text: string | null) => void): ReadPath {
   const reads = new Utf8Reads();
   const handle = (socket as unknown as { _handle: Handle })._handle;
   if (onreadKeys !== undefined && typeof handle?.useUserBuffer === 'function') {

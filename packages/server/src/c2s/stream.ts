@@ -75,6 +75,8 @@ export class C2sStream {
       data: (text) => this.onData(text),
       close: () => this.onTransportClosed(),
       idle: () => this.fail(streamError('connection-timeout'), 'out'),
+      // RFC 6120 §11.6 and §4.9.3.22: the stream is not UTF-8.
+      notUtf8: () => this.fail(streamError('unsupported-encoding', 'the stream is not UTF-8'), 'in'),
     });
   }
 

@@ -95,7 +95,9 @@ export class TcpTransport implements C2sTransport, IdleMember {
       if (this.sweep) this.heardInRound = this.sweep.round;
       handlingRead = true;
       try {
-        this.events?.data(text);
+        if (text !== null) this.events?.data(text);
+        else if (this.events?.notUtf8) this.events.notUtf8();
+        else socket.destroy();
       } finally {
         handlingRead = false;
         if (queued.length > 0) flushQueued();

@@ -14,6 +14,11 @@ export interface TransportEvents {
   close(error?: Error): void;
   /** Nothing was received for the idle period. */
   idle(): void;
+  /**
+   * The peer sent bytes that are not UTF-8 (RFC 6120 §11.6); nothing of that read is given as
+   * data. Without a handler the socket is dropped.
+   */
+  notUtf8?(): void;
 }
 
 export interface C2sTransport {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { TLSSocket } from 'node:tls';
 import type { WebSocket } from 'ws';
 import type { Element } from '@switchboard/xml';
@@ -29,10 +30,17 @@ export class WebSocketTransport implements C2sTransport, IdleMember {
     idleMs: number,
   ) {
     this.isLoopback = isLoopbackAddress(remoteAddress);
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
       if (this.sweep) this.heardInRound = this.sweep.round;
-      // RFC 7395 §3.2 asks for text frames; a binary frame is read as UTF-8 all the same.
-      this.events?.data(data.toString());
+      // RFC 7395 §3.2 asks for text frames, which ws has checked are UTF-8 (RFC 6455 §8.1);
+      // a binary frame is read as UTF-8 all the same, once it is known to be UTF-8 (RFC 6120 §11.6).
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      if (isBinary && !isUtf8(bytes)) {
+        if (this.events?.notUtf8) this.events.notUtf8();
+        else ws.terminate();
+        return;
+      }
+      this.events?.data(bytes.toString());
     });
     ws.on('close', () => {
       this.closed = true;
