@@ -93,6 +93,8 @@ export interface ServerConfig {
     /** XEP-0198: stanzas and bytes sent and not yet acknowledged, kept for a resumption; past either the stream ends. */
     smQueueStanzas: number;
     smQueueBytes: number;
+    /** XEP-0352: most stanzas held for an inactive client; at the bound they all go out. */
+    csiQueueSize: number;
   };
   timeouts: {
     /** Seconds a stream may sit idle (no byte received, keepalives included) before it is closed. */
@@ -172,6 +174,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     maxOutputBytes: 4 * 1024 * 1024,
     smQueueStanzas: 1000,
     smQueueBytes: 4 * 1024 * 1024,
+    csiQueueSize: 100,
   },
   timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },
   registration: false,

@@ -120,6 +120,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       authAttempts: config.limits.authAttempts,
       loginMs: config.timeouts.loginSeconds * 1000,
       resumeSeconds: config.timeouts.resumeSeconds,
+      csiQueueSize: config.limits.csiQueueSize,
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,
       maxOutputBytes: config.limits.maxOutputBytes,

@@ -31,8 +31,9 @@ function saslMechanisms(mechanisms: readonly MechanismName[]): Element[] {
 
 /**
  * After authentication: resource binding, the legacy session element marked
- * optional (RFC 6121 Appendix E), roster versioning (XEP-0237) and the
- * server's capabilities (XEP-0115).
+ * optional (RFC 6121 Appendix E), roster versioning (XEP-0237), stream
+ * management (XEP-0198), client state indication (XEP-0352) and the server's
+ * capabilities (XEP-0115).
  */
 export function bindFeatures(caps: Element | undefined): Element {
   return xml(
@@ -42,6 +43,8 @@ export function bindFeatures(caps: Element | undefined): Element {
     xml('session', { xmlns: NS_SESSION }, xml('optional')),
     xml('ver', { xmlns: 'urn:xmpp:features:rosterver' }),
     xml('sm', { xmlns: 'urn:xmpp:sm:3' }),
+    // XEP-0352 §3.
+    xml('csi', { xmlns: 'urn:xmpp:csi:0' }),
     caps,
   );
 }

@@ -22,6 +22,7 @@ import {
 } from '@switchboard/protocol';
 import type { EndReason } from '../router/envelope.ts';
 import { bindRequest } from './bind.ts';
+import { ClientState, NS_CSI } from './csi.ts';
 import { streamErrorFor } from './end-reasons.ts';
 import type { C2sTransport } from './transport.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -58,6 +59,8 @@ export class C2sStream {
   private loginTimer: NodeJS.Timeout | undefined;
   /** ` from="…"` for the bound full JID, made when the session is established (see stamp.ts). */
   private fromAttr = '';
+  /** XEP-0352: what waits while the client is inactive (csi.ts). */
+  private readonly csi: ClientState;
 
   constructor(
     private readonly transport: C2sTransport,
@@ -66,6 +69,7 @@ export class C2sStream {
   ) {
     this.id = `${(++nextStreamNumber).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     this.bucket = new TokenBucket(policy.bytesPerSecond, policy.burstBytes);
+    this.csi = new ClientState(policy.csiQueueSize ?? 100);
     this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart());
     this.resumption = new StreamResumption(this, transport, policy, host, () => this.establish());
     this.parser = this.newParser();
@@ -134,6 +138,7 @@ export class C2sStream {
       if (el.name === 'close') return this.stop({ clientClosed: true });
     }
     if (el.attrs.xmlns === NS_SM) return this.resumption.onElement(el);
+    if (el.attrs.xmlns === NS_CSI && this.type === 'c2s') return this.onClientState(el);
     switch (this.state) {
       case 'awaitingTls':
       case 'awaitingAuth':
@@ -228,8 +233,19 @@ export class C2sStream {
       return;
     }
     if (this.state !== 'established') return;
+    const now = this.csi.offer(stanza, text);
+    if (now === undefined) this.write(stanza, text);
+    else for (const out of now) this.write(out.stanza, out.text);
+    this.checkOutput();
+  }
+
+  private write(stanza: Element, text: string | undefined): void {
     const size = this.transport.send(stanza, text);
     if (this.sm?.sent(stanza, size)) this.transport.send(this.sm.request());
+  }
+
+  /** After a write (or a batch of them, so a batch is never cut in the middle). */
+  private checkOutput(): void {
     // RFC 6120 §13.12: memory is bounded by configuration, not by a client that does not read
     // (or never acknowledges): it is closed, and the unacknowledged stanzas go back to the sm.
     if (this.transport.backlog > this.policy.maxOutputBytes) {
@@ -244,13 +260,30 @@ export class C2sStream {
     return sm !== undefined && (sm.unackedCount > this.policy.smQueue.stanzas || sm.unackedBytes > this.policy.smQueue.bytes);
   }
 
+  /** XEP-0352 §4: <active/> or <inactive/>, after authentication; anything else in the namespace is ignored. */
+  private onClientState(el: Element): void {
+    if (el.name !== 'active' && el.name !== 'inactive') return;
+    const now = this.csi.set(el.name === 'inactive');
+    if (this.state !== 'established' || now.length === 0) return;
+    for (const out of now) this.write(out.stanza, out.text);
+    this.checkOutput();
+  }
+
+  /** What the inactive client has not been sent joins the XEP-0198 queue, to go out on resumption. */
+  private queueHeld(): void {
+    for (const out of this.csi.drain()) this.sm?.sent(out.stanza, out.text?.length ?? out.stanza.toString().length);
+  }
+
   /** The socket is gone: a resumable session hibernates, anything else ends. */
   private onTransportClosed(): void {
-    if (!this.resumption.hibernate()) this.stop({ socket: 'closed' });
+    if (!this.resumption.hibernate()) return this.stop({ socket: 'closed' });
+    this.queueHeld();
+    if (this.smQueueFull()) this.stop({ socket: 'closed' });
   }
 
   /** Replaced by a resumed stream: goes away without ending the session, which lives on in the successor. */
   retire(): void {
+    this.queueHeld();
     this.resumption.cancelHibernation();
     clearTimeout(this.loginTimer);
     this.state = 'closed';
