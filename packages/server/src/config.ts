@@ -60,6 +60,12 @@ export interface ServerConfig {
   /** Development only: allow SASL without TLS on loopback connections (also needed by the tsung benchmark). */
   allowPlaintextOnLoopback: boolean;
   /**
+   * Listeners that offer SCRAM-*-PLUS (channel binding, RFC 9266 tls-exporter, under TLS 1.3).
+   * Leave one out for clients that mishandle -PLUS: that listener then offers no -PLUS, lists no
+   * XEP-0440 binding, and accepts gs2 flag 'y' (RFC 5802 §6: nothing was stripped).
+   */
+  channelBindingOn: ('starttls' | 'direct-tls')[];
+  /**
    * Which components this process runs: all of them, or one part of a cluster
    * joined over NATS (`muc`: the services alone, when `services` is `own-process`).
    */
@@ -160,6 +166,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   wsTls: true,
   dataDir: './data',
   allowPlaintextOnLoopback: false,
+  channelBindingOn: ['starttls', 'direct-tls'],
   role: 'all',
   services: 'with-sm',
   router: { kind: 'in-process' },
@@ -240,6 +247,15 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
     },
   },
   { flag: '--registration', env: 'SWITCHBOARD_REGISTRATION', apply: (c, v) => (c.registration = v !== '0' && v !== 'false') },
+  {
+    flag: '--channel-binding-on',
+    env: 'SWITCHBOARD_CHANNEL_BINDING_ON',
+    apply: (c, v) => {
+      const listeners = v.split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'none');
+      for (const l of listeners) if (l !== 'starttls' && l !== 'direct-tls') throw new Error(`invalid channel-binding listener: ${l} (starttls, direct-tls or none)`);
+      c.channelBindingOn = listeners as ServerConfig['channelBindingOn'];
+    },
+  },
   {
     flag: '--allow-plaintext-on-loopback',
     env: 'SWITCHBOARD_ALLOW_PLAINTEXT_ON_LOOPBACK',

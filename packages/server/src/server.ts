@@ -143,9 +143,10 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
   await c2s.start(300);
 
   const idleMs = config.timeouts.idleSeconds * 1000;
-  const tcp = await listenTcp(c2s, { host: config.bindAddress, port: config.c2sPort, tls: tls.context, idleMs });
+  const channelBindingOn = config.channelBindingOn ?? ['starttls', 'direct-tls'];
+  const tcp = await listenTcp(c2s, { host: config.bindAddress, port: config.c2sPort, tls: tls.context, idleMs, channelBinding: channelBindingOn.includes('starttls') });
   const directTls = config.c2sDirectTlsPort >= 0
-    ? await listenDirectTls(c2s, { host: config.bindAddress, port: config.c2sDirectTlsPort, tls, idleMs })
+    ? await listenDirectTls(c2s, { host: config.bindAddress, port: config.c2sDirectTlsPort, tls, idleMs, channelBinding: channelBindingOn.includes('direct-tls') })
     : undefined;
   let ws: NetServer | undefined;
   if (config.wsPort >= 0) {

@@ -8,6 +8,7 @@
 // stream-resumption.ts; this file keeps the parser, the dispatch by state,
 // bind, the stanzas both ways, and the ending.
 
+import { randomBytes } from 'node:crypto';
 import { Element, StreamParser, xml, type Attrs } from '@switchboard/xml';
 import {
   NS_BIND,
@@ -122,7 +123,9 @@ export class C2sStream {
   private sendHeader(): void {
     if (this.headerSent) return;
     this.headerSent = true;
-    this.transport.openStream({ id: this.id, from: this.policy.domain, version: '1.0', 'xml:lang': 'en' });
+    // RFC 6120 §4.7.3: every header the server sends carries a new, unpredictable id (after STARTTLS
+    // and after SASL too, §4.3.3); `this.id` is the c2s's own name for the session, not put on the wire.
+    this.transport.openStream({ id: randomBytes(12).toString('base64url'), from: this.policy.domain, version: '1.0', 'xml:lang': 'en' });
   }
 
   /** RFC 6120 §4.3.3: after TLS and after SASL the stream starts over, with a fresh parser and header. */

@@ -56,6 +56,8 @@ export class TcpTransport implements C2sTransport, IdleMember {
     idleMs: number,
     /** The stream's default namespace: jabber:client, or jabber:component:accept for XEP-0114. */
     private readonly namespace: string = NS_CLIENT,
+    /** Offer channel binding (SCRAM-*-PLUS) on this listener (ServerConfig.channelBindingOn). */
+    private readonly bindingOffered = true,
   ) {
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress ?? '';
@@ -82,7 +84,8 @@ export class TcpTransport implements C2sTransport, IdleMember {
   }
 
   channelBinding(): Buffer | undefined {
-    if (!this.tls || this.tls.getProtocol() !== 'TLSv1.3') return undefined;
+    // RFC 9266: tls-exporter is defined for TLS 1.3 only; tls-unique (RFC 5929) is not offered at all.
+    if (!this.bindingOffered || !this.tls || this.tls.getProtocol() !== 'TLSv1.3') return undefined;
     return this.tls.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0));
   }
 

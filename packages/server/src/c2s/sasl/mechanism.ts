@@ -8,7 +8,13 @@ export type { SaslCondition };
 export type SaslStep =
   | { kind: 'challenge'; data: Buffer }
   | { kind: 'success'; username: string; data?: Buffer }
-  | { kind: 'failure'; condition: SaslCondition; text?: string };
+  | {
+      kind: 'failure';
+      condition: SaslCondition;
+      text?: string;
+      /** A password (or SCRAM proof) was checked and was wrong: only these count against the stream's limit. */
+      passwordChecked?: boolean;
+    };
 
 export interface SaslMechanism {
   /** Called with the initial response (or undefined when none was sent), then with each response. */

@@ -31,7 +31,14 @@ function encodePayload(data: Buffer | undefined): string {
 export class SaslNegotiation {
   private mechanism: SaslMechanism | undefined;
   private mechanismName: MechanismName | undefined;
+  /** Wrong passwords left on this stream (RFC 6120 §6.4.5 retries). */
   private attemptsLeft: number;
+  /**
+   * Other failures left (an unsupported channel-binding type, a refused gs2 flag, a malformed
+   * exchange): a stock client walking down its mechanism list (slixmpp 1.8.3 tries -PLUS with
+   * tls-unique, then SCRAM with 'y', then PLAIN) is not cut off by them, yet a client cannot loop forever.
+   */
+  private otherFailuresLeft = 10;
 
   constructor(
     readonly offered: readonly MechanismName[],
@@ -73,15 +80,16 @@ export class SaslNegotiation {
         this.mechanism = undefined;
         return { result: 'success', username: step.username, mechanism: this.mechanismName!, reply: xml('success', { xmlns: NS_SASL }, encodePayload(step.data) || undefined) };
       case 'failure':
-        return this.fail(step.condition, step.text);
+        return this.fail(step.condition, step.text, step.passwordChecked === true);
     }
   }
 
-  private fail(condition: SaslCondition, text?: string): SaslOutcome {
+  private fail(condition: SaslCondition, text?: string, passwordChecked = false): SaslOutcome {
     this.mechanism = undefined;
-    // An abort is the client's choice, not a failed attempt.
-    if (condition !== 'aborted') this.attemptsLeft--;
+    // Only a wrong password counts against the retries; an abort is the client's choice.
+    if (passwordChecked) this.attemptsLeft--;
+    else if (condition !== 'aborted') this.otherFailuresLeft--;
     const reply = xml('failure', { xmlns: NS_SASL }, xml(condition), text !== undefined && xml('text', { 'xml:lang': 'en' }, text));
-    return { result: 'failure', reply, attemptsLeft: this.attemptsLeft };
+    return { result: 'failure', reply, attemptsLeft: Math.min(this.attemptsLeft, this.otherFailuresLeft) };
   }
 }

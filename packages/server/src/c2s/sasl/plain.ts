@@ -19,7 +19,7 @@ export class PlainMechanism implements SaslMechanism {
     if (parts.length !== 3) return { kind: 'failure', condition: 'malformed-request' };
     const [authzid, authcid, password] = parts as [string, string, string];
     const username = prepareLocalpart(authcid);
-    if (username === undefined || password.length === 0) return { kind: 'failure', condition: 'not-authorized' };
+    if (username === undefined || password.length === 0) return { kind: 'failure', condition: 'not-authorized', passwordChecked: true };
     if (authzid !== '' && authzid !== `${username}@${this.context.domain}`) return { kind: 'failure', condition: 'invalid-authzid' };
     let credentials;
     try {
@@ -29,7 +29,7 @@ export class PlainMechanism implements SaslMechanism {
       return { kind: 'failure', condition: 'temporary-auth-failure' };
     }
     // An unknown user costs the same key derivation as a wrong password, so timing does not tell which.
-    if (!(await verifyPlainPassword(credentials, password, this.context.unknownUsers?.iterations))) return { kind: 'failure', condition: 'not-authorized' };
+    if (!(await verifyPlainPassword(credentials, password, this.context.unknownUsers?.iterations))) return { kind: 'failure', condition: 'not-authorized', passwordChecked: true };
     return { kind: 'success', username };
   }
 }
