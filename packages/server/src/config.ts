@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth/throttle.ts';
+import { DEFAULT_QUOTAS, type UserQuotas } from './sm/quotas.ts';
 import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimitConfig } from './auth/registration-limit.ts';
 import type { MucServiceOptions } from './muc/options.ts';
 
@@ -134,8 +135,10 @@ export interface ServerConfig {
    * priority (false, the default, as Prosody; the others see it through XEP-0280 carbons).
    */
   chatToAllResources: boolean;
-  /** XEP-0160: most messages stored for one offline user. */
+  /** XEP-0160: most messages stored for one offline user (the older name of quotas.offlineMessages, which it overrides when set). */
   offlineQuota: number;
+  /** Per-user quotas, each with its specification's error when hit (sm/quotas.ts; docs/hardening.md). */
+  quotas: UserQuotas;
   /** XEP-0313: keep a message archive per user (both sides of every chat, with XEP-0359 stanza ids). */
   archive: boolean;
   /** XEP-0313: archived messages older than this many seconds are removed; 0 keeps them forever. */
@@ -191,6 +194,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   componentPort: 5347,
   chatToAllResources: false,
   offlineQuota: 1000,
+  quotas: DEFAULT_QUOTAS,
   archive: true,
   archiveExpirySeconds: 0,
   archiveMaxPerUser: 0,
@@ -202,7 +206,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   logAuthFailures: true,
 };
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle' | 'registrationLimit'>> & {
+export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle' | 'registrationLimit' | 'quotas'>> & {
+  quotas?: Partial<ServerConfig['quotas']>;
   registrationLimit?: Partial<ServerConfig['registrationLimit']>;
   limits?: Partial<ServerConfig['limits']>;
   timeouts?: Partial<ServerConfig['timeouts']>;
@@ -217,6 +222,7 @@ export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerCo
     timeouts: { ...base.timeouts, ...over.timeouts },
     authThrottle: { ...base.authThrottle, ...over.authThrottle },
     registrationLimit: { ...base.registrationLimit, ...over.registrationLimit },
+    quotas: { ...base.quotas, ...over.quotas },
   };
 }
 

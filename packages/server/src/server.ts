@@ -74,7 +74,7 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   installLogEvents();
   // Services are routed as components: the sm knows their domains (so a stanza for one that is down gets an error), nothing more.
   const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
-  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, offlineQuota: config.offlineQuota, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices,
+  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices,
     archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText } });
   await sm.start();
   return { sm, stop: () => sm.stop() };

@@ -53,7 +53,7 @@ export class C2s implements StreamHost {
     this.invites = options.invites;
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
-      startFailed: (c2sId) => this.streams.get(c2sId)?.sessionStartFailed(),
+      startFailed: (c2sId, condition) => this.streams.get(c2sId)?.sessionStartFailed(condition),
       ended: (c2sId, reason, returned) => {
         const stream = this.streams.get(c2sId);
         if (!stream) return;

@@ -15,7 +15,8 @@ import type { ComponentAddress, LivenessEvent, Route, Router, UndeliverableReaso
 /** What the c2s does with what the sm says. */
 export interface SmLinkHandler {
   started(c2sId: string, smId: string): void;
-  startFailed(c2sId: string): void;
+  /** The bind failed; `condition` when the sm gave one (resource-constraint), else internal-server-error. */
+  startFailed(c2sId: string, condition?: 'resource-constraint'): void;
   /** The session is over; `reason` is set when the sm ended it on its own, `returned` holds client stanzas it did not take. */
   ended(c2sId: string, reason: EndReason | undefined, returned: readonly Element[]): void;
   /** A stanza for the session's client, and its text if the sm has it; false if the c2s has no such connection. */
@@ -123,7 +124,7 @@ export class SmLink {
     if (c2sId === undefined) return;
     switch (control.action) {
       case 'started':
-        if (control.failed || envelope.sm === undefined) this.handler.startFailed(c2sId);
+        if (control.failed || envelope.sm === undefined) this.handler.startFailed(c2sId, control.condition);
         else this.handler.started(c2sId, envelope.sm);
         return;
       case 'start':

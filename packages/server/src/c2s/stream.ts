@@ -191,9 +191,13 @@ export class C2sStream {
     for (const el of held) this.onStanza(el);
   }
 
-  sessionStartFailed(): void {
+  sessionStartFailed(condition?: 'resource-constraint'): void {
     if (this.state !== 'binding' || !this.bindIq) return;
-    const reply = replyWithError(this.bindIq, stanzaError('internal-server-error', { text: 'the session could not be started' }));
+    // RFC 6120 §7.6.2.1: the account has reached its limit of connected resources.
+    const error = condition === 'resource-constraint'
+      ? stanzaError('resource-constraint', { type: 'wait', text: 'too many resources bound to this account' })
+      : stanzaError('internal-server-error', { text: 'the session could not be started' });
+    const reply = replyWithError(this.bindIq, error);
     if (reply) this.transport.send(reply);
     this.bindIq = undefined;
     this.fullJid = undefined;

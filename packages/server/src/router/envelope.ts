@@ -41,6 +41,8 @@ export type Control =
       target: string;
       failed: boolean;
       reason?: EndReason;
+      /** A failed `started`: the stanza error condition the bind gets (RFC 6120 §7.6.2.1 resource-constraint). */
+      condition?: 'resource-constraint';
       /**
        * Stanzas handed back whole with `end` or `ended` (the 510 race, a
        * hibernation that expired): the session is gone and these did not
@@ -70,7 +72,7 @@ export interface Envelope {
   text?: string;
 }
 
-export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason; returned?: readonly Element[] } = {}): Element {
+export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason; condition?: 'resource-constraint'; returned?: readonly Element[] } = {}): Element {
   return xml(
     'session',
     {
@@ -79,6 +81,7 @@ export function sessionControl(action: SessionAction, target: string, options: {
       target,
       failed: options.failed ? '1' : undefined,
       reason: options.reason,
+      condition: options.condition,
     },
     ...(options.returned ?? []),
   );
@@ -116,6 +119,7 @@ export function readControl(payload: Element): Control | undefined {
     const reason = payload.attrs.reason as EndReason | undefined;
     const control: Control = { ns: 'session', action: action as SessionAction, target, failed };
     if (reason !== undefined && END_REASONS.includes(reason)) control.reason = reason;
+    if (failed && payload.attrs.condition === 'resource-constraint') control.condition = 'resource-constraint';
     const returned = payload.getChildren().filter((c) => c.name === 'message' || c.name === 'iq' || c.name === 'presence');
     if (returned.length > 0 && (action === 'end' || action === 'ended')) control.returned = returned;
     return control;

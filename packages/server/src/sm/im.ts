@@ -15,6 +15,8 @@ import { presencePriority } from './presence.ts';
 
 export interface ImOptions {
   domain: string;
+  /** Most items a roster may hold (quotas.ts); unlimited when unset. */
+  maxRosterItems?: number;
 }
 
 export interface ImHost {
@@ -73,6 +75,10 @@ export class InstantMessaging {
       const version = await this.host.rosters.remove(session.username, set.jid);
       this.push(session.username, itemElement({ ...existing }, true), version);
       return undefined;
+    }
+    if (!existing && roster.items.size >= (this.options.maxRosterItems ?? Infinity)) {
+      // RFC 6121 §2.3.3: a roster set the server will not carry out for its own limits.
+      return stanzaError('not-allowed', { text: `a roster holds at most ${this.options.maxRosterItems} items` });
     }
     const item: RosterItem = { ...(existing ?? newItem(set.jid)), name: set.name, groups: set.groups, visible: true };
     if (item.name === undefined) delete item.name;

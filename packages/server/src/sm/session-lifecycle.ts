@@ -28,6 +28,8 @@ export interface SessionLifecycleDeps {
   rosters: Rosters;
   im: InstantMessaging;
   chains: Chains;
+  /** RFC 6120 §7.6.2.1: most resources bound to one account at once. */
+  maxResources: number;
   /** A stanza no client took, for RFC 6121 §8.5 to decide again (returned.ts). */
   reroute(stanza: Element): void | Promise<void>;
 }
@@ -78,6 +80,11 @@ export class SessionLifecycle {
     if (jid.domain !== this.deps.domain || jid.local === undefined || jid.resource === undefined) return false;
     if (!(await this.deps.accounts.accountExists(jid.local, jid.domain))) return false;
     const old = sessions.full(jid.toString());
+    if (!old && sessions.bare(jid.bare().toString()).length >= this.deps.maxResources) {
+      // RFC 6120 §7.6.2.1: the account has as many resources as it may; the c2s answers the bind with resource-constraint.
+      router.route({ to: envelope.from, from: this.deps.address, c2s: envelope.c2s, payload: sessionControl('started', target, { failed: true, condition: 'resource-constraint' }) });
+      return true;
+    }
     if (old) this.endSession(old, 'replaced');
     const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, router.routeTo(envelope.from), jid);
     // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).

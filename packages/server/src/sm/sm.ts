@@ -34,6 +34,7 @@ import { Chains } from './chains.ts';
 import { ModuleHost } from './module.ts';
 import { installModules, type InstalledModules } from './modules/install.ts';
 import type { MamOptions } from './modules/mam/index.ts';
+import { DEFAULT_QUOTAS, type UserQuotas } from './quotas.ts';
 
 export interface SmOptions {
   domain: string;
@@ -50,6 +51,8 @@ export interface SmOptions {
   externalServices?: readonly ExternalService[];
   /** XEP-0313 message archive (sm/modules/mam/); absent or false: none. */
   archive?: MamOptions | false;
+  /** Per-user quotas (quotas.ts); `offlineQuota`, when given, is the message count. */
+  quotas?: Partial<UserQuotas>;
 }
 
 export class SessionManager {
@@ -71,6 +74,7 @@ export class SessionManager {
     options: SmOptions,
   ) {
     this.domain = options.domain;
+    const quotas: UserQuotas = { ...DEFAULT_QUOTAS, ...options.quotas, ...(options.offlineQuota !== undefined ? { offlineMessages: options.offlineQuota } : {}) };
     this.address = options.address ?? 'sm';
     const knownComponents = new Set(options.componentDomains ?? []);
     this.rosters = new Rosters(storage.rosters, this.domain);
@@ -86,12 +90,11 @@ export class SessionManager {
         routeOut: (stanza) => this.routing.deliverTo(stanza),
         presenceAllowed: (username, contact) => !this.chains.has('presenceOut') || this.chains.runSync('presenceOut', { username, contact }) === 'pass',
       },
-      { domain: this.domain },
+      { domain: this.domain, maxRosterItems: quotas.rosterItems },
     );
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
     this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents });
-    this.lifecycle = new SessionLifecycle({ ...shared, rosters: this.rosters, reroute: (stanza) => this.reroute(stanza) });
-    this.modules = new ModuleHost(
+    this.lifecycle = new SessionLifecycle({ ...shared, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.reroute(stanza) });    this.modules = new ModuleHost(
       {
         domain: this.domain,
         storage,
@@ -107,7 +110,7 @@ export class SessionManager {
       this.iq,
     );
     this.installed = installModules(this.modules, {
-      offlineQuota: options.offlineQuota ?? 1000,
+      quotas,
       registration: options.registration ?? false,
       scramIterations: options.scramIterations ?? 4096,
       externalServices: options.externalServices ?? [],

@@ -128,6 +128,18 @@ export function runStorageContract(name: string, open: () => Promise<Storage>): 
     );
 
     it(
+      'offline messages: the bytes quota counts UTF-8 bytes of what is stored',
+      withStore(async (s, host) => {
+        const m = (i: number): string => `<message id="${i}"><body>ééé</body></message>`; // 45 bytes, 42 characters
+        assert.equal(await s.offline.store('dan', host, m(0), 100, 90), true);
+        assert.equal(await s.offline.store('dan', host, m(1), 100, 90), true, 'exactly at the limit');
+        assert.equal(await s.offline.store('dan', host, m(2), 100, 90), false, 'past the limit');
+        assert.equal(await s.offline.count('dan', host), 2);
+        assert.equal(await s.offline.store('dan', host, m(3), 100), true, 'no byte limit given: count only');
+      }),
+    );
+
+    it(
       'offline messages: concurrent stores never exceed the quota',
       withStore(async (s, host) => {
         const results = await Promise.all(Array.from({ length: 8 }, (_, i) => s.offline.store('eve', host, `<message id="${i}"/>`, 5)));

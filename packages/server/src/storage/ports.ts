@@ -85,8 +85,12 @@ export interface OfflineMessage {
 
 /** XEP-0160: messages kept for a user with no available resource, in arrival order. */
 export interface OfflineStore {
-  /** Stores the message unless the user already has `quota` stored; false when over quota. */
-  store(username: string, host: string, stanza: string, quota: number): Promise<boolean>;
+  /**
+   * Stores the message unless the user already has `quota` messages stored,
+   * or they and this one would come to more than `maxBytes` bytes (UTF-8);
+   * false when over quota.
+   */
+  store(username: string, host: string, stanza: string, quota: number, maxBytes?: number): Promise<boolean>;
   /** Returns every stored message, oldest first, and deletes them (one transaction). */
   take(username: string, host: string): Promise<OfflineMessage[]>;
   count(username: string, host: string): Promise<number>;

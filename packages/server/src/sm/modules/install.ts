@@ -7,6 +7,7 @@
 import type { ExternalService } from '../../config.ts';
 import { coreIq } from '../builtin-iq.ts';
 import type { ModuleHost } from '../module.ts';
+import type { UserQuotas } from '../quotas.ts';
 import { blocking } from './blocking/index.ts';
 import { carbons } from './carbons/index.ts';
 import { externalServices } from './external-services.ts';
@@ -17,8 +18,8 @@ import { mam, type MamOptions } from './mam/index.ts';
 import { smallXeps } from './simple-iq.ts';
 
 export interface ModuleOptions {
-  /** XEP-0160: most messages stored for one offline user. */
-  offlineQuota: number;
+  /** Per-user quotas (quotas.ts). */
+  quotas: UserQuotas;
   registration: boolean;
   scramIterations: number;
   /** XEP-0215: STUN/TURN servers for users; none means the module stays out. */
@@ -35,11 +36,11 @@ export interface InstalledModules {
 
 export function installModules(host: ModuleHost, options: ModuleOptions): InstalledModules {
   host.load(coreIq, undefined); //                  ping, server disco#info, roster (RFC 6121 §2)
-  host.load(smallXeps, { componentDomains: options.componentDomains }); // XEP-0092, 0012, 0054, 0049, 0030
+  host.load(smallXeps, { componentDomains: options.componentDomains, quotas: options.quotas }); // XEP-0092, 0012, 0054, 0049, 0030
   host.load(blocking, undefined); //                XEP-0191
   const archive = options.archive ? host.load(mam, options.archive) : undefined; // XEP-0313, XEP-0359
-  host.load(offline, { quota: options.offlineQuota }); // XEP-0160
-  host.load(pep, undefined); //                     XEP-0163
+  host.load(offline, { quota: options.quotas.offlineMessages, maxBytes: options.quotas.offlineBytes }); // XEP-0160
+  host.load(pep, { quotas: options.quotas }); //    XEP-0163
   host.load(carbons, undefined); //                 XEP-0280
   host.load(inBandRegistration, { enabled: options.registration, scramIterations: options.scramIterations }); // XEP-0077
   host.load(externalServices, { services: options.externalServices }); // XEP-0215

@@ -7,6 +7,7 @@ import { NS_DISCO_INFO, NS_DISCO_ITEMS, stanzaError } from '@switchboard/protoco
 import type { UserDataStore } from '../../storage/ports.ts';
 import type { IqContext, IqRegistry } from '../iq-handlers.ts';
 import { defineModule } from '../module.ts';
+import { storedBytes, type UserQuotas } from '../quotas.ts';
 import type { Rosters } from '../roster.ts';
 import type { SessionTable } from '../sessions.ts';
 import { hasFrom } from '../subscription.ts';
@@ -26,6 +27,8 @@ export interface SimpleIqDeps {
   startedAt: number;
   /** XEP-0114 components, listed as the server's disco items. */
   componentDomains(): string[];
+  /** Byte quotas for vCards and private XML (quotas.ts); none when unset. */
+  quotas?: Pick<UserQuotas, 'privateXmlBytes' | 'vcardBytes'>;
 }
 
 const localOf = (bare: string): string => bare.slice(0, bare.indexOf('@'));
@@ -75,7 +78,11 @@ export function registerSimpleIq(iq: IqRegistry, deps: SimpleIqDeps): void {
       const username = localOf(ctx.account!);
       if (ctx.type === 'set') {
         if (!isSelf(ctx)) return stanzaError('forbidden');
-        await deps.userData.set(username, deps.domain, 'vcard', '', ctx.payload.withAttrs({ xmlns: NS_VCARD }).toString());
+        const vcard = ctx.payload.withAttrs({ xmlns: NS_VCARD }).toString();
+        if (storedBytes(vcard) > (deps.quotas?.vcardBytes ?? Infinity)) {
+          return stanzaError('not-acceptable', { text: `a vCard may take at most ${deps.quotas!.vcardBytes} bytes` });
+        }
+        await deps.userData.set(username, deps.domain, 'vcard', '', vcard);
         return undefined;
       }
       const stored = await deps.userData.get(username, deps.domain, 'vcard', '');
@@ -99,7 +106,16 @@ export function registerSimpleIq(iq: IqRegistry, deps: SimpleIqDeps): void {
       if (!ns || ns.startsWith('jabber:')) return stanzaError('not-acceptable');
       const username = localOf(ctx.account!);
       if (ctx.type === 'set') {
-        await deps.userData.set(username, deps.domain, 'private', ns, child.toString());
+        const value = child.toString();
+        const limit = deps.quotas?.privateXmlBytes ?? Infinity;
+        if (limit !== Infinity) {
+          // The user's whole private storage counts, this namespace at its new size.
+          const others = (await deps.userData.list(username, deps.domain, 'private')).filter((r) => r.key !== ns);
+          if (others.reduce((n, r) => n + storedBytes(r.value), storedBytes(value)) > limit) {
+            return stanzaError('not-acceptable', { text: `private XML storage holds at most ${limit} bytes per user` });
+          }
+        }
+        await deps.userData.set(username, deps.domain, 'private', ns, value);
         return undefined;
       }
       const stored = await deps.userData.get(username, deps.domain, 'private', ns);
@@ -161,10 +177,10 @@ export async function recordLastActivity(deps: SimpleIqDeps, username: string, s
   await deps.userData.set(username, deps.domain, 'last', '', JSON.stringify(status ? { at: Date.now(), status } : { at: Date.now() }));
 }
 
-export const smallXeps = defineModule<{ componentDomains(): string[] }>({
+export const smallXeps = defineModule<{ componentDomains(): string[]; quotas?: Pick<UserQuotas, 'privateXmlBytes' | 'vcardBytes'> }>({
   name: 'small-xeps',
   setup(ctx, options) {
-    const deps: SimpleIqDeps = { domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, startedAt: Date.now(), componentDomains: options.componentDomains };
+    const deps: SimpleIqDeps = { domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, startedAt: Date.now(), componentDomains: options.componentDomains, quotas: options.quotas };
     registerSimpleIq({ register: ctx.iq, features: ctx.features }, deps);
     // XEP-0012: the last resource gone; a removed account keeps nothing, not even its last activity.
     ctx.hook('sessEnd', async ({ session, reason, status }) => {

@@ -116,12 +116,15 @@ class PostgresOffline implements OfflineStore {
     private readonly schema: string,
   ) {}
 
-  store(username: string, host: string, stanza: string, quota: number): Promise<boolean> {
+  store(username: string, host: string, stanza: string, quota: number, maxBytes = Infinity): Promise<boolean> {
     return transaction(this.pool, async (client) => {
       // Serialise writers for this user so the quota check holds.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`offline:${host}:${username}`]);
-      const n = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2`, [host, username]);
-      if (Number(n.rows[0]!.n) >= quota) return false;
+      const usage = await client.query<{ n: string; bytes: string }>(
+        `SELECT COUNT(*) AS n, COALESCE(SUM(octet_length(stanza)), 0) AS bytes FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2`,
+        [host, username],
+      );
+      if (Number(usage.rows[0]!.n) >= quota || Number(usage.rows[0]!.bytes) + Buffer.byteLength(stanza, 'utf8') > maxBytes) return false;
       await client.query(`INSERT INTO "${this.schema}".offline_messages (host, username, stanza) VALUES ($1, $2, $3)`, [host, username, stanza]);
       return true;
     });

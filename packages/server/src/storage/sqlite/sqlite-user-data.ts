@@ -53,6 +53,7 @@ export class SqliteRosters implements RosterStore {
 export class SqliteOffline implements OfflineStore {
   private readonly insert;
   private readonly countStmt;
+  private readonly usageStmt;
   private readonly select;
   private readonly clear;
   private readonly storeTx;
@@ -61,10 +62,14 @@ export class SqliteOffline implements OfflineStore {
   constructor(db: Database.Database) {
     this.insert = db.prepare('INSERT INTO offline_messages (host, username, stanza, stored_at) VALUES (?, ?, ?, ?)');
     this.countStmt = db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM offline_messages WHERE host = ? AND username = ?');
+    this.usageStmt = db.prepare<[string, string], { n: number; bytes: number }>(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(CAST(stanza AS BLOB))), 0) AS bytes FROM offline_messages WHERE host = ? AND username = ?',
+    );
     this.select = db.prepare<[string, string], { stanza: string; stored_at: number }>('SELECT stanza, stored_at FROM offline_messages WHERE host = ? AND username = ? ORDER BY id');
     this.clear = db.prepare('DELETE FROM offline_messages WHERE host = ? AND username = ?');
-    this.storeTx = db.transaction((host: string, username: string, stanza: string, quota: number): boolean => {
-      if (this.countStmt.get(host, username)!.n >= quota) return false;
+    this.storeTx = db.transaction((host: string, username: string, stanza: string, quota: number, maxBytes: number): boolean => {
+      const usage = this.usageStmt.get(host, username)!;
+      if (usage.n >= quota || usage.bytes + Buffer.byteLength(stanza, 'utf8') > maxBytes) return false;
       this.insert.run(host, username, stanza, Date.now());
       return true;
     });
@@ -75,9 +80,9 @@ export class SqliteOffline implements OfflineStore {
     });
   }
 
-  async store(username: string, host: string, stanza: string, quota: number): Promise<boolean> {
+  async store(username: string, host: string, stanza: string, quota: number, maxBytes = Infinity): Promise<boolean> {
     // IMMEDIATE: take the write lock before counting, so another process cannot slip in under the quota.
-    return this.storeTx.immediate(host, username, stanza, quota);
+    return this.storeTx.immediate(host, username, stanza, quota, maxBytes);
   }
 
   async take(username: string, host: string): Promise<OfflineMessage[]> {

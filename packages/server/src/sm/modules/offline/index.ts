@@ -13,6 +13,8 @@ import { defineModule } from '../../module.ts';
 export interface OfflineOptions {
   /** Most messages stored for one user. */
   quota: number;
+  /** Most bytes of stored messages for one user (quotas.ts offlineBytes). */
+  maxBytes?: number;
 }
 
 export const offline = defineModule<OfflineOptions>({
@@ -22,7 +24,7 @@ export const offline = defineModule<OfflineOptions>({
     const keep = async (username: string, stanza: Element): Promise<Verdict> => {
       const stamped = stanza.clone();
       stamped.children.push(xml('delay', { xmlns: NS_DELAY, from: ctx.domain, stamp: new Date().toISOString() }, 'Offline storage'));
-      if (await store.store(username, ctx.domain, stamped.toString(), options.quota)) return 'handled';
+      if (await store.store(username, ctx.domain, stamped.toString(), options.quota, options.maxBytes)) return 'handled';
       return stanzaError('service-unavailable', { text: 'offline storage is full' });
     };
     // Synchronous on the common path: only a message for storage waits for it.

@@ -6,13 +6,14 @@
 
 import { defineModule } from '../../module.ts';
 import { NS_PUBSUB, Pep } from './pep.ts';
+import type { UserQuotas } from '../../quotas.ts';
 
 export { Pep, NS_PUBSUB, NS_PUBSUB_EVENT } from './pep.ts';
 
-export const pep = defineModule<void, Pep>({
+export const pep = defineModule<{ quotas?: UserQuotas } | undefined, Pep>({
   name: 'pep',
-  setup(ctx) {
-    const service = new Pep({ domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, sendTo: ctx.sendTo, query: ctx.queryClient });
+  setup(ctx, options) {
+    const service = new Pep({ domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, sendTo: ctx.sendTo, query: ctx.queryClient, quotas: options?.quotas });
     ctx.iq({ xmlns: NS_PUBSUB, name: 'pubsub', targets: ['account'], handler: (iq) => service.iq(iq) });
     for (const feature of [NS_PUBSUB, `${NS_PUBSUB}#publish`, `${NS_PUBSUB}#auto-create`, `${NS_PUBSUB}#publish-options`, `${NS_PUBSUB}#retrieve-items`, `${NS_PUBSUB}#retract-items`]) {
       ctx.feature('account', feature);

@@ -16,6 +16,7 @@ import type { SessionTable } from '../../sessions.ts';
 import { hasFrom } from '../../subscription.ts';
 import { verifiedCapsFeatures } from '../../../caps.ts';
 import { BoundedMap } from '../../../auth/throttle.ts';
+import { DEFAULT_QUOTAS, storedBytes, type UserQuotas } from '../../quotas.ts';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
@@ -29,13 +30,21 @@ interface NodeConfig {
   maxItems: number;
   access: AccessModel;
 }
+/**
+ * The stored node: its configuration and the ids of its items, oldest
+ * first, so that a publish, a trim or a read of the last items touches only
+ * the rows it needs, never the whole node (issue #18: re-reading the node on
+ * every publish made its cost grow with the square of the node).
+ */
+interface StoredNode extends NodeConfig {
+  ids: string[];
+}
 interface StoredItem {
   seq: number;
   xml: string;
 }
 
 const DEFAULT_NODE: NodeConfig = { maxItems: 1, access: 'presence' };
-const MAX_ITEMS_LIMIT = 1000;
 
 export interface PepDeps {
   domain: string;
@@ -45,6 +54,8 @@ export interface PepDeps {
   sendTo(session: SmSession, stanza: Element): void;
   /** Sends an iq from the server to a client and resolves with its answer (for caps discovery). */
   query(to: string, payload: Element): Promise<Element | undefined>;
+  /** Per-user PEP quotas (sm/quotas.ts). */
+  quotas?: Pick<UserQuotas, 'pepNodes' | 'pepItemBytes' | 'pepMaxItems'>;
 }
 
 export class Pep {
@@ -57,8 +68,25 @@ export class Pep {
    */
   private readonly resourceCaps = new Map<string, { ver: string; features?: Set<string> }>();
   private seq = Date.now();
+  /** Writes to one user's nodes, one at a time (the node record is read, changed and written back). */
+  private readonly writing = new Map<string, Promise<unknown>>();
+  private readonly quotas: Pick<UserQuotas, 'pepNodes' | 'pepItemBytes' | 'pepMaxItems'>;
 
-  constructor(private readonly deps: PepDeps) {}
+  constructor(private readonly deps: PepDeps) {
+    this.quotas = deps.quotas ?? DEFAULT_QUOTAS;
+  }
+
+  /** Runs `task` after the user's earlier writes. */
+  private serially<T>(username: string, task: () => Promise<T>): Promise<T> {
+    const before = this.writing.get(username) ?? Promise.resolve();
+    const run = before.then(task, task);
+    const tail = run.catch(() => undefined);
+    this.writing.set(username, tail);
+    void tail.then(() => {
+      if (this.writing.get(username) === tail) this.writing.delete(username);
+    });
+    return run;
+  }
 
   async iq(ctx: IqContext): Promise<IqOutcome> {
     const owner = ctx.account!;
@@ -68,8 +96,8 @@ export class Pep {
     if (!action) return stanzaError('bad-request');
     if (ctx.type === 'set') {
       if (!isOwner) return stanzaError('forbidden');
-      if (action.name === 'publish') return this.publish(username, owner, action, ctx.payload.getChild('publish-options'));
-      if (action.name === 'retract') return this.retract(username, owner, action);
+      if (action.name === 'publish') return this.serially(username, () => this.publish(username, owner, action, ctx.payload.getChild('publish-options')));
+      if (action.name === 'retract') return this.serially(username, () => this.retract(username, owner, action));
       return stanzaError('feature-not-implemented', { application: xml('unsupported', { xmlns: NS_PUBSUB_ERRORS, feature: action.name }) });
     }
     if (action.name !== 'items') return stanzaError('feature-not-implemented');
@@ -80,12 +108,12 @@ export class Pep {
     if (!isOwner && !(await this.mayAccess(username, config, ctx.from.bare().toString()))) {
       return stanzaError('not-authorized', { application: xml('presence-subscription-required', { xmlns: NS_PUBSUB_ERRORS }) });
     }
-    let items = await this.items(username, node);
-    const wanted = action.getChildren('item').map((i) => i.attrs.id);
-    if (wanted.length > 0) items = items.filter((i) => wanted.includes(i.attrs.id));
+    // Read by id: the ids asked for (XEP-0060 §6.5.8), else the last max_items (§6.5.7), else the node (at most pepMaxItems).
+    const wanted = action.getChildren('item').map((i) => i.attrs.id).filter((id): id is string => id !== undefined);
+    let ids = wanted.length > 0 ? config.ids.filter((id) => wanted.includes(id)) : config.ids;
     const max = Number(action.attrs.max_items);
-    if (Number.isInteger(max) && max > 0) items = items.slice(-max);
-    return xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node }, items));
+    if (Number.isInteger(max) && max > 0) ids = ids.slice(-max);
+    return xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node }, await this.items(username, node, ids)));
   }
 
   private async publish(username: string, owner: string, publish: Element, options: Element | undefined): Promise<IqOutcome> {
@@ -93,22 +121,36 @@ export class Pep {
     if (!node) return stanzaError('bad-request', { application: xml('nodeid-required', { xmlns: NS_PUBSUB_ERRORS }) });
     const items = publish.getChildren('item');
     if (items.length > 1) return stanzaError('bad-request', { application: xml('invalid-payload', { xmlns: NS_PUBSUB_ERRORS }) });
-    const wanted = readOptions(options);
+    const wanted = readOptions(options, this.quotas.pepMaxItems);
     if ('kind' in wanted) return wanted;
+    const source = items[0] ?? xml('item');
+    const id = source.attrs.id ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const item = xml('item', { id }, source.getChildren());
+    const text = item.toString();
+    if (storedBytes(text) > this.quotas.pepItemBytes) {
+      // XEP-0060 §7.1.3.4: the payload is larger than the service allows.
+      return stanzaError('not-acceptable', { application: xml('payload-too-big', { xmlns: NS_PUBSUB_ERRORS }) });
+    }
     let config = await this.nodeConfig(username, node);
     if (!config) {
+      if ((await this.deps.userData.list(username, this.deps.domain, 'pepnode')).length >= this.quotas.pepNodes) {
+        // The user has as many nodes as the quota allows: this publish would create one more.
+        return stanzaError('not-allowed', { application: xml('max-nodes-exceeded', { xmlns: NS_PUBSUB_ERRORS }), text: `at most ${this.quotas.pepNodes} PEP nodes per user` });
+      }
       // §7.1.1: the first publish creates the node, configured by the publish-options.
-      config = { ...DEFAULT_NODE, ...wanted };
-      await this.deps.userData.set(username, this.deps.domain, 'pepnode', node, JSON.stringify(config));
+      config = { ...DEFAULT_NODE, ...wanted, ids: [] };
     } else if ((wanted.maxItems !== undefined && wanted.maxItems !== config.maxItems) || (wanted.access !== undefined && wanted.access !== config.access)) {
       // XEP-0060 §7.1.5: publish-options that do not match the node's configuration.
       return stanzaError('conflict', { application: xml('precondition-not-met', { xmlns: NS_PUBSUB_ERRORS }) });
     }
-    const source = items[0] ?? xml('item');
-    const id = source.attrs.id ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    const item = xml('item', { id }, source.getChildren());
-    await this.deps.userData.set(username, this.deps.domain, `pep:${node}`, id, JSON.stringify({ seq: ++this.seq, xml: item.toString() } satisfies StoredItem));
-    await this.trim(username, node, config.maxItems);
+    await this.deps.userData.set(username, this.deps.domain, `pep:${node}`, id, JSON.stringify({ seq: ++this.seq, xml: text } satisfies StoredItem));
+    // The item goes last (a republished id moves to the end); the oldest past max_items go.
+    const ids = config.ids.filter((old) => old !== id);
+    ids.push(id);
+    const dropped = ids.splice(0, Math.max(0, ids.length - config.maxItems));
+    for (const old of dropped) await this.deps.userData.delete(username, this.deps.domain, `pep:${node}`, old);
+    config = { ...config, ids };
+    await this.saveNode(username, node, config);
     await this.notify(username, owner, node, config, xml('items', { node }, item));
     return xml('pubsub', { xmlns: NS_PUBSUB }, xml('publish', { node }, xml('item', { id })));
   }
@@ -119,36 +161,39 @@ export class Pep {
     if (!node || !id) return stanzaError('bad-request');
     const config = await this.nodeConfig(username, node);
     if (!config || !(await this.deps.userData.delete(username, this.deps.domain, `pep:${node}`, id))) return stanzaError('item-not-found');
+    await this.saveNode(username, node, { ...config, ids: config.ids.filter((old) => old !== id) });
     if (retract.attrs.notify === 'true' || retract.attrs.notify === '1') {
       await this.notify(username, owner, node, config, xml('items', { node }, xml('retract', { id })));
     }
     return undefined;
   }
 
-  private async trim(username: string, node: string, maxItems: number): Promise<void> {
-    const stored = await this.stored(username, node);
-    for (const old of stored.slice(0, Math.max(0, stored.length - maxItems))) {
-      await this.deps.userData.delete(username, this.deps.domain, `pep:${node}`, old.key);
-    }
-  }
-
-  private async stored(username: string, node: string): Promise<{ key: string; item: StoredItem }[]> {
-    const rows = await this.deps.userData.list(username, this.deps.domain, `pep:${node}`);
-    return rows.map((r) => ({ key: r.key, item: JSON.parse(r.value) as StoredItem })).sort((a, b) => a.item.seq - b.item.seq);
-  }
-
-  private async items(username: string, node: string): Promise<Element[]> {
+  /** The items with these ids, in that order, each read by its key. */
+  private async items(username: string, node: string, ids: readonly string[]): Promise<Element[]> {
     const out: Element[] = [];
-    for (const { item } of await this.stored(username, node)) {
-      const el = parseElement(item.xml);
+    for (const id of ids) {
+      const raw = await this.deps.userData.get(username, this.deps.domain, `pep:${node}`, id);
+      const el = raw === undefined ? undefined : parseElement((JSON.parse(raw) as StoredItem).xml);
       if (el instanceof Element) out.push(el);
     }
     return out;
   }
 
-  private async nodeConfig(username: string, node: string): Promise<NodeConfig | undefined> {
+  private async nodeConfig(username: string, node: string): Promise<StoredNode | undefined> {
     const raw = await this.deps.userData.get(username, this.deps.domain, 'pepnode', node);
-    return raw ? (JSON.parse(raw) as NodeConfig) : undefined;
+    if (!raw) return undefined;
+    const stored = JSON.parse(raw) as NodeConfig & { ids?: string[] };
+    if (stored.ids) return stored as StoredNode;
+    // A node stored before the id index: read it whole this once, in publish order, and keep the index.
+    const rows = await this.deps.userData.list(username, this.deps.domain, `pep:${node}`);
+    const ids = rows.map((r) => ({ id: r.key, seq: (JSON.parse(r.value) as StoredItem).seq })).sort((a, b) => a.seq - b.seq).map((r) => r.id);
+    const indexed = { ...stored, ids };
+    await this.saveNode(username, node, indexed);
+    return indexed;
+  }
+
+  private saveNode(username: string, node: string, config: StoredNode): Promise<void> {
+    return this.deps.userData.set(username, this.deps.domain, 'pepnode', node, JSON.stringify(config));
   }
 
   private async mayAccess(username: string, config: NodeConfig, who: string): Promise<boolean> {
@@ -211,9 +256,10 @@ export class Pep {
       const at = owner.indexOf('@');
       if (owner.slice(at + 1) !== this.deps.domain) continue;
       const username = owner.slice(0, at);
-      for (const { key: node } of await this.deps.userData.list(username, this.deps.domain, 'pepnode')) {
+      for (const { key: node, value } of await this.deps.userData.list(username, this.deps.domain, 'pepnode')) {
         if (!this.wantsNotify(session.fullJid, node)) continue;
-        const last = (await this.items(username, node)).at(-1);
+        const lastId = (JSON.parse(value) as Partial<StoredNode>).ids?.at(-1) ?? (await this.nodeConfig(username, node))?.ids.at(-1);
+        const last = lastId === undefined ? undefined : (await this.items(username, node, [lastId]))[0];
         if (last) this.deps.sendTo(session, xml('message', { from: owner, to: session.fullJid, type: 'headline' }, xml('event', { xmlns: NS_PUBSUB_EVENT }, xml('items', { node }, last))));
       }
     }
@@ -224,8 +270,8 @@ export class Pep {
   }
 }
 
-/** publish-options: pubsub#max_items and pubsub#access_model (XEP-0060 §7.1.5). */
-function readOptions(options: Element | undefined): Partial<NodeConfig> | StanzaError {
+/** publish-options: pubsub#max_items ("max" is the quota's pepMaxItems) and pubsub#access_model (XEP-0060 §7.1.5). */
+function readOptions(options: Element | undefined, maxItemsLimit: number): Partial<NodeConfig> | StanzaError {
   const form = options?.getChild('x', NS_DATA_FORMS);
   if (!form) return {};
   const out: Partial<NodeConfig> = {};
@@ -233,9 +279,9 @@ function readOptions(options: Element | undefined): Partial<NodeConfig> | Stanza
     const value = field.getChildText('value');
     if (value === undefined) continue;
     if (field.attrs.var === 'pubsub#max_items') {
-      const n = value === 'max' ? MAX_ITEMS_LIMIT : Number(value);
+      const n = value === 'max' ? maxItemsLimit : Number(value);
       if (!Number.isInteger(n) || n < 1) return stanzaError('bad-request');
-      out.maxItems = Math.min(n, MAX_ITEMS_LIMIT);
+      out.maxItems = Math.min(n, maxItemsLimit);
     } else if (field.attrs.var === 'pubsub#access_model') {
       if (value !== 'presence' && value !== 'open' && value !== 'whitelist') {
         return stanzaError('conflict', { application: xml('precondition-not-met', { xmlns: NS_PUBSUB_ERRORS }) });
