@@ -8,12 +8,18 @@ export interface ParserLimits {
   maxDepth: number;
   /** Most attributes on one element. */
   maxAttributes: number;
+  /**
+   * Estimated bytes of heap the tree of a stanza left unfinished by a read may
+   * keep between reads; past it only the stanza's text is kept (stream-parser.ts). 32 KiB.
+   */
+  maxHeldTree: number;
 }
 
 export const DEFAULT_LIMITS: ParserLimits = {
   maxStanzaSize: 256 * 1024,
   maxDepth: 32,
   maxAttributes: 64,
+  maxHeldTree: 32 * 1024,
 };
 
 /** The three ways a peer's XML can be refused; each is an RFC 6120 §4.9.3 stream error condition. */

@@ -17,7 +17,7 @@
 // stanza that ends in the write it began in is built as a tree while it is
 // read, as before. One still open when a write ends also has its text kept
 // from its '<' on (HeldText); its tree is kept too while it is small
-// (TREE_BUDGET), and dropped once it is not: the rest is then checked as it
+// (limits.maxHeldTree), and dropped once it is not: the rest is then checked as it
 // comes with no tree, the names of its open elements on a stack, and when it
 // ends its text is parsed again, whole. So what a peer can make the parser
 // hold between reads is its bytes (at most the stanza limit) and a small
@@ -35,12 +35,11 @@ const NS_STREAMS = 'http://etherx.jabber.org/streams';
 const RESCAN_LIMIT = 256;
 
 /**
- * Bytes of heap an unfinished stanza's tree may cost between writes before it
- * is dropped and the stanza kept as text only; its cost is estimated as
- * ELEMENT_COST per element and two bytes per character (bench/parser-memory.ts
- * measures the real one). A 50-item roster keeps its tree.
+ * The estimated heap cost of an element in a tree, for limits.maxHeldTree: an
+ * unfinished stanza's tree costs ELEMENT_COST per element and two bytes per
+ * character (bench/parser-memory.ts measures the real cost). With the default
+ * budget, a 50-item roster keeps its tree.
  */
-const TREE_BUDGET = 32 * 1024;
 const ELEMENT_COST = 160;
 
 export interface StreamParserEvents {
@@ -68,6 +67,7 @@ export class StreamParser {
   private readonly maxStanzaSize: number;
   private readonly maxDepth: number;
   private readonly maxAttributes: number;
+  private readonly maxHeldTree: number;
   private readonly limits: Partial<ParserLimits>;
   private readonly isStream: boolean;
   /** Depth of the open element that counts as top level: 1 under the stream root, 0 in WebSocket messages. */
@@ -108,7 +108,7 @@ export class StreamParser {
   private topStart = -1;
   /** The text of a top-level element left open by an earlier write; null when none is. */
   private held: HeldText | null = null;
-  /** The held element's tree was dropped (TREE_BUDGET): `heldNames` stands for `stack`. */
+  /** The held element's tree was dropped (maxHeldTree): `heldNames` stands for `stack`. */
   private treeless = false;
   /** The names of the elements open in a treeless held element, outermost first. */
   private readonly heldNames: string[] = [];
@@ -127,6 +127,7 @@ export class StreamParser {
     this.maxStanzaSize = all.maxStanzaSize;
     this.maxDepth = all.maxDepth;
     this.maxAttributes = all.maxAttributes;
+    this.maxHeldTree = all.maxHeldTree;
     this.isStream = framing === 'stream';
     this.topDepth = this.isStream ? 1 : 0;
   }
@@ -240,7 +241,7 @@ export class StreamParser {
       if (this.topStart < 0) throw new Error('unreachable: an element left open began in an earlier write');
       this.held = new HeldText(base + this.topStart, s.slice(this.topStart));
     }
-    if (this.treeElements * ELEMENT_COST + 2 * this.held.length <= TREE_BUDGET) return;
+    if (this.treeElements * ELEMENT_COST + 2 * this.held.length <= this.maxHeldTree) return;
     for (const el of this.stack) this.heldNames.push(el.name);
     this.stack.length = 0;
     this.current = null;
