@@ -112,7 +112,7 @@ function startTarget(kind: ServerKind, users: number): Promise<BenchServer> {
 }
 
 /** `cli`: another build's dist/switchboard.mjs (bench/ab.ts); `nodeFlags`: Node flags for this server only. */
-export async function startBenchServer(users: number, contacts = 0, options: { tls?: boolean; cli?: string; nodeFlags?: string[] } = {}): Promise<BenchServer> {
+export async function startBenchServer(users: number, contacts = 0, options: { tls?: boolean; cli?: string; nodeFlags?: string[]; args?: string[] } = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
@@ -122,7 +122,7 @@ export async function startBenchServer(users: number, contacts = 0, options: { t
   const made = spawnSync(process.execPath, [...runner, cli, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`bench-users failed: ${made.stderr}`);
   const pin = pinned(0);
-  const cmd = [...pin, process.execPath, ...(options.nodeFlags ?? SERVER_FLAGS), ...runner, cli, 'serve', ...args];
+  const cmd = [...pin, process.execPath, ...(options.nodeFlags ?? SERVER_FLAGS), ...runner, cli, 'serve', ...args, ...(options.args ?? [])];
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -259,8 +259,8 @@ export async function chatPairs(options: { pairs: number; seconds: number; windo
  * messages each. Offered rate = users / interval. Server CPU is counted from
  * the first send to the last delivery.
  */
-export async function pacedChat(options: { users: number; intervalMs: number; count: number; workers: number; server?: ServerKind }): Promise<BenchRow[]> {
-  const server = await startTarget(options.server ?? 'switchboard', options.users);
+export async function pacedChat(options: { users: number; intervalMs: number; count: number; workers: number; server?: ServerKind; serverArgs?: string[]; label?: string }): Promise<BenchRow[]> {
+  const server = options.serverArgs ? await startBenchServer(options.users, 0, { args: options.serverArgs }) : await startTarget(options.server ?? 'switchboard', options.users);
   return underLoad(server, options.workers, async (workers) => {
     const shares = split(users(1, options.users), options.workers);
     await workers.all((i) => ({
@@ -273,7 +273,7 @@ export async function pacedChat(options: { users: number; intervalMs: number; co
       cmd: 'paced', domain: 'localhost', intervalMs: options.intervalMs, count: options.count, bodySize: 64,
     }))) as Extract<WorkerReply, { cmd: 'paced' }>[];
     const offered = Math.round((options.users * 1000) / options.intervalMs);
-    return chatRows(`chat paced (${options.users} users, ${offered} msgs/s offered) — ${server.name}`, replies, (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
+    return chatRows(`chat paced (${options.users} users, ${offered} msgs/s offered) — ${options.label ?? server.name}`, replies, (performance.now() - t0) / 1000, cpuSeconds(server.pid) - cpu0);
   });
 }
 

@@ -5,6 +5,7 @@
 import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
 import { parserMemoryRows } from './parser-memory.ts';
+import { mamPages } from './mam.ts';
 import { chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
@@ -16,6 +17,26 @@ const chat = (server: ServerKind): Promise<BenchRow[]> => chatPairs({ pairs: 100
 const chat1000 = (server: ServerKind): Promise<BenchRow[]> => pacedChat({ users: 1000, intervalMs: 1000, count: 20, workers: 1, server });
 const chat4000 = (server: ServerKind): Promise<BenchRow[]> => pacedChat({ users: 1000, intervalMs: 250, count: 80, workers: 1, server });
 const idle = (server: ServerKind): Promise<BenchRow[]> => idleSessions({ sessions: 5000, workers: 2, server });
+
+/**
+ * Issue #21: the same paced chat (1,000 users, 1 msg/s each, 20 s) with the
+ * XEP-0313 archive off and on (both sides of every message archived, with
+ * stanza ids), twice each, alternating; the ratio of server CPU per message.
+ */
+async function chatArchive(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  for (let round = 1; round <= 2; round++) {
+    for (const mode of ['off', 'on'] as const) {
+      const run = await pacedChat({ users: 1000, intervalMs: 1000, count: 20, workers: 1, serverArgs: ['--archive', mode === 'on' ? '1' : '0'], label: `archive ${mode}, round ${round}` });
+      cpu[mode].push(run.find((r) => r.name === 'server CPU per message')!.value);
+      rows.push(...run);
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  rows.push({ group: 'chat paced, archive on / off', name: 'server CPU per message', value: mean(cpu.on) / mean(cpu.off), unit: '×', note: `${mean(cpu.on).toFixed(1)} / ${mean(cpu.off).toFixed(1)} µs` });
+  return rows;
+}
 
 /** Runs both, one after the other, and adds a Switchboard/Prosody ratio for every measure they share. */
 async function sideBySide(run: (server: ServerKind) => Promise<BenchRow[]>): Promise<BenchRow[]> {
@@ -59,6 +80,9 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   'login-vs-prosody': () => sideBySide(plainLogin),
   'chat-vs-prosody': () => sideBySide(chat),
   'idle-vs-prosody': () => sideBySide(idle),
+  // Issue #21 (XEP-0313): archiving's cost on the message path, and a page of 50 from a large archive.
+  'chat-archive': chatArchive,
+  'mam-page': () => mamPages({ messages: Number(process.env.SWITCHBOARD_BENCH_MAM_MESSAGES ?? 1_000_000), users: 100, queries: 1000 }),
 };
 
 /** What `npm run bench` runs with no suite named. */

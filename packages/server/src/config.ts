@@ -252,6 +252,7 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
       c.services = v;
     },
   },
+  { flag: '--archive', env: 'SWITCHBOARD_ARCHIVE', apply: (c, v) => (c.archive = v !== '0' && v !== 'false') },
   { flag: '--registration', env: 'SWITCHBOARD_REGISTRATION', apply: (c, v) => (c.registration = v !== '0' && v !== 'false') },
   {
     flag: '--channel-binding-on',

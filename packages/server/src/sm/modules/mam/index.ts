@@ -19,7 +19,7 @@ import { Element } from '@switchboard/xml';
 import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaError, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
 import type { ArchiveDefault, ArchiveEntry, ArchivePrefs } from '../../../storage/archive.ts';
 import { bareOf } from '../../../storage/archive.ts';
-import type { Verdict } from '../../chains.ts';
+import type { PktUser, Verdict } from '../../chains.ts';
 import type { Classified } from '../../classify.ts';
 import { defineModule } from '../../module.ts';
 import { archivable, bodyText, decide } from './eligible.ts';
@@ -102,7 +102,8 @@ export const mam = defineModule<MamOptions, MamApi>({
     );
 
     // ---- the recipient's side ----
-    const received = async (username: string, bare: string, c: Classified, stanza: Element, fromJid: string): Promise<Verdict> => {
+    const received = async (p: PktUser, stanza: Element, fromJid: string): Promise<Verdict> => {
+      const { c, username, bare } = p;
       const mine = await wants(username, bareOf(fromJid));
       const theirs = outgoing.get(c);
       outgoing.delete(c);
@@ -116,15 +117,23 @@ export const mam = defineModule<MamOptions, MamApi>({
         return internal();
       }
       if (mine) {
-        // The stanza as delivered carries the id, not the text the client sent.
-        c.stanza = new Element(stanza.name, stanza.withAttrs({}).attrs, [...stanza.children, stanzaIdElement(bare, id)]);
-        c.text = undefined;
+        const idElement = stanzaIdElement(bare, id);
+        c.stanza = new Element(stanza.name, stanza.withAttrs({}).attrs, [...stanza.children, idElement]);
+        // The client's own text stays the text delivered, with the id written in before its end tag (no serialisation).
+        c.text = c.text?.endsWith('</message>') ? `${c.text.slice(0, -'</message>'.length)}${idElement.toString()}</message>` : undefined;
+      }
+      // The delivery was decided before the write: a session that ended meanwhile (its c2s went away) does not get
+      // it; the others do, or, with none left, offline storage keeps it (RFC 6121 §8.5.3.2.1). Nothing is dropped.
+      if (p.delivery.action === 'deliver' && p.delivery.to.some((s) => s.ended)) {
+        const live = p.delivery.to.filter((s) => !s.ended);
+        p.delivery = live.length > 0 ? { action: 'deliver', to: live } : { action: 'offline' };
       }
       return 'pass';
     };
     ctx.hook(
       'pktUser',
-      ({ c, bare, username, delivery }) => {
+      (p) => {
+        const { c, bare, delivery } = p;
         if (c.kind !== 'message' || (delivery.action !== 'deliver' && delivery.action !== 'offline')) return 'pass';
         // XEP-0359 §5: an id claiming to be the user's archive's that the archive did not give is removed.
         const stanza = withoutStanzaIdsBy(c.stanza, bare);
@@ -134,7 +143,7 @@ export const mam = defineModule<MamOptions, MamApi>({
         }
         const from = stanza.attrs.from;
         if (from === undefined || !archivable(stanza, c.type)) return 'pass';
-        return received(username, bare, c, stanza, from);
+        return received(p, stanza, from);
       },
       60,
     );

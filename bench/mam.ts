@@ -1,0 +1,122 @@
+// XEP-0313 archive benchmarks: a page of 50 from a large archive (built with
+// bulk inserts: `messages` among `users` users, each user talking with 20
+// contacts) on SQLite and on PostgreSQL, through the storage port; p50/p99 of
+// the kinds of page a client asks for.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openSqliteStorage } from '../packages/server/src/storage/sqlite/sqlite-storage.ts';
+import { openPostgresStorage } from '../packages/server/src/storage/postgres/postgres-storage.ts';
+import type { ArchiveEntry, ArchiveQuery } from '../packages/server/src/storage/archive.ts';
+import type { Storage } from '../packages/server/src/storage/ports.ts';
+import { percentile } from './e2e.ts';
+import type { BenchRow } from './row.ts';
+
+const POSTGRES_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const WORDS = ['hello', 'meeting', 'tomorrow', 'lunch', 'coffee', 'train', 'late', 'thanks', 'photo', 'call'];
+const T0 = Date.UTC(2025, 0, 1);
+
+/** Message i of the archive: user i % users, contact (i / users) % 20, one second apart per user. */
+function entry(i: number, users: number): ArchiveEntry {
+  const u = i % users;
+  const n = Math.floor(i / users);
+  const contact = `contact${n % 20}@example.org`;
+  const body = `${WORDS[n % 10]} ${WORDS[(n * 7) % 10]} message ${n}`;
+  return {
+    username: `user${u}`,
+    host: 'localhost',
+    id: `${u}-${n}`,
+    timestamp: new Date(T0 + n * 1000),
+    with: `${contact}/res`,
+    stanza: `<message xmlns="jabber:client" from="${contact}/res" to="user${u}@localhost" type="chat" id="m${n}"><body>${body}</body></message>`,
+    body,
+  };
+}
+
+async function fill(storage: Storage, messages: number, users: number): Promise<number> {
+  const t0 = performance.now();
+  const batch = 20_000;
+  for (let i = 0; i < messages; i += batch) {
+    await storage.archive.append(Array.from({ length: Math.min(batch, messages - i) }, (_, k) => entry(i + k, users)));
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+type Kind = 'last page' | 'page before an id' | 'page after an id' | 'last page with a contact' | 'full text, last page';
+
+function queryOf(kind: Kind, perUser: number): ArchiveQuery {
+  const id = () => `${0}-${Math.floor(Math.random() * perUser)}`;
+  switch (kind) {
+    case 'last page':
+      return { max: 50, before: '' };
+    case 'page before an id':
+      return { max: 50, before: id() };
+    case 'page after an id':
+      return { max: 50, after: id() };
+    case 'last page with a contact':
+      return { max: 50, before: '', with: `contact${Math.floor(Math.random() * 20)}@example.org` };
+    case 'full text, last page':
+      return { max: 50, before: '', fullText: WORDS[Math.floor(Math.random() * 10)]! };
+  }
+}
+
+async function measurePages(storage: Storage, label: string, messages: number, users: number, queries: number, fillSeconds: number): Promise<BenchRow[]> {
+  const perUser = Math.floor(messages / users);
+  const group = `MAM page of 50, ${messages.toLocaleString('en-US')} messages among ${users} users — ${label}`;
+  const rows: BenchRow[] = [{ group, name: 'bulk insert', value: messages / fillSeconds, unit: 'msgs/s', note: `${fillSeconds.toFixed(1)} s` }];
+  const kinds: Kind[] = ['last page', 'page before an id', 'page after an id', 'last page with a contact', 'full text, last page'];
+  for (const kind of kinds) {
+    const times: number[] = [];
+    for (let i = 0; i < queries + 50; i++) {
+      // Every query on user0's archive: ids are `0-n`; the other 99 users' rows sit around it.
+      const q = queryOf(kind, perUser);
+      const t = performance.now();
+      const r = await storage.archive.query('user0', 'localhost', q);
+      const ms = performance.now() - t;
+      if (!r.ok) throw new Error(`${kind}: ${r.reason}`);
+      if (i >= 50) times.push(ms); // the first 50 warm the statement caches
+    }
+    times.sort((a, b) => a - b);
+    rows.push({ group, name: `${kind} p50`, value: percentile(times, 50), unit: 'ms' });
+    rows.push({ group, name: `${kind} p99`, value: percentile(times, 99), unit: 'ms', note: `${queries} queries` });
+  }
+  return rows;
+}
+
+export async function mamPages(options: { messages: number; users: number; queries: number }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-mam-'));
+  try {
+    const sqlite = openSqliteStorage(join(dir, 'archive.sqlite'));
+    try {
+      const s = await fill(sqlite, options.messages, options.users);
+      rows.push(...(await measurePages(sqlite, 'SQLite', options.messages, options.users, options.queries, s)));
+    } finally {
+      await sqlite.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const schema = `sb_bench_${randomBytes(4).toString('hex')}`;
+  const postgres = await openPostgresStorage(POSTGRES_URL, { schema });
+  try {
+    const s = await fill(postgres, options.messages, options.users);
+    // As an operator would after a bulk load: fresh planner statistics.
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(`ANALYZE "${schema}".archive`);
+    await client.end();
+    rows.push(...(await measurePages(postgres, 'PostgreSQL', options.messages, options.users, options.queries, s)));
+  } finally {
+    await postgres.close();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+  return rows;
+}
