@@ -10,3 +10,4 @@ export { xml, Element } from '@switchboard/xml';
 export { readMessage, markPrivate, NS_CARBONS, type IncomingMessage } from './carbons.ts';
 export { NS_CSI } from './csi.ts';
 export { fetchArchivePage, queryArchive, getArchivePrefs, setArchivePrefs, type ArchivedMessage, type ArchiveFilter, type ArchiveOptions, type ArchivePage, type MamHost } from './mam.ts';
+export { Muc, MucError, NS_MUC, type GroupchatMessage, type HistoryRequest, type JoinOptions, type JoinedRoom, type MucAffiliation, type MucEvents, type MucHost, type MucRole, type Occupant, type RoomConfig } from './muc.ts';
