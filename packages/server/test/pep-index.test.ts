@@ -88,3 +88,38 @@ describe('PEP items are read by id', { timeout: 60_000 }, () => {
     assert.match(alice.received, /<item id="b">.*<item id="a">.*<item id="c">/);
   });
 });
+
+describe('large PEP reads are paged', { timeout: 60_000 }, () => {
+  it('a whole-node read stops at the byte budget with an RSM set; RSM pages by max, after, before and index', async () => {
+    const server = await startTestServer({ allowPlaintextOnLoopback: true });
+    try {
+      await server.addUser('dora', 'pw');
+      const c = await RawClient.connect(server.c2sPort);
+      await c.login('dora', 'pw', 'pep');
+      const big = 'b'.repeat(200_000); // 8 of these make 1.6 MB; a page holds 1 MiB
+      for (let i = 0; i < 8; i++) {
+        c.send(publish(`p${i}`, 'urn:large', `i${i}`).replace(`>i${i}</p>`, `>${big}</p>`));
+        await c.expect(new RegExp(`<iq type="result" id="p${i}"`));
+      }
+      const get = async (id: string, rsm = ''): Promise<string> => {
+        c.received = '';
+        c.send(`<iq type='get' id='${id}'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:large'/>${rsm}</pubsub></iq>`);
+        return (await c.expect(new RegExp(`<iq [^>]*id="${id}".*?</iq>`)))[0];
+      };
+      const ids = (s: string): string[] => [...s.matchAll(/<item id="(i\d)">/g)].map((m) => m[1]!);
+      const whole = await get('all');
+      assert.deepEqual(ids(whole), ['i3', 'i4', 'i5', 'i6', 'i7'], 'the newest that fit in 1 MiB');
+      assert.match(whole, /<set xmlns="http:\/\/jabber.org\/protocol\/rsm"><first index="3">i3<\/first><last>i7<\/last><count>8<\/count><\/set>/);
+      const first = await get('r1', "<set xmlns='http://jabber.org/protocol/rsm'><max>2</max></set>");
+      assert.deepEqual(ids(first), ['i0', 'i1']);
+      assert.match(first, /<first index="0">i0<\/first><last>i1<\/last><count>8<\/count>/);
+      assert.deepEqual(ids(await get('r2', "<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><after>i1</after></set>")), ['i2', 'i3']);
+      assert.deepEqual(ids(await get('r3', "<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><before/></set>")), ['i6', 'i7']);
+      assert.deepEqual(ids(await get('r4', "<set xmlns='http://jabber.org/protocol/rsm'><max>3</max><index>4</index></set>")), ['i4', 'i5', 'i6']);
+      assert.match(await get('r5', "<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><after>nope</after></set>"), /type="error".*<item-not-found/);
+      c.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

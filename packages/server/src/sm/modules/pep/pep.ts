@@ -7,7 +7,8 @@
 // and the last items reach a contact's resource when its caps arrive.
 
 import { Element, parseElement, xml } from '@switchboard/xml';
-import { stanzaError, type StanzaError } from '@switchboard/protocol';
+import { NS_RSM, parseRsmRequest, rsmResultElement, stanzaError, type RsmRequest, type StanzaError } from '@switchboard/protocol';
+import { pageWindow, readPage } from './paging.ts';
 import type { UserDataStore } from '../../../storage/ports.ts';
 import type { IqContext, IqOutcome } from '../../iq-handlers.ts';
 import type { Rosters } from '../../roster.ts';
@@ -45,6 +46,8 @@ interface StoredItem {
 }
 
 const DEFAULT_NODE: NodeConfig = { maxItems: 1, access: 'presence' };
+/** The most bytes of items one items request returns (a larger read is paged, see paging.ts). */
+const PAGE_BYTES = 1024 * 1024;
 
 export interface PepDeps {
   domain: string;
@@ -108,12 +111,28 @@ export class Pep {
     if (!isOwner && !(await this.mayAccess(username, config, ctx.from.bare().toString()))) {
       return stanzaError('not-authorized', { application: xml('presence-subscription-required', { xmlns: NS_PUBSUB_ERRORS }) });
     }
-    // Read by id: the ids asked for (XEP-0060 §6.5.8), else the last max_items (§6.5.7), else the node (at most pepMaxItems).
+    // Read by id: the ids asked for (XEP-0060 §6.5.8), else the last max_items (§6.5.7), else the node, in pages.
     const wanted = action.getChildren('item').map((i) => i.attrs.id).filter((id): id is string => id !== undefined);
     let ids = wanted.length > 0 ? config.ids.filter((id) => wanted.includes(id)) : config.ids;
     const max = Number(action.attrs.max_items);
     if (Number.isInteger(max) && max > 0) ids = ids.slice(-max);
-    return xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node }, await this.items(username, node, ids)));
+    const set = ctx.payload.getChild('set', NS_RSM);
+    let rsm: RsmRequest | undefined;
+    if (set) {
+      const parsed = parseRsmRequest(set);
+      if (!parsed.ok) return stanzaError('bad-request', { text: parsed.text });
+      rsm = parsed.value;
+    }
+    const window = pageWindow(ids, rsm);
+    if (!window) return stanzaError('item-not-found', { text: 'RSM after/before names no item of this node' });
+    // A page holds at most a budget of bytes (and always one item), so no read makes the server hold a whole large node.
+    const page = await readPage(ids, window, Math.max(PAGE_BYTES, this.quotas.pepItemBytes), (id) => this.itemText(username, node, id));
+    const items = page.texts.map((t) => parseElement(t)).filter((el): el is Element => el instanceof Element);
+    const truncated = page.texts.length < ids.length;
+    const result = rsm || truncated
+      ? rsmResultElement(page.texts.length > 0 ? { first: ids[page.first]!, firstIndex: page.first, last: ids[page.last]!, count: ids.length } : { count: ids.length })
+      : undefined;
+    return xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node }, items), result);
   }
 
   private async publish(username: string, owner: string, publish: Element, options: Element | undefined): Promise<IqOutcome> {
@@ -169,6 +188,11 @@ export class Pep {
   }
 
   /** The items with these ids, in that order, each read by its key. */
+  private async itemText(username: string, node: string, id: string): Promise<string | undefined> {
+    const raw = await this.deps.userData.get(username, this.deps.domain, `pep:${node}`, id);
+    return raw === undefined ? undefined : (JSON.parse(raw) as StoredItem).xml;
+  }
+
   private async items(username: string, node: string, ids: readonly string[]): Promise<Element[]> {
     const out: Element[] = [];
     for (const id of ids) {
