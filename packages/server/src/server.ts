@@ -13,6 +13,7 @@ import { deriveScramCredentials } from './auth/scram-credentials.ts';
 import { loadTlsMaterial } from './tls/certificate.ts';
 import { InProcessRouter } from './router/in-process.ts';
 import { NatsRouter } from './router/nats.ts';
+import type { Lease } from './router/lease.ts';
 import type { Router } from './router/router.ts';
 import { SessionManager } from './sm/sm.ts';
 import { C2s } from './c2s/c2s.ts';
@@ -76,8 +77,33 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
   const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices,
     archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText } });
+  if (!(router instanceof NatsRouter)) {
+    await sm.start();
+    return { sm, stop: () => sm.stop() };
+  }
+  // Across processes the sm's address is owned through a lease: a second sm on the same prefix stands by
+  // until the owner is gone, and can never process the same stanzas (router/lease.ts).
+  let stopping = false;
+  const lease: Lease = await router.lease(sm.address, {
+    ttlMs: config.timeouts.deadAfterSeconds * 1000,
+    holder: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    onLost: () => {
+      // Fenced: stop serving at once (the c2s close the streams, their clients reconnect to the new owner), and
+      // exit for the supervisor to start this process again, as a standby (EX_TEMPFAIL).
+      if (stopping) return;
+      void sm.stop().finally(() => process.exit(75));
+    },
+  });
+  await lease.acquire();
   await sm.start();
-  return { sm, stop: () => sm.stop() };
+  return {
+    sm,
+    async stop() {
+      stopping = true;
+      await sm.stop();
+      await lease.release();
+    },
+  };
 }
 
 export interface ServicesNode {

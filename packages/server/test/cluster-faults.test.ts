@@ -178,20 +178,63 @@ describe('cluster faults: real sm and c2s processes over NATS', { timeout: 120_0
     await waitFor(() => errorIds(alice.received, 'n').length === 20, 5000, 'errors for every message');
     await new Promise((r) => setTimeout(r, 1500));
     await nats.start();
-    // Every process is still running, and serves again once NATS is back.
+    // Every process is still running, reconnects by itself, and serves again.
     for (const p of [sm, c2sA, c2sB]) assert.equal(p.child.exitCode, null, p.log);
+    await waitFor(() => [sm, c2sA, c2sB].every((p) => /"event":"backend.connected"/.test(p.log)), 15_000, 'every process reconnected');
+    // A stream whose session the sm ended meanwhile (its c2s was unreachable) is reset at its next stanza, and its
+    // client logs in again; the messages meanwhile went to offline storage. Fresh logins chat at once.
     await waitFor(async () => {
-      alice.send(`<message to='bob@localhost/b' type='chat' id='r${Date.now()}'><body>retry</body></message>`);
-      await new Promise((r) => setTimeout(r, 300));
-      return bob.received.includes('<body>retry</body>');
-    }, 15_000, 'chat after NATS returned').catch((err: Error) => {
-      throw new Error(`${err.message}\nsm: ${sm.log}\nc2sA: ${c2sA.log}\nc2sB: ${c2sB.log}\nalice: ${alice.received.slice(-600)}\nbob: ${bob.received.slice(-600)}`);
-    });
+      const a = await RawClient.connect(c2sA.port!);
+      const b = await RawClient.connect(c2sB.port!);
+      try {
+        await a.login('alice', 'pw', `ra${Date.now()}`);
+        const bJid = await b.login('bob', 'pw', `rb${Date.now()}`);
+        a.send(`<message to='${bJid}' type='chat' id='r1'><body>retry</body></message>`);
+        await b.expect(/<body>retry<\/body>/, 2000);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        a.close();
+        b.close();
+      }
+    }, 20_000, 'chat after NATS returned');
     assert.deepEqual(account(20, [ids(bob.received, 'n'), errorIds(alice.received, 'n')]).lost, []);
     // Each change of the connection's state was logged.
     assert.match(c2sA.log, /"event":"backend.disconnected"/);
     assert.match(c2sA.log, /"event":"backend.connected"/);
     alice.close();
     bob.close();
+  });
+
+  it('a second sm on the same prefix stands by and never double-processes; when the active sm is killed it takes over within seconds', async () => {
+    const standby = await startRole(o, 'sm', /standing by/);
+    all.push(standby);
+    const alice = await RawClient.connect(c2sA.port!);
+    const bob = await RawClient.connect(c2sB.port!);
+    await alice.login('alice', 'pw', 'a');
+    await bob.login('bob', 'pw', 'b');
+    for (let i = 1; i <= 10; i++) bob.send(`<message to='alice@localhost/a' type='chat' id='d${i}'><body>${i}</body></message>`);
+    bob.send("<iq type='get' id='once' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+    await waitFor(() => ids(alice.received, 'd').length >= 10, 5000, 'ten messages');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(account(10, [ids(alice.received, 'd')]).duplicated, []);
+    assert.equal(ids(alice.received, 'd').length, 10);
+    assert.equal(bob.received.match(/id="once"/g)?.length, 1);
+    const t0 = Date.now();
+    await kill(sm, 'SIGKILL');
+    await waitFor(() => /sm for localhost/.test(standby.log), 15_000, 'standby serving');
+    const takeoverMs = Date.now() - t0;
+    console.log(`sm kill -9 → standby serving in ${takeoverMs} ms`);
+    assert.ok(takeoverMs <= 10_000, `standby took ${takeoverMs} ms`);
+    await alice.expect(/<system-shutdown/, BOUND_MS + 1000);
+    sm = standby;
+    const a2 = await RawClient.connect(c2sA.port!);
+    const b2 = await RawClient.connect(c2sB.port!);
+    await a2.login('alice', 'pw', 'a');
+    await b2.login('bob', 'pw', 'b');
+    a2.send("<message to='bob@localhost/b' type='chat' id='via-standby'><body>standby</body></message>");
+    await b2.expect(/<body>standby<\/body>/);
+    for (const c of [alice, bob, a2, b2]) c.close();
   });
 });

@@ -38,7 +38,8 @@ export function addUsers(o: ClusterOptions, users: string[]): void {
   }
 }
 
-export function startRole(o: ClusterOptions, role: 'sm' | 'c2s'): Promise<RoleProcess> {
+/** Resolves once the process is serving (or, with `ready`, once its log matches that). */
+export function startRole(o: ClusterOptions, role: 'sm' | 'c2s', ready?: RegExp): Promise<RoleProcess> {
   const args = [...commonArgs(o), '--role', role];
   if (role === 'c2s') args.push('--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback');
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'info' } });
@@ -50,7 +51,7 @@ export function startRole(o: ClusterOptions, role: 'sm' | 'c2s'): Promise<RolePr
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       proc.log += d.toString();
-      const match = out.match(role === 'c2s' ? /c2s 127\.0\.0\.1:(\d+)/ : /sm for localhost/);
+      const match = out.match(ready ?? (role === 'c2s' ? /c2s 127\.0\.0\.1:(\d+)/ : /sm for localhost/));
       if (match) {
         proc.port = role === 'c2s' ? Number(match[1]) : undefined;
         resolve(proc);

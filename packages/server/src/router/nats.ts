@@ -25,6 +25,7 @@ import { DEFAULT_LIVENESS, LivenessTable, newEpoch, type LivenessOptions } from 
 import type { AttachOptions, ComponentAddress, EnvelopeHandler, LivenessListener, Route, Router, UndeliverableHandler, UndeliverableReason } from './router.ts';
 import { log } from '../log-line.ts';
 import { channels } from '../diagnostics.ts';
+import { Lease, type LeaseOptions } from './lease.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -32,7 +33,7 @@ const decoder = new TextDecoder();
 export interface NatsRouterOptions extends Partial<LivenessOptions> {
   /** `prefix` separates clusters sharing one NATS server (and test runs from each other). */
   prefix?: string;
-  /** Reconnect back-off: the first wait and the longest (default 250 ms to 5 s), each with up to half again of jitter. */
+  /** Reconnect back-off: the first wait and the longest (default 250 ms to 2 s), each with up to half again of jitter. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
 }
@@ -83,7 +84,7 @@ export class NatsRouter implements Router {
   static async connect(url: string, options: NatsRouterOptions | string = {}): Promise<NatsRouter> {
     const o: NatsRouterOptions = typeof options === 'string' ? { prefix: options } : options;
     const min = o.reconnectMinMs ?? 250;
-    const max = o.reconnectMaxMs ?? 5000;
+    const max = o.reconnectMaxMs ?? 2000;
     let attempt = 0;
     const nc = await connect({
       servers: url,
@@ -283,6 +284,11 @@ export class NatsRouter implements Router {
     } catch {
       // The connection went away between the check and the publish; the next beat says it again.
     }
+  }
+
+  /** Exclusive ownership of `address` among the processes on this prefix (lease.ts). */
+  lease(address: ComponentAddress, options: LeaseOptions): Promise<Lease> {
+    return Lease.open(this.nc, this.prefix, address, options);
   }
 
   /** Waits until everything published so far has reached the NATS server. */
