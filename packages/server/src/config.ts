@@ -100,6 +100,14 @@ export interface ServerConfig {
     /** XEP-0198: stanzas and bytes sent and not yet acknowledged, kept for a resumption; past either the stream ends. */
     smQueueStanzas: number;
     smQueueBytes: number;
+    /** Unauthenticated connections allowed from one address (loopback not counted unless preAuthExemptLoopback is false), and in all. */
+    preAuthPerAddress: number;
+    preAuthTotal: number;
+    preAuthExemptLoopback: boolean;
+    /** Largest stanza before authentication, in characters (maxStanzaSize after it). */
+    preAuthStanzaSize: number;
+    /** MB of heap and external memory past which new connections are refused with resource-constraint; 0: 80 % of the V8 heap limit. */
+    memoryBudgetMB: number;
     /** XEP-0352: most stanzas held for an inactive client; at the bound they all go out. */
     csiQueueSize: number;
   };
@@ -108,6 +116,8 @@ export interface ServerConfig {
     idleSeconds: number;
     /** Seconds a new connection has to authenticate and bind. */
     loginSeconds: number;
+    /** Seconds a new connection has to authenticate (SASL), within loginSeconds. */
+    preAuthSeconds: number;
     /** XEP-0198: seconds a resumable session waits for its client after the connection is lost. */
     resumeSeconds: number;
     /** Router liveness (docs/protocol.md): how often each process announces its components … */
@@ -184,9 +194,14 @@ export const DEFAULT_CONFIG: ServerConfig = {
     maxOutputBytes: 4 * 1024 * 1024,
     smQueueStanzas: 1000,
     smQueueBytes: 4 * 1024 * 1024,
+    preAuthPerAddress: 20,
+    preAuthTotal: 1000,
+    preAuthExemptLoopback: true,
+    preAuthStanzaSize: 32 * 1024,
+    memoryBudgetMB: 0,
     csiQueueSize: 100,
   },
-  timeouts: { idleSeconds: 600, loginSeconds: 60, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },
+  timeouts: { idleSeconds: 600, loginSeconds: 60, preAuthSeconds: 20, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },
   registration: false,
   registrationLimit: DEFAULT_REGISTRATION_LIMIT,
   registrationInvites: false,

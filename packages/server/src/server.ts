@@ -17,6 +17,7 @@ import type { Lease } from './router/lease.ts';
 import type { Router } from './router/router.ts';
 import { SessionManager } from './sm/sm.ts';
 import { C2s } from './c2s/c2s.ts';
+import { ConnectionGate } from './c2s/connection-gate.ts';
 import { listenDirectTls, listenTcp } from './c2s/listen-tcp.ts';
 import { listenWebSocket } from './c2s/listen-ws.ts';
 import { capsElement, capsVerification } from './caps.ts';
@@ -145,6 +146,8 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
       authAttempts: config.limits.authAttempts,
       loginMs: config.timeouts.loginSeconds * 1000,
+      preAuthMs: config.timeouts.preAuthSeconds * 1000,
+      preAuthStanzaSize: config.limits.preAuthStanzaSize,
       resumeSeconds: config.timeouts.resumeSeconds,
       csiQueueSize: config.limits.csiQueueSize,
       bytesPerSecond: config.limits.bytesPerSecond,
@@ -163,6 +166,12 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       throttle: new AuthThrottle(config.authThrottle),
       registrationLimit: new RegistrationLimiter(config.registrationLimit),
       invites,
+      gate: new ConnectionGate({
+        preAuthPerAddress: config.limits.preAuthPerAddress,
+        preAuthTotal: config.limits.preAuthTotal,
+        preAuthExemptLoopback: config.limits.preAuthExemptLoopback,
+        memoryBudgetBytes: config.limits.memoryBudgetMB * 1024 * 1024,
+      }),
       authFailures: config.logAuthFailures ? logAuthFailure : undefined,
     },
   );

@@ -25,8 +25,11 @@ export interface C2sOptions {
   registrationLimit?: RegistrationLimiter;
   /** XEP-0445 invitations; required for registering when the policy says so. */
   invites?: Invites;
+  /** Limits on unauthenticated connections and the memory budget (connection-gate.ts). */
+  gate?: ConnectionGate;
 }
 import { log } from '../log-line.ts';
+import { ConnectionGate } from './connection-gate.ts';
 
 export class C2s implements StreamHost {
   private readonly streams = new Map<string, C2sStream>();
@@ -38,6 +41,9 @@ export class C2s implements StreamHost {
   private readonly authFailures: AuthFailureSink | undefined;
   private readonly registrationLimit: RegistrationLimiter;
   private readonly invites: Invites | undefined;
+  readonly gate: ConnectionGate;
+  /** Streams admitted by the gate that have not authenticated yet. */
+  private readonly unauthenticated = new Set<C2sStream>();
 
   constructor(
     router: Router,
@@ -51,6 +57,7 @@ export class C2s implements StreamHost {
     this.authFailures = options.authFailures;
     this.registrationLimit = options.registrationLimit ?? new RegistrationLimiter();
     this.invites = options.invites;
+    this.gate = options.gate ?? new ConnectionGate({ preAuthPerAddress: 20, preAuthTotal: 1000, preAuthExemptLoopback: true, memoryBudgetBytes: 0 });
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
       startFailed: (c2sId, condition) => this.streams.get(c2sId)?.sessionStartFailed(condition),
@@ -87,10 +94,17 @@ export class C2s implements StreamHost {
   }
 
   accept(transport: C2sTransport): C2sStream {
+    const refused = this.gate.admit(transport.remoteAddress, transport.isLoopback);
     const stream = new C2sStream(transport, this.policy, this);
     this.streams.set(stream.id, stream);
     channels.c2sOpen.publish({ id: stream.id, transport: transport.kind, remote: transport.remoteAddress });
+    if (refused) stream.fail(refused, 'out');
+    else this.unauthenticated.add(stream);
     return stream;
+  }
+
+  authenticated(stream: C2sStream): void {
+    if (this.unauthenticated.delete(stream)) this.gate.leave(stream.remoteAddress, stream.isLoopback);
   }
 
   lookupCredentials(username: string): Promise<ScramCredentials | undefined> {
@@ -161,6 +175,7 @@ export class C2s implements StreamHost {
   }
 
   released(stream: C2sStream, reason: StopReason): void {
+    this.authenticated(stream); // no longer counted as unauthenticated, either way
     if (stream.sm) this.resumableStreams.delete(stream.sm.token);
     if (this.streams.get(stream.id) !== stream) return;
     this.streams.delete(stream.id);

@@ -38,6 +38,10 @@ export interface StreamPolicy {
   authAttempts: number;
   /** A connection must authenticate and bind within this many ms. */
   loginMs: number;
+  /** … and authenticate (SASL) within this many, fewer (issue #18). */
+  preAuthMs: number;
+  /** The stanza size limit before authentication (characters; the parser's maxStanzaSize after it). */
+  preAuthStanzaSize: number;
   bytesPerSecond: number;
   burstBytes: number;
   /** Output the client has not taken yet (transport backlog) past which its stream is closed. */
@@ -74,6 +78,8 @@ export interface StreamHost extends AuthGuardHost {
   /** Tells the sm the session is over (only called when one was started), handing back what the client never acknowledged. */
   endSession(stream: C2sStream, reason: EndReason, returned: readonly Element[]): void;
   released(stream: C2sStream, reason: StopReason): void;
+  /** SASL succeeded: the stream no longer counts as unauthenticated. */
+  authenticated(stream: C2sStream): void;
   /** XEP-0198: remember a resumable stream under its token. */
   resumable(stream: C2sStream): void;
   /** XEP-0198: the stream behind `token` if it belongs to `username` and may be resumed; looking changes nothing. */

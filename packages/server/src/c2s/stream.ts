@@ -58,6 +58,9 @@ export class C2sStream {
   private readonly bucket: TokenBucket;
   private smKnowsSession = false;
   private loginTimer: NodeJS.Timeout | undefined;
+  private readonly openedAt = Date.now();
+  /** The host was told of the authentication (it counts the stream as unauthenticated until then). */
+  private authenticationNoted = false;
   /** ` from="…"` for the bound full JID, made when the session is established (see stamp.ts). */
   private fromAttr = '';
   /** XEP-0352: what waits while the client is inactive (csi.ts). */
@@ -74,7 +77,8 @@ export class C2sStream {
     this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart());
     this.resumption = new StreamResumption(this, transport, policy, host, () => this.establish());
     this.parser = this.newParser();
-    this.loginTimer = setTimeout(() => this.fail(streamError('connection-timeout', 'login took too long'), 'out'), policy.loginMs);
+    // Issue #18: less time to authenticate than to log in; the rest of loginMs is for binding.
+    this.loginTimer = setTimeout(() => this.fail(streamError('connection-timeout', 'authentication took too long'), 'out'), Math.min(policy.preAuthMs, policy.loginMs));
     this.loginTimer.unref();
     transport.setEvents({
       data: (text) => this.onData(text),
@@ -85,7 +89,18 @@ export class C2sStream {
     });
   }
 
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  get isLoopback(): boolean {
+    return this.transport.isLoopback;
+  }
+
   private newParser(): StreamParser {
+    // Issue #18: before authentication a stanza may hold only the pre-auth limit (SASL and
+    // registration need little), so what an unauthenticated connection can make us hold is small.
+    const limits = this.type === 'c2s' ? this.policy.limits : { ...this.policy.limits, maxStanzaSize: Math.min(this.policy.preAuthStanzaSize, this.policy.limits.maxStanzaSize ?? Infinity) };
     return new StreamParser(
       {
         streamOpen: (attrs) => this.onStreamOpen(attrs),
@@ -94,7 +109,7 @@ export class C2sStream {
         failure: (f) => this.fail(streamError(f.condition, f.text), 'in'),
       },
       this.transport.framing,
-      this.policy.limits,
+      limits,
     );
   }
 
@@ -133,6 +148,14 @@ export class C2sStream {
     this.state = 'awaitingStream';
     this.headerSent = false;
     this.parser = this.newParser();
+    if (this.type === 'c2s' && !this.authenticationNoted) {
+      this.authenticationNoted = true;
+      this.host.authenticated(this);
+      clearTimeout(this.loginTimer);
+      const left = Math.max(0, this.policy.loginMs - (Date.now() - this.openedAt));
+      this.loginTimer = setTimeout(() => this.fail(streamError('connection-timeout', 'login took too long'), 'out'), left);
+      this.loginTimer.unref();
+    }
   }
 
   private onElement(el: Element, source: string | undefined): void {
