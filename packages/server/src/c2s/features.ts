@@ -31,7 +31,8 @@ function saslMechanisms(mechanisms: readonly MechanismName[]): Element[] {
 
 /**
  * After authentication: resource binding, the legacy session element marked
- * optional (RFC 6121 Appendix E), roster versioning (XEP-0237), stream
+ * optional (RFC 6121 Appendix E), roster versioning (XEP-0237), pre-approval
+ * (RFC 6121 §3.4.1), stream
  * management (XEP-0198), client state indication (XEP-0352) and the server's
  * capabilities (XEP-0115).
  */
@@ -42,6 +43,8 @@ export function bindFeatures(caps: Element | undefined): Element {
     xml('bind', { xmlns: NS_BIND }),
     xml('session', { xmlns: NS_SESSION }, xml('optional')),
     xml('ver', { xmlns: 'urn:xmpp:features:rosterver' }),
+    // RFC 6121 §3.4.1: subscription pre-approval.
+    xml('sub', { xmlns: 'urn:xmpp:features:pre-approval' }),
     xml('sm', { xmlns: 'urn:xmpp:sm:3' }),
     // XEP-0352 §3.
     xml('csi', { xmlns: 'urn:xmpp:csi:0' }),

@@ -138,8 +138,12 @@ export class InstantMessaging {
     }
     if (type === 'unsubscribe' && result.changed) this.sendUnavailable(ownerBare, fromBare);
     if (result.autoReply) {
-      // §3.1.3: answered for the user, who is not asked again.
-      await this.subscription(ownerBare, fromBare, 'subscribed');
+      // §3.1.3 (already subscribed) and §3.4 (pre-approved): answered for the user, who is not asked
+      // again. The state changed above already, so the answer goes straight to the subscriber's side,
+      // followed by the user's presence (§3.1.5).
+      const subscriber = this.local(fromBare);
+      if (subscriber !== undefined) await this.receiveSubscription(subscriber, fromBare, ownerBare, 'subscribed');
+      await this.sendCurrentPresence(ownerBare, fromBare);
       return;
     }
     if (!result.forward) return;

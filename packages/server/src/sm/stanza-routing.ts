@@ -234,6 +234,11 @@ export class StanzaRouting {
     if (parsed.ok && this.components.has(parsed.jid.domain)) this.router.route({ to: COMPONENT_ADDRESS_PREFIX + parsed.jid.domain, from: this.address, payload: stanza });
   }
 
+  private isLocalUser(jid: string | undefined): boolean {
+    const parsed = parseJid(jid ?? '');
+    return parsed.ok && parsed.jid.local !== undefined && parsed.jid.domain === this.domain;
+  }
+
   /** Sends an iq get from the server to a client (caps discovery). */
   queryClient(to: string, payload: Element): Promise<Element | undefined> {
     const session = this.sessions.full(to);
@@ -260,8 +265,10 @@ export class StanzaRouting {
   sendError(stanza: Element, error: StanzaError): void {
     const reply = replyWithError(stanza, error);
     if (!reply) return;
-    // RFC 6120 §8.3.1: the error comes from the entity that was addressed; if none, from the server.
-    if (reply.attrs.from === undefined) reply.attrs.from = this.domain;
+    // RFC 6120 §8.3.1: the error comes from the entity that was addressed. A local user's stanza
+    // without `to` addressed the user's own account (§10.3.3): answered without `from`, as its
+    // result is, since strict clients match replies to the account; anyone else's, by the server.
+    if (reply.attrs.from === undefined && !this.isLocalUser(stanza.attrs.from)) reply.attrs.from = this.domain;
     this.deliverTo(reply);
   }
 }

@@ -10,6 +10,7 @@ import { defineModule } from '../module.ts';
 import { storedBytes, type UserQuotas } from '../quotas.ts';
 import type { Rosters } from '../roster.ts';
 import type { SessionTable } from '../sessions.ts';
+import type { SmSession } from '../session.ts';
 import { hasFrom } from '../subscription.ts';
 
 export const NS_VERSION = 'jabber:iq:version';
@@ -182,9 +183,18 @@ export const smallXeps = defineModule<{ componentDomains(): string[]; quotas?: P
   setup(ctx, options) {
     const deps: SimpleIqDeps = { domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, startedAt: Date.now(), componentDomains: options.componentDomains, quotas: options.quotas };
     registerSimpleIq({ register: ctx.iq, features: ctx.features }, deps);
+    // XEP-0012 §4: the status of the last unavailable presence, kept until the session ends (or is available again).
+    const unavailableStatus = new WeakMap<SmSession, string | undefined>();
+    ctx.hook('inSess', ({ session, c }) => {
+      if (c.kind !== 'presence' || c.address !== 'self') return 'pass';
+      if (c.type === 'unavailable') unavailableStatus.set(session, c.stanza.getChildText('status'));
+      else if (c.type === 'available') unavailableStatus.delete(session);
+      return 'pass';
+    });
     // XEP-0012: the last resource gone; a removed account keeps nothing, not even its last activity.
     ctx.hook('sessEnd', async ({ session, reason, status }) => {
-      if (ctx.sessions.bare(session.bareJid).length === 0 && reason !== 'account-removed') await recordLastActivity(deps, session.username, status);
+      if (ctx.sessions.bare(session.bareJid).length > 0 || reason === 'account-removed') return;
+      await recordLastActivity(deps, session.username, unavailableStatus.has(session) ? unavailableStatus.get(session) : status);
     });
   },
 });

@@ -34,6 +34,8 @@ export const blocking = defineModule<void, BlockLists>({
     for (const name of ['blocklist', 'block', 'unblock']) {
       ctx.iq({ xmlns: NS_BLOCKING, name, targets: ['account'], handler: (iq) => lists.iq(iq) });
     }
+    // §2: clients look for the command in the server's disco#info (Converse.js loads no block list otherwise).
+    ctx.feature('host', NS_BLOCKING);
 
     /** Sessions that hold their user's list: each releases only what it retained. */
     const holding = new WeakSet<SmSession>();
