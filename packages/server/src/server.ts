@@ -149,6 +149,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       preAuthMs: config.timeouts.preAuthSeconds * 1000,
       preAuthStanzaSize: config.limits.preAuthStanzaSize,
       resumeSeconds: config.timeouts.resumeSeconds,
+      ackMs: config.timeouts.ackSeconds * 1000,
       csiQueueSize: config.limits.csiQueueSize,
       bytesPerSecond: config.limits.bytesPerSecond,
       burstBytes: config.limits.burstBytes,

@@ -56,6 +56,8 @@ export interface StreamPolicy {
   registrationInvites?: boolean;
   /** XEP-0198: how long a resumable session waits for its client to come back. */
   resumeSeconds: number;
+  /** XEP-0198: how long an <r/> may go unanswered before the link counts as dead (default 60 s). */
+  ackMs?: number;
   /** XEP-0352: most stanzas held while the client is inactive (default 100). */
   csiQueueSize?: number;
   /** SCRAM parameters for unknown users (SaslContext.unknownUsers). */

@@ -12,6 +12,8 @@ import type { C2sTransport } from './transport.ts';
 
 export class StreamResumption {
   private hibernation: NodeJS.Timeout | undefined;
+  /** Running while an <r/> we sent waits for its <a/>. */
+  private ackWait: NodeJS.Timeout | undefined;
 
   constructor(
     /** The whole stream, not a view of it: the host keeps it as the resumable one. */
@@ -42,6 +44,7 @@ export class StreamResumption {
         if (stream.sm) this.transport.send(stream.sm.answer());
         return;
       case 'a':
+        this.answered();
         // §4: acknowledging more than was sent is a stream error.
         if (stream.sm && !stream.sm.acknowledge(Number(el.attrs.h))) {
           stream.fail(streamError('undefined-condition', undefined, xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': String(stream.sm.sentCount) })), 'in');
@@ -94,8 +97,30 @@ export class StreamResumption {
     return true;
   }
 
+  /**
+   * We sent <r/>: if no <a/> comes within policy.ackMs the link is dead (mobile networks drop without a
+   * FIN). A resumable session hibernates as if the socket had closed; any other ends with connection-timeout.
+   */
+  requested(): void {
+    if (this.ackWait !== undefined) return;
+    this.ackWait = setTimeout(() => {
+      this.ackWait = undefined;
+      const stream = this.stream;
+      if (stream.state !== 'established') return;
+      if (stream.sm?.resumable) this.transport.destroy();
+      else stream.fail(streamError('connection-timeout', 'no acknowledgement (XEP-0198 <r/> unanswered)'), 'out');
+    }, this.policy.ackMs ?? 60_000);
+    this.ackWait.unref();
+  }
+
+  private answered(): void {
+    clearTimeout(this.ackWait);
+    this.ackWait = undefined;
+  }
+
   /** The stream stopped or was taken over: it waits no longer. */
   cancelHibernation(): void {
     clearTimeout(this.hibernation);
+    this.answered();
   }
 }

@@ -271,7 +271,10 @@ export class C2sStream {
 
   private write(stanza: Element, text: string | undefined): void {
     const size = this.transport.send(stanza, text);
-    if (this.sm?.sent(stanza, size)) this.transport.send(this.sm.request());
+    if (this.sm?.sent(stanza, size)) {
+      this.transport.send(this.sm.request());
+      this.resumption.requested();
+    }
   }
 
   /** After a write (or a batch of them, so a batch is never cut in the middle). */
