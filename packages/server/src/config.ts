@@ -108,6 +108,13 @@ export interface ServerConfig {
     preAuthStanzaSize: number;
     /** MB of heap and external memory past which new connections are refused with resource-constraint; 0: 80 % of the V8 heap limit. */
     memoryBudgetMB: number;
+    /**
+     * Stanzas per second a session may send, sustained, and the burst above it (a token bucket).
+     * Past it each stanza is answered resource-constraint; a client that goes on past another
+     * burst is closed with policy-violation.
+     */
+    stanzasPerSecond: number;
+    stanzaBurst: number;
     /** XEP-0352: most stanzas held for an inactive client; at the bound they all go out. */
     csiQueueSize: number;
   };
@@ -199,6 +206,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
     preAuthExemptLoopback: true,
     preAuthStanzaSize: 32 * 1024,
     memoryBudgetMB: 0,
+    stanzasPerSecond: 1000,
+    stanzaBurst: 2000,
     csiQueueSize: 100,
   },
   timeouts: { idleSeconds: 600, loginSeconds: 60, preAuthSeconds: 20, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },

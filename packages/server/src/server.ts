@@ -148,6 +148,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       loginMs: config.timeouts.loginSeconds * 1000,
       preAuthMs: config.timeouts.preAuthSeconds * 1000,
       preAuthStanzaSize: config.limits.preAuthStanzaSize,
+      stanzaRate: { perSecond: config.limits.stanzasPerSecond, burst: config.limits.stanzaBurst },
       resumeSeconds: config.timeouts.resumeSeconds,
       ackMs: config.timeouts.ackSeconds * 1000,
       csiQueueSize: config.limits.csiQueueSize,

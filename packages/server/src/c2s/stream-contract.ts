@@ -40,6 +40,8 @@ export interface StreamPolicy {
   loginMs: number;
   /** … and authenticate (SASL) within this many, fewer (issue #18). */
   preAuthMs: number;
+  /** Stanzas per second a session may send, and the burst above it (issue #18). */
+  stanzaRate: { perSecond: number; burst: number };
   /** The stanza size limit before authentication (characters; the parser's maxStanzaSize after it). */
   preAuthStanzaSize: number;
   bytesPerSecond: number;

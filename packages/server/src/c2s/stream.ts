@@ -56,6 +56,8 @@ export class C2sStream {
   /** Stanzas pipelined behind the bind request, replayed once the session has started. */
   private held: Element[] = [];
   private readonly bucket: TokenBucket;
+  /** Stanzas sent by the bound session (issue #18); made when the session is established. */
+  private stanzaBucket: TokenBucket | undefined;
   private smKnowsSession = false;
   private loginTimer: NodeJS.Timeout | undefined;
   private readonly openedAt = Date.now();
@@ -241,6 +243,7 @@ export class C2sStream {
     }
     this.sm?.received();
     if (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
+    if (this.overStanzaRate(el)) return;
     // RFC 6120 §8.1.2.1: the server stamps `from` with the full JID; whatever the client put there is replaced.
     const text = stampedText(el, source, this.fromAttr);
     // The element is fresh from this stream's parser and no one else holds it, so it is stamped in place.
@@ -251,6 +254,26 @@ export class C2sStream {
       return;
     }
     this.host.forward(this, stamped, text);
+  }
+
+  /**
+   * Issue #18, fair service: a session past its stanza rate has each stanza answered
+   * resource-constraint (RFC 6120 §8.3.3.18, "wait"), and is closed with policy-violation once it
+   * goes on past another burst. A result or error cannot be answered; it goes through, counted.
+   */
+  private overStanzaRate(el: Element): boolean {
+    const rate = this.policy.stanzaRate;
+    this.stanzaBucket ??= new TokenBucket(rate.perSecond, rate.burst);
+    const waitMs = this.stanzaBucket.take(1);
+    if (waitMs === 0) return false;
+    if ((waitMs * rate.perSecond) / 1000 > rate.burst) {
+      this.fail(streamError('policy-violation', 'stanza rate exceeded'), 'in');
+      return true;
+    }
+    const reply = replyWithError(el.withAttrs({ from: this.fullJid }), stanzaError('resource-constraint', { text: `over ${rate.perSecond} stanzas per second` }));
+    if (!reply) return false;
+    this.transport.send(reply);
+    return true;
   }
 
   /** A stanza from the sm for this client, and its text when the sm has it (see Envelope.text). */
