@@ -119,7 +119,7 @@ export async function startServicesNode(config: ServerConfig, router: Router, st
   const host = new ServiceHost(router);
   const muc = new Map<string, MucService>();
   for (const options of mucServices(config)) {
-    const service = new MucService(options, storage.muc);
+    const service = new MucService(options, storage.muc, storage.archive);
     await host.add(service);
     muc.set(service.domain, service);
   }

@@ -62,7 +62,7 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       const bob2 = await login(server, 'bob', 'again');
       const entered = await exchange(bob2, `<presence to='keep@${ROOMS}/Bob'><x xmlns='${MUC}'/></presence>`, /<subject>Kept subject<\/subject>/);
       assert.ok(entered);
-      assert.match(bob2.received, /<body>before the restart<\/body><occupant-id[^>]*\/><delay xmlns="urn:xmpp:delay"/);
+      assert.match(bob2.received, /<body>before the restart<\/body><occupant-id[^>]*\/><stanza-id[^>]*\/><delay xmlns="urn:xmpp:delay"/);
       assert.match(bob2.received, /affiliation="member"/);
       assert.equal(muc.loadedRooms, 1);
       // Members-only survived: a stranger is refused.
@@ -71,6 +71,12 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       await exchange(carol, `<presence to='keep@${ROOMS}/Carol'><x xmlns='${MUC}'/></presence>`, /type="error".*?<registration-required/);
       const items = await exchange(carol, `<iq type='get' id='rooms' to='${ROOMS}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, /<iq(?=[^>]*id="rooms").*?<\/iq>/);
       assert.match(items[0], new RegExp(`<item jid="keep@${ROOMS}" name="Keeper"/>`));
+      // XEP-0313 on the room: a member reads the archive (with RSM); a stranger of a members-only room may not.
+      const mam = await exchange(bob2, `<iq type='set' id='mam' to='keep@${ROOMS}'><query xmlns='urn:xmpp:mam:2' queryid='q1'><set xmlns='http://jabber.org/protocol/rsm'><max>10</max></set></query></iq>`, /<iq(?=[^>]*id="mam")[^>]*type="result".*?<\/iq>/);
+      assert.match(bob2.received, new RegExp(`<message[^>]*from="keep@${ROOMS}"[^>]*><result xmlns="urn:xmpp:mam:2" queryid="q1" id="[^"]+"><forwarded[^>]*>.*?<body>before the restart</body>`));
+      assert.match(bob2.received, new RegExp(`<stanza-id xmlns="urn:xmpp:sid:0" by="keep@${ROOMS}" id="[^"]+"/>`));
+      assert.match(mam[0], /<fin xmlns="urn:xmpp:mam:2" complete="true">.*?<count>1<\/count>/);
+      await exchange(carol, `<iq type='set' id='mam2' to='keep@${ROOMS}'><query xmlns='urn:xmpp:mam:2'/></iq>`, /id="mam2"[^>]*type="error".*?<forbidden/);
       bob2.close();
       carol.close();
       await server.stop();

@@ -4,11 +4,16 @@
 // and hands it to the spec module that owns it. Every stanza is answered,
 // delivered or stored; the errors are those of XEP-0045 §18.
 
-import { parseElement, type Element } from '@switchboard/xml';
+import type { Element } from '@switchboard/xml';
 import { parseJid, type Jid } from '@switchboard/jid';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, iqPayload, iqResult, isStanzaError, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
 import type { Service, ServiceContext } from '../service/service.ts';
 import type { MucStore } from '../storage/ports.ts';
+import type { MessageArchive } from '../storage/archive.ts';
+import { randomBytes } from 'node:crypto';
+import { xml } from '@switchboard/xml';
+import { NS_STANZA_ID } from '@switchboard/protocol';
+import { recentRoomMessages } from './xep0313-room.ts';
 import { mucLimits, type MucLimits, type MucServiceOptions } from './options.ts';
 import { Room, type RoomHost } from './room.ts';
 import { roomDocument, roomFromDocument } from './room-state.ts';
@@ -35,6 +40,8 @@ export class MucService implements Service {
   constructor(
     options: MucServiceOptions,
     private readonly store: MucStore,
+    /** The message archive the users' archive uses (XEP-0313), keyed by room localpart and service domain. */
+    private readonly messageArchive: MessageArchive,
   ) {
     this.domain = options.domain;
     this.limits = mucLimits(options);
@@ -104,11 +111,7 @@ export class MucService implements Service {
         async (doc) => {
           if (doc === undefined || this.rooms.has(local)) return this.rooms.get(local);
           const room = roomFromDocument(`${local}@${this.domain}`, this.host, doc);
-          const recent = await this.store.messages(this.domain, local, { limit: Math.min(room.config.historyLength, this.limits.maxHistory) });
-          for (const m of recent) {
-            const parsed = parseStored(m.stanza);
-            if (parsed) room.history.add(parsed, m.at.getTime());
-          }
+          room.history.restore(await recentRoomMessages(this.messageArchive, room.jid, Math.min(room.config.historyLength, this.limits.maxHistory)));
           this.rooms.set(local, room);
           return room;
         },
@@ -196,7 +199,7 @@ export class MucService implements Service {
     else if (ns === NS_MUC_OWNER) outcome = type === 'get' ? ownerGet(room, bare) : await ownerSet(room, payload, bare);
     else if (ns === NS_PING && type === 'get') outcome = undefined;
     else {
-      const handled = await roomExtensions(room, stanza, payload, from, this.store);
+      const handled = await roomExtensions(room, stanza, payload, from, this.messageArchive);
       if (handled === 'unhandled') outcome = stanzaError('service-unavailable');
       else outcome = handled;
     }
@@ -252,18 +255,27 @@ export class MucService implements Service {
     // A destroyed room or one made temporary leaves nothing behind; an empty persistent room is only unloaded.
     if (room.destroyed || !room.config.persistent) {
       void this.store.deleteRoom(this.domain, local).catch((err: unknown) => console.error('switchboard: muc: deleting a room', err));
+      // A room created again under the same name starts with no past.
+      if (room.destroyed) void this.eraseArchive(local).catch((err: unknown) => console.error('switchboard: muc: erasing an archive', err));
     }
   }
 
-  /** Persistent rooms keep their messages, so history survives a restart and the archive answers XEP-0313. */
+  private async eraseArchive(local: string): Promise<void> {
+    while ((await this.messageArchive.trim(local, this.domain, 0, 1000)) > 0);
+  }
+
+  /**
+   * Persistent and logged rooms keep their messages in the archive, so history
+   * survives a restart and XEP-0313 answers on the room. The message gets its
+   * XEP-0359 stanza id (by the room) before it is broadcast.
+   */
   private archive(room: Room, stanza: Element, nick: string): void {
     if (!room.config.persistent && !room.config.enableLogging) return;
     const local = room.jid.slice(0, room.jid.indexOf('@'));
-    void this.store.appendMessage(this.domain, local, { stanza: stanza.toString(), nick, at: new Date() }).catch((err: unknown) => console.error('switchboard: muc: archiving', err));
+    const id = randomBytes(9).toString('base64url');
+    stanza.children.push(xml('stanza-id', { xmlns: NS_STANZA_ID, by: room.jid, id }));
+    const body = stanza.getChildText('body');
+    const entry = { username: local, host: this.domain, id, timestamp: new Date(), with: room.occupantJid(nick), stanza: stanza.toString(), ...(body !== undefined ? { body } : {}) };
+    void this.messageArchive.append([entry]).catch((err: unknown) => console.error('switchboard: muc: archiving', err));
   }
-}
-
-function parseStored(text: string): Element | undefined {
-  const parsed = parseElement(text);
-  return 'condition' in parsed ? undefined : parsed;
 }

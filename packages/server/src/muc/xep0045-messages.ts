@@ -5,7 +5,7 @@
 import { xml, type Element } from '@switchboard/xml';
 import type { Jid } from '@switchboard/jid';
 import { parseJid } from '@switchboard/jid';
-import { stanzaError, type StanzaError } from '@switchboard/protocol';
+import { NS_STANZA_ID, stanzaError, type StanzaError } from '@switchboard/protocol';
 import type { Occupant, Room } from './room.ts';
 import { NS_DATA, NS_MUC_REQUEST, NS_MUC_USER, NS_OCCUPANT_ID } from './types.ts';
 
@@ -35,7 +35,8 @@ export function messageToRoom(room: Room, stanza: Element, from: Jid): StanzaErr
 /** Sends one message from an occupant to every session in the room, keeps it in history and the archive. */
 export function broadcastMessage(room: Room, occupant: Occupant, stanza: Element): void {
   const from = room.occupantJid(occupant.nick);
-  const children = stanza.children.filter((c) => typeof c !== 'string' && c.attrs.xmlns !== NS_OCCUPANT_ID) as Element[];
+  // An occupant id or a stanza id by the room is the room's to write (XEP-0421 §4, XEP-0359 §3.1).
+  const children = stanza.children.filter((c) => typeof c !== 'string' && c.attrs.xmlns !== NS_OCCUPANT_ID && !(c.attrs.xmlns === NS_STANZA_ID && c.attrs.by === room.jid)) as Element[];
   // XEP-0421: the occupant id goes with every message, so clients can tell one user from another.
   children.push(xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: occupant.occupantId }));
   const message = xml('message', { type: 'groupchat', from, id: stanza.attrs.id }, children);

@@ -109,33 +109,20 @@ export interface UserDataStore {
   list(username: string, host: string, kind: string): Promise<{ key: string; value: string }[]>;
 }
 
-/** One message of a room's archive (XEP-0045 history, XEP-0313 on the room). */
-export interface RoomMessage {
-  /** Increasing per store; the archive id. */
-  id: string;
-  /** The groupchat message as the room broadcast it, without `to`. */
-  stanza: string;
-  /** The sender's nick at the time. */
-  nick: string;
-  at: Date;
-}
-
 /**
  * A group chat service's rooms (XEP-0045): each persistent room's state as an
- * opaque document owned by the MUC, with the two fields disco#items lists,
- * and each room's message archive. Rooms are read one at a time, so a
- * restart loads none of them until they are used.
+ * opaque document owned by the MUC, with the two fields disco#items lists.
+ * Rooms are read one at a time, so a restart loads none of them until they
+ * are used. A room's messages go to the message archive (archive.ts), keyed
+ * by the room's localpart and the service's domain.
  */
 export interface MucStore {
   getRoom(service: string, room: string): Promise<string | undefined>;
   putRoom(service: string, room: string, state: string, listing: { public: boolean; name: string }): Promise<void>;
-  /** Removes the room and its archive. */
+  /** Removes the room. */
   deleteRoom(service: string, room: string): Promise<boolean>;
   /** Rooms listed in disco#items, in room order, at most `limit`. */
   publicRooms(service: string, limit: number): Promise<{ room: string; name: string }[]>;
-  appendMessage(service: string, room: string, message: { stanza: string; nick: string; at: Date }): Promise<string>;
-  /** The newest `limit` messages (before the archive id `before`, when given), oldest first. */
-  messages(service: string, room: string, options: { limit: number; before?: string; after?: string; start?: Date; end?: Date }): Promise<RoomMessage[]>;
 }
 
 /**
