@@ -67,6 +67,12 @@ export interface ServerConfig {
    */
   channelBindingOn: ('starttls' | 'direct-tls')[];
   /**
+   * XEP-0388 SASL2 with XEP-0386 Bind 2 and inline XEP-0198 (c2s/xep0388.ts). Off by default for
+   * now: @xmpp/client 0.14 prefers it when offered, and Bind 2 names the resource after the
+   * client's tag plus a unique suffix, where RFC 6120 binding gave it the resource it asked for.
+   */
+  sasl2: boolean;
+  /**
    * Which components this process runs: all of them, or one part of a cluster
    * joined over NATS (`muc`: the services alone, when `services` is `own-process`).
    */
@@ -187,6 +193,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   dataDir: './data',
   allowPlaintextOnLoopback: false,
   channelBindingOn: ['starttls', 'direct-tls'],
+  sasl2: false,
   role: 'all',
   services: 'with-sm',
   router: { kind: 'in-process' },
@@ -278,6 +285,7 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
   },
   { flag: '--archive', env: 'SWITCHBOARD_ARCHIVE', apply: (c, v) => (c.archive = v !== '0' && v !== 'false') },
   { flag: '--registration', env: 'SWITCHBOARD_REGISTRATION', apply: (c, v) => (c.registration = v !== '0' && v !== 'false') },
+  { flag: '--sasl2', env: 'SWITCHBOARD_SASL2', apply: (c, v) => (c.sasl2 = v !== '0' && v !== 'false') },
   {
     flag: '--channel-binding-on',
     env: 'SWITCHBOARD_CHANNEL_BINDING_ON',

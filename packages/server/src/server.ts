@@ -144,6 +144,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       limits: { maxStanzaSize: config.limits.maxStanzaSize, maxDepth: config.limits.maxDepth, maxAttributes: config.limits.maxAttributes },
       tlsAvailable: true,
       allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
+      sasl2: config.sasl2 ?? false,
       authAttempts: config.limits.authAttempts,
       loginMs: config.timeouts.loginSeconds * 1000,
       preAuthMs: config.timeouts.preAuthSeconds * 1000,

@@ -35,6 +35,8 @@ export interface StreamPolicy {
   limits: Partial<ParserLimits>;
   tlsAvailable: boolean;
   allowPlaintextOnLoopback: boolean;
+  /** XEP-0388 SASL2 + XEP-0386 Bind 2 offered (ServerConfig.sasl2). */
+  sasl2?: boolean;
   authAttempts: number;
   /** A connection must authenticate and bind within this many ms. */
   loginMs: number;

@@ -11,6 +11,7 @@ import { handlePreauth, handleRegistration, NS_IBR_TOKEN, NS_PARS, NS_REGISTER, 
 import { offeredMechanisms } from './sasl/mechanisms.ts';
 import { SaslNegotiation } from './sasl/negotiation.ts';
 import { AuthGuard } from './auth-guard.ts';
+import { NS_SASL2, readAuthenticate, sasl2Failure, sasl2Feature, type Sasl2Request } from './xep0388.ts';
 import type { StreamHost, StreamPolicy } from './stream-contract.ts';
 import type { C2sStream } from './stream.ts';
 import type { C2sTransport } from './transport.ts';
@@ -31,6 +32,8 @@ export class StreamNegotiation {
     private readonly host: StreamHost,
     /** RFC 6120 §4.3.3: after TLS and after SASL the stream starts over, with a fresh parser and header. */
     private readonly restart: () => void,
+    /** XEP-0388 §5.6: SASL2 succeeded; no restart: the stream answers with <success/> (and binds inline when asked). */
+    private readonly sasl2Succeeded: (additionalData: string | undefined, request: Sasl2Request) => void = () => {},
   ) {
     this.guard = new AuthGuard(host, transport.remoteAddress, policy.domain, transport.kind, stream.id);
   }
@@ -59,7 +62,9 @@ export class StreamNegotiation {
       : [];
     const register = this.policy.registration && secure
       ? [xml('register', { xmlns: NS_REGISTER_FEATURE }), this.policy.registrationInvites ? xml('register', { xmlns: NS_IBR_TOKEN }) : undefined]
-      : undefined;
+      : [];
+    // XEP-0388: the same mechanisms through SASL2, once the stream is secure.
+    if (this.policy.sasl2 && mechanisms.length > 0) register.push(sasl2Feature(mechanisms));
     this.sasl = new SaslNegotiation(
       mechanisms,
       { domain: this.policy.domain, channelBinding: this.transport.channelBinding(), unknownUsers: this.policy.unknownUsers },
@@ -80,6 +85,14 @@ export class StreamNegotiation {
   onElement(el: Element): void {
     if (el.name === 'starttls' && el.attrs.xmlns === NS_TLS && this.transport.canStartTls) {
       void this.startTls();
+      return;
+    }
+    if (el.attrs.xmlns === NS_SASL2 && this.sasl && this.policy.sasl2) {
+      if (this.sasl.offered.length === 0) {
+        this.transport.send(sasl2Failure('encryption-required'));
+        return;
+      }
+      void this.authenticate2(el);
       return;
     }
     if (el.attrs.xmlns === NS_SASL && this.sasl) {
@@ -130,7 +143,39 @@ export class StreamNegotiation {
     this.restart();
   }
 
-  private async authenticate(el: Element): Promise<void> {
+  /** The SASL2 request of the exchange under way. */
+  private sasl2: Sasl2Request | undefined;
+
+  /** XEP-0388 §5: the RFC 6120 exchange in SASL2's envelope. */
+  private async authenticate2(el: Element): Promise<void> {
+    let legacy: Element;
+    if (el.name === 'authenticate') {
+      const request = readAuthenticate(el);
+      if (typeof request === 'string') {
+        this.transport.send(sasl2Failure('malformed-request', request));
+        return;
+      }
+      this.sasl2 = request;
+      legacy = xml('auth', { xmlns: NS_SASL, mechanism: request.mechanism }, request.initialResponse);
+    } else if (el.name === 'response' && this.sasl2) {
+      legacy = xml('response', { xmlns: NS_SASL }, el.text());
+    } else if (el.name === 'abort') {
+      legacy = xml('abort', { xmlns: NS_SASL });
+    } else {
+      this.transport.send(sasl2Failure('malformed-request'));
+      return;
+    }
+    await this.authenticate(legacy, true);
+  }
+
+  /** XEP-0388 §5: the legacy reply in SASL2's envelope (success is the stream's to send). */
+  private static toSasl2(reply: Element): Element {
+    if (reply.name === 'challenge') return xml('challenge', { xmlns: NS_SASL2 }, reply.text() || undefined);
+    const condition = reply.getChildren().find((c) => c.name !== 'text');
+    return sasl2Failure(condition?.name ?? 'not-authorized', reply.getChildText('text'));
+  }
+
+  private async authenticate(el: Element, sasl2 = false): Promise<void> {
     const stream = this.stream;
     const previous = stream.state;
     stream.state = 'authenticating';
@@ -143,10 +188,19 @@ export class StreamNegotiation {
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs).unref());
       if (stream.state !== 'authenticating') return;
     }
-    this.transport.send(outcome.reply);
+    if (!sasl2) this.transport.send(outcome.reply);
+    else if (outcome.result !== 'success') this.transport.send(StreamNegotiation.toSasl2(outcome.reply));
     if (outcome.result === 'success') {
       stream.username = outcome.username;
       stream.type = 'c2s';
+      if (sasl2) {
+        const request = this.sasl2!;
+        this.sasl2 = undefined;
+        this.sasl = undefined;
+        channels.c2sAuthenticated.publish({ id: stream.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind, remote: this.transport.remoteAddress });
+        this.sasl2Succeeded(outcome.reply.text() || undefined, request);
+        return;
+      }
       channels.c2sAuthenticated.publish({ id: stream.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind, remote: this.transport.remoteAddress });
       this.sasl = undefined;
       this.restart();

@@ -53,8 +53,17 @@ export class StreamResumption {
     }
   }
 
-  private failed(condition: string): void {
-    this.transport.send(xml('failed', { xmlns: NS_SM }, xml(condition, { xmlns: NS_STANZA_ERRORS })));
+  private failed(condition: string, send: (el: Element) => void = (el) => this.transport.send(el)): void {
+    send(xml('failed', { xmlns: NS_SM }, xml(condition, { xmlns: NS_STANZA_ERRORS })));
+  }
+
+  /**
+   * XEP-0388 / XEP-0198 inline: resume within SASL2's <authenticate/>. `answer` gets the
+   * <resumed/> or <failed/> (it goes inside <success/>), before any re-sent stanza. True if resumed.
+   */
+  resumeInline(el: Element, answer: (el: Element) => void): boolean {
+    this.resume(el, answer);
+    return this.stream.state === 'established';
   }
 
   /**
@@ -62,16 +71,16 @@ export class StreamResumption {
    * Everything is checked before anything moves: a refused resume leaves the
    * session, its connection and its queue exactly as they were.
    */
-  private resume(el: Element): void {
+  private resume(el: Element, send: (el: Element) => void = (e) => this.transport.send(e)): void {
     const stream = this.stream;
     const previous = this.host.resumableFor(el.attrs.previd ?? '', stream.username!);
-    if (!previous?.sm) return this.failed('item-not-found');
+    if (!previous?.sm) return this.failed('item-not-found', send);
     const h = Number(el.attrs.h);
     if (!previous.sm.canAcknowledge(h)) {
       // §4's handled-count-too-high, carried by <failed/> since there is no stream to end: the
       // client claims more than was sent. h tells it what the session itself has handled (§5).
       const tooHigh = xml('handled-count-too-high', { xmlns: NS_SM, h: el.attrs.h, 'send-count': String(previous.sm.sentCount) });
-      this.transport.send(xml('failed', { xmlns: NS_SM, h: String(previous.sm.inbound) }, xml('undefined-condition', { xmlns: NS_STANZA_ERRORS }), tooHigh));
+      send(xml('failed', { xmlns: NS_SM, h: String(previous.sm.inbound) }, xml('undefined-condition', { xmlns: NS_STANZA_ERRORS }), tooHigh));
       return;
     }
     this.host.takeOver(previous, stream);
@@ -83,7 +92,7 @@ export class StreamResumption {
     this.host.resumable(stream);
     this.establish();
     previous.retire();
-    this.transport.send(xml('resumed', { xmlns: NS_SM, previd: stream.sm.token, h: String(stream.sm.inbound) }));
+    send(xml('resumed', { xmlns: NS_SM, previd: stream.sm.token, h: String(stream.sm.inbound) }));
     for (const stanza of stream.sm.pending()) this.transport.send(stanza);
   }
 

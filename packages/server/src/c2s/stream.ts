@@ -28,10 +28,13 @@ import { streamErrorFor } from './end-reasons.ts';
 import type { C2sTransport } from './transport.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { fromAttribute, stampedText } from './stamp.ts';
-import { NS_SM, type StreamManagement } from './stream-management.ts';
+import { NS_SM } from './stream-management.ts';
 import { endReasonFor, type StopReason, type StreamHost, type StreamPolicy, type StreamState } from './stream-contract.ts';
 import { StreamNegotiation } from './stream-negotiation.ts';
 import { StreamResumption } from './stream-resumption.ts';
+import { StreamManagement } from './stream-management.ts';
+import { bind2Resource, NS_BIND2, NS_SASL2, type Sasl2Request } from './xep0388.ts';
+import { bindFeatures } from './features.ts';
 
 export type { StopReason, StreamHost, StreamPolicy, StreamState } from './stream-contract.ts';
 
@@ -76,7 +79,7 @@ export class C2sStream {
     this.id = `${(++nextStreamNumber).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     this.bucket = new TokenBucket(policy.bytesPerSecond, policy.burstBytes);
     this.csi = new ClientState(policy.csiQueueSize ?? 100);
-    this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart());
+    this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart(), (data, request) => this.sasl2Succeeded(data, request));
     this.resumption = new StreamResumption(this, transport, policy, host, () => this.establish());
     this.parser = this.newParser();
     // Issue #18: less time to authenticate than to log in; the rest of loginMs is for binding.
@@ -204,8 +207,58 @@ export class C2sStream {
     this.host.startSession(this, this.fullJid);
   }
 
+  /** A Bind 2 request waiting for the sm to start the session (XEP-0386), with what <success/> will carry. */
+  private bind2: { additionalData: string | undefined; request: Sasl2Request; resumeAnswer: Element | undefined } | undefined;
+
+  /** XEP-0388 §5.6 <success/>: the server's final data, the identity, and what was done inline. */
+  private sasl2Success(additionalData: string | undefined, jid: string, inline: (Element | undefined)[]): Element {
+    return xml('success', { xmlns: NS_SASL2 }, additionalData !== undefined && xml('additional-data', {}, additionalData), xml('authorization-identifier', {}, jid), inline);
+  }
+
+  /** SASL2 succeeded: resume inline, bind inline, or leave binding to the client (the features follow at once, no restart). */
+  private sasl2Succeeded(additionalData: string | undefined, request: Sasl2Request): void {
+    const bare = `${this.username}@${this.policy.domain}`;
+    let resumeAnswer: Element | undefined;
+    if (request.resume) {
+      const resumed = this.resumption.resumeInline(request.resume, (answer) => {
+        resumeAnswer = answer;
+        if (answer.name === 'resumed') this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [answer]));
+      });
+      if (resumed) return;
+    }
+    if (request.bind) {
+      this.fullJid = `${bare}/${bind2Resource(request.bind.tag)}`;
+      this.state = 'binding';
+      this.bind2 = { additionalData, request, resumeAnswer };
+      this.host.startSession(this, this.fullJid);
+      return;
+    }
+    this.state = 'awaitingBind';
+    this.transport.send(this.sasl2Success(additionalData, bare, [resumeAnswer]));
+    this.transport.send(bindFeatures(this.policy.caps));
+  }
+
+  /** XEP-0386 §3: the session is up; <success/> says where it is bound and what was enabled. */
+  private bind2Started(smId: string): void {
+    const { additionalData, request, resumeAnswer } = this.bind2!;
+    this.bind2 = undefined;
+    this.smId = smId;
+    this.establish();
+    let enabled: Element | undefined;
+    if (request.bind!.enableSm) {
+      this.sm = new StreamManagement(request.bind!.resumable);
+      if (this.sm.resumable) this.host.resumable(this);
+      enabled = this.sm.enabled(this.policy.resumeSeconds);
+    }
+    this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [resumeAnswer, xml('bound', { xmlns: NS_BIND2 }, enabled)]));
+    const held = this.held;
+    this.held = [];
+    for (const el of held) this.onStanza(el);
+  }
+
   /** The sm started the session: answer the bind request and let held stanzas through. */
   sessionStarted(smId: string): void {
+    if (this.state === 'binding' && this.bind2) return this.bind2Started(smId);
     if (this.state !== 'binding' || !this.bindIq) return;
     this.smId = smId;
     this.establish();
@@ -217,6 +270,11 @@ export class C2sStream {
   }
 
   sessionStartFailed(condition?: 'resource-constraint'): void {
+    if (this.state === 'binding' && this.bind2) {
+      this.bind2 = undefined;
+      // XEP-0386 has no error inside <success/>: the stream ends with the reason.
+      return this.fail(streamError(condition === 'resource-constraint' ? 'policy-violation' : 'internal-server-error', condition === 'resource-constraint' ? 'too many resources bound to this account' : 'the session could not be started'), 'out');
+    }
     if (this.state !== 'binding' || !this.bindIq) return;
     // RFC 6120 §7.6.2.1: the account has reached its limit of connected resources.
     const error = condition === 'resource-constraint'

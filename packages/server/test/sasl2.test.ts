@@ -1,0 +1,123 @@
+// XEP-0388 SASL2 with XEP-0386 Bind 2 and inline XEP-0198, on real sockets:
+// the feature, one round trip from <authenticate/> to a bound session with
+// stream management enabled, the failure envelope, and inline resumption.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { startTestServer, waitFor, type TestServer } from './helpers.ts';
+
+const HEADER = `<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const UA = '9b2f3c1e-7d4a-4e8b-a1c2-3d4e5f6a7b8c';
+
+interface Conn {
+  socket: TLSSocket;
+  expect(re: RegExp): Promise<RegExpMatchArray>;
+}
+
+async function secure(port: number): Promise<Conn> {
+  const plain = netConnect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => plain.once('connect', resolve).once('error', reject));
+  let received = '';
+  plain.setEncoding('utf8').on('data', (d: string) => (received += d));
+  plain.write(HEADER);
+  await waitFor(() => received.includes('</stream:features>'));
+  plain.write(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+  await waitFor(() => received.includes('<proceed'));
+  plain.removeAllListeners('data');
+  const socket = tlsConnect({ socket: plain, servername: 'localhost' });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  let text = '';
+  socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+  socket.write(HEADER);
+  const expect = async (re: RegExp): Promise<RegExpMatchArray> => {
+    let m: RegExpMatchArray | null = null;
+    await waitFor(() => (m = text.match(re)) !== null, 5000, `${re}; got ${text.slice(-400)}`);
+    text = text.slice(text.indexOf(m![0]) + m![0].length);
+    return m!;
+  };
+  return { socket, expect };
+}
+
+const authenticate = (password: string, inline = ''): string =>
+  `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>${b64(`\0alice\0${password}`)}</initial-response>` +
+  `<user-agent id='${UA}'><software>test</software><device>node</device></user-agent>${inline}</authenticate>`;
+
+describe('SASL2 + Bind 2 (XEP-0388, XEP-0386)', { timeout: 30_000 }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ sasl2: true });
+    await server.addUser('alice', 'alice-pw');
+  });
+  after(async () => server?.stop());
+
+  it('offers SASL2 with Bind 2 and XEP-0198 inline', async () => {
+    const c = await secure(server.c2sPort);
+    const features = (await c.expect(/<stream:features>[\s\S]*?<\/stream:features>/))[0];
+    assert.match(features, /<authentication xmlns="urn:xmpp:sasl:2"><mechanism>SCRAM-SHA-256-PLUS<\/mechanism>[\s\S]*<mechanism>PLAIN<\/mechanism><inline><bind xmlns="urn:xmpp:bind:0"><inline><feature var="urn:xmpp:sm:3"\/><\/inline><\/bind><sm xmlns="urn:xmpp:sm:3"\/><\/inline><\/authentication>/);
+    c.socket.destroy();
+  });
+
+  it('authenticates, binds with the tag and enables stream management in one round trip; no restart', async () => {
+    const c = await secure(server.c2sPort);
+    await c.expect(/<\/stream:features>/);
+    c.socket.write(authenticate('alice-pw', `<bind xmlns='urn:xmpp:bind:0'><tag>phone</tag><enable xmlns='urn:xmpp:sm:3' resume='true'/></bind>`));
+    const success = (await c.expect(/<success xmlns="urn:xmpp:sasl:2">[\s\S]*?<\/success>/))[0];
+    const jid = /<authorization-identifier>([^<]+)<\/authorization-identifier>/.exec(success)![1]!;
+    assert.match(jid, /^alice@localhost\/phone\.[A-Za-z0-9_-]+$/);
+    assert.match(success, /<bound xmlns="urn:xmpp:bind:0"><enabled xmlns="urn:xmpp:sm:3" id="[^"]+" resume="true" max="\d+"\/><\/bound>/);
+    assert.ok(server.sm.sessions.full(jid), 'the sm has the session');
+    // The session works at once: a ping to the server, then XEP-0198 counts it.
+    c.socket.write(`<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq><r xmlns='urn:xmpp:sm:3'/>`);
+    // The <a/> is answered at once, the iq once the sm has answered it: either may come first.
+    await c.expect(/<a xmlns="urn:xmpp:sm:3" h="1"\/>[\s\S]*<iq[^>]*id="p1"|<iq[^>]*id="p1"[\s\S]*<a xmlns="urn:xmpp:sm:3" h="1"\/>/);
+    c.socket.destroy();
+  });
+
+  it('answers a wrong password with a SASL2 failure carrying the RFC 6120 condition', async () => {
+    const c = await secure(server.c2sPort);
+    await c.expect(/<\/stream:features>/);
+    c.socket.write(authenticate('wrong'));
+    await c.expect(/<failure xmlns="urn:xmpp:sasl:2"><not-authorized xmlns="urn:ietf:params:xml:ns:xmpp-sasl"\/><\/failure>/);
+    c.socket.destroy();
+  });
+
+  it('resumes inline: <resumed/> inside <success/>, the same full JID, what the server had not acknowledged re-sent after it', async () => {
+    const c = await secure(server.c2sPort);
+    await c.expect(/<\/stream:features>/);
+    c.socket.write(authenticate('alice-pw', `<bind xmlns='urn:xmpp:bind:0'><tag>laptop</tag><enable xmlns='urn:xmpp:sm:3' resume='true'/></bind>`));
+    const success = (await c.expect(/<success xmlns="urn:xmpp:sasl:2">[\s\S]*?<\/success>/))[0];
+    const jid = /<authorization-identifier>([^<]+)<\/authorization-identifier>/.exec(success)![1]!;
+    const previd = /<enabled xmlns="urn:xmpp:sm:3" id="([^"]+)"/.exec(success)![1]!;
+    c.socket.destroy();
+    await waitFor(() => server.sm.sessions.full(jid) !== undefined);
+    // While the session hibernates, a message for it waits in the XEP-0198 queue.
+    const b = await secure(server.c2sPort);
+    await b.expect(/<\/stream:features>/);
+    b.socket.write(`<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>${b64('\0alice\0alice-pw')}</initial-response><bind xmlns='urn:xmpp:bind:0'><tag>other</tag></bind></authenticate>`);
+    await b.expect(/<success/);
+    b.socket.write(`<message to='${jid}' type='chat' id='m1'><body>while away</body></message>`);
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await secure(server.c2sPort);
+    await r.expect(/<\/stream:features>/);
+    r.socket.write(authenticate('alice-pw', `<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`));
+    const resumed = (await r.expect(/<success xmlns="urn:xmpp:sasl:2">[\s\S]*?<\/success>/))[0];
+    assert.match(resumed, new RegExp(`<authorization-identifier>${jid.replace(/[.]/g, '\\.')}</authorization-identifier>`));
+    assert.match(resumed, /<resumed xmlns="urn:xmpp:sm:3" previd="[^"]+" h="0"\/>/);
+    await r.expect(/<body>while away<\/body>/);
+    r.socket.destroy();
+    b.socket.destroy();
+  });
+
+  it('a failed inline resumption is reported in <success/> and Bind 2 makes a new session', async () => {
+    const c = await secure(server.c2sPort);
+    await c.expect(/<\/stream:features>/);
+    c.socket.write(authenticate('alice-pw', `<resume xmlns='urn:xmpp:sm:3' previd='nonexistent' h='0'/><bind xmlns='urn:xmpp:bind:0'><tag>fresh</tag></bind>`));
+    const success = (await c.expect(/<success xmlns="urn:xmpp:sasl:2">[\s\S]*?<\/success>/))[0];
+    assert.match(success, /<failed xmlns="urn:xmpp:sm:3"><item-not-found/);
+    assert.match(success, /<authorization-identifier>alice@localhost\/fresh\./);
+    c.socket.destroy();
+  });
+});
