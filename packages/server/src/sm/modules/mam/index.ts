@@ -12,16 +12,20 @@
 //                the user are stripped (XEP-0359 §5), the id is stamped, both entries are written
 //   iq       account  urn:xmpp:mam:2 query (form get, query set) and prefs (get, set)
 //
-// A storage failure refuses the message: the sender gets internal-server-error, nothing is delivered.
+// A storage failure does not hold the message up: it is delivered without a
+// stanza id (it is not lost; the archive misses it, which the log says), so
+// online chat goes on while the database is away (#17). A message that needs
+// storage to be delivered at all (offline) is refused by offline storage.
 
 import { randomUUID } from 'node:crypto';
 import { Element } from '@switchboard/xml';
-import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaError, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
+import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
 import type { ArchiveDefault, ArchiveEntry, ArchivePrefs } from '../../../storage/archive.ts';
 import { bareOf } from '../../../storage/archive.ts';
 import type { PktUser, Verdict } from '../../chains.ts';
 import type { Classified } from '../../classify.ts';
 import { defineModule } from '../../module.ts';
+import { moduleLogger } from '../../../log.ts';
 import { archivable, bodyText, decide } from './eligible.ts';
 import { PrefsCache } from './prefs-cache.ts';
 import { serveQuery, servePrefs, type QueryDeps } from './query.ts';
@@ -48,7 +52,11 @@ export interface MamApi {
   stop(): Promise<void>;
 }
 
-const internal = () => stanzaError('internal-server-error', { text: 'the message archive failed' });
+/** The archive could not take a message: said once per failure, and the message goes on. */
+const archiveFailed = (err: unknown, username: string): 'pass' => {
+  moduleLogger('mam').error({ event: 'archive.failed', user: username, err }, 'message delivered without archiving: the archive failed');
+  return 'pass';
+};
 
 export const mam = defineModule<MamOptions, MamApi>({
   name: 'mam',
@@ -65,7 +73,12 @@ export const mam = defineModule<MamOptions, MamApi>({
     const wants = (username: string, contact: string): boolean | Promise<boolean> => {
       const p = prefs.get(username);
       const inRoster = async () => (await ctx.rosters.load(username)).items.has(contact);
-      return p instanceof Promise ? p.then((loaded) => decide(loaded, contact, inRoster)) : decide(p, contact, inRoster);
+      const decided = p instanceof Promise ? p.then((loaded) => decide(loaded, contact, inRoster)) : decide(p, contact, inRoster);
+      // Preferences or roster unreadable (the store is away): not archived, and the message goes on.
+      return decided instanceof Promise ? decided.catch((err: unknown) => {
+            archiveFailed(err, username);
+            return false;
+          }) : decided;
     };
 
     const entry = (username: string, id: string, timestamp: Date, withJid: string, c: Classified, stanza: Element): ArchiveEntry => {
@@ -84,8 +97,8 @@ export const mam = defineModule<MamOptions, MamApi>({
       }
       try {
         await writer.write([e]);
-      } catch {
-        return internal();
+      } catch (err) {
+        return archiveFailed(err, username);
       }
       return 'pass';
     };
@@ -111,12 +124,14 @@ export const mam = defineModule<MamOptions, MamApi>({
       const id = theirs?.id ?? randomUUID();
       const entries = theirs ? [theirs] : [];
       if (mine) entries.push(entry(username, id, theirs?.timestamp ?? new Date(), fromJid, c, stanza));
+      let archived = true;
       try {
         await writer.write(entries);
-      } catch {
-        return internal();
+      } catch (err) {
+        archived = false;
+        archiveFailed(err, username);
       }
-      if (mine) {
+      if (mine && archived) {
         const idElement = stanzaIdElement(bare, id);
         c.stanza = new Element(stanza.name, stanza.withAttrs({}).attrs, [...stanza.children, idElement]);
         // The client's own text stays the text delivered, with the id written in before its end tag (no serialisation).
