@@ -20,21 +20,25 @@ const idle = (server: ServerKind): Promise<BenchRow[]> => idleSessions({ session
 
 /**
  * Issue #21: the same paced chat (1,000 users, 1 msg/s each, 20 s) with the
- * XEP-0313 archive off and on (both sides of every message archived, with
- * stanza ids), twice each, alternating; the ratio of server CPU per message.
+ * XEP-0313 archive off, on, and on without the full-text index (both sides
+ * of every message archived, with stanza ids), twice each, alternating; the
+ * ratios of server CPU per message.
  */
 async function chatArchive(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  const modes = { off: ['--archive', '0'], on: ['--archive', '1'], 'on, no full text': ['--archive', '1', '--archive-full-text', '0'] };
+  const cpu: Record<string, number[]> = { off: [], on: [], 'on, no full text': [] };
   for (let round = 1; round <= 2; round++) {
-    for (const mode of ['off', 'on'] as const) {
-      const run = await pacedChat({ users: 1000, intervalMs: 1000, count: 20, workers: 1, serverArgs: ['--archive', mode === 'on' ? '1' : '0'], label: `archive ${mode}, round ${round}` });
-      cpu[mode].push(run.find((r) => r.name === 'server CPU per message')!.value);
+    for (const [mode, args] of Object.entries(modes)) {
+      const run = await pacedChat({ users: 1000, intervalMs: 1000, count: 20, workers: 1, serverArgs: args, label: `archive ${mode}, round ${round}` });
+      cpu[mode]!.push(run.find((r) => r.name === 'server CPU per message')!.value);
       rows.push(...run);
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  rows.push({ group: 'chat paced, archive on / off', name: 'server CPU per message', value: mean(cpu.on) / mean(cpu.off), unit: '×', note: `${mean(cpu.on).toFixed(1)} / ${mean(cpu.off).toFixed(1)} µs` });
+  for (const mode of ['on', 'on, no full text']) {
+    rows.push({ group: `chat paced, archive ${mode} / off`, name: 'server CPU per message', value: mean(cpu[mode]!) / mean(cpu.off!), unit: '×', note: `${mean(cpu[mode]!).toFixed(1)} / ${mean(cpu.off!).toFixed(1)} µs` });
+  }
   return rows;
 }
 

@@ -284,6 +284,7 @@ const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: stri
     },
   },
   { flag: '--archive', env: 'SWITCHBOARD_ARCHIVE', apply: (c, v) => (c.archive = v !== '0' && v !== 'false') },
+  { flag: '--archive-full-text', env: 'SWITCHBOARD_ARCHIVE_FULL_TEXT', apply: (c, v) => (c.archiveFullText = v !== '0' && v !== 'false') },
   { flag: '--registration', env: 'SWITCHBOARD_REGISTRATION', apply: (c, v) => (c.registration = v !== '0' && v !== 'false') },
   { flag: '--sasl2', env: 'SWITCHBOARD_SASL2', apply: (c, v) => (c.sasl2 = v !== '0' && v !== 'false') },
   {
