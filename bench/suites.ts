@@ -6,6 +6,7 @@ import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
 import { parserMemoryRows } from './parser-memory.ts';
 import { mamPages } from './mam.ts';
+import { clusterBench } from './cluster.ts';
 import { chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
@@ -86,6 +87,8 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   'idle-vs-prosody': () => sideBySide(idle),
   // Issue #21 (XEP-0313): archiving's cost on the message path, and a page of 50 from a large archive.
   'chat-archive': chatArchive,
+  // Issue #17: failover times and what the split costs in CPU per message against one process.
+  cluster: () => clusterBench({ pairs: Number(process.env.SWITCHBOARD_BENCH_CLUSTER_PAIRS ?? 20), messages: 500, rounds: 3 }),
   'mam-page': () => mamPages({ messages: Number(process.env.SWITCHBOARD_BENCH_MAM_MESSAGES ?? 1_000_000), users: 100, queries: 1000 }),
 };
 
