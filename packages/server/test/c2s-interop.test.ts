@@ -120,7 +120,7 @@ describe('c2s with real clients', () => {
     try {
       assert.equal(await bound, 'bob@localhost/stanzajs');
       assert.deepEqual(mechanisms, ['ok']);
-      assert.deepEqual({ ...mechanismsUsed.at(-1), id: undefined }, { id: undefined, username: 'bob', mechanism: 'SCRAM-SHA-256', transport: 'websocket' });
+      assert.deepEqual({ ...mechanismsUsed.at(-1), id: undefined }, { id: undefined, username: 'bob', mechanism: 'SCRAM-SHA-256', transport: 'websocket', remote: '127.0.0.1' });
       const session = server.sm.sessions.full('bob@localhost/stanzajs');
       assert.ok(session, 'the sm holds the session');
     } finally {
