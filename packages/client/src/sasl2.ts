@@ -1,0 +1,104 @@
+// XEP-0388 SASL2 with XEP-0386 Bind 2 and inline XEP-0198, the client's
+// half: one <authenticate/> carries the initial response, the user agent,
+// the bind request (with <enable/>) or a <resume/>; <success/> brings the
+// server's final data (verified as RFC 6120 SASL's would be), the JID, and
+// what was done inline. No stream restart follows (§5.6).
+
+import { xml, type Element } from '@switchboard/xml';
+import { ClientError } from './errors.ts';
+import { channelBindingTypes, type NegotiationStream } from './negotiation.ts';
+import { fromBase64, toBase64 } from './sasl/bytes.ts';
+import type { Credentials, MechanismName } from './sasl/mechanism.ts';
+import { selectMechanism } from './sasl/select.ts';
+import { NS_SM } from './stream-management.ts';
+
+export const NS_SASL2 = 'urn:xmpp:sasl:2';
+export const NS_BIND2 = 'urn:xmpp:bind:0';
+
+export interface UserAgent {
+  /** A UUID stable for this installation (XEP-0388 §4.2); keep it across restarts of the app. */
+  id: string;
+  software?: string;
+  device?: string;
+}
+
+export interface Sasl2Options {
+  credentials: Credentials;
+  mechanisms: readonly MechanismName[] | undefined;
+  allowPlainWithoutTls: boolean;
+  userAgent: UserAgent;
+  /** XEP-0386 tag: the server makes the resource from it. */
+  tag: string | undefined;
+  /** Ask for XEP-0198 inline (enable with resumption). */
+  streamManagement: boolean;
+  /** XEP-0198 inline resumption of this session. */
+  resume: Element | undefined;
+}
+
+export interface Sasl2Result {
+  /** The authorization identifier: the full JID when bound or resumed, else the bare JID. */
+  jid: string;
+  /** <resumed/> or <failed/> for an inline resumption. */
+  resume: Element | undefined;
+  /** Bound inline (XEP-0386), with XEP-0198's <enabled/> when it was asked for. */
+  bound: { enabled: Element | undefined } | undefined;
+}
+
+/** The SASL2 feature, when the server offers it. */
+export function sasl2Feature(features: Element): Element | undefined {
+  return features.getChild('authentication', NS_SASL2);
+}
+
+export async function authenticate2(stream: NegotiationStream, features: Element, feature: Element, options: Sasl2Options): Promise<Sasl2Result> {
+  const offered = feature.getChildren('mechanism').map((m) => m.text().trim());
+  const mechanism = selectMechanism({
+    offered,
+    credentials: options.credentials,
+    allowed: options.mechanisms,
+    secure: stream.transport.secure,
+    allowPlainWithoutTls: options.allowPlainWithoutTls,
+    channelBinding: stream.transport.channelBinding(),
+    channelBindingTypes: channelBindingTypes(features),
+  });
+  if (!mechanism) throw new ClientError('SB_ERR_AUTH', `no usable SASL2 mechanism (offered: ${offered.join(' ') || 'none'})`, { fatal: true });
+  const inline = feature.getChild('inline');
+  const bind2 = inline?.getChild('bind', NS_BIND2);
+  const smInline = inline?.getChild('sm', NS_SM) !== undefined;
+  const bindSm = bind2?.getChild('inline')?.getChildren('feature').some((f) => f.attrs.var === NS_SM) === true;
+  const initial = await mechanism.initial();
+  const ua = options.userAgent;
+  stream.send(
+    xml(
+      'authenticate',
+      { xmlns: NS_SASL2, mechanism: mechanism.name },
+      initial !== undefined && xml('initial-response', {}, initial.length === 0 ? '=' : toBase64(initial)),
+      xml('user-agent', { id: ua.id }, ua.software !== undefined && xml('software', {}, ua.software), ua.device !== undefined && xml('device', {}, ua.device)),
+      smInline && options.resume,
+      bind2 && xml('bind', { xmlns: NS_BIND2 }, options.tag !== undefined && xml('tag', {}, options.tag), options.streamManagement && bindSm && xml('enable', { xmlns: NS_SM, resume: 'true' })),
+    ),
+  );
+  for (;;) {
+    const el = await stream.expect('a SASL2 answer', (e) => e.attrs.xmlns === NS_SASL2 && (e.name === 'challenge' || e.name === 'success' || e.name === 'failure'));
+    if (el.name === 'failure') {
+      const condition = el.getChildren().find((c) => c.name !== 'text')?.name ?? 'not-authorized';
+      throw new ClientError('SB_ERR_AUTH', `authentication failed: ${condition}`, { saslCondition: condition, fatal: condition !== 'temporary-auth-failure' });
+    }
+    const data = (el.name === 'success' ? el.getChildText('additional-data') : el.text())?.trim();
+    const bytes = data && data !== '=' ? fromBase64(data) : undefined;
+    try {
+      if (el.name === 'challenge') {
+        stream.send(xml('response', { xmlns: NS_SASL2 }, toBase64(await mechanism.challenge(bytes ?? new Uint8Array()))));
+        continue;
+      }
+      await mechanism.success(bytes);
+    } catch (err) {
+      if (el.name === 'challenge') stream.send(xml('abort', { xmlns: NS_SASL2 }));
+      throw new ClientError('SB_ERR_AUTH', (err as Error).message, { fatal: true });
+    }
+    const jid = el.getChildText('authorization-identifier');
+    if (!jid) throw new ClientError('SB_ERR_NEGOTIATION', 'SASL2 success without an authorization identifier');
+    const resume = el.getChildren().find((c) => c.attrs.xmlns === NS_SM && (c.name === 'resumed' || c.name === 'failed'));
+    const bound = el.getChild('bound', NS_BIND2);
+    return { jid, resume, bound: bound ? { enabled: bound.getChild('enabled', NS_SM) } : undefined };
+  }
+}
