@@ -405,3 +405,34 @@ export async function offlineDelivery(options: { users: number; messages: number
     ];
   });
 }
+
+/**
+ * Issue #21, XEP-0280: `users` senders each send `messages` chats to the
+ * first of a receiver's three resources (full JID). With carbons on at all
+ * three, each message is delivered three times (the message and two
+ * received carbons); off, once. The number to compare is server CPU per
+ * delivered copy against per plain delivered message.
+ */
+export async function carbonsFanout(options: { users: number; messages: number; carbons: boolean; label?: string }): Promise<BenchRow[]> {
+  const server = await startBenchServer(options.users * 2);
+  return underLoad(server, 2, async (workers) => {
+    const senders = users(1, options.users);
+    const receivers = users(options.users + 1, options.users);
+    const login = { cmd: 'login', host: '127.0.0.1', port: server.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 50, keep: true } as const;
+    await workers.ask(0, { ...login, users: senders });
+    for (const resource of ['r1', 'r2', 'r3']) await workers.ask(1, { ...login, users: receivers, resource, carbons: options.carbons });
+    const copies = options.users * options.messages * (options.carbons ? 3 : 1);
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const counted = workers.ask(1, { cmd: 'count', marker: '<body>offline ', expected: copies, timeoutMs: 60_000 }) as Promise<Extract<WorkerReply, { cmd: 'count' }>>;
+    await workers.ask(0, { cmd: 'send', to: receivers.map((u) => `${u}@localhost/r1`), count: options.messages });
+    const got = await counted;
+    const cpu = cpuSeconds(server.pid) - cpu0;
+    const seconds = (performance.now() - t0) / 1000;
+    const g = `carbons fan-out (${options.users} senders × ${options.messages} chats to one of 3 resources, carbons ${options.carbons ? 'on' : 'off'})${options.label ? `, ${options.label}` : ''}`;
+    return [
+      { group: g, name: 'delivered copies/s', value: got.received / seconds, unit: '/s', note: `${got.received}/${copies} copies` },
+      { group: g, name: 'server CPU per delivered copy', value: (cpu * 1e6) / Math.max(1, got.received), unit: 'µs' },
+    ];
+  });
+}

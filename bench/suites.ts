@@ -7,7 +7,7 @@ import { runMicroBenchmarks } from './micro.ts';
 import { parserMemoryRows } from './parser-memory.ts';
 import { mamPages } from './mam.ts';
 import { clusterBench } from './cluster.ts';
-import { chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
+import { carbonsFanout, chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
 // Prosody 0.12 offers SCRAM-SHA-1 and PLAIN, not SCRAM-SHA-256: side by side, both log in with PLAIN over
@@ -40,6 +40,25 @@ async function chatArchive(): Promise<BenchRow[]> {
   for (const mode of ['on', 'on, no full text']) {
     rows.push({ group: `chat paced, archive ${mode} / off`, name: 'server CPU per message', value: mean(cpu[mode]!) / mean(cpu.off!), unit: '×', note: `${mean(cpu[mode]!).toFixed(1)} / ${mean(cpu.off!).toFixed(1)} µs` });
   }
+  return rows;
+}
+
+/**
+ * Issue #21, XEP-0280: CPU per delivered copy with carbons to 3 resources
+ * against CPU per plain delivered message, twice each, alternating.
+ */
+async function carbons(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const cpu: Record<'plain' | 'carbons', number[]> = { plain: [], carbons: [] };
+  for (let round = 1; round <= 2; round++) {
+    for (const mode of ['plain', 'carbons'] as const) {
+      const run = await carbonsFanout({ users: 100, messages: 20, carbons: mode === 'carbons', label: `round ${round}` });
+      cpu[mode].push(run.find((r) => r.name === 'server CPU per delivered copy')!.value);
+      rows.push(...run);
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  rows.push({ group: 'carbons to 3 resources / plain', name: 'server CPU per delivered copy', value: mean(cpu.carbons) / mean(cpu.plain), unit: '×', note: `${mean(cpu.carbons).toFixed(1)} / ${mean(cpu.plain).toFixed(1)} µs` });
   return rows;
 }
 
@@ -89,6 +108,7 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   'chat-archive': chatArchive,
   // Issue #17: failover times and what the split costs in CPU per message against one process.
   cluster: () => clusterBench({ pairs: Number(process.env.SWITCHBOARD_BENCH_CLUSTER_PAIRS ?? 20), messages: 500, rounds: 3 }),
+  carbons,
   'mam-page': () => mamPages({ messages: Number(process.env.SWITCHBOARD_BENCH_MAM_MESSAGES ?? 1_000_000), users: 100, queries: 1000 }),
 };
 

@@ -139,6 +139,12 @@ export class RawClient {
     await this.expect(/id=["']p["']/);
   }
 
+  /** XEP-0280: carbons on for this resource. */
+  async enableCarbons(): Promise<void> {
+    this.send("<iq type='set' id='carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+    await this.expect(/id=["']carbons["']/);
+  }
+
   close(): void {
     this.socket.end('</stream:stream>');
   }

@@ -6,7 +6,7 @@ import { RawClient, type Mechanism } from './raw-client.ts';
 import { drive } from '../floor/driver.ts';
 
 export type WorkerCommand =
-  | { cmd: 'login'; host: string; port: number; tls?: boolean; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean }
+  | { cmd: 'login'; host: string; port: number; tls?: boolean; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean; resource?: string; carbons?: boolean }
   | { cmd: 'presence' }
   | { cmd: 'chat'; pairs: [number, number][]; domain: string; durationMs: number; window: number; bodySize: number }
   | { cmd: 'paced'; domain: string; intervalMs: number; count: number; bodySize: number }
@@ -14,6 +14,7 @@ export type WorkerCommand =
   | { cmd: 'broadcast'; expected: number; timeoutMs: number }
   | { cmd: 'send'; to: string[]; count: number }
   | { cmd: 'drain'; expected: number; timeoutMs: number }
+  | { cmd: 'count'; marker: string; expected: number; timeoutMs: number }
   | { cmd: 'close' };
 
 export type WorkerReply =
@@ -25,6 +26,7 @@ export type WorkerReply =
   | { cmd: 'broadcast'; received: number; complete: number; lastMs: number }
   | { cmd: 'send'; sent: number }
   | { cmd: 'drain'; received: number; complete: number; lastMs: number }
+  | { cmd: 'count'; received: number; lastMs: number }
   | { cmd: 'close' };
 
 const clients: { client: RawClient; username: string }[] = [];
@@ -40,7 +42,8 @@ async function login(c: Extract<WorkerCommand, { cmd: 'login' }>): Promise<Worke
       const start = performance.now();
       try {
         const client = await RawClient.connect(c.host, c.port, c.tls);
-        await client.login(c.domain, username, c.password, 'bench', c.mechanism);
+        await client.login(c.domain, username, c.password, c.resource ?? 'bench', c.mechanism);
+        if (c.carbons) await client.enableCarbons();
         ms.push(performance.now() - start);
         ok++;
         if (c.keep) clients.push({ client, username });
@@ -208,6 +211,34 @@ async function drain(c: Extract<WorkerCommand, { cmd: 'drain' }>): Promise<Worke
   return { cmd: 'drain', ...(await countAfterPresence('</message>', c.expected, c.timeoutMs)) };
 }
 
+/** Every kept client counts `marker` in what arrives (a copy of a message, plain or a carbon, has it once), until `expected` in all or the timeout. */
+async function count(c: Extract<WorkerCommand, { cmd: 'count' }>): Promise<WorkerReply> {
+  const start = performance.now();
+  let received = 0;
+  let lastMs = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, c.timeoutMs);
+    for (const { client } of clients) {
+      let carry = '';
+      client.onData = (chunk) => {
+        const text = carry + chunk;
+        const n = text.split(c.marker).length - 1;
+        // Keep a tail that could hold the start of a marker cut by the chunk boundary.
+        const lastAt = text.lastIndexOf(c.marker);
+        carry = text.slice(Math.max(lastAt < 0 ? 0 : lastAt + c.marker.length, text.length - c.marker.length + 1));
+        if (n === 0) return;
+        received += n;
+        lastMs = performance.now() - start;
+        if (received >= c.expected) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+    }
+  });
+  return { cmd: 'count', received, lastMs };
+}
+
 process.on('message', (command: WorkerCommand) => {
   const run = async (): Promise<WorkerReply> => {
     switch (command.cmd) {
@@ -227,6 +258,8 @@ process.on('message', (command: WorkerCommand) => {
         return send(command);
       case 'drain':
         return drain(command);
+      case 'count':
+        return count(command);
       case 'close':
         for (const { client } of clients) client.destroy();
         clients.length = 0;
