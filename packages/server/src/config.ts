@@ -1,9 +1,9 @@
 // Server configuration: documented defaults, overridden by a JSON config
-// file, then environment variables, then command-line flags (the settings an
-// operator reaches for most exist in all three).
+// file, then environment variables, then command-line flags. Each key is
+// validated and documented by its entry in config-schema.ts (a key missing
+// there is a type error); config-load.ts reads the layers.
 
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth/throttle.ts';
 import { DEFAULT_QUOTAS, type UserQuotas } from './sm/quotas.ts';
 import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimitConfig } from './auth/registration-limit.ts';
@@ -180,6 +180,28 @@ export interface ServerConfig {
   authThrottle: AuthThrottleConfig;
   /** Write a line per failed authentication to stderr, for fail2ban (auth/auth-log.ts). */
   logAuthFailures: boolean;
+  /** Logging (docs/logging.md). */
+  log: {
+    /** fatal, error, warn, info, debug, trace or silent. */
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** auto: pretty on a terminal, JSON lines otherwise. */
+    format: 'auto' | 'json' | 'pretty';
+  };
+  /** The operator's HTTP listener (docs/operations.md): /metrics, /health, /ready, XEP-0156 host-meta. */
+  http: {
+    /** Port; 0 picks a free port; -1 disables. */
+    port: number;
+    /** Address it binds to (loopback: put a proxy in front to publish host-meta). */
+    bindAddress: string;
+  };
+  /** Unix socket the `switchboard` admin commands talk to a running server through ('' disables; relative paths are under dataDir). */
+  adminSocket: string;
+  /** Bare JIDs allowed the XEP-0133 administration commands. */
+  admins: string[];
+  /** Addresses of reverse proxies whose X-Forwarded-For/-Proto and Forwarded headers are believed (WebSocket listener). */
+  trustedProxies: string[];
+  /** The wss:// URL web clients are told (XEP-0156); made from domain, wsPort and wsPath when empty. */
+  publicWebSocketUrl: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -235,14 +257,22 @@ export const DEFAULT_CONFIG: ServerConfig = {
   externalServices: [],
   authThrottle: DEFAULT_AUTH_THROTTLE,
   logAuthFailures: true,
+  log: { level: 'info', format: 'auto' },
+  http: { port: 5380, bindAddress: '127.0.0.1' },
+  adminSocket: 'admin.sock',
+  admins: [],
+  trustedProxies: [],
+  publicWebSocketUrl: '',
 };
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle' | 'registrationLimit' | 'quotas'>> & {
+export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle' | 'registrationLimit' | 'quotas' | 'log' | 'http'>> & {
   quotas?: Partial<ServerConfig['quotas']>;
   registrationLimit?: Partial<ServerConfig['registrationLimit']>;
   limits?: Partial<ServerConfig['limits']>;
   timeouts?: Partial<ServerConfig['timeouts']>;
   authThrottle?: Partial<ServerConfig['authThrottle']>;
+  log?: Partial<ServerConfig['log']>;
+  http?: Partial<ServerConfig['http']>;
 };
 
 export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerConfig {
@@ -254,90 +284,13 @@ export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerCo
     authThrottle: { ...base.authThrottle, ...over.authThrottle },
     registrationLimit: { ...base.registrationLimit, ...over.registrationLimit },
     quotas: { ...base.quotas, ...over.quotas },
+    log: { ...base.log, ...over.log },
+    http: { ...base.http, ...over.http },
   };
 }
 
-/** Flags and environment variables, one row each: flag, env var, config key, parser. */
-const SETTINGS: { flag: string; env: string; apply: (c: ConfigOverrides, v: string) => void }[] = [
-  { flag: '--domain', env: 'SWITCHBOARD_DOMAIN', apply: (c, v) => (c.domain = v) },
-  { flag: '--bind', env: 'SWITCHBOARD_BIND', apply: (c, v) => (c.bindAddress = v) },
-  { flag: '--c2s-port', env: 'SWITCHBOARD_C2S_PORT', apply: (c, v) => (c.c2sPort = parsePort(v)) },
-  { flag: '--c2s-tls-port', env: 'SWITCHBOARD_C2S_TLS_PORT', apply: (c, v) => (c.c2sDirectTlsPort = parsePort(v)) },
-  { flag: '--ws-port', env: 'SWITCHBOARD_WS_PORT', apply: (c, v) => (c.wsPort = parsePort(v)) },
-  { flag: '--data-dir', env: 'SWITCHBOARD_DATA_DIR', apply: (c, v) => (c.dataDir = v) },
-  { flag: '--tls-cert', env: 'SWITCHBOARD_TLS_CERT', apply: (c, v) => (c.tlsCert = v) },
-  { flag: '--tls-key', env: 'SWITCHBOARD_TLS_KEY', apply: (c, v) => (c.tlsKey = v) },
-  { flag: '--postgres', env: 'SWITCHBOARD_POSTGRES_URL', apply: (c, v) => (c.storage = { kind: 'postgres', url: v }) },
-  { flag: '--nats', env: 'SWITCHBOARD_NATS_URL', apply: (c, v) => (c.router = { kind: 'nats', url: v, prefix: c.router?.kind === 'nats' ? c.router.prefix : 'switchboard' }) },
-  {
-    flag: '--nats-prefix',
-    env: 'SWITCHBOARD_NATS_PREFIX',
-    apply: (c, v) => (c.router = { kind: 'nats', url: c.router?.kind === 'nats' ? c.router.url : 'nats://127.0.0.1:4222', prefix: v }),
-  },
-  { flag: '--role', env: 'SWITCHBOARD_ROLE', apply: (c, v) => (c.role = parseRole(v)) },
-  {
-    flag: '--services',
-    env: 'SWITCHBOARD_SERVICES',
-    apply: (c, v) => {
-      if (v !== 'with-sm' && v !== 'own-process') throw new Error(`invalid services: ${v} (with-sm or own-process)`);
-      c.services = v;
-    },
-  },
-  { flag: '--archive', env: 'SWITCHBOARD_ARCHIVE', apply: (c, v) => (c.archive = v !== '0' && v !== 'false') },
-  { flag: '--archive-full-text', env: 'SWITCHBOARD_ARCHIVE_FULL_TEXT', apply: (c, v) => (c.archiveFullText = v !== '0' && v !== 'false') },
-  { flag: '--registration', env: 'SWITCHBOARD_REGISTRATION', apply: (c, v) => (c.registration = v !== '0' && v !== 'false') },
-  { flag: '--sasl2', env: 'SWITCHBOARD_SASL2', apply: (c, v) => (c.sasl2 = v !== '0' && v !== 'false') },
-  {
-    flag: '--channel-binding-on',
-    env: 'SWITCHBOARD_CHANNEL_BINDING_ON',
-    apply: (c, v) => {
-      const listeners = v.split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'none');
-      for (const l of listeners) if (l !== 'starttls' && l !== 'direct-tls') throw new Error(`invalid channel-binding listener: ${l} (starttls, direct-tls or none)`);
-      c.channelBindingOn = listeners as ServerConfig['channelBindingOn'];
-    },
-  },
-  {
-    flag: '--allow-plaintext-on-loopback',
-    env: 'SWITCHBOARD_ALLOW_PLAINTEXT_ON_LOOPBACK',
-    apply: (c, v) => (c.allowPlaintextOnLoopback = v !== '0' && v !== 'false'),
-  },
-];
-
-function parseRole(v: string): ServerConfig['role'] {
-  if (v === 'all' || v === 'c2s' || v === 'sm' || v === 'muc') return v;
-  throw new Error(`invalid role: ${v} (all, c2s, sm or muc)`);
-}
-
-function parsePort(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < -1 || n > 65535) throw new Error(`invalid port: ${v}`);
-  return n;
-}
-
-/** Builds the config from defaults, an optional JSON file, the environment and argv flags (`--flag value`; boolean flags take no value). */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  let config = DEFAULT_CONFIG;
-  const configIndex = argv.indexOf('--config');
-  const file = configIndex >= 0 ? argv[configIndex + 1] : env.SWITCHBOARD_CONFIG;
-  if (file) config = mergeConfig(config, JSON.parse(readFileSync(file, 'utf8')) as ConfigOverrides);
-
-  const fromEnv: ConfigOverrides = {};
-  for (const s of SETTINGS) {
-    const v = env[s.env];
-    if (v !== undefined && v !== '') s.apply(fromEnv, v);
-  }
-  config = mergeConfig(config, fromEnv);
-
-  const fromFlags: ConfigOverrides = {};
-  for (let i = 0; i < argv.length; i++) {
-    const setting = SETTINGS.find((s) => s.flag === argv[i]);
-    if (!setting) continue;
-    if (setting.flag === '--allow-plaintext-on-loopback' || setting.flag === '--registration') setting.apply(fromFlags, 'true');
-    else setting.apply(fromFlags, argv[++i] ?? '');
-  }
-  config = mergeConfig(config, fromFlags);
-  return { ...config, dataDir: resolve(config.dataDir) };
-}
+// Reading the file, environment and flags against the schema: config-load.ts.
+export { loadConfig } from './config-load.ts';
 
 /** The group chat services configured, with the default `conference.<domain>` when none are. */
 export function mucServices(config: ServerConfig): MucServiceOptions[] {

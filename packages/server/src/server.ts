@@ -31,6 +31,7 @@ import type { Element } from '@switchboard/xml';
 import { installLogEvents, logAuthFailure } from './log-events.ts';
 import { ServiceHost } from './service/service-host.ts';
 import { MucService } from './muc/muc-service.ts';
+import { moduleLogger } from './log.ts';
 
 export interface SmNode {
   readonly sm: SessionManager;
@@ -134,6 +135,7 @@ function serverCaps(sm: SessionManager): Element {
 export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage, caps?: Element): Promise<C2sNode> {
   installLogEvents();
   const tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
+  for (const warning of tls.warnings) moduleLogger('tls').warn({ event: 'tls.certificate' }, warning);
   const invites = new Invites(storage.userData, config.domain);
   const node = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   const c2s = new C2s(

@@ -26,6 +26,8 @@ export async function listenWebSocket(
     // RFC 7395 §3.1: the client must ask for `xmpp`; refuse the upgrade otherwise.
     handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
   });
+  // ws re-emits the HTTP server's errors (EADDRINUSE at listen) on itself: the listen promise reports them.
+  wss.on('error', () => {});
   wss.on('connection', (ws, req: IncomingMessage) => {
     if (ws.protocol !== 'xmpp') {
       ws.close(1002, 'the xmpp subprotocol is required');

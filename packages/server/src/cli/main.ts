@@ -2,63 +2,77 @@
 // switchboard serve [--config FILE] [flags]   run the server
 // switchboard user add|remove|passwd|list …   manage accounts in the configured store
 
-import { loadConfig, type ServerConfig } from '../config.ts';
+import { readFileSync } from 'node:fs';
+import type { ServerConfig } from '../config.ts';
+import { isConfigError, parseCommandLine, settingsHelp } from '../config-load.ts';
 import { openRouter, startC2sNode, startServer, startServicesNode, startSmNode } from '../server.ts';
 import { openStorage } from '../storage/open.ts';
 import { userCommand } from './user.ts';
 import { benchUsersCommand } from './bench-users.ts';
 import { inviteCommand } from './invite.ts';
 import { installProcessGuards } from '../process-guard.ts';
-import { configureLogging, flushLogs, isLogLevel, moduleLogger } from '../log.ts';
+import { configureLogging, flushLogs, moduleLogger } from '../log.ts';
+import { checkDataDir, describeStartError } from './start-checks.ts';
 
 const USAGE = `usage:
-  switchboard serve [--config FILE] [--domain D] [--bind ADDR] [--c2s-port N] [--c2s-tls-port N] [--ws-port N]
-                    [--data-dir DIR] [--tls-cert FILE --tls-key FILE] [--postgres URL]
-                    [--allow-plaintext-on-loopback] [--nats URL --role all|c2s|sm|muc]
+  switchboard serve [--config FILE] [flags]  run the server (serve --help lists every flag)
   switchboard user add JID PASSWORD
   switchboard user remove JID
   switchboard user passwd JID PASSWORD
   switchboard user list [DOMAIN]
   switchboard invite [TTL_SECONDS]        a single-use registration token (XEP-0445; registrationInvites)
   switchboard bench-users N [PASSWORD]   benchmark profile: user1..userN sharing one password
-Every flag has an environment variable (SWITCHBOARD_DOMAIN, SWITCHBOARD_C2S_PORT, …); see README.md.`;
+  switchboard --version
+Every setting has a flag and an environment variable; docs/configuration.md lists them.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    console.log(`switchboard ${version()}`);
+    return 0;
+  }
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command !== 'serve' && command !== 'user' && command !== 'invite' && command !== 'bench-users') {
+    console.error(`switchboard: unknown command ${command}\n${USAGE}`);
+    return 2;
+  }
+  const line = parseCommandLine(rest);
+  if (line.version) {
+    console.log(`switchboard ${version()}`);
+    return 0;
+  }
+  if (line.help) {
+    console.log(command === 'serve' ? `usage: switchboard serve [--config FILE] [flags]\n\nflags (each also SWITCHBOARD_<KEY>; docs/configuration.md):\n${settingsHelp()}` : USAGE);
+    return 0;
+  }
+  for (const w of line.warnings) console.error(`switchboard: ${w}`);
   switch (command) {
     case 'serve':
-      return serve(rest);
-    case 'bench-users': {
-      const config = loadConfig(rest);
-      return benchUsersCommand(rest.filter((_, i) => !isFlagOrValue(rest, i)), config);
-    }
-    case 'invite': {
-      const config = loadConfig(rest);
-      return inviteCommand(rest.filter((_, i) => !isFlagOrValue(rest, i)), config);
-    }
-    case 'user': {
-      const config = loadConfig(rest);
-      return userCommand(rest.filter((a, i) => !isFlagOrValue(rest, i)), config);
-    }
-    default:
-      console.error(USAGE);
-      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+      if (line.positional.length > 0) {
+        console.error(`switchboard: serve takes no arguments (got ${line.positional.join(' ')}); see serve --help`);
+        return 2;
+      }
+      return serve(line.config);
+    case 'bench-users':
+      return benchUsersCommand(line.positional, line.config);
+    case 'invite':
+      return inviteCommand(line.positional, line.config);
+    case 'user':
+      return userCommand(line.positional, line.config);
   }
 }
 
-/** Flags are read by loadConfig; the user subcommand sees only its own words. */
-function isFlagOrValue(args: string[], i: number): boolean {
-  const arg = args[i]!;
-  if (arg.startsWith('--')) return true;
-  const prev = args[i - 1];
-  return prev !== undefined && prev.startsWith('--') && prev !== '--allow-plaintext-on-loopback' && prev !== '--registration';
-}
-
-async function serve(args: string[]): Promise<number> {
-  const config = loadConfig(args);
-  // The CLI logs at info unless told otherwise, inside a test runner too (the library alone is silent there).
-  const level = process.env.SWITCHBOARD_LOG_LEVEL;
-  configureLogging({ level: level && isLogLevel(level) ? level : 'info' });
+async function serve(config: ServerConfig): Promise<number> {
+  configureLogging({ level: config.log.level, format: config.log.format });
+  checkDataDir(config.dataDir);
   const stop = config.role === 'all' ? await serveAll(config) : await serveRole(config);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -106,7 +120,8 @@ installProcessGuards();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error('switchboard:', err instanceof Error ? err.message : err);
-    process.exit(1);
+    // A mistake in the configuration is a usage error (2); anything else that stops the start is 1.
+    console.error(`switchboard: ${describeStartError(err)}`);
+    process.exit(isConfigError(err) ? 2 : 1);
   },
 );
