@@ -89,6 +89,8 @@ export const configSchema = z.strictObject({
     smQueueStanzas: positive('XEP-0198: stanzas sent and not yet acknowledged, kept for a resumption.'),
     smQueueBytes: positive('XEP-0198: bytes sent and not yet acknowledged, kept for a resumption.'),
     csiQueueSize: positive('XEP-0352: most stanzas held for an inactive client.'),
+    stanzasPerSecond: positive('Sustained stanzas per second per session.'),
+    stanzaBurst: positive('Stanza burst allowed above stanzasPerSecond.'),
     preAuthPerAddress: positive('Unauthenticated connections allowed from one address.'),
     preAuthTotal: positive('Unauthenticated connections allowed in all.'),
     preAuthExemptLoopback: flag('Loopback connections are not counted against preAuthPerAddress.'),
