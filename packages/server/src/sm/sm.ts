@@ -94,7 +94,8 @@ export class SessionManager {
     );
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
     this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents });
-    this.lifecycle = new SessionLifecycle({ ...shared, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.reroute(stanza) });    this.modules = new ModuleHost(
+    this.lifecycle = new SessionLifecycle({ ...shared, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.reroute(stanza) });
+    this.modules = new ModuleHost(
       {
         domain: this.domain,
         storage,
