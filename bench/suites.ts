@@ -107,7 +107,7 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   // Issue #21 (XEP-0313): archiving's cost on the message path, and a page of 50 from a large archive.
   'chat-archive': chatArchive,
   // Issue #17: failover times and what the split costs in CPU per message against one process.
-  cluster: () => clusterBench({ pairs: Number(process.env.SWITCHBOARD_BENCH_CLUSTER_PAIRS ?? 20), messages: 500, rounds: 3 }),
+  cluster: () => clusterBench({ pairs: Number(process.env.SWITCHBOARD_BENCH_CLUSTER_PAIRS ?? 2), messages: 500, rounds: 3 }),
   carbons,
   'mam-page': () => mamPages({ messages: Number(process.env.SWITCHBOARD_BENCH_MAM_MESSAGES ?? 1_000_000), users: 100, queries: 1000 }),
 };
