@@ -1,0 +1,82 @@
+// A property-based fuzzer over the c2s stream state machine (issue #18), on
+// real sockets: a session (header, SASL, restart, bind, then generated
+// stanzas, valid or broken, then perhaps the close) is written whole, then
+// again with each step cut into reads at generated points; what the server
+// answers, ids aside, must be the same. Each step waits until the server is
+// quiet. Bounded for CI; FUZZ_SECONDS=… FUZZ_SEED=… for a long run.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import fc from 'fast-check';
+import { startTestServer } from './helpers.ts';
+import { cut, cutPoints, element } from '../../xml/src/fuzz/stream-arbitraries.ts';
+
+const seconds = Number(process.env.FUZZ_SECONDS ?? 0);
+const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
+
+const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Writes each step (each a list of reads) and waits for the server to go quiet after it; returns all it said. */
+async function converse(port: number, steps: string[][]): Promise<string> {
+  const socket: Socket = connect({ host: '127.0.0.1', port });
+  let got = '';
+  let closed = false;
+  socket.setNoDelay(true);
+  socket.on('data', (d) => (got += d.toString()));
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => {});
+  await new Promise((r) => socket.once('connect', r));
+  for (const reads of steps) {
+    for (const r of reads) {
+      if (closed) break;
+      await new Promise<void>((resolve) => socket.write(r, () => resolve()));
+      await wait(2); // separate reads on the server's side
+    }
+    // Quiet: nothing new for 60 ms (or closed).
+    let seen = -1;
+    for (let t = 0; t < 3000 && !closed && seen !== got.length; t += 60) {
+      seen = got.length;
+      await wait(60);
+    }
+  }
+  socket.destroy();
+  return normalise(got);
+}
+
+function normalise(text: string): string {
+  return text.replace(/ id="[^"]*"/g, ' id="*"').replace(/<text xmlns="urn:ietf:params:xml:ns:xmpp-streams"[^>]*>[^<]*<\/text>/g, '<text/>');
+}
+
+const stanzas = fc.array(element, { maxLength: 4 });
+
+describe('c2s stream fuzzer (fast-check, real sockets)', { timeout: seconds > 0 ? (seconds + 300) * 1000 : 120_000 }, () => {
+  it('answers the same however each step of a session is cut into reads', async () => {
+    const server = await startTestServer({ allowPlaintextOnLoopback: true, limits: { stanzasPerSecond: 100_000, stanzaBurst: 100_000 } });
+    try {
+      await server.addUser('fuzz', 'pw');
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(stanzas, fc.boolean(), fc.array(cutPoints, { minLength: 8, maxLength: 8 }), async (els, close, points) => {
+          const resource = `r${n++}`;
+          const steps = [
+            HEADER,
+            `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\0fuzz\0pw').toString('base64')}</auth>`,
+            HEADER,
+            `<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`,
+            ...els,
+            ...(close ? ['</stream:stream>'] : []),
+          ];
+          const whole = await converse(server.c2sPort, steps.map((s) => [s]));
+          const pieces = await converse(server.c2sPort, steps.map((s, i) => cut(s, points[i % points.length]!)));
+          assert.equal(pieces, whole);
+        }),
+        seconds > 0 ? { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: seconds * 1000, markInterruptAsFailure: false, ...(seed === undefined ? {} : { seed }) } : { numRuns: 12, endOnFailure: true, ...(seed === undefined ? {} : { seed }) },
+      );
+      if (seconds > 0) console.log(`# ${n} sessions in ${seconds} s`);
+    } finally {
+      await server.stop();
+    }
+  });
+});
