@@ -112,8 +112,8 @@ function startTarget(kind: ServerKind, users: number): Promise<BenchServer> {
 }
 
 /** `cli`: another build's dist/switchboard.mjs (bench/ab.ts); `nodeFlags`: Node flags for this server only. */
-export async function startBenchServer(users: number, contacts = 0, options: { tls?: boolean; cli?: string; nodeFlags?: string[]; args?: string[] } = {}): Promise<BenchServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+export async function startBenchServer(users: number, contacts = 0, options: { tls?: boolean; cli?: string; nodeFlags?: string[]; args?: string[]; dataDir?: string } = {}): Promise<BenchServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
   const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', String(tlsPort ?? -1), '--ws-port', '-1', '--allow-plaintext-on-loopback'];
@@ -138,7 +138,7 @@ export async function startBenchServer(users: number, contacts = 0, options: { t
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,6 +7,7 @@ import { runMicroBenchmarks } from './micro.ts';
 import { parserMemoryRows } from './parser-memory.ts';
 import { mamPages } from './mam.ts';
 import { clusterBench } from './cluster.ts';
+import { mucSuite } from './muc.ts';
 import { carbonsFanout, chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
@@ -76,6 +77,7 @@ async function sideBySide(run: (server: ServerKind) => Promise<BenchRow[]>): Pro
 }
 
 export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
+  muc: mucSuite,
   micro: async () => [...(await runMicroBenchmarks()), ...parserMemoryRows()],
   'parser-memory': async () => parserMemoryRows(),
   login: () => login('switchboard'),

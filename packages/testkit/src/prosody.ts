@@ -36,6 +36,8 @@ export interface ProsodyOptions {
   plaintext?: boolean;
   /** PEM files for TLS; default: the test certificate `npm test` makes, else a self-signed one made with openssl. */
   certificates?: { cert: string; key: string } | 'openssl';
+  /** A XEP-0045 service at conference.localhost (Prosody's mod_muc), for group chat comparisons. */
+  muc?: { maxHistory: number };
 }
 
 export async function startProsody(options: ProsodyOptions): Promise<ProsodyServer> {
@@ -80,7 +82,7 @@ smacks_hibernation_time = 60
 certificates = "${dir}"
 VirtualHost "localhost"
   ssl = { certificate = "${dir}/localhost.crt", key = "${dir}/localhost.key" }
-`,
+${options.muc ? `Component "conference.localhost" "muc"\n  max_history_messages = ${options.muc.maxHistory}\n  muc_room_default_history_length = ${options.muc.maxHistory}\n  muc_max_occupants = 100000\n` : ''}`,
   );
   const register = (username: string, password: string): void => {
     const r = spawnSync('prosodyctl', ['--config', config, 'register', username, 'localhost', password], { encoding: 'utf8' });

@@ -5,10 +5,9 @@
 import { xml, type Element } from '@switchboard/xml';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING } from '@switchboard/protocol';
 import type { Room } from './room.ts';
-import { NS_CONFERENCE, NS_DATA, NS_MUC, NS_MUC_REGISTER, NS_MUC_ROOMINFO, NS_MUC_REQUEST, NS_OCCUPANT_ID, NS_SELF_PING } from './types.ts';
+import { NS_CONFERENCE, NS_DATA, NS_MUC, NS_MUC_ROOMINFO, NS_MUC_REQUEST, NS_OCCUPANT_ID, NS_SELF_PING } from './types.ts';
 
 export const NS_MAM = 'urn:xmpp:mam:2';
-export const NS_VCARD = 'vcard-temp';
 
 export function serviceInfo(name: string): Element {
   return xml(
@@ -34,9 +33,7 @@ export function roomInfo(room: Room, node?: string): Element {
     NS_OCCUPANT_ID,
     NS_SELF_PING,
     NS_MUC_REQUEST,
-    NS_MUC_REGISTER,
     NS_MAM,
-    NS_VCARD,
     NS_PING,
   ];
   const field = (v: string, value: string | undefined, label: string): Element | false => value !== undefined && xml('field', { var: v, label }, xml('value', {}, value));
