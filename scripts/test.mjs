@@ -51,6 +51,9 @@ const env = {
   NODE_EXTRA_CA_CERTS: resolve(certFile),
   SWITCHBOARD_TEST_TLS_CERT: resolve(certFile),
   SWITCHBOARD_TEST_TLS_KEY: resolve(keyFile),
+  // Servers the tests spawn run side by side: no operator HTTP listener on its fixed default port
+  // unless a test asks for one (a flag wins over the environment).
+  SWITCHBOARD_HTTP__PORT: '-1',
 };
 
 const files = roots.flatMap((r) => walk(r, [])).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));

@@ -13,6 +13,10 @@ export const channels = {
   c2sAuthFailed: channel('switchboard:c2s:auth-failed'),
   /** A TLS handshake failed before a stream existed (direct TLS, wss); STARTTLS failures close their stream with socket 'tls-failed'. */
   tlsFailed: channel('switchboard:c2s:tls-failed'),
+  /** A stanza from a client went on to the sm; the message is the stanza's name (publishers check hasSubscribers: this is the message path). */
+  c2sStanzaIn: channel('switchboard:c2s:stanza-in'),
+  /** A stanza went out to a client; the message is the stanza's name (hasSubscribers checked). */
+  c2sStanzaOut: channel('switchboard:c2s:stanza-out'),
   smSessionStarted: channel('switchboard:sm:session-started'),
   smSessionEnded: channel('switchboard:sm:session-ended'),
   smDeliver: channel('switchboard:sm:deliver'),

@@ -76,6 +76,7 @@ export class C2s implements StreamHost {
         const stream = this.streams.get(c2sId);
         if (!stream || (stream.state !== 'established' && stream.state !== 'hibernating')) return false;
         stream.deliver(stanza, text);
+        if (channels.c2sStanzaOut.hasSubscribers) channels.c2sStanzaOut.publish(stanza.name);
         return true;
       },
     });
@@ -151,6 +152,7 @@ export class C2s implements StreamHost {
   }
 
   forward(stream: C2sStream, stanza: Element, text: string | undefined): void {
+    if (channels.c2sStanzaIn.hasSubscribers) channels.c2sStanzaIn.publish(stanza.name);
     this.link.forward(stream.id, stream.smId!, stanza, text);
   }
 

@@ -13,6 +13,8 @@ import { inviteCommand } from './invite.ts';
 import { installProcessGuards } from '../process-guard.ts';
 import { configureLogging, flushLogs, moduleLogger } from '../log.ts';
 import { checkDataDir, describeStartError } from './start-checks.ts';
+import { startHttpListener } from '../ops/http-listener.ts';
+import { publicWebSocketUrl } from '../ops/host-meta.ts';
 
 const USAGE = `usage:
   switchboard serve [--config FILE] [flags]  run the server (serve --help lists every flag)
@@ -73,25 +75,39 @@ async function main(argv: string[]): Promise<number> {
 async function serve(config: ServerConfig): Promise<number> {
   configureLogging({ level: config.log.level, format: config.log.format });
   checkDataDir(config.dataDir);
-  const stop = config.role === 'all' ? await serveAll(config) : await serveRole(config);
+  const running = config.role === 'all' ? await serveAll(config) : await serveRole(config);
+  let ready = true;
+  const http =
+    config.http.port >= 0
+      ? await startHttpListener({ host: config.http.bindAddress, port: config.http.port, websocketUrl: publicWebSocketUrl(config, running.wsPort), ready: () => ready })
+      : undefined;
+  if (http) moduleLogger('server').info({ event: 'http.started', port: http.port }, `switchboard: operator HTTP on ${config.http.bindAddress}:${http.port} (/metrics, /health, /ready, /.well-known/host-meta)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  ready = false;
   moduleLogger('server').info({ event: 'server.stopping' }, 'switchboard: shutting down');
-  await stop();
+  await running.stop();
+  await http?.close();
   await flushLogs();
   return 0;
 }
 
-async function serveAll(config: ServerConfig): Promise<() => Promise<void>> {
+interface Running {
+  stop(): Promise<void>;
+  /** The WebSocket listener's port, when this process has one. */
+  wsPort: number | undefined;
+}
+
+async function serveAll(config: ServerConfig): Promise<Running> {
   const server = await startServer(config);
   moduleLogger('server').info({ event: 'server.started' }, `switchboard: serving ${config.domain}: ${describeListeners(config, server)}; data in ${config.dataDir} (${server.storage.kind})`);
-  return () => server.stop();
+  return { stop: () => server.stop(), wsPort: server.wsPort };
 }
 
 /** One side of a cluster: the router must be NATS so the other side can be elsewhere. */
-async function serveRole(config: ServerConfig): Promise<() => Promise<void>> {
+async function serveRole(config: ServerConfig): Promise<Running> {
   if (config.router.kind !== 'nats') throw new Error(`--role ${config.role} needs --nats URL (the other components run in other processes)`);
   const storage = await openStorage(config);
   const router = await openRouter(config);
@@ -102,11 +118,14 @@ async function serveRole(config: ServerConfig): Promise<() => Promise<void>> {
   const what = node && 'c2sPort' in node ? describeListeners(config, node) : node ? 'session manager' : 'services';
   const serving = services ? `; services ${[...services.muc.keys()].join(', ')}` : '';
   moduleLogger('server').info({ event: 'server.started', role: config.role }, `switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what}${serving} (${storage.kind})`);
-  return async () => {
-    await services?.stop();
-    await node?.stop();
-    await router.close();
-    await storage.close();
+  return {
+    wsPort: node && 'wsPort' in node ? node.wsPort : undefined,
+    async stop() {
+      await services?.stop();
+      await node?.stop();
+      await router.close();
+      await storage.close();
+    },
   };
 }
 

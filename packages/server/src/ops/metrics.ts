@@ -1,0 +1,97 @@
+// Prometheus metrics (prom-client), made from the diagnostics channels the
+// c2s and sm publish on (diagnostics.ts), so the message path carries no
+// metrics code: a stanza costs one hasSubscribers check and, with metrics
+// on, one counter increment. docs/operations.md lists every metric;
+// docs/grafana/switchboard.json is a dashboard over them.
+
+import { subscribe } from 'node:diagnostics_channel';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import {
+  channels,
+  type BackendStateMessage,
+  type C2sAuthenticatedMessage,
+  type C2sCloseMessage,
+  type C2sOpenMessage,
+  type ComponentStateMessage,
+} from '../diagnostics.ts';
+import type { AuthFailure } from '../auth/auth-log.ts';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The exposition text for /metrics. */
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+let metrics: Metrics | undefined;
+
+/** The process's metrics, subscribed to the channels on first use (one registry per process). */
+export function processMetrics(): Metrics {
+  if (metrics) return metrics;
+  const registry = new Registry();
+  // Event-loop lag, heap, RSS, GC, handles: prom-client's defaults (nodejs_*, process_*).
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+
+  const connections = new Map<string, { transport: string; state: 'negotiating' | 'authenticated' }>();
+  new Gauge({
+    name: 'switchboard_c2s_connections',
+    help: 'Client connections by transport and state (negotiating: before SASL succeeded; authenticated: after).',
+    labelNames: ['transport', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of ['tcp', 'websocket']) for (const s of ['negotiating', 'authenticated']) this.set({ transport: t, state: s }, 0);
+      for (const c of connections.values()) this.inc({ transport: c.transport, state: c.state });
+    },
+  });
+  const sessions = new Gauge({ name: 'switchboard_sm_sessions', help: 'Sessions the sm holds (bound resources, hibernating ones included).', registers: [registry] });
+  const logins = new Counter({ name: 'switchboard_logins_total', help: 'SASL outcomes by mechanism and result (success, or the failure reason: not-authorized, throttled, …).', labelNames: ['mechanism', 'result'], registers: [registry] });
+  const stanzasIn = new Counter({ name: 'switchboard_stanzas_in_total', help: 'Stanzas received from clients, by kind.', labelNames: ['kind'], registers: [registry] });
+  const stanzasOut = new Counter({ name: 'switchboard_stanzas_out_total', help: 'Stanzas delivered to clients, by kind.', labelNames: ['kind'], registers: [registry] });
+  const streamErrors = new Counter({ name: 'switchboard_stream_errors_total', help: 'Streams closed with a stream error, by condition.', labelNames: ['condition'], registers: [registry] });
+  const tlsFailures = new Counter({ name: 'switchboard_tls_failures_total', help: 'Failed TLS handshakes.', registers: [registry] });
+  const components = new Gauge({ name: 'switchboard_component_up', help: '1 while a component (XEP-0114, service) is connected, 0 after it left.', labelNames: ['kind', 'name'], registers: [registry] });
+  const backends = new Gauge({ name: 'switchboard_backend_up', help: '1 while a backend connection (nats, postgres) is up.', labelNames: ['backend'], registers: [registry] });
+  for (const kind of ['message', 'presence', 'iq']) {
+    stanzasIn.inc({ kind }, 0);
+    stanzasOut.inc({ kind }, 0);
+  }
+
+  subscribe(channels.c2sOpen.name, (m) => {
+    const { id, transport } = m as C2sOpenMessage;
+    connections.set(id, { transport, state: 'negotiating' });
+  });
+  subscribe(channels.c2sAuthenticated.name, (m) => {
+    const { id, mechanism } = m as C2sAuthenticatedMessage;
+    const c = connections.get(id);
+    if (c) c.state = 'authenticated';
+    logins.inc({ mechanism, result: 'success' });
+  });
+  subscribe(channels.c2sAuthFailed.name, (m) => {
+    const f = m as AuthFailure;
+    logins.inc({ mechanism: f.mechanism ?? 'none', result: f.reason });
+  });
+  subscribe(channels.c2sClose.name, (m) => {
+    const { id } = m as C2sCloseMessage;
+    connections.delete(id);
+    const reason = (m as C2sCloseMessage).reason as { stream?: { condition: string }; socket?: string };
+    if (reason.stream) streamErrors.inc({ condition: reason.stream.condition });
+    if (reason.socket === 'tls-failed') tlsFailures.inc();
+  });
+  subscribe(channels.tlsFailed.name, () => tlsFailures.inc());
+  subscribe(channels.c2sStanzaIn.name, (kind) => stanzasIn.inc({ kind: kind as string }));
+  subscribe(channels.c2sStanzaOut.name, (kind) => stanzasOut.inc({ kind: kind as string }));
+  subscribe(channels.smSessionStarted.name, () => sessions.inc());
+  subscribe(channels.smSessionEnded.name, () => sessions.dec());
+  subscribe(channels.componentState.name, (m) => {
+    const { kind, name, state } = m as ComponentStateMessage;
+    components.set({ kind, name }, state === 'up' ? 1 : 0);
+  });
+  subscribe(channels.backendState.name, (m) => {
+    const { backend, state } = m as BackendStateMessage;
+    backends.set({ backend }, state === 'connected' ? 1 : 0);
+  });
+
+  metrics = { registry, text: () => registry.metrics(), contentType: registry.contentType };
+  return metrics;
+}
