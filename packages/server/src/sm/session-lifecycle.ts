@@ -57,8 +57,17 @@ export class SessionLifecycle {
       const session = this.sessionOf(envelope);
       if (control.returned) {
         // A notice with stanzas handed back (the 510 race, an expired hibernation): it only invalidates, never answered.
-        if (session) this.invalidate(session, control.reason ?? 'disconnected');
-        for (const stanza of control.returned) void this.deps.reroute(stanza);
+        const reroute = (): void => {
+          for (const stanza of control.returned!) void this.deps.reroute(stanza);
+        };
+        if (!session) {
+          reroute();
+          return true;
+        }
+        this.invalidate(session, control.reason ?? 'disconnected');
+        // After the session's end has run in its queue: contacts see the unavailable presence
+        // before the errors that answer what the session did not take (XEP-0166 §6.7 peers read it as "gone").
+        session.queue.run(reroute);
         return true;
       }
       if (!session) return false;
