@@ -76,7 +76,7 @@ describe('c2s with real clients', () => {
   it('logs in with SCRAM-SHA-1 after STARTTLS (@xmpp/client)', async () => {
     const alice = xmppjs(server, 'alice', 'alice-secret', 'SCRAM-SHA-1', { resource: 'scram1' });
     assert.equal(await start(alice), 'alice@localhost/scram1');
-    assert.deepEqual(mechanismsUsed.at(-1), { id: mechanismsUsed.at(-1)!.id, username: 'alice', mechanism: 'SCRAM-SHA-1', transport: 'tcp' });
+    assert.deepEqual(mechanismsUsed.at(-1), { id: mechanismsUsed.at(-1)!.id, username: 'alice', mechanism: 'SCRAM-SHA-1', transport: 'tcp', remote: '127.0.0.1' });
     assert.equal(alice.socket?.constructor.name.includes('TLS') || alice.isSecure(), true);
     await alice.stop();
   });
