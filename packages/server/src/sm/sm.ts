@@ -18,6 +18,7 @@ import {
 } from '../router/envelope.ts';
 import type { ComponentAddress, LivenessEvent, Router, UndeliverableReason } from '../router/router.ts';
 import { rerouteReturned } from './returned.ts';
+import { moduleLogger } from '../log.ts';
 import { log } from '../log-line.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { ExternalService } from '../config.ts';
@@ -93,8 +94,8 @@ export class SessionManager {
       { domain: this.domain, maxRosterItems: quotas.rosterItems },
     );
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
-    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents });
-    this.lifecycle = new SessionLifecycle({ ...shared, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.reroute(stanza) });
+    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, returned: (stanza) => this.rerouteLogged(stanza) });
+    this.lifecycle = new SessionLifecycle({ ...shared, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.rerouteLogged(stanza) });
     this.modules = new ModuleHost(
       {
         domain: this.domain,
@@ -133,6 +134,12 @@ export class SessionManager {
     for (const session of [...this.sessions.all()]) this.lifecycle.endSession(session, 'shutdown');
     await this.router.detach(this.address);
     await this.installed.stop();
+  }
+
+  /** reroute() from a synchronous path: a failure (the store is away) is logged, never an unhandled rejection. */
+  private rerouteLogged(stanza: Element): void {
+    const pending = this.reroute(stanza);
+    if (pending) pending.catch((err: unknown) => moduleLogger('sm').error({ event: 'reroute.failed', err }, 'a returned stanza could not be routed again'));
   }
 
   /** A stanza no client took (returned.ts): delivered to another resource, stored, or answered. */

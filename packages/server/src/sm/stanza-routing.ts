@@ -35,6 +35,8 @@ export interface StanzaRoutingDeps {
   chains: Chains;
   /** Component domains the configuration knows (connected or not). */
   knownComponents: ReadonlySet<string>;
+  /** A stanza for a session that ended after it was chosen: RFC 6121 §8.5 decides again (returned.ts). */
+  returned: (stanza: Element) => void;
 }
 
 type Async<T> = T | Promise<T>;
@@ -50,6 +52,7 @@ export class StanzaRouting {
   private readonly im: InstantMessaging;
   private readonly chains: Chains;
   private readonly knownComponents: ReadonlySet<string>;
+  private readonly returned: (stanza: Element) => void;
   private readonly queries: ServerQueries;
   /** XEP-0114 component domains connected now. */
   private readonly components = new Set<string>();
@@ -66,6 +69,7 @@ export class StanzaRouting {
     this.im = deps.im;
     this.chains = deps.chains;
     this.knownComponents = deps.knownComponents;
+    this.returned = deps.returned;
     this.queries = new ServerQueries(deps.domain);
     // The core's own handlers, below zero: modules intercept before them.
     this.chains.hook('inSess', (p) => this.coreInSess(p), CORE_PRIORITY);
@@ -209,7 +213,8 @@ export class StanzaRouting {
 
   /** Sends a stanza to one session's client, with its text when it is the stanza as a client sent it (Envelope.text). */
   sendTo(session: SmSession, stanza: Element, text?: string): void {
-    if (session.ended) return;
+    // Chosen before an await (a chain handler, a store) and ended since: not dropped, decided again.
+    if (session.ended) return this.returned(stanza);
     if (this.chains.has('outSess')) {
       const out = { session, stanza, text };
       const verdict = this.chains.runSync('outSess', out);
