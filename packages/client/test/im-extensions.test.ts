@@ -40,7 +40,7 @@ describe('client: carbons, archive and CSI against Switchboard', { timeout: 60_0
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'switchboard-client-ext-'));
-    server = await startServer({ domain: 'localhost', c2sPort: 0, c2sDirectTlsPort: -1, wsPort: -1, dataDir, tlsCert: process.env.SWITCHBOARD_TEST_TLS_CERT, tlsKey: process.env.SWITCHBOARD_TEST_TLS_KEY });
+    server = await startServer({ domain: 'localhost', archive: true, c2sPort: 0, c2sDirectTlsPort: -1, wsPort: -1, dataDir, tlsCert: process.env.SWITCHBOARD_TEST_TLS_CERT, tlsKey: process.env.SWITCHBOARD_TEST_TLS_KEY });
     for (const u of ['alice', 'bob', 'carol']) await server.addUser(u, 'pw');
   });
   after(async () => {

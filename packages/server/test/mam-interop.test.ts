@@ -56,7 +56,7 @@ function slixmppArchive(port: number, page: number, direction: 'forward' | 'reve
 describe('XEP-0313 with third-party clients', { timeout: 90_000 }, () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ archive: true });
     await server.addUser('reader', 'pw');
     await server.storage.archive.append(entries);
   });

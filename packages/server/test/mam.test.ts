@@ -45,7 +45,7 @@ describe('XEP-0313 message archive', { timeout: 120_000 }, () => {
   const chat = (to: string, body: string, ...extra: Element[]) => xml('message', { to, type: 'chat' }, xml('body', {}, body), ...extra);
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ archive: true });
     for (const u of ['alice', 'bob', 'carol', 'dave', 'eve', 'big', 'frank']) await server.addUser(u, 'pw');
   });
   after(async () => {
