@@ -295,11 +295,20 @@ export class Client extends Emitter<ClientEvents> {
     const jid = await bindResource(stream, features, this.options.resource, this.newId());
     await establishSession(stream, features, this.newId());
     this.sm.reset();
-    if ((this.options.streamManagement ?? true) && features.getChild('sm', NS_SM)) {
-      stream.send(this.sm.enableRequest());
-      const answer = await stream.expect('<enabled/> or <failed/>', (el) => el.attrs.xmlns === NS_SM && (el.name === 'enabled' || el.name === 'failed'));
-      if (answer.name === 'enabled') this.sm.onEnabled(answer);
-    }
+    await this.enableStreamManagement(stream, features);
+    this.bound(stream, jid);
+  }
+
+  /** XEP-0198 §3: asks for stream management (with resumption) when the server offers it. */
+  private async enableStreamManagement(stream: Connection, features: Element): Promise<void> {
+    if (!(this.options.streamManagement ?? true) || !features.getChild('sm', NS_SM)) return;
+    stream.send(this.sm.enableRequest());
+    const answer = await stream.expect('<enabled/> or <failed/>', (el) => el.attrs.xmlns === NS_SM && (el.name === 'enabled' || el.name === 'failed'));
+    if (answer.name === 'enabled') this.sm.onEnabled(answer);
+  }
+
+  /** A new session is bound, by RFC 6120 or inline: Binding, `online`, then the initial presence and the outbox. */
+  private bound(stream: Connection, jid: string): void {
     if (stream !== this.conn) throw new Cancelled();
     this.boundJid = jid;
     this.transition('Binding');
@@ -345,21 +354,9 @@ export class Client extends Emitter<ClientEvents> {
       // §5.6: the features follow <success/> at once, no restart; bind there.
       const after = await stream.expect('stream features', (el) => el.localName === 'features');
       jid = await bindResource(stream, after, this.options.resource, this.newId());
-      if ((this.options.streamManagement ?? true) && after.getChild('sm', NS_SM)) {
-        stream.send(this.sm.enableRequest());
-        const answer = await stream.expect('<enabled/> or <failed/>', (el) => el.attrs.xmlns === NS_SM && (el.name === 'enabled' || el.name === 'failed'));
-        if (answer.name === 'enabled') this.sm.onEnabled(answer);
-      }
+      await this.enableStreamManagement(stream, after);
     }
-    if (stream !== this.conn) throw new Cancelled();
-    this.boundJid = jid;
-    this.transition('Binding');
-    if (stream !== this.conn) throw new Cancelled();
-    this.emit('online', { jid });
-    if (stream !== this.conn) throw new Cancelled();
-    const presence = this.options.initialPresence ?? true;
-    this.initialPresenceSent = presence === false ? undefined : presence === true ? xml('presence') : presence;
-    this.goOnline(stream, this.initialPresenceSent ? [this.initialPresenceSent] : []);
+    this.bound(stream, jid);
   }
 
   /** XEP-0198 §5: resume the previous session when the server still has it; false means bind anew. */

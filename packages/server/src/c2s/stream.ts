@@ -26,7 +26,7 @@ import { bindRequest } from './bind.ts';
 import { ClientState, NS_CSI } from './csi.ts';
 import { streamErrorFor } from './end-reasons.ts';
 import type { C2sTransport } from './transport.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
 import { fromAttribute, stampedText } from './stamp.ts';
 import { NS_SM } from './stream-management.ts';
 import { endReasonFor, type StopReason, type StreamHost, type StreamPolicy, type StreamState } from './stream-contract.ts';

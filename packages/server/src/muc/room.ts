@@ -19,7 +19,7 @@ import {
   type RoomConfig,
 } from './types.ts';
 import { History } from './history.ts';
-import { TokenBucket } from './throttle.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
 
 /** What rooms need from their service. */
 export interface RoomHost {

@@ -22,7 +22,7 @@ export function messageToRoom(room: Room, stanza: Element, from: Jid): StanzaErr
   if (stanza.attrs.type !== 'groupchat') return stanzaError('bad-request', { text: 'messages to a room are groupchat' });
   // §7.4 / §18: only occupants speak in a room.
   if (!occupant) return stanzaError('not-acceptable', { text: 'only occupants may send messages to the room' });
-  if (!occupant.bucket.take()) return flooded();
+  if (!occupant.bucket.tryTake()) return flooded();
   const subject = stanza.getChild('subject');
   const body = stanza.getChild('body');
   if (subject && !body) return changeSubject(room, stanza, occupant, subject.text());
@@ -70,7 +70,7 @@ export function privateMessage(room: Room, stanza: Element, from: Jid, nick: str
   const allow = room.config.allowPm;
   const mayPm = allow === 'anyone' || (allow === 'participants' && sender.role !== 'visitor') || (allow === 'moderators' && sender.role === 'moderator');
   if (!mayPm) return stanzaError('forbidden', { type: 'auth', text: 'private messages are not allowed in this room' });
-  if (!sender.bucket.take()) return flooded();
+  if (!sender.bucket.tryTake()) return flooded();
   const children = stanza.children.filter((c) => typeof c !== 'string' && c.attrs.xmlns !== NS_MUC_USER && c.attrs.xmlns !== NS_OCCUPANT_ID) as Element[];
   // §7.5: the <x/> marks it as a private message in a room, so the client does not treat it as a 1:1 chat.
   children.push(xml('x', { xmlns: NS_MUC_USER }), xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: sender.occupantId }));
@@ -96,7 +96,7 @@ function invitation(room: Room, stanza: Element, from: Jid, occupant: Occupant |
   const privileged = affiliation === 'owner' || affiliation === 'admin';
   // §7.8.2: in a members-only room only those allowed may invite; elsewhere anyone in the room may.
   if (room.config.membersOnly && !privileged && !room.config.allowInvites) return stanzaError('forbidden', { type: 'auth', text: 'you may not invite to this room' });
-  if (!occupant.bucket.take()) return flooded();
+  if (!occupant.bucket.tryTake()) return flooded();
   for (const invite of x.getChildren('invite')) {
     const to = parseJid(invite.attrs.to ?? '');
     if (!to.ok) return stanzaError('jid-malformed');
@@ -128,7 +128,7 @@ function voiceRequest(room: Room, occupant: Occupant | undefined, form: Element)
   if (!occupant) return stanzaError('not-acceptable');
   if (!room.config.voiceRequests) return stanzaError('forbidden', { type: 'auth', text: 'voice requests are off in this room' });
   if (occupant.role !== 'visitor') return undefined;
-  if (!occupant.bucket.take()) return flooded();
+  if (!occupant.bucket.tryTake()) return flooded();
   void form;
   const request = xml(
     'x',
