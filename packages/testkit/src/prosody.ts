@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
+import { selfSignedCertificate } from './certificate.ts';
 
 export interface ProsodyServer {
   /** The prosody process (for CPU and memory sampling). */
@@ -150,17 +151,4 @@ ${options.muc ? `Component "conference.localhost" "muc"\n  max_history_messages 
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A self-signed certificate for localhost and 127.0.0.1, valid for two days. */
-function selfSignedCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'self-signed.crt');
-  const key = join(dir, 'self-signed.key');
-  const r = spawnSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
-  return { cert, key };
 }
