@@ -29,7 +29,7 @@ async function converse(port: number, steps: string[][], user: string): Promise<
   socket.on('error', () => {});
   await new Promise((r) => socket.once('connect', r));
   for (const reads of steps) {
-    for (const r of reads) {
+    for (const r of wholeCharacters(reads)) {
       if (closed) break;
       await new Promise<void>((resolve) => socket.write(r, () => resolve()));
       await wait(2); // separate reads on the server's side
@@ -43,6 +43,27 @@ async function converse(port: number, steps: string[][], user: string): Promise<
   }
   socket.destroy();
   return normalise(got).replaceAll(`${user}@localhost`, 'fuzz@localhost');
+}
+
+/**
+ * The reads of a step, cut only between characters: a cut between the two halves of a surrogate
+ * pair would make socket.write encode each half as U+FFFD, so the server would get other bytes.
+ */
+function wholeCharacters(reads: string[]): string[] {
+  const out: string[] = [];
+  let carry = '';
+  for (const r of reads) {
+    let piece = carry + r;
+    carry = '';
+    const last = piece.charCodeAt(piece.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      carry = piece.slice(-1);
+      piece = piece.slice(0, -1);
+    }
+    if (piece) out.push(piece);
+  }
+  if (carry) out.push(carry);
+  return out;
 }
 
 function normalise(text: string): string {
