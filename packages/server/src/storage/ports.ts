@@ -126,6 +126,37 @@ export interface MucStore {
 }
 
 /**
+ * XEP-0484 FAST tokens, per user and user agent (XEP-0388 §4.2 id), in the
+ * two slots of XEP-0484 §6: 'new' (issued, not used yet) and 'current' (the
+ * last one used). `key` is whatever auth/fast-tokens.ts keeps (a sealed
+ * key, never the token itself); the store only keeps and compares the rest.
+ */
+export interface FastTokenRecord {
+  slot: 'new' | 'current';
+  mechanism: string;
+  key: string;
+  expiresAt: Date;
+  /** The highest XEP-0484 count used with this token, or null while none was sent. */
+  count: number | null;
+}
+
+export interface FastTokenStore {
+  /** Puts a just-issued token in the agent's 'new' slot, replacing one never used (§4.5); drops the user's expired tokens. */
+  put(username: string, host: string, agent: string, token: { mechanism: string; key: string; expiresAt: Date }): Promise<void>;
+  /** The agent's tokens, 'new' first. */
+  get(username: string, host: string, agent: string): Promise<FastTokenRecord[]>;
+  /**
+   * A token was used, with its count when the client sent one. Atomically: false, changing nothing,
+   * when the token is gone or the count is not above the highest recorded (or missing once one was
+   * recorded): a replay. Else records the count and, for a 'new' token, makes it 'current' (the old
+   * 'current' is dropped: §4.5, tokens with an earlier expiry are invalid once a later one is used).
+   */
+  use(username: string, host: string, agent: string, slot: 'new' | 'current', count: number | undefined): Promise<boolean>;
+  /** Drops one agent's tokens, or every token of the user when `agent` is undefined; returns how many. */
+  revoke(username: string, host: string, agent?: string): Promise<number>;
+}
+
+/**
  * A whole backend. Every port's data for a user is removed with the account
  * (AccountStore.removeAccount), in one transaction.
  */
@@ -138,5 +169,7 @@ export interface Storage {
   /** XEP-0313 message archive (storage/archive.ts). */
   readonly archive: MessageArchive;
   readonly muc: MucStore;
+  /** XEP-0484; a user's tokens go with the account and with every change of password (setCredentials). */
+  readonly fastTokens: FastTokenStore;
   close(): Promise<void>;
 }

@@ -59,6 +59,17 @@ const MIGRATIONS: string[] = [
      at TIMESTAMPTZ NOT NULL
    );
    CREATE INDEX ON "$S".muc_messages (service, room, id);`,
+  `CREATE TABLE "$S".fast_tokens (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     slot TEXT NOT NULL,
+     mechanism TEXT NOT NULL,
+     key TEXT NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL,
+     count BIGINT,
+     PRIMARY KEY (host, username, agent, slot)
+   );`,
 ];
 
 /**

@@ -12,6 +12,7 @@ import { ARCHIVE_USER_TABLES, migratePostgresArchive, PostgresArchive } from './
 import { transaction } from './transaction.ts';
 import { BoundedPool } from './bounded-pool.ts';
 import { PostgresMuc } from './postgres-muc.ts';
+import { PostgresFastTokens } from './postgres-fast-tokens.ts';
 
 class PostgresAccounts implements AccountStore {
   constructor(
@@ -42,16 +43,20 @@ class PostgresAccounts implements AccountStore {
     return r.rowCount === 1;
   }
 
-  async setCredentials(username: string, host: string, credentials: ScramCredentials): Promise<boolean> {
-    const r = await this.pool.query(`UPDATE ${this.t} SET credentials = $3 WHERE host = $1 AND username = $2`, [host, username, credentials]);
-    return r.rowCount === 1;
+  setCredentials(username: string, host: string, credentials: ScramCredentials): Promise<boolean> {
+    // XEP-0484: a new password ends every FAST token the old one got, in the same transaction.
+    return transaction(this.pool, async (client) => {
+      const r = await client.query(`UPDATE ${this.t} SET credentials = $3 WHERE host = $1 AND username = $2`, [host, username, credentials]);
+      if (r.rowCount === 1) await client.query(`DELETE FROM "${this.schema}".fast_tokens WHERE host = $1 AND username = $2`, [host, username]);
+      return r.rowCount === 1;
+    });
   }
 
   removeAccount(username: string, host: string): Promise<boolean> {
     // One transaction: the account and every per-user table.
     return transaction(this.pool, async (client) => {
       const r = await client.query(`DELETE FROM ${this.t} WHERE host = $1 AND username = $2`, [host, username]);
-      for (const table of ['roster_items', 'roster_versions', 'offline_messages', 'user_data', ...ARCHIVE_USER_TABLES]) {
+      for (const table of ['roster_items', 'roster_versions', 'offline_messages', 'user_data', 'fast_tokens', ...ARCHIVE_USER_TABLES]) {
         await client.query(`DELETE FROM "${this.schema}".${table} WHERE host = $1 AND username = $2`, [host, username]);
       }
       return r.rowCount === 1;
@@ -216,6 +221,7 @@ export async function openPostgresStorage(url: string, options: { schema?: strin
     userData: new PostgresUserData(pool, schema),
     archive: new PostgresArchive(pool, schema),
     muc: new PostgresMuc(pool, schema),
+    fastTokens: new PostgresFastTokens(pool, schema),
     close: () => pool.end(),
   };
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { runStorageContract } from '../contract.ts';
+import { runFastTokenContract } from '../fast-token-contract.ts';
 import { openPostgresStorage } from './postgres-storage.ts';
 
 const URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -22,6 +23,7 @@ after(async () => {
 });
 
 runStorageContract('PostgreSQL', () => openPostgresStorage(URL, { schema }));
+runFastTokenContract('PostgreSQL', () => openPostgresStorage(URL, { schema }));
 
 describe('PostgreSQL specifics', () => {
   it('several processes starting at once migrate the schema once', async () => {

@@ -58,6 +58,17 @@ export const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL
    );
    CREATE INDEX muc_messages_by_room ON muc_messages (service, room, id);`,
+  `CREATE TABLE fast_tokens (
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     slot TEXT NOT NULL,
+     mechanism TEXT NOT NULL,
+     key TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     count INTEGER,
+     PRIMARY KEY (host, username, agent, slot)
+   ) WITHOUT ROWID`,
 ];
 
 /**

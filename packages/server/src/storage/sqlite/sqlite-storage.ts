@@ -9,6 +9,7 @@ import { migrate } from './migrations.ts';
 import { SqliteOffline, SqliteRosters, SqliteUserData } from './sqlite-user-data.ts';
 import { ARCHIVE_USER_TABLES, migrateArchive, SqliteArchive } from './sqlite-archive.ts';
 import { SqliteMuc } from './sqlite-muc.ts';
+import { SqliteFastTokens } from './sqlite-fast-tokens.ts';
 
 interface AccountRow {
   username: string;
@@ -25,6 +26,7 @@ class SqliteAccounts implements AccountStore {
   private readonly remove;
   private readonly list;
   private readonly removeTx;
+  private readonly updateTx;
 
   constructor(db: Database.Database) {
     this.insert = db.prepare('INSERT INTO accounts (host, username, credentials, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
@@ -39,12 +41,20 @@ class SqliteAccounts implements AccountStore {
       db.prepare('DELETE FROM roster_versions WHERE host = ? AND username = ?'),
       db.prepare('DELETE FROM offline_messages WHERE host = ? AND username = ?'),
       db.prepare('DELETE FROM user_data WHERE host = ? AND username = ?'),
+      db.prepare('DELETE FROM fast_tokens WHERE host = ? AND username = ?'),
       ...ARCHIVE_USER_TABLES.map((table) => db.prepare(`DELETE FROM ${table} WHERE host = ? AND username = ?`)),
     ];
     this.removeTx = db.transaction((host: string, username: string) => {
       const existed = this.remove.run(host, username).changes > 0;
       if (existed) for (const stmt of removeUserData) stmt.run(host, username);
       return existed;
+    });
+    // XEP-0484: a new password ends every FAST token the old one got, in the same transaction.
+    const dropTokens = db.prepare('DELETE FROM fast_tokens WHERE host = ? AND username = ?');
+    this.updateTx = db.transaction((credentials: string, host: string, username: string) => {
+      const changed = this.update.run(credentials, host, username).changes === 1;
+      if (changed) dropTokens.run(host, username);
+      return changed;
     });
   }
 
@@ -64,7 +74,7 @@ class SqliteAccounts implements AccountStore {
   }
 
   async setCredentials(username: string, host: string, credentials: ScramCredentials): Promise<boolean> {
-    return this.update.run(JSON.stringify(credentials), host, username).changes === 1;
+    return this.updateTx(JSON.stringify(credentials), host, username);
   }
 
   async removeAccount(username: string, host: string): Promise<boolean> {
@@ -96,6 +106,7 @@ export function openSqliteStorage(path: string): Storage {
     userData: new SqliteUserData(db),
     archive: new SqliteArchive(db),
     muc: new SqliteMuc(db),
+    fastTokens: new SqliteFastTokens(db),
     async close() {
       db.close();
     },

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runStorageContract } from '../contract.ts';
+import { runFastTokenContract } from '../fast-token-contract.ts';
 import { openSqliteStorage } from './sqlite-storage.ts';
 import { migrate, MIGRATIONS } from './migrations.ts';
 
@@ -16,6 +17,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const path = join(dir, 'store.sqlite');
 runStorageContract('SQLite', async () => openSqliteStorage(path));
+runFastTokenContract('SQLite', async () => openSqliteStorage(path));
 
 describe('SQLite specifics', () => {
   it('opens in WAL mode, at the latest schema version', async () => {
