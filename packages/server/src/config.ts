@@ -73,6 +73,17 @@ export interface ServerConfig {
    */
   sasl2: boolean;
   /**
+   * XEP-0484 FAST token lifetime in seconds, offered with SASL2 (0: no FAST). A token in the second
+   * half of its life is replaced at the login that uses it.
+   */
+  fastTokenSeconds: number;
+  /**
+   * The key (base64, 32 bytes) that seals the stored FAST token keys, kept out of the database so a
+   * dump of it yields no usable token (auth/fast-tokens.ts). Made on first start; relative to
+   * dataDir. Every c2s of a cluster must read the same key.
+   */
+  fastKeyFile: string;
+  /**
    * Which components this process runs: all of them, or one part of a cluster
    * joined over NATS (`muc`: the services alone, when `services` is `own-process`).
    */
@@ -216,6 +227,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   allowPlaintextOnLoopback: false,
   channelBindingOn: ['starttls', 'direct-tls'],
   sasl2: false,
+  fastTokenSeconds: 14 * 24 * 3600,
+  fastKeyFile: 'fast-token.key',
   role: 'all',
   services: 'with-sm',
   router: { kind: 'in-process' },

@@ -9,6 +9,8 @@ export const channels = {
   c2sOpen: channel('switchboard:c2s:open'),
   c2sClose: channel('switchboard:c2s:close'),
   c2sAuthenticated: channel('switchboard:c2s:authenticated'),
+  /** XEP-0484: a token could not be issued or revoked (the store failed); the login went on without it. */
+  fastTokenFailed: channel('switchboard:c2s:fast-token-failed'),
   /** Every failed or refused SASL attempt (auth/auth-log.ts AuthFailure). */
   c2sAuthFailed: channel('switchboard:c2s:auth-failed'),
   /** A TLS handshake failed before a stream existed (direct TLS, wss); STARTTLS failures close their stream with socket 'tls-failed'. */

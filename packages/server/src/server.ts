@@ -3,6 +3,7 @@
 // `startServer` is the one-machine default (everything, in-process router);
 // `startSmNode` and `startC2sNode` are the two halves of a NATS cluster.
 
+import { resolve } from 'node:path';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
 import { parseJid } from '@switchboard/jid';
@@ -25,6 +26,7 @@ import { Components } from './component/components.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 
 import { serverSecret } from './auth/server-secret.ts';
+import { FastTokens, loadFastKey } from './auth/fast-tokens.ts';
 import { RegistrationLimiter } from './auth/registration-limit.ts';
 import { Invites } from './auth/invites.ts';
 import type { Element } from '@switchboard/xml';
@@ -178,6 +180,9 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
         memoryBudgetBytes: config.limits.memoryBudgetMB * 1024 * 1024,
       }),
       authFailures: config.logAuthFailures ? logAuthFailure : undefined,
+      fastTokens: config.sasl2 && config.fastTokenSeconds > 0
+        ? new FastTokens(storage.fastTokens, config.domain, { ttlMs: config.fastTokenSeconds * 1000, sealKey: loadFastKey(resolve(config.dataDir, config.fastKeyFile)) })
+        : undefined,
     },
   );
   await c2s.start(300);

@@ -2,6 +2,8 @@
 // loopback ports with a fresh data directory, and real third-party clients.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../src/server.ts';
@@ -121,3 +123,36 @@ export class RawClient {
     this.socket.resume();
   }
 }
+
+const HEADER = `<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
+
+export interface SecureRaw {
+  socket: TLSSocket;
+  expect(re: RegExp): Promise<RegExpMatchArray>;
+}
+
+/** A raw stream after STARTTLS (TLS verified against the test CA), with its features still to read: for what no library sends. */
+export async function secureRaw(port: number): Promise<SecureRaw> {
+  const plain = netConnect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => plain.once('connect', resolve).once('error', reject));
+  let received = '';
+  plain.setEncoding('utf8').on('data', (d: string) => (received += d));
+  plain.write(HEADER);
+  await waitFor(() => received.includes('</stream:features>'));
+  plain.write(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+  await waitFor(() => received.includes('<proceed'));
+  plain.removeAllListeners('data');
+  const socket = tlsConnect({ socket: plain, servername: 'localhost' });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  let text = '';
+  socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+  socket.write(HEADER);
+  const expect = async (re: RegExp): Promise<RegExpMatchArray> => {
+    let m: RegExpMatchArray | null = null;
+    await waitFor(() => (m = text.match(re)) !== null, 5000, `${re}; got ${text.slice(-400)}`);
+    text = text.slice(text.indexOf(m![0]) + m![0].length);
+    return m!;
+  };
+  return { socket, expect };
+}
+

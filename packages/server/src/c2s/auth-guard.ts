@@ -44,8 +44,8 @@ export class AuthGuard {
     this.mechanism = mechanism;
   }
 
-  /** Wraps the credential lookup the mechanisms call with the prepared username. */
-  lookup(username: string, inner: (username: string) => Promise<ScramCredentials | undefined>): Promise<ScramCredentials | undefined> {
+  /** Wraps the credential (or FAST token) lookup the mechanisms call with the prepared username. */
+  lookup<T = ScramCredentials | undefined>(username: string, inner: (username: string) => Promise<T>): Promise<T> {
     this.account = `${username}@${this.domain}`;
     const admission = this.host.throttle.admit(this.address, this.account);
     if (!admission.ok) {

@@ -27,9 +27,12 @@ export interface C2sOptions {
   invites?: Invites;
   /** Limits on unauthenticated connections and the memory budget (connection-gate.ts). */
   gate?: ConnectionGate;
+  /** XEP-0484 tokens (with SASL2). */
+  fastTokens?: FastTokens;
 }
 import { log } from '../log-line.ts';
 import { ConnectionGate } from './connection-gate.ts';
+import type { FastTokens } from '../auth/fast-tokens.ts';
 
 export class C2s implements StreamHost {
   private readonly streams = new Map<string, C2sStream>();
@@ -42,6 +45,7 @@ export class C2s implements StreamHost {
   private readonly registrationLimit: RegistrationLimiter;
   private readonly invites: Invites | undefined;
   readonly gate: ConnectionGate;
+  readonly fastTokens: FastTokens | undefined;
   /** Streams admitted by the gate that have not authenticated yet. */
   private readonly unauthenticated = new Set<C2sStream>();
 
@@ -57,6 +61,7 @@ export class C2s implements StreamHost {
     this.authFailures = options.authFailures;
     this.registrationLimit = options.registrationLimit ?? new RegistrationLimiter();
     this.invites = options.invites;
+    this.fastTokens = options.fastTokens;
     this.gate = options.gate ?? new ConnectionGate({ preAuthPerAddress: 20, preAuthTotal: 1000, preAuthExemptLoopback: true, memoryBudgetBytes: 0 });
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),

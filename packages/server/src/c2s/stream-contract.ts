@@ -9,6 +9,7 @@ import type { ScramCredentials } from '../storage/ports.ts';
 import type { RegisterOutcome } from './register.ts';
 import type { AuthGuardHost } from './auth-guard.ts';
 import type { C2sStream } from './stream.ts';
+import type { FastTokens } from '../auth/fast-tokens.ts';
 
 export type StreamState =
   | 'awaitingStream'
@@ -70,6 +71,8 @@ export interface StreamPolicy {
 
 /** What a stream needs from its c2s (the throttle and failure log: auth-guard.ts). */
 export interface StreamHost extends AuthGuardHost {
+  /** XEP-0484 tokens; FAST is offered (with SASL2) only when present. */
+  readonly fastTokens?: FastTokens;
   lookupCredentials(username: string): Promise<ScramCredentials | undefined>;
   /** XEP-0077: creates the account (spending the invitation, when one is required) and tells the sm. */
   registerAccount(username: string, password: string, invite: string | undefined): Promise<RegisterOutcome>;

@@ -12,6 +12,10 @@ import { offeredMechanisms } from './sasl/mechanisms.ts';
 import { SaslNegotiation } from './sasl/negotiation.ts';
 import { AuthGuard } from './auth-guard.ts';
 import { NS_SASL2, readAuthenticate, sasl2Failure, sasl2Feature, type Sasl2Request } from './xep0388.ts';
+import { FastLogin } from './fast-login.ts';
+import { fastFeature } from './xep0484.ts';
+import type { SaslMechanism } from './sasl/mechanism.ts';
+import type { FastMechanism } from '../auth/fast-tokens.ts';
 import type { StreamHost, StreamPolicy } from './stream-contract.ts';
 import type { C2sStream } from './stream.ts';
 import type { C2sTransport } from './transport.ts';
@@ -22,6 +26,8 @@ export type NegotiatingStream = Pick<C2sStream, 'id' | 'state' | 'username' | 't
 export class StreamNegotiation {
   private sasl: SaslNegotiation | undefined;
   private readonly guard: AuthGuard;
+  /** XEP-0484 on this stream, made with the features (channel binding is known once TLS is up). */
+  private fast: FastLogin | undefined;
   /** XEP-0445: the invitation this stream presented, once found valid. */
   private invite: string | undefined;
 
@@ -33,7 +39,7 @@ export class StreamNegotiation {
     /** RFC 6120 §4.3.3: after TLS and after SASL the stream starts over, with a fresh parser and header. */
     private readonly restart: () => void,
     /** XEP-0388 §5.6: SASL2 succeeded; no restart: the stream answers with <success/> (and binds inline when asked). */
-    private readonly sasl2Succeeded: (additionalData: string | undefined, request: Sasl2Request) => void = () => {},
+    private readonly sasl2Succeeded: (additionalData: string | undefined, request: Sasl2Request, inline: Element[]) => void = () => {},
   ) {
     this.guard = new AuthGuard(host, transport.remoteAddress, policy.domain, transport.kind, stream.id);
   }
@@ -63,8 +69,11 @@ export class StreamNegotiation {
     const register = this.policy.registration && secure
       ? [xml('register', { xmlns: NS_REGISTER_FEATURE }), this.policy.registrationInvites ? xml('register', { xmlns: NS_IBR_TOKEN }) : undefined]
       : [];
-    // XEP-0388: the same mechanisms through SASL2, once the stream is secure.
-    if (this.policy.sasl2 && mechanisms.length > 0) register.push(sasl2Feature(mechanisms));
+    // XEP-0388: the same mechanisms through SASL2, once the stream is secure, with XEP-0484 inline.
+    if (this.policy.sasl2 && mechanisms.length > 0) {
+      this.fast = new FastLogin(this.host.fastTokens, this.transport.channelBinding(), this.guard);
+      register.push(sasl2Feature(mechanisms, [this.fast.offered.length > 0 ? fastFeature(this.fast.offered) : undefined]));
+    }
     this.sasl = new SaslNegotiation(
       mechanisms,
       { domain: this.policy.domain, channelBinding: this.transport.channelBinding(), unknownUsers: this.policy.unknownUsers },
@@ -149,12 +158,20 @@ export class StreamNegotiation {
   /** XEP-0388 §5: the RFC 6120 exchange in SASL2's envelope. */
   private async authenticate2(el: Element): Promise<void> {
     let legacy: Element;
+    let token: (SaslMechanism & { name: FastMechanism }) | undefined;
     if (el.name === 'authenticate') {
       const request = readAuthenticate(el);
       if (typeof request === 'string') {
         this.transport.send(sasl2Failure('malformed-request', request));
         return;
       }
+      // XEP-0484: a token mechanism, a token request, or neither.
+      const fast = this.fast?.start(el, request.mechanism, request.userAgentId);
+      if (fast && !fast.ok) {
+        this.transport.send(sasl2Failure(fast.condition, fast.text));
+        return;
+      }
+      token = fast?.mechanism;
       this.sasl2 = request;
       legacy = xml('auth', { xmlns: NS_SASL, mechanism: request.mechanism }, request.initialResponse);
     } else if (el.name === 'response' && this.sasl2) {
@@ -165,7 +182,17 @@ export class StreamNegotiation {
       this.transport.send(sasl2Failure('malformed-request'));
       return;
     }
-    await this.authenticate(legacy, true);
+    await this.authenticate(legacy, true, token);
+  }
+
+  /** XEP-0484: the token <success/> carries; a store that fails costs the client its token, not its login. */
+  private async fastTokenFor(username: string): Promise<Element[]> {
+    try {
+      return (await this.fast?.finish(username)) ?? [];
+    } catch (err) {
+      channels.fastTokenFailed.publish({ id: this.stream.id, username, error: err });
+      return [];
+    }
   }
 
   /** XEP-0388 §5: the legacy reply in SASL2's envelope (success is the stream's to send). */
@@ -175,12 +202,12 @@ export class StreamNegotiation {
     return sasl2Failure(condition?.name ?? 'not-authorized', reply.getChildText('text'));
   }
 
-  private async authenticate(el: Element, sasl2 = false): Promise<void> {
+  private async authenticate(el: Element, sasl2 = false, token?: SaslMechanism & { name: FastMechanism }): Promise<void> {
     const stream = this.stream;
     const previous = stream.state;
     stream.state = 'authenticating';
     if (el.name === 'auth') this.guard.begin(el.attrs.mechanism);
-    const outcome = await this.sasl!.handle(el);
+    const outcome = token ? await this.sasl!.begin(token.name, token, el.text()) : await this.sasl!.handle(el);
     if (stream.state !== 'authenticating') return; // stopped meanwhile
     if (outcome.result !== 'continue') {
       // A wrong password past the free allowance: the reply waits out (part of) the back-off.
@@ -198,7 +225,9 @@ export class StreamNegotiation {
         this.sasl2 = undefined;
         this.sasl = undefined;
         channels.c2sAuthenticated.publish({ id: stream.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind, remote: this.transport.remoteAddress });
-        this.sasl2Succeeded(outcome.reply.text() || undefined, request);
+        const inline = await this.fastTokenFor(outcome.username);
+        if (stream.state !== 'authenticating') return;
+        this.sasl2Succeeded(outcome.reply.text() || undefined, request, inline);
         return;
       }
       channels.c2sAuthenticated.publish({ id: stream.id, username: outcome.username, mechanism: outcome.mechanism, transport: this.transport.kind, remote: this.transport.remoteAddress });

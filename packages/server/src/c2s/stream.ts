@@ -79,7 +79,7 @@ export class C2sStream {
     this.id = `${(++nextStreamNumber).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     this.bucket = new TokenBucket(policy.bytesPerSecond, policy.burstBytes);
     this.csi = new ClientState(policy.csiQueueSize ?? 100);
-    this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart(), (data, request) => this.sasl2Succeeded(data, request));
+    this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart(), (data, request, inline) => this.sasl2Succeeded(data, request, inline));
     this.resumption = new StreamResumption(this, transport, policy, host, () => this.establish());
     this.parser = this.newParser();
     // Issue #18: less time to authenticate than to log in; the rest of loginMs is for binding.
@@ -208,7 +208,7 @@ export class C2sStream {
   }
 
   /** A Bind 2 request waiting for the sm to start the session (XEP-0386), with what <success/> will carry. */
-  private bind2: { additionalData: string | undefined; request: Sasl2Request; resumeAnswer: Element | undefined } | undefined;
+  private bind2: { additionalData: string | undefined; request: Sasl2Request; resumeAnswer: Element | undefined; inline: Element[] } | undefined;
 
   /** XEP-0388 §5.6 <success/>: the server's final data, the identity, and what was done inline. */
   private sasl2Success(additionalData: string | undefined, jid: string, inline: (Element | undefined)[]): Element {
@@ -216,31 +216,31 @@ export class C2sStream {
   }
 
   /** SASL2 succeeded: resume inline, bind inline, or leave binding to the client (the features follow at once, no restart). */
-  private sasl2Succeeded(additionalData: string | undefined, request: Sasl2Request): void {
+  private sasl2Succeeded(additionalData: string | undefined, request: Sasl2Request, inline: Element[]): void {
     const bare = `${this.username}@${this.policy.domain}`;
     let resumeAnswer: Element | undefined;
     if (request.resume) {
       const resumed = this.resumption.resumeInline(request.resume, (answer) => {
         resumeAnswer = answer;
-        if (answer.name === 'resumed') this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [answer]));
+        if (answer.name === 'resumed') this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [answer, ...inline]));
       });
       if (resumed) return;
     }
     if (request.bind) {
       this.fullJid = `${bare}/${bind2Resource(request.bind.tag)}`;
       this.state = 'binding';
-      this.bind2 = { additionalData, request, resumeAnswer };
+      this.bind2 = { additionalData, request, resumeAnswer, inline };
       this.host.startSession(this, this.fullJid);
       return;
     }
     this.state = 'awaitingBind';
-    this.transport.send(this.sasl2Success(additionalData, bare, [resumeAnswer]));
+    this.transport.send(this.sasl2Success(additionalData, bare, [resumeAnswer, ...inline]));
     this.transport.send(bindFeatures(this.policy.caps));
   }
 
   /** XEP-0386 §3: the session is up; <success/> says where it is bound and what was enabled. */
   private bind2Started(smId: string): void {
-    const { additionalData, request, resumeAnswer } = this.bind2!;
+    const { additionalData, request, resumeAnswer, inline } = this.bind2!;
     this.bind2 = undefined;
     this.smId = smId;
     this.establish();
@@ -250,7 +250,7 @@ export class C2sStream {
       if (this.sm.resumable) this.host.resumable(this);
       enabled = this.sm.enabled(this.policy.resumeSeconds);
     }
-    this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [resumeAnswer, xml('bound', { xmlns: NS_BIND2 }, enabled)]));
+    this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [resumeAnswer, xml('bound', { xmlns: NS_BIND2 }, enabled), ...inline]));
     const held = this.held;
     this.held = [];
     for (const el of held) this.onStanza(el);

@@ -14,13 +14,13 @@ import { NS_SM } from './stream-management.ts';
 export const NS_SASL2 = 'urn:xmpp:sasl:2';
 export const NS_BIND2 = 'urn:xmpp:bind:0';
 
-/** §3: the feature, with XEP-0386 and XEP-0198 offered inline. */
-export function sasl2Feature(mechanisms: readonly string[]): Element {
+/** §3: the feature, with XEP-0386 and XEP-0198 offered inline, and whatever else is (XEP-0484 <fast/>). */
+export function sasl2Feature(mechanisms: readonly string[], inline: (Element | undefined)[] = []): Element {
   return xml(
     'authentication',
     { xmlns: NS_SASL2 },
     mechanisms.map((m) => xml('mechanism', {}, m)),
-    xml('inline', {}, xml('bind', { xmlns: NS_BIND2 }, xml('inline', {}, xml('feature', { var: NS_SM }))), xml('sm', { xmlns: NS_SM })),
+    xml('inline', {}, xml('bind', { xmlns: NS_BIND2 }, xml('inline', {}, xml('feature', { var: NS_SM }))), xml('sm', { xmlns: NS_SM }), inline),
   );
 }
 

@@ -6,10 +6,11 @@ import { NS_SASL } from '@switchboard/protocol';
 import type { ScramCredentials } from '../../storage/ports.ts';
 import type { SaslCondition, SaslContext, SaslMechanism } from './mechanism.ts';
 import { createMechanism, type MechanismName } from './mechanisms.ts';
+import type { FastMechanism } from '../../auth/fast-tokens.ts';
 
 export type SaslOutcome =
   | { result: 'continue'; reply: Element }
-  | { result: 'success'; reply: Element; username: string; mechanism: MechanismName }
+  | { result: 'success'; reply: Element; username: string; mechanism: MechanismName | FastMechanism }
   | { result: 'failure'; reply: Element; attemptsLeft: number };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -30,7 +31,7 @@ function encodePayload(data: Buffer | undefined): string {
 
 export class SaslNegotiation {
   private mechanism: SaslMechanism | undefined;
-  private mechanismName: MechanismName | undefined;
+  private mechanismName: MechanismName | FastMechanism | undefined;
   /** Wrong passwords left on this stream (RFC 6120 §6.4.5 retries). */
   private attemptsLeft: number;
   /**
@@ -67,6 +68,13 @@ export class SaslNegotiation {
       default:
         return this.fail('malformed-request');
     }
+  }
+
+  /** XEP-0484: a token mechanism the stream made (HT-*, SASL2 only, not in `offered`), started with its initial response. */
+  begin(name: FastMechanism, mechanism: SaslMechanism, text: string): Promise<SaslOutcome> {
+    this.mechanism = mechanism;
+    this.mechanismName = name;
+    return this.step(text);
   }
 
   private async step(text: string): Promise<SaslOutcome> {
