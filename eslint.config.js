@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'run/**', 'data/**', 'dist/**', '**/*.bundle.js'] },
+  { ignores: ['node_modules/**', 'run/**', 'data/**', '**/dist/**', '**/*.bundle.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,12 +10,25 @@
 // properties. The c2s and sm make several closures per connection; that costs
 // ~4 KB of heap per session and CPU on every closure made (see
 // docs/benchmarks.md), and tsx itself adds ~40 MB of base RSS.
+//
+// `--outdir DIR` (default dist/) writes it elsewhere: the server package's
+// prepack builds packages/server/dist/switchboard.mjs, its `bin`, so that
+// `npx switchboard` works from the packed @switchboard/server.
 import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 
+const root = fileURLToPath(new globalThis.URL('..', import.meta.url));
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 ? resolve(process.argv[at + 1]) : resolve(root, 'dist');
 const started = Date.now();
-await build({
+const result = await build({
+  absWorkingDir: root,
   entryPoints: { switchboard: 'packages/server/src/cli/main.ts' },
-  outdir: 'dist',
+  outdir,
+  metafile: process.argv.includes('--externals'),
+  define: { SWITCHBOARD_VERSION: JSON.stringify(JSON.parse(readFileSync(resolve(root, 'packages/server/package.json'), 'utf8')).version) },
   outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
@@ -34,4 +47,9 @@ await build({
     },
   ],
 });
-if (process.argv.includes('--verbose')) console.error(`built dist/switchboard.mjs in ${Date.now() - started} ms`);
+if (process.argv.includes('--verbose')) console.error(`built ${outdir}/switchboard.mjs in ${Date.now() - started} ms`);
+// The npm packages the bundle loads at run time: the server package's dependencies must list each.
+if (result.metafile) {
+  const external = new Set(Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path)));
+  console.log([...external].sort().join('\n'));
+}

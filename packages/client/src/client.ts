@@ -18,7 +18,8 @@ import { assertXmlChars } from './stanzas.ts';
 import { NS_SM, StreamManagement } from './stream-management.ts';
 import { DEFAULT_RETRY, realTimers, retryDelay, type RetryPolicy, type Timers } from './timers.ts';
 import type { ClientTransport, TransportOptions } from './transport/transport.ts';
-import { createTransport } from './transport/create.ts';
+import { createTransport, unavailableTransport } from './transport/create.ts';
+import { BROWSER_PLATFORM, type Platform } from './transport/platform.ts';
 import { authenticate2, sasl2Feature, type UserAgent } from './sasl2.ts';
 import { bareJid, carbonsRequest, readMessage, type IncomingMessage } from './carbons.ts';
 import { ClientStateIndication } from './csi.ts';
@@ -140,8 +141,17 @@ export class Client extends Emitter<ClientEvents> {
   /** Counts every element heard while Binded, so a keepalive knows whether the server spoke since its probe. */
   private heard = 0;
 
-  constructor(readonly options: ClientOptions) {
+  /**
+   * `platform` is what the entry point brings: Node's TCP and ws (index.ts), or nothing beyond the
+   * browser's WebSocket (browser.ts, and this class used directly).
+   */
+  constructor(
+    readonly options: ClientOptions,
+    private readonly platform: Platform = BROWSER_PLATFORM,
+  ) {
     super();
+    const unavailable = unavailableTransport(options, platform);
+    if (unavailable) throw unavailable;
     this.timers = options.timers ?? realTimers;
     this.iqCaller = new IqCaller(this.timers);
     this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
@@ -255,7 +265,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private async attempt(): Promise<void> {
-    const transport = this.options.transportFactory ? this.options.transportFactory(this.options) : createTransport(this.options);
+    const transport = this.options.transportFactory ? this.options.transportFactory(this.options) : createTransport(this.options, this.platform);
     const conn: Connection = new Connection(transport, this.options.domain, this.timers, this.timeoutMs, {
       element: (el) => this.onOnlineElement(el),
       ended: (error) => this.failed(conn, error),

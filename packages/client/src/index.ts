@@ -1,13 +1,14 @@
-export { Client, type ClientEvents, type ClientOptions } from './client.ts';
-export { ClientError, IqError, type ClientErrorCode, type ClientErrorDetail } from './errors.ts';
-export type { ConnectionState } from './states.ts';
-export type { TransportOptions, TcpOptions, WebSocketOptions, ClientTransport, TransportEvents } from './transport/transport.ts';
-export type { MechanismName } from './sasl/mechanism.ts';
-export { DEFAULT_RETRY, retryDelay, type RetryPolicy, type Timers } from './timers.ts';
-export { message, presence, iq, xmlSafe, type MessageFields, type PresenceFields } from './stanzas.ts';
-export type { IqAnswer, IqHandler } from './iq.ts';
-export { xml, Element } from '@switchboard/xml';
-export { readMessage, markPrivate, NS_CARBONS, type IncomingMessage } from './carbons.ts';
-export { NS_CSI } from './csi.ts';
-export { fetchArchivePage, queryArchive, getArchivePrefs, setArchivePrefs, type ArchivedMessage, type ArchiveFilter, type ArchiveOptions, type ArchivePage, type MamHost } from './mam.ts';
-export { Muc, MucError, NS_MUC, type GroupchatMessage, type HistoryRequest, type JoinOptions, type JoinedRoom, type MucAffiliation, type MucEvents, type MucHost, type MucRole, type Occupant, type RoomConfig } from './muc.ts';
+// The package's Node entry (package.json exports: `import`, `default`): the
+// client with Node's transports, TCP (STARTTLS, XEP-0368 direct TLS, SRV) and
+// WebSocket through the ws package. Browsers get browser.ts instead.
+
+import { Client as PlatformClient, type ClientOptions } from './client.ts';
+import { NODE_PLATFORM } from './transport/node-platform.ts';
+
+export * from './api.ts';
+
+export class Client extends PlatformClient {
+  constructor(options: ClientOptions) {
+    super(options, NODE_PLATFORM);
+  }
+}

@@ -8,7 +8,8 @@ import type { Browser } from 'playwright-core';
 import { launchChromium, servePage, type ServedPage } from '@switchboard/testkit';
 import { startProsodyServer, startSwitchboard, type ServerUnderTest } from './servers.ts';
 
-const ENTRY = new URL('../src/index.ts', import.meta.url).pathname;
+// The browser entry, which the package's `browser` export condition names.
+const ENTRY = new URL('../src/browser.ts', import.meta.url).pathname;
 
 describe('client in a browser (headless Chromium)', () => {
   let served: ServedPage;
@@ -19,10 +20,10 @@ describe('client in a browser (headless Chromium)', () => {
   before(async () => {
     served = await servePage({ entry: ENTRY, global: 'sb', title: 'switchboard client' });
     pageUrl = served.url;
-    // The entry chunk itself must not import anything from Node.
-    const entry = Object.entries(served.metafile.outputs).find(([, o]) => o.entryPoint)!;
-    const nodeImports = entry[1].imports.filter((i) => i.path.startsWith('node:') && i.kind === 'import-statement');
-    assert.deepEqual(nodeImports, [], 'no static Node import on the WebSocket path');
+    // Nothing from Node in the whole bundle, not even a lazily loaded chunk: no TCP transport, no ws.
+    const imports = Object.values(served.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+    assert.deepEqual(imports.filter((p) => p.startsWith('node:') || p === 'ws'), [], 'no Node import in the browser entry');
+    assert.deepEqual(Object.keys(served.metafile.inputs).filter((i) => /transport\/(tcp|lazy-tcp|node-platform)\.ts$/.test(i)), []);
     // The server's test certificate: NODE_EXTRA_CA_CERTS trusts it in Node; Chromium has its own store.
     browser = await launchChromium(['--ignore-certificate-errors']);
   });
@@ -42,7 +43,7 @@ describe('client in a browser (headless Chromium)', () => {
       await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
       const outcome = await page.evaluate(
         async ({ url, requireTls }) => {
-          type Sb = typeof import('../src/index.ts');
+          type Sb = typeof import('../src/browser.ts');
           const sb = (window as unknown as { sb: Sb }).sb;
           const client = new sb.Client({ domain: 'localhost', username: 'alice', password: 'alice-pw', resource: 'browser', transport: { kind: 'websocket', url }, requireTls });
           const states: string[] = [];

@@ -1,6 +1,8 @@
 // RFC 7395 transport: the browser's WebSocket, or the `ws` package in Node
-// (Node 20 has no global WebSocket). No Node built-in is imported here.
+// (Node 20 has no global WebSocket), which the platform hands in. No Node
+// built-in and no ws is imported here.
 
+import type { WebSocketClass } from './platform.ts';
 import type { ClientTransport, TransportEvents, WebSocketOptions } from './transport.ts';
 
 interface SocketLike {
@@ -15,12 +17,12 @@ interface SocketLike {
 
 type SocketFactory = (url: string, protocol: string) => SocketLike;
 
-async function socketFactory(options: WebSocketOptions): Promise<SocketFactory> {
+async function socketFactory(options: WebSocketOptions, nodeWebSocket: (() => Promise<WebSocketClass>) | undefined): Promise<SocketFactory> {
   const global = (globalThis as { WebSocket?: new (url: string, protocol: string) => SocketLike }).WebSocket;
-  if (global && !options.wsOptions) return (url, protocol) => new global(url, protocol);
-  // Node: the ws package, imported only when needed so browser bundles never see it.
-  const { WebSocket } = await import('ws');
-  return (url, protocol) => new WebSocket(url, protocol, options.wsOptions) as unknown as SocketLike;
+  if (global && (!options.wsOptions || !nodeWebSocket)) return (url, protocol) => new global(url, protocol);
+  if (!nodeWebSocket) throw new Error('no WebSocket on this platform');
+  const WebSocket = await nodeWebSocket();
+  return (url, protocol) => new WebSocket(url, protocol, options.wsOptions) as SocketLike;
 }
 
 /** The reason a WebSocket did not open, keeping the cause's code (connectError() reads it). */
@@ -38,7 +40,10 @@ export class WebSocketTransport implements ClientTransport {
   private socket: SocketLike | undefined;
   private events: TransportEvents | undefined;
 
-  constructor(private readonly options: WebSocketOptions) {}
+  constructor(
+    private readonly options: WebSocketOptions,
+    private readonly nodeWebSocket?: () => Promise<WebSocketClass>,
+  ) {}
 
   get secure(): boolean {
     return this.options.url.startsWith('wss:');
@@ -49,7 +54,7 @@ export class WebSocketTransport implements ClientTransport {
   }
 
   async connect(): Promise<void> {
-    const make = await socketFactory(this.options);
+    const make = await socketFactory(this.options, this.nodeWebSocket);
     const socket = make(this.options.url, 'xmpp');
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {

@@ -27,7 +27,11 @@ const USAGE = `usage:
   switchboard --version
 Every setting has a flag and an environment variable; docs/configuration.md lists them.`;
 
+/** Set by scripts/build.mjs in the bundle (dist/switchboard.mjs, the server package's bin), where no package.json sits at a known path. */
+declare const SWITCHBOARD_VERSION: string | undefined;
+
 function version(): string {
+  if (typeof SWITCHBOARD_VERSION === 'string') return SWITCHBOARD_VERSION;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
