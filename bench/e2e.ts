@@ -117,6 +117,9 @@ export async function startBenchServer(users: number, contacts = 0, options: { t
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
   const args = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', String(tlsPort ?? -1), '--ws-port', '-1', '--allow-plaintext-on-loopback'];
+  // Several benchmarks (and sessions) run at once on one machine: no operator HTTP listener on its fixed port.
+  // Another build (bench/ab.ts) may predate the flag, so only this one is given it.
+  if (!options.cli) args.push('--http.port', '-1');
   const runner = options.cli ? [] : RUNNER;
   const cli = options.cli ?? CLI;
   const made = spawnSync(process.execPath, [...runner, cli, 'bench-users', String(users), 'pass', String(contacts), ...args], { encoding: 'utf8' });

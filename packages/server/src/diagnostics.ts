@@ -26,7 +26,14 @@ export const channels = {
   componentState: channel('switchboard:component:state'),
   /** The router's connection (NATS) or the store changed state: connected, disconnected, reconnecting, failed. */
   backendState: channel('switchboard:backend:state'),
+  /** An archive transaction failed (XEP-0313 write-behind): its messages were delivered and are not in the archive. */
+  archiveWriteFailed: channel('switchboard:archive:write-failed'),
 };
+
+export interface ArchiveWriteFailedMessage {
+  /** Archive entries lost (a message to a local user is two: the sender's and the recipient's). */
+  entries: number;
+}
 
 export interface C2sOpenMessage {
   id: string;

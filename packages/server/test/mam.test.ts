@@ -3,10 +3,11 @@
 // one id, offline messages in the archive under the id they were delivered
 // with, paging a 10,000-message archive both ways, preferences, the XEP's
 // errors for bad queries, nobody reading another's archive, and a storage
-// failure answered to the sender.
+// failure that holds no message up.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import Database from 'better-sqlite3';
 import { Client, IqError, xml, type ArchivedMessage, type IncomingMessage } from '@switchboard/client';
 import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, mamQueryElement, type MamQuery } from '@switchboard/protocol';
@@ -215,28 +216,38 @@ describe('XEP-0313 message archive', { timeout: 120_000 }, () => {
     assert.equal(await refusal(frank.client.iq(xml('iq', { type: 'set' }, xml('prefs', { xmlns: NS_MAM, default: 'sometimes' })))), 'bad-request');
   });
 
-  it('a storage failure does not hold the message up: it is delivered without a stanza id, and archived again once the store works', async () => {
+  it('a storage failure does not hold the message up: it is delivered with its stanza id, the failure is counted, the rest of its batch is kept, and later messages are archived', async () => {
     const alice = await login('alice', 'fail');
     const bob = await login('bob', 'fail');
     const errors: Element[] = [];
     alice.client.on('stanza', (el) => el.name === 'message' && el.attrs.type === 'error' && errors.push(el));
+    const failed: number[] = [];
+    const onFailed = (m: unknown) => failed.push((m as { entries: number }).entries);
+    await all(bob.client.archive({ with: 'alice@localhost' })); // a query writes what earlier tests queued
+    subscribe('switchboard:archive:write-failed', onFailed);
     const db = new Database(sqlitePath(server.config));
     try {
-      db.exec("CREATE TRIGGER refuse_archive BEFORE INSERT ON archive BEGIN SELECT RAISE(ABORT, 'disk full, as a test says'); END");
+      db.exec("CREATE TRIGGER refuse_archive BEFORE INSERT ON archive WHEN new.body = 'still delivered' BEGIN SELECT RAISE(ABORT, 'a bad entry, as a test says'); END");
+      // Two messages in one write-behind transaction: it fails, each is tried again on its own.
+      alice.client.send(chat('bob@localhost', 'queued beside it'));
       alice.client.send(xml('message', { to: 'bob@localhost', type: 'chat', id: 'unarchived' }, xml('body', {}, 'still delivered')));
-      await waitFor(() => bob.inbox.length === 1, 5000, 'delivery while the archive fails');
-      assert.equal(bob.inbox[0]!.stanzaId, undefined, 'not archived, so no stanza id');
+      await waitFor(() => bob.inbox.length === 2, 5000, 'delivery while the archive fails');
+      assert.ok(bob.inbox.every((m) => m.stanzaId !== undefined), 'the id is chosen before the write');
       assert.equal(errors.length, 0, 'the sender gets no error: the message was delivered');
+      // A query waits for the queued writes: the failed transaction has been reported when it answers.
+      const seen = (await all(bob.client.archive({ with: 'alice@localhost' }))).map((m) => m.stanza.getChildText('body'));
+      assert.equal(seen.filter((b) => b === 'still delivered').length, 0);
+      assert.equal(seen.filter((b) => b === 'queued beside it').length, 1, 'the other message of the batch is archived');
+      assert.deepEqual(failed, [2], "both sides' entries of the one message, counted once");
     } finally {
+      unsubscribe('switchboard:archive:write-failed', onFailed);
       db.exec('DROP TRIGGER refuse_archive');
       db.close();
     }
     alice.client.send(chat('bob@localhost', 'and again'));
-    await waitFor(() => bob.inbox.length === 2, 5000, 'delivery once the store works');
-    assert.ok(bob.inbox[1]!.stanzaId, 'archived again');
+    await waitFor(() => bob.inbox.length === 3, 5000, 'delivery once the store works');
     const kept = await all(bob.client.archive({ with: 'alice@localhost' }));
-    assert.equal(kept.filter((m) => m.stanza.getChildText('body') === 'still delivered').length, 0);
-    assert.equal(kept.filter((m) => m.stanza.getChildText('body') === 'and again').length, 1);
+    assert.deepEqual(kept.filter((m) => m.stanza.getChildText('body') === 'and again').map((m) => m.id), [bob.inbox[2]!.stanzaId]);
   });
 
 });

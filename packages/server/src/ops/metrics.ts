@@ -13,6 +13,7 @@ import {
   type C2sCloseMessage,
   type C2sOpenMessage,
   type ComponentStateMessage,
+  type ArchiveWriteFailedMessage,
 } from '../diagnostics.ts';
 import type { AuthFailure } from '../auth/auth-log.ts';
 
@@ -52,6 +53,7 @@ export function processMetrics(): Metrics {
   const tlsFailures = new Counter({ name: 'switchboard_tls_failures_total', help: 'Failed TLS handshakes.', registers: [registry] });
   const components = new Gauge({ name: 'switchboard_component_up', help: '1 while a component (XEP-0114, service) is connected, 0 after it left.', labelNames: ['kind', 'name'], registers: [registry] });
   const backends = new Gauge({ name: 'switchboard_backend_up', help: '1 while a backend connection (nats, postgres) is up.', labelNames: ['backend'], registers: [registry] });
+  const archiveFailures = new Counter({ name: 'switchboard_archive_write_failures_total', help: 'Archive entries (XEP-0313) whose transaction failed: delivered, not archived.', registers: [registry] });
   for (const kind of ['message', 'presence', 'iq']) {
     stanzasIn.inc({ kind }, 0);
     stanzasOut.inc({ kind }, 0);
@@ -91,6 +93,8 @@ export function processMetrics(): Metrics {
     const { backend, state } = m as BackendStateMessage;
     backends.set({ backend }, state === 'connected' ? 1 : 0);
   });
+
+  subscribe(channels.archiveWriteFailed.name, (m) => archiveFailures.inc((m as ArchiveWriteFailedMessage).entries));
 
   metrics = { registry, text: () => registry.metrics(), contentType: registry.contentType };
   return metrics;

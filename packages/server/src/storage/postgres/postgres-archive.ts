@@ -10,7 +10,7 @@ import { buildArchiveQuery, idsToResolve, toPage, unfiltered, type ArchiveKey, t
 import { transaction } from './transaction.ts';
 
 /** Ordered schema changes of the archive; the index + 1 is its version. Append only. `$S` is the schema. */
-const ARCHIVE_MIGRATIONS: string[] = [
+export const ARCHIVE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE "$S".archive (
      seq BIGSERIAL PRIMARY KEY,
      host TEXT NOT NULL,
@@ -40,6 +40,10 @@ const ARCHIVE_MIGRATIONS: string[] = [
      prefs JSONB NOT NULL,
      PRIMARY KEY (host, username)
    );`,
+  // 2 (issue #21): the id index leads with the id. The server's ids are UUIDv7 (time first), so new entries go to
+  // one end of it instead of to a random leaf of each user's range; a lookup names all three columns anyway.
+  `DROP INDEX "$S".archive_by_id;
+   CREATE UNIQUE INDEX archive_by_id ON "$S".archive (id, host, username);`,
 ];
 
 /** The per-user tables removeAccount empties. */

@@ -1,7 +1,9 @@
 // The message archive in the embedded SQLite store. Its tables migrate by a
 // list of their own (archive_schema_version), so the archive's schema moves
 // apart from the core one. Full text through an FTS5 index over the `body`
-// column (external content: the text is stored once), kept by triggers.
+// column (external content: the text is stored once): an append indexes its
+// rows with one INSERT … SELECT after them (a trigger per row cost ~4× as
+// much, version 2), a delete trigger removes them.
 
 import type Database from 'better-sqlite3';
 import type { ArchiveEntry, ArchivePrefs, ArchiveQuery, ArchiveQueryResult, MessageArchive, OverLimitUser } from '../archive.ts';
@@ -46,6 +48,12 @@ export const ARCHIVE_MIGRATIONS: readonly string[] = [
    CREATE TRIGGER archive_fts_delete AFTER DELETE ON archive WHEN old.body IS NOT NULL BEGIN
      INSERT INTO archive_fts (archive_fts, rowid, body) VALUES ('delete', old.seq, old.body);
    END;`,
+  // 2: the write path made cheaper (issue #21). The id index leads with the id: the server's ids are UUIDv7
+  // (time first), so new entries go to one end of it instead of to a random page of each user's range, and a
+  // lookup names all three columns anyway. The full-text index is kept by the append (one statement per batch).
+  `DROP TRIGGER archive_fts_insert;
+   DROP INDEX archive_by_id;
+   CREATE UNIQUE INDEX archive_by_id ON archive (id, host, username);`,
 ];
 
 /** The per-user tables removeAccount empties. */
@@ -95,12 +103,24 @@ export class SqliteArchive implements MessageArchive {
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare('INSERT INTO archive (host, username, id, ts, with_bare, with_full, stanza, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.bumpCount = db.prepare('INSERT INTO archive_counts (host, username, n) VALUES (?, ?, ?) ON CONFLICT (host, username) DO UPDATE SET n = n + excluded.n');
+    const indexText = db.prepare('INSERT INTO archive_fts (rowid, body) SELECT seq, body FROM archive WHERE seq >= ? AND body IS NOT NULL');
     this.appendTx = db.transaction((entries: readonly ArchiveEntry[]) => {
+      let first: number | bigint | undefined;
+      let text = false;
+      const perUser = new Map<string, { host: string; username: string; n: number }>();
       for (const e of entries) {
         const slash = e.with.indexOf('/');
-        this.insert.run(e.host, e.username, e.id, e.timestamp.getTime(), slash < 0 ? e.with : e.with.slice(0, slash), e.with, e.stanza, e.body ?? null);
-        this.bumpCount.run(e.host, e.username, 1);
+        const row = this.insert.run(e.host, e.username, e.id, e.timestamp.getTime(), slash < 0 ? e.with : e.with.slice(0, slash), e.with, e.stanza, e.body ?? null);
+        first ??= row.lastInsertRowid;
+        if (e.body !== undefined) text = true;
+        const key = `${e.username}@${e.host}`;
+        const seen = perUser.get(key);
+        if (seen) seen.n++;
+        else perUser.set(key, { host: e.host, username: e.username, n: 1 });
       }
+      for (const u of perUser.values()) this.bumpCount.run(u.host, u.username, u.n);
+      // seq only grows (AUTOINCREMENT) and the transaction holds the write lock: the rows from `first` on are these.
+      if (text && first !== undefined) indexText.run(first);
     });
     this.keyOf = db.prepare<[string, string, string], ArchiveKey>('SELECT ts, seq FROM archive WHERE host = ? AND username = ? AND id = ?');
     this.countOf = db.prepare<[string, string], { n: number }>('SELECT n FROM archive_counts WHERE host = ? AND username = ?');

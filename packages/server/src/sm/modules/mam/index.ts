@@ -12,12 +12,14 @@
 //                the user are stripped (XEP-0359 §5), the id is stamped, both entries are written
 //   iq       account  urn:xmpp:mam:2 query (form get, query set) and prefs (get, set)
 //
-// A storage failure does not hold the message up: it is delivered without a
-// stanza id (it is not lost; the archive misses it, which the log says), so
+// The id is chosen in memory and the entries are written behind (writer.ts:
+// one transaction per 100 ms for every session), so archiving adds no wait
+// to delivery. A storage failure does not hold the message up either: it was
+// delivered with its stanza id, the archive misses it, and the failure is
+// logged (archive.failed) and counted (switchboard:archive:write-failed), so
 // online chat goes on while the database is away (#17). A message that needs
 // storage to be delivered at all (offline) is refused by offline storage.
 
-import { randomUUID } from 'node:crypto';
 import { Element } from '@switchboard/xml';
 import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
 import type { ArchiveDefault, ArchiveEntry, ArchivePrefs } from '../../../storage/archive.ts';
@@ -30,7 +32,9 @@ import { archivable, bodyText, decide } from './eligible.ts';
 import { PrefsCache } from './prefs-cache.ts';
 import { serveQuery, servePrefs, type QueryDeps } from './query.ts';
 import { ArchiveSweep } from './sweep.ts';
-import { ArchiveWriter } from './writer.ts';
+import { ArchiveWriter, DEFAULT_WRITER_OPTIONS, type ArchiveWriterOptions } from './writer.ts';
+import { stanzaIdOf } from './stanza-id.ts';
+import { channels } from '../../../diagnostics.ts';
 
 export interface MamOptions {
   /** §6: the default of users who set no preferences. */
@@ -43,6 +47,8 @@ export interface MamOptions {
   fullText: boolean;
   /** Seconds between retention sweeps (default 300). */
   sweepIntervalSeconds?: number;
+  /** The write-behind queue (writer.ts); tests shorten it. */
+  writer?: Partial<ArchiveWriterOptions>;
 }
 
 export interface MamApi {
@@ -52,10 +58,17 @@ export interface MamApi {
   stop(): Promise<void>;
 }
 
-/** The archive could not take a message: said once per failure, and the message goes on. */
+/** The archive's preferences could not be read: said once per failure, and the message goes on unarchived. */
 const archiveFailed = (err: unknown, username: string): 'pass' => {
   moduleLogger('mam').error({ event: 'archive.failed', user: username, err }, 'message delivered without archiving: the archive failed');
   return 'pass';
+};
+
+/** A write-behind transaction failed: its messages were delivered (with stanza ids) and are not in the archive. */
+const writeFailed = (err: unknown, entries: readonly ArchiveEntry[]): void => {
+  const users = [...new Set(entries.map((e) => e.username))];
+  moduleLogger('mam').error({ event: 'archive.failed', entries: entries.length, users: users.slice(0, 20), err }, 'messages delivered without archiving: the archive failed');
+  if (channels.archiveWriteFailed.hasSubscribers) channels.archiveWriteFailed.publish({ entries: entries.length });
 };
 
 export const mam = defineModule<MamOptions, MamApi>({
@@ -63,7 +76,7 @@ export const mam = defineModule<MamOptions, MamApi>({
   setup(ctx, options) {
     const archive = ctx.storage.archive;
     const domain = ctx.domain;
-    const writer = new ArchiveWriter(archive);
+    const writer = new ArchiveWriter(archive, writeFailed, { ...DEFAULT_WRITER_OPTIONS, ...options.writer });
     const defaults: ArchivePrefs = { default: options.default, always: [], never: [] };
     const prefs = new PrefsCache(archive, domain, defaults);
     /** The sender's entry of a message to a local user, until pktUser writes it with the recipient's. */
@@ -87,20 +100,21 @@ export const mam = defineModule<MamOptions, MamApi>({
     };
 
     // ---- the sender's side ----
-    const sent = async (username: string, c: Classified, local: boolean): Promise<Verdict> => {
+    const sentDecided = (username: string, c: Classified, local: boolean, archived: boolean): Verdict | Promise<Verdict> => {
+      if (!archived) return 'pass';
       const to = c.to!;
-      if (!(await wants(username, to.bare().toString()))) return 'pass';
-      const e = entry(username, randomUUID(), new Date(), to.toString(), c, c.stanza);
+      const now = new Date();
+      const e = entry(username, stanzaIdOf(now.getTime()), now, to.toString(), c, c.stanza);
       if (local) {
         outgoing.set(c, e);
         return 'pass';
       }
-      try {
-        await writer.write([e]);
-      } catch (err) {
-        return archiveFailed(err, username);
-      }
-      return 'pass';
+      const full = writer.enqueue([e]);
+      return full ? full.then(() => 'pass') : 'pass';
+    };
+    const sent = (username: string, c: Classified, local: boolean): Verdict | Promise<Verdict> => {
+      const archived = wants(username, c.to!.bare().toString());
+      return archived instanceof Promise ? archived.then((a) => sentDecided(username, c, local, a)) : sentDecided(username, c, local, archived);
     };
     ctx.hook(
       'inSess',
@@ -115,35 +129,40 @@ export const mam = defineModule<MamOptions, MamApi>({
     );
 
     // ---- the recipient's side ----
-    const received = async (p: PktUser, stanza: Element, fromJid: string): Promise<Verdict> => {
-      const { c, username, bare } = p;
-      const mine = await wants(username, bareOf(fromJid));
-      const theirs = outgoing.get(c);
-      outgoing.delete(c);
-      if (!mine && !theirs) return 'pass';
-      const id = theirs?.id ?? randomUUID();
-      const entries = theirs ? [theirs] : [];
-      if (mine) entries.push(entry(username, id, theirs?.timestamp ?? new Date(), fromJid, c, stanza));
-      let archived = true;
-      try {
-        await writer.write(entries);
-      } catch (err) {
-        archived = false;
-        archiveFailed(err, username);
-      }
-      if (mine && archived) {
-        const idElement = stanzaIdElement(bare, id);
-        c.stanza = new Element(stanza.name, stanza.withAttrs({}).attrs, [...stanza.children, idElement]);
-        // The client's own text stays the text delivered, with the id written in before its end tag (no serialisation).
-        c.text = c.text?.endsWith('</message>') ? `${c.text.slice(0, -'</message>'.length)}${idElement.toString()}</message>` : undefined;
-      }
-      // The delivery was decided before the write: a session that ended meanwhile (its c2s went away) does not get
-      // it; the others do, or, with none left, offline storage keeps it (RFC 6121 §8.5.3.2.1). Nothing is dropped.
+    /**
+     * The delivery was decided before a wait (preferences read from storage, a full write queue): a session that
+     * ended meanwhile (its c2s went away) does not get it; the others do, or, with none left, offline storage
+     * keeps it (RFC 6121 §8.5.3.2.1). Nothing is dropped.
+     */
+    const decideAgain = (p: PktUser): 'pass' => {
       if (p.delivery.action === 'deliver' && p.delivery.to.some((s) => s.ended)) {
         const live = p.delivery.to.filter((s) => !s.ended);
         p.delivery = live.length > 0 ? { action: 'deliver', to: live } : { action: 'offline' };
       }
       return 'pass';
+    };
+    const receivedDecided = (p: PktUser, stanza: Element, fromJid: string, mine: boolean, waited: boolean): Verdict | Promise<Verdict> => {
+      const { c, username, bare } = p;
+      const theirs = outgoing.get(c);
+      outgoing.delete(c);
+      if (!mine && !theirs) return waited ? decideAgain(p) : 'pass';
+      const timestamp = theirs?.timestamp ?? new Date();
+      const id = theirs?.id ?? stanzaIdOf(timestamp.getTime());
+      const entries = theirs ? [theirs] : [];
+      if (mine) entries.push(entry(username, id, timestamp, fromJid, c, stanza));
+      const full = writer.enqueue(entries);
+      if (mine) {
+        const idElement = stanzaIdElement(bare, id);
+        c.stanza = new Element(stanza.name, stanza.withAttrs({}).attrs, [...stanza.children, idElement]);
+        // The client's own text stays the text delivered, with the id written in before its end tag (no serialisation).
+        c.text = c.text?.endsWith('</message>') ? `${c.text.slice(0, -'</message>'.length)}${idElement.toString()}</message>` : undefined;
+      }
+      if (full) return full.then(() => decideAgain(p));
+      return waited ? decideAgain(p) : 'pass';
+    };
+    const received = (p: PktUser, stanza: Element, fromJid: string): Verdict | Promise<Verdict> => {
+      const mine = wants(p.username, bareOf(fromJid));
+      return mine instanceof Promise ? mine.then((m) => receivedDecided(p, stanza, fromJid, m, true)) : receivedDecided(p, stanza, fromJid, mine, false);
     };
     ctx.hook(
       'pktUser',
@@ -164,7 +183,8 @@ export const mam = defineModule<MamOptions, MamApi>({
     );
 
     // ---- queries and preferences ----
-    const deps: QueryDeps = { domain, archive, prefs, sendTo: ctx.sendTo, maxPage: 250, defaultPage: 50, maxIds: 250, fullText: options.fullText };
+    // A query reads what was queued before it (read your writes).
+    const deps: QueryDeps = { domain, archive, prefs, sendTo: ctx.sendTo, beforeRead: () => writer.flush(), maxPage: 250, defaultPage: 50, maxIds: 250, fullText: options.fullText };
     ctx.iq({ xmlns: NS_MAM, name: 'query', targets: ['account'], handler: (iq) => serveQuery(deps, iq) });
     ctx.iq({ xmlns: NS_MAM, name: 'prefs', targets: ['account'], handler: (iq) => servePrefs(deps, iq) });
     ctx.feature('account', NS_MAM_EXTENDED);
@@ -177,6 +197,15 @@ export const mam = defineModule<MamOptions, MamApi>({
       (err) => console.error('switchboard: archive sweep failed', err),
     );
     sweep.start();
-    return { sweep: () => sweep.runOnce(), stop: () => sweep.stop() };
+    return {
+      sweep: async () => {
+        await writer.flush();
+        return sweep.runOnce();
+      },
+      stop: async () => {
+        await sweep.stop();
+        await writer.close();
+      },
+    };
   },
 });

@@ -15,6 +15,8 @@ export interface QueryDeps {
   archive: MessageArchive;
   prefs: PrefsCache;
   sendTo(session: SmSession, stanza: Element): void;
+  /** Waits for the archive's queued writes, so a query sees every message delivered before it. */
+  beforeRead(): Promise<void>;
   /** Largest page served; a larger RSM max is served this many (XEP-0059 §2.1 lets the responder return fewer). */
   maxPage: number;
   /** The page size when the query names none. */
@@ -49,6 +51,7 @@ export async function serveQuery(deps: QueryDeps, ctx: IqContext): Promise<IqOut
   }
   if (q.ids && q.ids.length > deps.maxIds) return stanzaError('policy-violation', { text: `at most ${deps.maxIds} ids in one query` });
   const max = Math.min(q.max ?? deps.defaultPage, deps.maxPage);
+  await deps.beforeRead();
   const result = await deps.archive.query(who.username, deps.domain, {
     max,
     ...(withJid !== undefined ? { with: withJid } : {}),

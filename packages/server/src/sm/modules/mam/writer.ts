@@ -1,38 +1,113 @@
-// Group commit for the archive: the entries asked for during one turn of the
-// event loop go to storage in one transaction, and every caller learns the
-// outcome of that transaction. Under load one commit carries the messages of
-// many sessions, so the per-message cost of archiving is the rows, not the
-// commit; when idle a message waits at most one turn.
+// Write-behind for the archive: the message path queues its entries and goes
+// on (the stanza id was chosen before, in memory), and the queue goes to
+// storage in one transaction every `delayMs`. A commit is most of what a
+// small transaction costs (SQLite writes every page it touched to the WAL,
+// PostgreSQL does a round trip and a WAL flush), so under load one commit
+// carries the messages of many sessions: at 1,000 msgs/s and 100 ms, ~100
+// messages per commit instead of ~1 (npm run bench -- chat-archive,
+// docs/benchmarks.md).
+//
+// Nothing is dropped by the queue: it is bounded, and when full the caller
+// waits for the flush under way (back-pressure on that session's order) before
+// its entries join the queue. A query first waits for everything queued
+// before it (read your writes: a client that got a message finds it in the
+// archive). When a transaction fails, each message's entries are tried again
+// in a transaction of their own, so one bad entry does not take the others
+// with it; what fails again is reported once (the module logs and counts it).
+// Those messages were delivered.
 
 import type { ArchiveEntry, MessageArchive } from '../../../storage/archive.ts';
 
+export interface ArchiveWriterOptions {
+  /** Most time an entry waits in the queue before its transaction starts. */
+  delayMs: number;
+  /** Entries queued at most; past it callers wait (back-pressure). */
+  maxQueue: number;
+}
+
+export const DEFAULT_WRITER_OPTIONS: ArchiveWriterOptions = { delayMs: 100, maxQueue: 20_000 };
+
 export class ArchiveWriter {
-  private pending: ArchiveEntry[] = [];
-  private flush: Promise<void> | undefined;
+  /** Queued entries, one group per enqueue (one message's sides, written together or not at all). */
+  private pending: (readonly ArchiveEntry[])[] = [];
+  private pendingEntries = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** The transaction under way, if any: one at a time, so entries reach storage in the order queued. */
+  private writing: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     private readonly archive: MessageArchive,
-    /** Most entries in one transaction; more wait for the next. */
-    private readonly maxBatch = 2000,
+    private readonly onFailure: (err: unknown, entries: readonly ArchiveEntry[]) => void,
+    private readonly options: ArchiveWriterOptions = DEFAULT_WRITER_OPTIONS,
   ) {}
 
-  /** Resolves once the entries are stored; rejects (StorageError) when the transaction that carried them failed. */
-  write(entries: readonly ArchiveEntry[]): Promise<void> {
-    if (this.pending.length + entries.length > this.maxBatch && this.pending.length > 0) {
-      // This batch is full: the caller joins the next one, after it.
-      const full = this.flush!;
-      return full.then(
-        () => this.write(entries),
-        () => this.write(entries),
-      );
+  /** Entries queued, not yet in a transaction. */
+  get queued(): number {
+    return this.pendingEntries;
+  }
+
+  /**
+   * Queues the entries (all in the same transaction). Returns undefined when
+   * they are queued, or a promise that resolves once they are, when the
+   * queue was full.
+   */
+  enqueue(entries: readonly ArchiveEntry[]): Promise<void> | undefined {
+    if (entries.length === 0) return undefined;
+    if (this.pendingEntries + entries.length > this.options.maxQueue && this.pendingEntries > 0) return this.waitForRoom(entries);
+    this.pending.push(entries);
+    this.pendingEntries += entries.length;
+    if (this.closed) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.delayMs);
+    return undefined;
+  }
+
+  private async waitForRoom(entries: readonly ArchiveEntry[]): Promise<void> {
+    while (this.pendingEntries + entries.length > this.options.maxQueue && this.pendingEntries > 0) await this.flush();
+    this.enqueue(entries);
+  }
+
+  /** Writes everything queued before this call; resolves when it is stored or its failure reported. Never rejects. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
     }
-    for (const e of entries) this.pending.push(e);
-    this.flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const batch = this.pending;
-      this.pending = [];
-      this.flush = undefined;
-      return this.archive.append(batch);
-    });
-    return this.flush;
+    while (this.writing) await this.writing;
+    if (this.pending.length === 0) return;
+    const groups = this.pending;
+    this.pending = [];
+    this.pendingEntries = 0;
+    this.writing = this.write(groups);
+    try {
+      await this.writing;
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async write(groups: (readonly ArchiveEntry[])[]): Promise<void> {
+    try {
+      await this.archive.append(groups.length === 1 ? groups[0]! : groups.flat());
+      return;
+    } catch (err) {
+      if (groups.length === 1) {
+        this.onFailure(err, groups[0]!);
+        return;
+      }
+    }
+    for (const group of groups) {
+      try {
+        await this.archive.append(group);
+      } catch (err) {
+        this.onFailure(err, group);
+      }
+    }
+  }
+
+  /** Writes what is queued; entries queued afterwards are written at once. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
   }
 }
