@@ -91,6 +91,12 @@ export interface ServerConfig {
   /** Where services (group chat) run in a cluster: in the sm's process, or in processes of their own (`--role muc`). */
   services: 'with-sm' | 'own-process';
   /**
+   * Shards the users are spread over by SHA-1 of the bare JID (docs/protocol.md
+   * "Shards"): each is served by one sm at a time, and every process of a
+   * cluster must have the same count. 1: one sm serves everyone.
+   */
+  shards: number;
+  /**
    * XEP-0045 group chat services, one per domain, each with its limits
    * (muc/options.ts). Unset: one at `conference.<domain>`; `[]`: none.
    */
@@ -231,6 +237,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   fastKeyFile: 'fast-token.key',
   role: 'all',
   services: 'with-sm',
+  shards: 1,
   router: { kind: 'in-process' },
   storage: { kind: 'sqlite' },
   limits: {

@@ -14,7 +14,8 @@ import { deriveScramCredentials } from './auth/scram-credentials.ts';
 import { loadTlsMaterial } from './tls/certificate.ts';
 import { InProcessRouter } from './router/in-process.ts';
 import { NatsRouter } from './router/nats.ts';
-import type { Lease } from './router/lease.ts';
+import { ShardClaims } from './router/shard-claims.ts';
+import { ShardMap } from './router/shards.ts';
 import type { Router } from './router/router.ts';
 import { SessionManager } from './sm/sm.ts';
 import { C2s } from './c2s/c2s.ts';
@@ -36,7 +37,10 @@ import { MucService } from './muc/muc-service.ts';
 import { moduleLogger } from './log.ts';
 
 export interface SmNode {
+  /** The sm of the first shard this process serves (the only one, unsharded). */
   readonly sm: SessionManager;
+  /** The sm of each shard this process serves now, by shard index. */
+  readonly sms: ReadonlyMap<number, SessionManager>;
   stop(): Promise<void>;
 }
 
@@ -79,33 +83,62 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   installLogEvents();
   // Services are routed as components: the sm knows their domains (so a stanza for one that is down gets an error), nothing more.
   const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
-  const sm = new SessionManager(router, storage, { domain: config.domain, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices,
-    archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText } });
+  const shards = new ShardMap(config.shards);
+  const newSm = (index: number): SessionManager =>
+    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices,
+      archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText } });
+  const sms = new Map<number, SessionManager>();
   if (!(router instanceof NatsRouter)) {
-    await sm.start();
-    return { sm, stop: () => sm.stop() };
+    // One process serves every shard (shards > 1 in one process is for tests of the cross-shard paths).
+    for (let k = 0; k < shards.count; k++) {
+      const sm = newSm(k);
+      await sm.start();
+      sms.set(k, sm);
+    }
+    return {
+      sm: sms.get(0)!,
+      sms,
+      async stop() {
+        for (const sm of sms.values()) await sm.stop();
+      },
+    };
   }
-  // Across processes the sm's address is owned through a lease: a second sm on the same prefix stands by
-  // until the owner is gone, and can never process the same stanzas (router/lease.ts).
+  // Across processes each shard's address is owned through a lease: a process takes its share of the shards, others
+  // stand by until an owner is gone, and two can never process the same shard's stanzas (router/shard-claims.ts).
   let stopping = false;
-  const lease: Lease = await router.lease(sm.address, {
+  const claims = new ShardClaims(await router.leaseBucket(config.timeouts.deadAfterSeconds * 1000), {
+    count: shards.count,
     ttlMs: config.timeouts.deadAfterSeconds * 1000,
     holder: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-    onLost: () => {
+    keyOf: (k) => shards.address(k),
+    async acquired(k) {
+      const sm = newSm(k);
+      await sm.start();
+      sms.set(k, sm);
+      moduleLogger('sm').info({ event: 'shard.serving', shard: k, address: sm.address }, `sm serving ${sm.address} (shard ${k} of ${shards.count})`);
+    },
+    async releasing(k) {
+      const sm = sms.get(k);
+      sms.delete(k);
+      await sm?.stop();
+    },
+    lost() {
       // Fenced: stop serving at once (the c2s close the streams, their clients reconnect to the new owner), and
       // exit for the supervisor to start this process again, as a standby (EX_TEMPFAIL).
       if (stopping) return;
-      void sm.stop().finally(() => process.exit(75));
+      void Promise.all([...sms.values()].map((sm) => sm.stop())).finally(() => process.exit(75));
     },
   });
-  await lease.acquire();
-  await sm.start();
+  await claims.start();
+  await claims.untilServing();
   return {
-    sm,
+    get sm() {
+      return sms.values().next().value!;
+    },
+    sms,
     async stop() {
       stopping = true;
-      await sm.stop();
-      await lease.release();
+      await claims.stop();
     },
   };
 }
@@ -119,7 +152,7 @@ export interface ServicesNode {
 
 /** The services of the configuration (group chat), each a component on the router. */
 export async function startServicesNode(config: ServerConfig, router: Router, storage: Storage): Promise<ServicesNode> {
-  const host = new ServiceHost(router);
+  const host = new ServiceHost(router, new ShardMap(config.shards));
   const muc = new Map<string, MucService>();
   for (const options of mucServices(config)) {
     const service = new MucService(options, storage.muc, storage.archive);
@@ -183,6 +216,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       fastTokens: config.sasl2 && config.fastTokenSeconds > 0
         ? new FastTokens(storage.fastTokens, config.domain, { ttlMs: config.fastTokenSeconds * 1000, sealKey: loadFastKey(resolve(config.dataDir, config.fastKeyFile)) })
         : undefined,
+      shards: new ShardMap(config.shards),
     },
   );
   await c2s.start(300);
@@ -205,7 +239,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     });
   }
 
-  const components = config.components.length > 0 ? new Components(router, config.components) : undefined;
+  const components = config.components.length > 0 ? new Components(router, config.components, new ShardMap(config.shards)) : undefined;
   const componentPort = components ? await components.listen(config.bindAddress, config.componentPort) : undefined;
 
   const bareJid = (username: string): { local: string; bare: string } => {
@@ -254,6 +288,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     storage,
     router,
     sm: smNode.sm,
+    sms: smNode.sms,
     services,
     c2s: c2sNode.c2s,
     componentPort: c2sNode.componentPort,

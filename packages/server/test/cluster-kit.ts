@@ -32,6 +32,7 @@ function commonArgs(o: ClusterOptions): string[] {
 }
 
 export function addUsers(o: ClusterOptions, users: string[]): void {
+  commonArgs(o); // writes the config file the store is named in
   for (const user of users) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'user', 'add', `${user}@localhost`, 'pw', '--data-dir', o.dir, ...(o.config?.storage ? ['--config', join(o.dir, 'config.json')] : [])]);
     if (r.status !== 0) throw new Error(`user add ${user}: ${r.stderr.toString()}`);

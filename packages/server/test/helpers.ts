@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../src/server.ts';
 import type { ConfigOverrides } from '../src/config.ts';
+import { ShardMap } from '../src/router/shards.ts';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -28,10 +29,13 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     wsPort: 0,
     ...(cert && key ? { tlsCert: cert, tlsKey: key } : {}),
     scramIterations: 4096,
+    // SWITCHBOARD_TEST_SHARDS=N runs a suite with the users spread over N sm shards in one process (the cross-shard paths).
+    ...(process.env.SWITCHBOARD_TEST_SHARDS ? { shards: Number(process.env.SWITCHBOARD_TEST_SHARDS) } : {}),
     ...overrides,
     dataDir,
   });
   const stop = server.stop.bind(server);
+  if (server.sms.size > 1) Object.defineProperty(server, 'sm', { value: shardedView(server) });
   return Object.assign(server, {
     dataDir,
     stopKeepingData: stop,
@@ -156,3 +160,20 @@ export async function secureRaw(port: number): Promise<SecureRaw> {
   return { socket, expect };
 }
 
+/** With several shards in one process, `server.sm` as the tests read it: each user's sessions and roster from the user's shard. */
+function shardedView(server: RunningServer): RunningServer['sm'] {
+  const map = new ShardMap(server.sms.size);
+  const of = (jid: string): RunningServer['sm'] => server.sms.get(map.indexOf(jid))!;
+  const first = server.sms.get(0)!;
+  const sessions = {
+    full: (jid: string) => of(jid).sessions.full(jid),
+    bare: (jid: string) => of(jid).sessions.bare(jid),
+    get size() {
+      return [...server.sms.values()].reduce((n, sm) => n + sm.sessions.size, 0);
+    },
+  };
+  const rosters = { load: (username: string) => of(`${username}@${server.domain}`).rosters.load(username) };
+  return new Proxy(first, {
+    get: (target, prop, receiver) => (prop === 'sessions' ? sessions : prop === 'rosters' ? rosters : Reflect.get(target, prop, receiver)),
+  });
+}

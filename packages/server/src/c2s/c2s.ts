@@ -6,6 +6,7 @@ import type { EndReason } from '../router/envelope.ts';
 import type { Router } from '../router/router.ts';
 import type { AccountStore, ScramCredentials } from '../storage/ports.ts';
 import { SmLink } from './sm-link.ts';
+import type { ShardMap } from '../router/shards.ts';
 import { C2sStream, type StopReason, type StreamHost, type StreamPolicy } from './stream.ts';
 import type { C2sTransport } from './transport.ts';
 import { channels } from '../diagnostics.ts';
@@ -29,6 +30,8 @@ export interface C2sOptions {
   gate?: ConnectionGate;
   /** XEP-0484 tokens (with SASL2). */
   fastTokens?: FastTokens;
+  /** The cluster's sm shards (default one): each session's envelopes go to its user's shard. */
+  shards?: ShardMap;
 }
 import { log } from '../log-line.ts';
 import { ConnectionGate } from './connection-gate.ts';
@@ -73,9 +76,11 @@ export class C2s implements StreamHost {
         if (reason !== undefined) stream.endedBySm(reason);
       },
       bounce: (c2sId, stanza) => this.streams.get(c2sId)?.bounce(stanza),
-      smGone: (why) => {
-        log('warn', `c2s ${this.node}: the sm is gone (${why}); closing its ${this.streams.size} streams`);
-        for (const stream of [...this.streams.values()]) stream.smGone();
+      smGone: (address, why) => {
+        // Only the streams whose sessions are with that sm (its shard's users); unsharded, every stream.
+        const affected = [...this.streams.values()].filter((stream) => this.link.smOf(stream.id) === address);
+        log('warn', `c2s ${this.node}: ${address} is gone (${why}); closing its ${affected.length} streams`);
+        for (const stream of affected) stream.smGone();
       },
       deliver: (c2sId, stanza, text) => {
         const stream = this.streams.get(c2sId);
@@ -84,7 +89,7 @@ export class C2s implements StreamHost {
         if (channels.c2sStanzaOut.hasSubscribers) channels.c2sStanzaOut.publish(stanza.name);
         return true;
       },
-    });
+    }, options.shards);
   }
 
   async start(keepaliveSeconds: number): Promise<void> {
@@ -186,6 +191,7 @@ export class C2s implements StreamHost {
     if (stream.sm) this.resumableStreams.delete(stream.sm.token);
     if (this.streams.get(stream.id) !== stream) return;
     this.streams.delete(stream.id);
+    this.link.forget(stream.id);
     channels.c2sClose.publish({ id: stream.id, reason, jid: stream.fullJid });
   }
 

@@ -11,6 +11,7 @@ import {
   type Envelope,
 } from '../router/envelope.ts';
 import type { ComponentAddress, LivenessEvent, Route, Router, UndeliverableReason } from '../router/router.ts';
+import { isSmAddress, ShardMap } from '../router/shards.ts';
 
 /** What the c2s does with what the sm says. */
 export interface SmLinkHandler {
@@ -23,22 +24,37 @@ export interface SmLinkHandler {
   deliver(c2sId: string, stanza: Element, text: string | undefined): boolean;
   /** A stanza from the client that could not reach the sm: the client gets an error for it. */
   bounce(c2sId: string, stanza: Element, reason: UndeliverableReason): void;
-  /** The sm went away (goodbye, silence past the bound, or a restart with a new epoch): every session with it is over. */
-  smGone(why: string): void;
+  /** The sm of `address` went away (goodbye, silence past the bound, or a restart with a new epoch): every session with it is over. */
+  smGone(address: ComponentAddress, why: string): void;
 }
 
 export class SmLink {
   private readonly pendingUserActions = new Map<string, (ok: boolean) => void>();
-  private readonly sm: Route;
+  /** Each session's way to the sm owning its user's shard, chosen once at `start`. */
+  private readonly sessionRoutes = new Map<string, Route>();
   private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly router: Router,
     readonly address: ComponentAddress,
     private readonly handler: SmLinkHandler,
-    smAddress: ComponentAddress = 'sm',
-  ) {
-    this.sm = router.routeTo(smAddress);
+    /** The cluster's shards: a user's envelopes go to the sm of the user's shard (docs/protocol.md "Shards"). */
+    readonly shards: ShardMap = new ShardMap(1),
+  ) {}
+
+  /** The route to the sm of the shard of `jid`'s user. */
+  private smFor(jid: string): Route {
+    return this.router.routeTo(this.shards.addressOf(jid));
+  }
+
+  /** The sm address the session of `c2sId` is with, if it started one. */
+  smOf(c2sId: string): ComponentAddress | undefined {
+    return this.sessionRoutes.get(c2sId)?.to;
+  }
+
+  /** The connection is gone for good: its route is forgotten. */
+  forget(c2sId: string): void {
+    this.sessionRoutes.delete(c2sId);
   }
 
   async attach(): Promise<void> {
@@ -53,7 +69,7 @@ export class SmLink {
 
   /** The sm's liveness: when it goes down or comes back with a new epoch, its sessions are gone. */
   private liveness(event: LivenessEvent): void {
-    if (event.state === 'down' && event.address === this.sm.to) this.handler.smGone(event.why);
+    if (event.state === 'down' && isSmAddress(event.address)) this.handler.smGone(event.address, event.why);
   }
 
   /** An envelope of ours the router could not hand to the sm: nothing is dropped silently. */
@@ -75,17 +91,19 @@ export class SmLink {
 
   /** `sm:session start`: bind this connection's full JID. */
   start(c2sId: string, fullJid: string): void {
-    this.send(c2sId, undefined, sessionControl('start', fullJid));
+    const route = this.smFor(fullJid);
+    this.sessionRoutes.set(c2sId, route);
+    this.send(route, c2sId, undefined, sessionControl('start', fullJid));
   }
 
   /** `sm:session end`: the connection is gone or closing (`disconnected` is jabberd's 510). */
   end(c2sId: string, smId: string, target: string, reason: EndReason, returned?: readonly Element[]): void {
-    this.send(c2sId, smId, sessionControl('end', target, { reason, returned }));
+    this.send(this.sessionRoutes.get(c2sId) ?? this.smFor(target), c2sId, smId, sessionControl('end', target, { reason, returned }));
   }
 
   /** A stanza from the client, `from` already stamped, and its text when the stream has it. */
   forward(c2sId: string, smId: string, stanza: Element, text: string | undefined): void {
-    this.send(c2sId, smId, stanza, text);
+    this.send(this.sessionRoutes.get(c2sId) ?? this.smFor(stanza.attrs.from ?? ''), c2sId, smId, stanza, text);
   }
 
   /** `sm:sessions create|delete` for a bare JID; resolves with whether the sm carried it out. */
@@ -93,13 +111,13 @@ export class SmLink {
     const key = `${action} ${bareJid}`;
     return new Promise((resolve) => {
       this.pendingUserActions.set(key, resolve);
-      this.send(undefined, undefined, sessionsControl(action, bareJid));
+      this.send(this.smFor(bareJid), undefined, undefined, sessionsControl(action, bareJid));
     });
   }
 
-  private send(c2s: string | undefined, sm: string | undefined, payload: Element, text?: string): void {
+  private send(route: Route, c2s: string | undefined, sm: string | undefined, payload: Element, text?: string): void {
     // Every field written out, in the order the sm writes its envelopes: one object shape both ways on the stanza path.
-    this.sm.send({ to: this.sm.to, from: this.address, c2s, sm, payload, text });
+    route.send({ to: route.to, from: this.address, c2s, sm, payload, text });
   }
 
   private receive(envelope: Envelope): void {

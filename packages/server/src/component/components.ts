@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:net';
 import type { Element } from '@switchboard/xml';
 import { componentAddress, componentControl, type Envelope } from '../router/envelope.ts';
 import type { Router } from '../router/router.ts';
+import { ShardMap } from '../router/shards.ts';
 import { NS_COMPONENT } from '@switchboard/protocol';
 import { TcpTransport } from '../c2s/tcp-transport.ts';
 import { channels } from '../diagnostics.ts';
@@ -18,8 +19,13 @@ export class Components implements ComponentStreamHost {
   constructor(
     private readonly router: Router,
     private readonly configs: readonly ComponentConfig[],
-    private readonly smAddress = 'sm',
+    /** The sm shards: a stanza goes to the shard of its recipient, an announcement to every shard. */
+    private readonly shards: ShardMap = new ShardMap(1),
   ) {}
+
+  private announce(domain: string, action: 'online' | 'offline'): void {
+    for (const to of this.shards.addresses()) this.router.route({ to, from: componentAddress(domain), payload: componentControl(action, domain) });
+  }
 
   async listen(host: string, port: number): Promise<number> {
     const server = createServer((socket) => new ComponentStream(new TcpTransport(socket, undefined, 0, NS_COMPONENT), this));
@@ -40,13 +46,13 @@ export class Components implements ComponentStreamHost {
     if (this.byDomain.has(domain)) return false;
     this.byDomain.set(domain, stream);
     void this.router.attach(componentAddress(domain), (envelope: Envelope) => stream.deliver(envelope.payload));
-    this.router.route({ to: this.smAddress, from: componentAddress(domain), payload: componentControl('online', domain) });
+    this.announce(domain, 'online');
     channels.componentState.publish({ kind: 'component', name: domain, state: 'up' });
     return true;
   }
 
   fromComponent(stream: ComponentStream, stanza: Element): void {
-    this.router.route({ to: this.smAddress, from: componentAddress(stream.domain!), payload: stanza });
+    this.router.route({ to: this.shards.addressOf(stanza.attrs.to ?? ''), from: componentAddress(stream.domain!), payload: stanza });
   }
 
   offline(stream: ComponentStream): void {
@@ -54,7 +60,7 @@ export class Components implements ComponentStreamHost {
     if (this.byDomain.get(domain) !== stream) return;
     this.byDomain.delete(domain);
     void this.router.detach(componentAddress(domain));
-    this.router.route({ to: this.smAddress, from: componentAddress(domain), payload: componentControl('offline', domain) });
+    this.announce(domain, 'offline');
     channels.componentState.publish({ kind: 'component', name: domain, state: 'down' });
   }
 

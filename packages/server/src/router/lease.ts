@@ -40,9 +40,33 @@ export class Lease {
 
   /** The bucket `<prefix>_leases` (created on first use), and the key for `address`. */
   static async open(nc: NatsConnection, prefix: string, address: string, options: LeaseOptions): Promise<Lease> {
-    const bucket = `${prefix}_leases`.replace(/[^A-Za-z0-9_-]/g, '_');
-    const kv = await nc.jetstream().views.kv(bucket, { ttl: options.ttlMs, history: 1 });
+    return Lease.inBucket(await Lease.bucket(nc, prefix, options.ttlMs), address, options);
+  }
+
+  /** The KV bucket of the leases on `prefix`, whose entries expire after `ttlMs`. */
+  static bucket(nc: NatsConnection, prefix: string, ttlMs: number): Promise<KV> {
+    return nc.jetstream().views.kv(`${prefix}_leases`.replace(/[^A-Za-z0-9_-]/g, '_'), { ttl: ttlMs, history: 1 });
+  }
+
+  /** The lease of `address` in an opened bucket. */
+  static inBucket(kv: KV, address: string, options: LeaseOptions): Lease {
     return new Lease(kv, address.replace(/[^A-Za-z0-9_=-]/g, '_'), options);
+  }
+
+  /** One attempt: true when this process now holds the lease (and renews it), false when someone else does. */
+  async tryAcquire(): Promise<boolean> {
+    if (this.held) return true;
+    try {
+      this.revision = await this.kv.create(this.key, encoder.encode(this.options.holder));
+    } catch {
+      return false;
+    }
+    this.held = true;
+    this.closed = false;
+    log('info', `lease ${this.key} acquired`, undefined, 'lease.acquired');
+    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.options.ttlMs / 3)));
+    this.timer.unref();
+    return true;
   }
 
   get isHeld(): boolean {
@@ -108,5 +132,6 @@ export class Lease {
     if (!this.held) return;
     this.held = false;
     await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
+    log('info', `lease ${this.key} released`, undefined, 'lease.released');
   }
 }

@@ -18,7 +18,7 @@
 // The connection is weather: it reconnects forever, with exponential
 // back-off and jitter, and logs every change of state.
 
-import { connect, createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { connect, createInbox, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { parseElement } from '@switchboard/xml';
 import { decodeEnvelope, encodeEnvelope, liveElement, readLive, type Envelope, type Live } from './envelope.ts';
 import { DEFAULT_LIVENESS, LivenessTable, newEpoch, type LivenessOptions } from './liveness.ts';
@@ -284,6 +284,11 @@ export class NatsRouter implements Router {
     } catch {
       // The connection went away between the check and the publish; the next beat says it again.
     }
+  }
+
+  /** The KV bucket of this prefix's leases (lease.ts), for several leases and the members of a shard group (shard-claims.ts). */
+  leaseBucket(ttlMs: number): Promise<KV> {
+    return Lease.bucket(this.nc, this.prefix, ttlMs);
   }
 
   /** Exclusive ownership of `address` among the processes on this prefix (lease.ts). */

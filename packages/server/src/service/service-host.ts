@@ -9,7 +9,8 @@
 import type { Element } from '@switchboard/xml';
 import { replyWithError, stanzaError } from '@switchboard/protocol';
 import { componentAddress, componentControl, readControl, type Envelope } from '../router/envelope.ts';
-import type { ComponentAddress, Router } from '../router/router.ts';
+import type { Router } from '../router/router.ts';
+import { ShardMap } from '../router/shards.ts';
 import type { Service } from './service.ts';
 
 export class ServiceHost {
@@ -17,8 +18,13 @@ export class ServiceHost {
 
   constructor(
     private readonly router: Router,
-    private readonly smAddress: ComponentAddress = 'sm',
+    /** The sm shards: a stanza goes to the shard of its recipient, an announcement to every shard. */
+    private readonly shards: ShardMap = new ShardMap(1),
   ) {}
+
+  private announce(from: string, action: 'online' | 'offline', domain: string): void {
+    for (const to of this.shards.addresses()) this.router.route({ to, from, payload: componentControl(action, domain) });
+  }
 
   get services(): readonly Service[] {
     return this.running;
@@ -27,11 +33,11 @@ export class ServiceHost {
   /** Starts the service, attaches its domain and tells the sm it is online. */
   async add(service: Service): Promise<void> {
     const address = componentAddress(service.domain);
-    const send = (stanza: Element): void => this.router.route({ to: this.smAddress, from: address, payload: stanza });
+    const send = (stanza: Element): void => this.router.route({ to: this.shards.addressOf(stanza.attrs.to ?? ''), from: address, payload: stanza });
     await service.start({ domain: service.domain, send });
     await this.router.attach(address, (envelope) => this.receive(service, envelope, send));
     this.running.push(service);
-    this.router.route({ to: this.smAddress, from: address, payload: componentControl('online', service.domain) });
+    this.announce(address, 'online', service.domain);
   }
 
   private receive(service: Service, envelope: Envelope, send: (stanza: Element) => void): void {
@@ -57,7 +63,7 @@ export class ServiceHost {
     for (const service of this.running.splice(0).reverse()) {
       const address = componentAddress(service.domain);
       await service.stop().catch((err: unknown) => console.error(`switchboard: stopping ${service.kind} ${service.domain}`, err));
-      this.router.route({ to: this.smAddress, from: address, payload: componentControl('offline', service.domain) });
+      this.announce(address, 'offline', service.domain);
       await this.router.detach(address);
     }
   }

@@ -12,6 +12,7 @@ import type { SmSession } from './session.ts';
 import type { SessionTable } from './sessions.ts';
 import { hasFrom, hasTo, inbound, outbound, type SubscriptionType } from './subscription.ts';
 import { presencePriority } from './presence.ts';
+import { bareOf } from '../router/shards.ts';
 
 export interface ImOptions {
   domain: string;
@@ -28,6 +29,10 @@ export interface ImHost {
   presenceAllowed(username: string, contact: string): boolean;
   /** A stanza the server sends to an address outside its domain (a component or service, such as a MUC room). */
   routeOut(stanza: Element): void;
+  /** The sm owning `bare` when it is another shard's user; undefined when it is this shard's (docs/protocol.md "Shards"). */
+  peerOf(bare: string): string | undefined;
+  /** Hands a stanza to another shard's sm, which does the recipient's side. */
+  toPeer(peer: string, stanza: Element): void;
 }
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -123,8 +128,22 @@ export class InstantMessaging {
     if (type === 'unsubscribed' && out.forward) this.sendUnavailable(userBare, contactBare);
     if (!out.forward) return;
     const contact = this.local(contactBare);
-    if (contact === undefined || !(await this.host.accountExists(contact))) return;
+    if (contact === undefined) return;
+    const peer = this.host.peerOf(contactBare);
+    if (peer !== undefined) {
+      // The contact's side is its shard's: the stanza goes there as a server's outbound subscription would.
+      this.host.toPeer(peer, xml('presence', { type, from: userBare, to: contactBare }, statusOf(original)));
+      return;
+    }
+    if (!(await this.host.accountExists(contact))) return;
     await this.receiveSubscription(contact, contactBare, userBare, type, original);
+  }
+
+  /** A subscription stanza from a user of another shard to `ownerBare`, a user of this one: the inbound side. */
+  async inboundSubscription(ownerBare: string, fromBare: string, type: SubscriptionType, stanza: Element): Promise<void> {
+    const owner = this.local(ownerBare);
+    if (owner === undefined || !(await this.host.accountExists(owner))) return;
+    await this.receiveSubscription(owner, ownerBare, fromBare, type, stanza);
   }
 
   /** The contact's server side (Appendix A.3): `owner` receives `type` from `fromBare`. */
@@ -142,12 +161,14 @@ export class InstantMessaging {
       // again. The state changed above already, so the answer goes straight to the subscriber's side,
       // followed by the user's presence (§3.1.5).
       const subscriber = this.local(fromBare);
-      if (subscriber !== undefined) await this.receiveSubscription(subscriber, fromBare, ownerBare, 'subscribed');
+      const peer = subscriber !== undefined ? this.host.peerOf(fromBare) : undefined;
+      if (peer !== undefined) this.host.toPeer(peer, xml('presence', { type: 'subscribed', from: ownerBare, to: fromBare }));
+      else if (subscriber !== undefined) await this.receiveSubscription(subscriber, fromBare, ownerBare, 'subscribed');
       await this.sendCurrentPresence(ownerBare, fromBare);
       return;
     }
     if (!result.forward) return;
-    const stanza = xml('presence', { type, from: fromBare, to: ownerBare }, original ? original.getChildren().filter((c) => c.name === 'status') : undefined);
+    const stanza = xml('presence', { type, from: fromBare, to: ownerBare }, statusOf(original));
     for (const s of this.host.sessions.bare(ownerBare)) if (s.available) this.host.sendTo(s, stanza);
   }
 
@@ -194,7 +215,10 @@ export class InstantMessaging {
     for (const item of roster.items.values()) {
       // §4.3: the presence of each contact the user is subscribed to.
       if (hasTo(item.subscription)) {
-        for (const contactSession of this.host.sessions.bare(item.jid)) {
+        // A contact of another shard is probed there (§4.3.1); its sm answers with what it knows.
+        const peer = this.host.peerOf(item.jid);
+        if (peer !== undefined) this.host.toPeer(peer, xml('presence', { type: 'probe', from: session.fullJid, to: item.jid }));
+        else for (const contactSession of this.host.sessions.bare(item.jid)) {
           if (contactSession.available) this.host.sendTo(session, contactSession.presence!.withAttrs({ from: contactSession.fullJid, to: session.fullJid }));
         }
       }
@@ -208,13 +232,21 @@ export class InstantMessaging {
 
   /** §4.3.2: a probe from `prober` for a local user: the user's available presences, if the prober is subscribed. */
   async answerProbe(prober: SmSession, targetBare: string): Promise<void> {
+    const peer = this.local(targetBare) !== undefined ? this.host.peerOf(targetBare) : undefined;
+    if (peer !== undefined) return this.host.toPeer(peer, xml('presence', { type: 'probe', from: prober.fullJid, to: targetBare }));
+    return this.answerProbeFor(prober.fullJid, targetBare);
+  }
+
+  /** §4.3.2 for a prober by full JID, on this shard or another: the answers are routed to it. */
+  async answerProbeFor(proberFull: string, targetBare: string): Promise<void> {
     const target = this.local(targetBare);
     if (target === undefined) return;
-    const item = (await this.host.rosters.load(target)).items.get(prober.bareJid);
-    if ((!item || !hasFrom(item.subscription)) && targetBare !== prober.bareJid) return;
-    if (!this.host.presenceAllowed(target, prober.bareJid)) return;
+    const proberBare = bareOf(proberFull);
+    const item = (await this.host.rosters.load(target)).items.get(proberBare);
+    if ((!item || !hasFrom(item.subscription)) && targetBare !== proberBare) return;
+    if (!this.host.presenceAllowed(target, proberBare)) return;
     for (const s of this.host.sessions.bare(targetBare)) {
-      if (s.available) this.host.sendTo(prober, s.presence!.withAttrs({ from: s.fullJid, to: prober.fullJid }));
+      if (s.available) this.deliverTo(proberFull, s.presence!.withAttrs({ from: s.fullJid, to: proberFull }));
     }
   }
 
@@ -254,6 +286,8 @@ export class InstantMessaging {
   }
 
   private deliverToBare(bare: string, stanza: Element): void {
+    const peer = this.host.peerOf(bare);
+    if (peer !== undefined) return this.host.toPeer(peer, stanza);
     for (const s of this.host.sessions.bare(bare)) if (s.available) this.host.sendTo(s, stanza);
   }
 
@@ -261,9 +295,15 @@ export class InstantMessaging {
     // §4.6.3 applies to directed presence sent to a service too (a MUC room learns the occupant left).
     if (domainOf(jid) !== this.options.domain) return this.host.routeOut(stanza);
     const full = this.host.sessions.full(jid);
-    if (full) this.host.sendTo(full, stanza);
-    else this.deliverToBare(jid, stanza);
+    if (full) return this.host.sendTo(full, stanza);
+    const peer = this.host.peerOf(bareOf(jid));
+    if (peer !== undefined) return this.host.toPeer(peer, stanza);
+    this.deliverToBare(jid, stanza);
   }
+}
+
+function statusOf(original: Element | undefined): Element[] | undefined {
+  return original ? original.getChildren().filter((c) => c.name === 'status') : undefined;
 }
 
 function domainOf(jid: string): string {

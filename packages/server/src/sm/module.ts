@@ -29,6 +29,10 @@ export interface ModuleServices {
   queryClient(to: string, payload: Element): Promise<Element | undefined>;
   /** Removes an account through the `sm:sessions delete` path. */
   removeUser(bareJid: string): void;
+  /** The sm owning `bare` when that user is another shard's (docs/protocol.md "Shards"); undefined when this one's. */
+  peerOf(bare: string): string | undefined;
+  /** Hands a stanza for a user of another shard to that shard's sm. */
+  toPeer(peer: string, stanza: Element): void;
 }
 
 export interface ModuleContext extends ModuleServices {

@@ -28,6 +28,8 @@ export interface SessionLifecycleDeps {
   rosters: Rosters;
   im: InstantMessaging;
   chains: Chains;
+  /** Whether the user of a bare JID is this shard's (docs/protocol.md "Shards"). */
+  owns(bare: string): boolean;
   /** RFC 6120 §7.6.2.1: most resources bound to one account at once. */
   maxResources: number;
   /** A stanza no client took, for RFC 6121 §8.5 to decide again (returned.ts). */
@@ -87,6 +89,8 @@ export class SessionLifecycle {
     if (!parsed.ok || envelope.c2s === undefined) return false;
     const jid = parsed.jid;
     if (jid.domain !== this.deps.domain || jid.local === undefined || jid.resource === undefined) return false;
+    // Another shard's user (the c2s and this sm disagree on the shard count): refused, never served twice.
+    if (!this.deps.owns(jid.bare().toString())) return false;
     if (!(await this.deps.accounts.accountExists(jid.local, jid.domain))) return false;
     const old = sessions.full(jid.toString());
     if (!old && sessions.bare(jid.bare().toString()).length >= this.deps.maxResources) {

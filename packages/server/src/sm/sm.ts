@@ -18,6 +18,7 @@ import {
 } from '../router/envelope.ts';
 import type { ComponentAddress, LivenessEvent, Router, UndeliverableReason } from '../router/router.ts';
 import { rerouteReturned } from './returned.ts';
+import { isSmAddress, ShardMap } from '../router/shards.ts';
 import { moduleLogger } from '../log.ts';
 import { log } from '../log-line.ts';
 import type { Storage } from '../storage/ports.ts';
@@ -39,7 +40,10 @@ import { DEFAULT_QUOTAS, type UserQuotas } from './quotas.ts';
 
 export interface SmOptions {
   domain: string;
+  /** The router address; by default the shard's (`sm` when unsharded). */
   address?: ComponentAddress;
+  /** The cluster's shards and the one this sm serves (docs/protocol.md "Shards"); default one shard, this. */
+  shard?: { map: ShardMap; index: number };
   delivery?: Partial<DeliveryPolicy>;
   /** XEP-0160: most messages stored for one offline user (default 1000). */
   offlineQuota?: number;
@@ -76,7 +80,8 @@ export class SessionManager {
   ) {
     this.domain = options.domain;
     const quotas: UserQuotas = { ...DEFAULT_QUOTAS, ...options.quotas, ...(options.offlineQuota !== undefined ? { offlineMessages: options.offlineQuota } : {}) };
-    this.address = options.address ?? 'sm';
+    const shards = options.shard?.map ?? new ShardMap(1);
+    this.address = options.address ?? shards.address(options.shard?.index ?? 0);
     const knownComponents = new Set(options.componentDomains ?? []);
     this.rosters = new Rosters(storage.rosters, this.domain);
     // IM and the modules need routing, and routing needs the chains: the
@@ -90,12 +95,14 @@ export class SessionManager {
         sendTo,
         routeOut: (stanza) => this.routing.deliverTo(stanza),
         presenceAllowed: (username, contact) => !this.chains.has('presenceOut') || this.chains.runSync('presenceOut', { username, contact }) === 'pass',
+        peerOf: (bare) => this.routing.peerOf(bare),
+        toPeer: (peer, stanza) => this.routing.toPeer(peer, stanza),
       },
       { domain: this.domain, maxRosterItems: quotas.rosterItems },
     );
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
-    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, returned: (stanza) => this.rerouteLogged(stanza) });
-    this.lifecycle = new SessionLifecycle({ ...shared, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.rerouteLogged(stanza) });
+    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, returned: (stanza) => this.rerouteLogged(stanza), shards });
+    this.lifecycle = new SessionLifecycle({ ...shared, owns: (bare) => this.routing.peerOf(bare) === undefined, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.rerouteLogged(stanza) });
     this.modules = new ModuleHost(
       {
         domain: this.domain,
@@ -106,6 +113,8 @@ export class SessionManager {
         sendTo,
         sendError: (stanza, error) => this.routing.sendError(stanza, error),
         queryClient: (to, payload) => this.routing.queryClient(to, payload),
+        peerOf: (bare) => this.routing.peerOf(bare),
+        toPeer: (peer, stanza) => this.routing.toPeer(peer, stanza),
         removeUser: (bare) => void this.lifecycle.removeUser(bare),
       },
       this.chains,
@@ -136,6 +145,11 @@ export class SessionManager {
     await this.installed.stop();
   }
 
+  /** A step started from a synchronous path: a failure (the store is away) is logged, never an unhandled rejection. */
+  private logged(pending: void | Promise<void>): void {
+    if (pending) pending.catch((err: unknown) => moduleLogger('sm').error({ event: 'sm.step.failed', err }, 'a stanza from another shard could not be handled'));
+  }
+
   /** reroute() from a synchronous path: a failure (the store is away) is logged, never an unhandled rejection. */
   private rerouteLogged(stanza: Element): void {
     const pending = this.reroute(stanza);
@@ -163,6 +177,11 @@ export class SessionManager {
 
   /** An envelope of ours the router could not hand to a c2s: its session is over there, and a stanza in it is not lost. */
   private undeliverable(envelope: Envelope, reason: UndeliverableReason): void {
+    if (isSmAddress(envelope.to)) {
+      // Another shard's sm is not there (a failover) or unreachable: decided here, never dropped.
+      if (!readControl(envelope.payload)) this.logged(this.routing.peerUnreachable(envelope.payload, reason));
+      return;
+    }
     if (envelope.to.startsWith(COMPONENT_ADDRESS_PREFIX) && reason !== 'unconfirmed') {
       // The service is not there: its domain is offline until it announces itself again, and the stanza is
       // answered (service-unavailable) by routing it once more.
@@ -200,6 +219,10 @@ export class SessionManager {
     const control = readControl(envelope.payload);
     if (control) {
       void this.onControl(envelope, control);
+      return;
+    }
+    if (isSmAddress(envelope.from)) {
+      this.logged(this.routing.fromPeer(envelope.payload, envelope.text));
       return;
     }
     if (envelope.from.startsWith(COMPONENT_ADDRESS_PREFIX)) {

@@ -10,7 +10,9 @@ import { Element } from '@switchboard/xml';
 import { parseJid, type Jid } from '@switchboard/jid';
 import { isStanzaError, iqPayload, iqResult, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
 import { COMPONENT_ADDRESS_PREFIX, type Control } from '../router/envelope.ts';
-import type { ComponentAddress, Router } from '../router/router.ts';
+import type { ComponentAddress, Router, UndeliverableReason } from '../router/router.ts';
+import { bareOf, type ShardMap } from '../router/shards.ts';
+import { log } from '../log-line.ts';
 import type { Storage } from '../storage/ports.ts';
 import { channels } from '../diagnostics.ts';
 import { CORE_PRIORITY, type Chains, type InSess, type PktSm, type PktUser, type Verdict } from './chains.ts';
@@ -37,6 +39,8 @@ export interface StanzaRoutingDeps {
   knownComponents: ReadonlySet<string>;
   /** A stanza for a session that ended after it was chosen: RFC 6121 §8.5 decides again (returned.ts). */
   returned: (stanza: Element) => void;
+  /** The cluster's shards; a user of another shard is that shard's sm's (docs/protocol.md "Shards"). */
+  shards: ShardMap;
 }
 
 type Async<T> = T | Promise<T>;
@@ -53,6 +57,7 @@ export class StanzaRouting {
   private readonly chains: Chains;
   private readonly knownComponents: ReadonlySet<string>;
   private readonly returned: (stanza: Element) => void;
+  private readonly shards: ShardMap;
   private readonly queries: ServerQueries;
   /** XEP-0114 component domains connected now. */
   private readonly components = new Set<string>();
@@ -70,6 +75,7 @@ export class StanzaRouting {
     this.chains = deps.chains;
     this.knownComponents = deps.knownComponents;
     this.returned = deps.returned;
+    this.shards = deps.shards;
     this.queries = new ServerQueries(deps.domain);
     // The core's own handlers, below zero: modules intercept before them.
     this.chains.hook('inSess', (p) => this.coreInSess(p), CORE_PRIORITY);
@@ -148,6 +154,9 @@ export class StanzaRouting {
       case 'bare':
       case 'full': {
         const bare = to.bare().toString();
+        // A user of another shard: that shard's sm applies RFC 6121 §8.5 for its user.
+        const peer = this.peerOf(bare);
+        if (peer !== undefined) return this.toPeer(peer, c.stanza, c.text);
         const sessions = this.sessions.bare(bare);
         if (sessions.length === 0) return this.routeToIdleAccount(c, to, bare, session);
         const delivery = c.address === 'full' ? toFullJid(c, withResource(sessions, to.resource!), sessions, this.policy) : toBareJid(c, sessions, this.policy);
@@ -235,6 +244,8 @@ export class StanzaRouting {
     if (to === undefined) return;
     const target = this.sessions.full(to);
     if (target) return this.sendTo(target, stanza);
+    const peer = this.shards.count > 1 && this.isLocalUser(to) ? this.peerOf(bareOf(to)) : undefined;
+    if (peer !== undefined) return this.toPeer(peer, stanza);
     const parsed = parseJid(to);
     if (parsed.ok && this.components.has(parsed.jid.domain)) this.router.route({ to: COMPONENT_ADDRESS_PREFIX + parsed.jid.domain, from: this.address, payload: stanza });
   }
@@ -265,6 +276,65 @@ export class StanzaRouting {
       return;
     }
     void this.route(c);
+  }
+
+  // ---- shards (docs/protocol.md "Shards") -------------------------------------------------
+
+  /** The address of the sm owning `bare` when it is another shard; undefined when it is this one. */
+  peerOf(bare: string): ComponentAddress | undefined {
+    if (this.shards.count === 1 || !bare.endsWith(`@${this.domain}`)) return undefined;
+    const address = this.shards.addressOf(bare);
+    return address === this.address ? undefined : address;
+  }
+
+  /** Hands a stanza for a user of another shard to that shard's sm, `from` as stamped. */
+  toPeer(peer: ComponentAddress, stanza: Element, text?: string): void {
+    this.router.route({ to: peer, from: this.address, payload: stanza, text });
+  }
+
+  /**
+   * A stanza another shard's sm sent for a user of this one: that sm did the
+   * sender's side (in-sess, the outbound subscription state); this is the
+   * recipient's, as a server's inbound side is (RFC 6121 §3 inbound, §4.3
+   * probes, §8.5 delivery).
+   */
+  fromPeer(stanza: Element, text?: string): void | Promise<void> {
+    const result = classify(stanza, this.domain, text);
+    if (!result.ok) return;
+    const c = result.value;
+    if (c.address !== 'bare' && c.address !== 'full') return;
+    const bare = c.to!.bare().toString();
+    if (this.peerOf(bare) !== undefined) {
+      // Never sent on: two sms that disagree on the shard count would pass it back and forth.
+      log('warn', `sm ${this.address}: a stanza for ${bare} from another shard is not this shard's (do all processes have the same shards?)`, undefined, 'sm.shard.misrouted');
+      return;
+    }
+    if (c.kind === 'presence') {
+      const from = parseJid(stanza.attrs.from ?? '');
+      if (!from.ok) return;
+      if (isSubscriptionType(c.type)) return this.im.inboundSubscription(bare, from.jid.bare().toString(), c.type, stanza);
+      if (c.type === 'probe') return this.im.answerProbeFor(from.jid.toString(), bare);
+    }
+    return this.route(c);
+  }
+
+  /**
+   * A stanza for another shard that the router could not hand over (no sm owns
+   * that shard right now: a failover; or no connection). Nothing is dropped
+   * silently: a message is decided here as the owner would for a user with no
+   * session (offline storage in the shared store, or an error), an iq is
+   * answered; presence is state and is dropped (the next broadcast replaces it).
+   * An `unconfirmed` one may have arrived, so it is answered with an error
+   * rather than stored twice.
+   */
+  peerUnreachable(stanza: Element, reason: UndeliverableReason): void | Promise<void> {
+    const result = classify(stanza, this.domain);
+    if (!result.ok || result.value.kind === 'presence' || result.value.type === 'error' || result.value.type === 'result') return;
+    const c = result.value;
+    if (c.kind === 'message' && reason !== 'unconfirmed' && c.to?.local !== undefined) {
+      return this.routeToIdleAccount(c, c.to, c.to.bare().toString(), undefined);
+    }
+    return this.sendError(stanza, stanzaError(reason === 'unconfirmed' ? 'remote-server-timeout' : 'service-unavailable'));
   }
 
   sendError(stanza: Element, error: StanzaError): void {

@@ -6,8 +6,9 @@
 // client that syncs by MAM recognises an offline message it also received
 // as one message.
 //
-//   inSess   50  a message the user sends: the sender's entry (to a local user it waits for pktUser,
-//                so both sides go in one transaction; to a component it is written here)
+//   inSess   50  a message the user sends: the sender's entry (to a local user of this shard it waits
+//                for pktUser, so both sides go in one transaction under one id; to a component or a
+//                user of another shard it is written here, under an id of its own)
 //   pktUser  60  a message for a local user, to be delivered or stored offline: forged stanza ids by
 //                the user are stripped (XEP-0359 §5), the id is stamped, both entries are written
 //   iq       account  urn:xmpp:mam:2 query (form get, query set) and prefs (get, set)
@@ -123,7 +124,8 @@ export const mam = defineModule<MamOptions, MamApi>({
         const local = c.address === 'bare' || c.address === 'full';
         // A message to oneself is archived once, as received.
         if ((local && c.to.local === session.username) || (!local && c.address !== 'remote')) return 'pass';
-        return sent(session.username, c, local);
+        // To a user of another shard (docs/protocol.md "Shards") the sender's entry is written here, under its own id.
+        return sent(session.username, c, local && ctx.peerOf(c.to.bare().toString()) === undefined);
       },
       50,
     );

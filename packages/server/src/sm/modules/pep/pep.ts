@@ -57,6 +57,9 @@ export interface PepDeps {
   sendTo(session: SmSession, stanza: Element): void;
   /** Sends an iq from the server to a client and resolves with its answer (for caps discovery). */
   query(to: string, payload: Element): Promise<Element | undefined>;
+  /** The sm owning a contact of another shard, and the way there (docs/protocol.md "Shards"). */
+  peerOf(bare: string): string | undefined;
+  toPeer(peer: string, stanza: Element): void;
   /** Per-user PEP quotas (sm/quotas.ts). */
   quotas?: Pick<UserQuotas, 'pepNodes' | 'pepItemBytes' | 'pepMaxItems'>;
 }
@@ -235,9 +238,28 @@ export class Pep {
     const roster = await this.deps.rosters.load(username);
     for (const contact of roster.items.values()) {
       if (config.access !== 'open' && !hasFrom(contact.subscription)) continue;
+      // A contact of another shard: its sm knows its resources' caps and picks the recipients (fanOut).
+      const peer = this.deps.peerOf(contact.jid);
+      if (peer !== undefined) {
+        this.deps.toPeer(peer, event(contact.jid));
+        continue;
+      }
       for (const s of this.deps.sessions.bare(contact.jid)) if (s.available && this.wantsNotify(s.fullJid, node)) recipients.push(s);
     }
     for (const s of recipients) this.deps.sendTo(s, event(s.fullJid));
+  }
+
+  /**
+   * A notification another shard's PEP sent to a contact of this one (to the
+   * bare JID, from the owner's bare JID: no client can send that, its `from`
+   * is always a full JID): to the contact's resources that want the node.
+   */
+  fanOut(stanza: Element, sessions: readonly SmSession[]): boolean {
+    const node = stanza.getChild('event', NS_PUBSUB_EVENT)?.getChild('items')?.attrs.node;
+    const from = stanza.attrs.from ?? '';
+    if (node === undefined || from.includes('/') || !from.endsWith(`@${this.deps.domain}`)) return false;
+    for (const s of sessions) if (s.available && this.wantsNotify(s.fullJid, node)) this.deps.sendTo(s, stanza.withAttrs({ to: s.fullJid }));
+    return true;
   }
 
   private wantsNotify(fullJid: string, node: string): boolean {
