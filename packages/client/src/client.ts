@@ -20,7 +20,9 @@ import { DEFAULT_RETRY, realTimers, retryDelay, type RetryPolicy, type Timers } 
 import type { ClientTransport, TransportOptions } from './transport/transport.ts';
 import { createTransport, unavailableTransport } from './transport/create.ts';
 import { BROWSER_PLATFORM, type Platform } from './transport/platform.ts';
-import { authenticate2, sasl2Feature, type UserAgent } from './sasl2.ts';
+import { sasl2Feature, type UserAgent } from './sasl2.ts';
+import { sasl2Login } from './fast-login.ts';
+import type { FastTokenStorage } from './fast.ts';
 import { bareJid, carbonsRequest, readMessage, type IncomingMessage } from './carbons.ts';
 import { ClientStateIndication } from './csi.ts';
 import { getArchivePrefs, queryArchive, setArchivePrefs, type ArchiveFilter, type ArchiveOptions, type ArchivedMessage } from './mam.ts';
@@ -51,6 +53,13 @@ export interface ClientOptions {
   sasl2?: boolean;
   /** XEP-0388 §4.2: this installation's user agent; `id` (a UUID) should be stored and kept by the app. Default: a new UUID per Client. */
   userAgent?: UserAgent;
+  /**
+   * XEP-0484 FAST with SASL2: where the app keeps its token. A password login asks for one; the next
+   * connection logs in with it in one message (with Bind 2 and inline resumption), and falls back to
+   * the password when the server refuses it. Tokens are bound to `userAgent.id`: keep both. With a
+   * token, `password` may be '' (then a refused token ends in SB_ERR_AUTH).
+   */
+  fast?: FastTokenStorage;
   /** XEP-0198 when the server offers it (default true). */
   streamManagement?: boolean;
   /**
@@ -334,7 +343,7 @@ export class Client extends Emitter<ClientEvents> {
   /** XEP-0388: authenticate, and bind or resume inline when the server can; else bind as RFC 6120 does, without a restart. */
   private async negotiate2(stream: Connection, features: Element, feature: Element): Promise<void> {
     const resume = this.sm.resumeRequest();
-    const result = await authenticate2(stream, features, feature, {
+    const result = await sasl2Login(stream, features, feature, {
       credentials: { username: this.options.username, password: this.options.password },
       mechanisms: this.options.mechanisms,
       allowPlainWithoutTls: this.options.allowPlainWithoutTls ?? false,
@@ -342,7 +351,7 @@ export class Client extends Emitter<ClientEvents> {
       tag: this.options.resource,
       streamManagement: this.options.streamManagement ?? true,
       resume,
-    });
+    }, this.options.fast);
     this.transition('Bind');
     if (result.resume?.name === 'resumed') {
       const again = this.sm.onResumed(result.resume);

@@ -11,6 +11,7 @@ import { fromBase64, toBase64 } from './sasl/bytes.ts';
 import type { Credentials, MechanismName } from './sasl/mechanism.ts';
 import { selectMechanism } from './sasl/select.ts';
 import { NS_SM } from './stream-management.ts';
+import { fastRequestElements, readToken, type FastMechanismName, type HtClient } from './fast.ts';
 
 export const NS_SASL2 = 'urn:xmpp:sasl:2';
 export const NS_BIND2 = 'urn:xmpp:bind:0';
@@ -33,6 +34,8 @@ export interface Sasl2Options {
   streamManagement: boolean;
   /** XEP-0198 inline resumption of this session. */
   resume: Element | undefined;
+  /** XEP-0484: log in with a token (this mechanism, this count), and/or ask for one. */
+  fast?: { use?: { mechanism: HtClient; count: number }; request?: FastMechanismName };
 }
 
 export interface Sasl2Result {
@@ -42,6 +45,8 @@ export interface Sasl2Result {
   resume: Element | undefined;
   /** Bound inline (XEP-0386), with XEP-0198's <enabled/> when it was asked for. */
   bound: { enabled: Element | undefined } | undefined;
+  /** XEP-0484: a new token, asked for or rotated in. */
+  token: { token: string; expiry: string } | undefined;
 }
 
 /** The SASL2 feature, when the server offers it. */
@@ -51,7 +56,7 @@ export function sasl2Feature(features: Element): Element | undefined {
 
 export async function authenticate2(stream: NegotiationStream, features: Element, feature: Element, options: Sasl2Options): Promise<Sasl2Result> {
   const offered = feature.getChildren('mechanism').map((m) => m.text().trim());
-  const mechanism = selectMechanism({
+  const mechanism = options.fast?.use?.mechanism ?? selectMechanism({
     offered,
     credentials: options.credentials,
     allowed: options.mechanisms,
@@ -74,6 +79,7 @@ export async function authenticate2(stream: NegotiationStream, features: Element
       initial !== undefined && xml('initial-response', {}, initial.length === 0 ? '=' : toBase64(initial)),
       xml('user-agent', { id: ua.id }, ua.software !== undefined && xml('software', {}, ua.software), ua.device !== undefined && xml('device', {}, ua.device)),
       smInline && options.resume,
+      fastRequestElements({ use: options.fast?.use, request: options.fast?.request }),
       bind2 && xml('bind', { xmlns: NS_BIND2 }, options.tag !== undefined && xml('tag', {}, options.tag), options.streamManagement && bindSm && xml('enable', { xmlns: NS_SM, resume: 'true' })),
     ),
   );
@@ -99,6 +105,6 @@ export async function authenticate2(stream: NegotiationStream, features: Element
     if (!jid) throw new ClientError('SB_ERR_NEGOTIATION', 'SASL2 success without an authorization identifier');
     const resume = el.getChildren().find((c) => c.attrs.xmlns === NS_SM && (c.name === 'resumed' || c.name === 'failed'));
     const bound = el.getChild('bound', NS_BIND2);
-    return { jid, resume, bound: bound ? { enabled: bound.getChild('enabled', NS_SM) } : undefined };
+    return { jid, resume, bound: bound ? { enabled: bound.getChild('enabled', NS_SM) } : undefined, token: readToken(el) };
   }
 }
