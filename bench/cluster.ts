@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { startNatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from '../packages/server/test/helpers.ts';
 import { addUsers, kill, startRole, type ClusterOptions, type RoleProcess } from '../packages/server/test/cluster-kit.ts';
+import { ShardMap } from '../packages/server/src/router/shards.ts';
 import type { BenchRow } from './row.ts';
 
 const CLK_TCK = 100;
@@ -72,6 +73,7 @@ export async function clusterBench(options: { pairs: number; messages: number; r
 
     // CPU per message: senders on one c2s, receivers on the other, every message crossing NATS twice.
     const servers = [sm, standby, c2sA, c2sB];
+    for (const p of servers) if (p.child.exitCode !== null) throw new Error(`exited ${p.child.exitCode}: ${p.log.slice(-1500)}`);
     const before = servers.map((p) => cpu(p.child.pid!));
     const natsPid = Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server')));
     const natsBefore = cpu(natsPid);
@@ -114,6 +116,8 @@ export async function clusterBench(options: { pairs: number; messages: number; r
     rmSync(dir, { recursive: true, force: true });
   }
 
+  rows.push(...(await shardedBench(options, users)));
+
   // The same load on the single process.
   const single = mkdtempSync(join(tmpdir(), 'switchboard-bench-single-'));
   const so: ClusterOptions = { dir: single, natsUrl: '', prefix: '' };
@@ -136,9 +140,52 @@ export async function clusterBench(options: { pairs: number; messages: number; r
     rows.push({ group: 'single process (in-process router)', name: 'server CPU per message', value, unit: 'µs', note: `${total} messages in ${ms} ms` });
     const clusterCpu = rows.find((r) => r.group === group && r.name === 'server CPU per message')!.value;
     rows.push({ group: 'cluster / single process', name: 'server CPU per message', value: clusterCpu / value, unit: '×', note: 'nats-server not included' });
+    const shardedCpu = rows.find((r) => r.group === SHARDED && r.name === 'server CPU per message')!.value;
+    rows.push({ group: 'sharded cluster / single process', name: 'server CPU per message', value: shardedCpu / value, unit: '×', note: 'nats-server not included' });
   } finally {
     child.kill('SIGKILL');
     rmSync(single, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+const SHARDED = 'sharded cluster (2 c2s + 2 sm shards + standby, NATS)';
+
+/** The same load on two sm shards (users spread by SHA-1 of the bare JID, so about half the messages cross shards), and an sm's death. */
+async function shardedBench(options: { pairs: number; messages: number }, users: string[]): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const nats = await startNatsServer();
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-shards-'));
+  const o: ClusterOptions = { dir, natsUrl: nats.url, prefix: `sbk${randomBytes(4).toString('hex')}`, config: { shards: 2 } };
+  addUsers(o, users);
+  const procs: RoleProcess[] = [];
+  const serving = (p: RoleProcess, k: number): boolean => p.log.lastIndexOf(`serving sm/shard-${k} `) > p.log.lastIndexOf(`lease sm_shard-${k} released`);
+  try {
+    const smA = await startRole(o, 'sm');
+    const smB = await startRole(o, 'sm');
+    procs.push(smA, smB);
+    await waitFor(() => (serving(smA, 0) && serving(smB, 1)) || (serving(smA, 1) && serving(smB, 0)), 20_000, 'one shard each');
+    const standby = await startRole(o, 'sm', /standing by/);
+    const c2sA = await startRole(o, 'c2s');
+    const c2sB = await startRole(o, 'c2s');
+    procs.push(standby, c2sA, c2sB);
+    const servers = [smA, smB, standby, c2sA, c2sB];
+    const before = servers.map((p) => cpu(p.child.pid!));
+    const ms = await chatLoad(c2sA.port!, c2sB.port!, options.pairs, options.messages);
+    const total = options.pairs * options.messages;
+    const used = servers.reduce((sum, p, i) => sum + cpu(p.child.pid!) - before[i]!, 0);
+    const crossing = users.filter((u) => u.startsWith('s')).filter((u) => new ShardMap(2).indexOf(`${u}@localhost`) !== new ShardMap(2).indexOf(`r${u.slice(1)}@localhost`)).length;
+    rows.push({ group: SHARDED, name: 'server CPU per message', value: (used / total) * 1e6, unit: 'µs', note: `${total} messages in ${ms} ms; ${crossing} of ${options.pairs} pairs across shards; both sms, standby and both c2s` });
+    // The death of shard 0's sm → the standby serves shard 0.
+    const victim = serving(smA, 0) ? smA : smB;
+    const t0 = Date.now();
+    await kill(victim, 'SIGKILL');
+    await waitFor(() => serving(standby, 0), 20_000, 'standby serving shard 0');
+    rows.push({ group: SHARDED, name: 'sm kill -9 → standby serving its shard', value: Date.now() - t0, unit: 'ms', note: 'lease TTL = dead after = 2 s' });
+  } finally {
+    for (const p of procs) await kill(p, 'SIGKILL');
+    await nats.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }

@@ -27,7 +27,8 @@ export interface ClusterOptions {
 
 function commonArgs(o: ClusterOptions): string[] {
   const file = join(o.dir, 'config.json');
-  writeFileSync(file, JSON.stringify({ timeouts: { heartbeatSeconds: 0.5, deadAfterSeconds: 2 }, ...o.config }));
+  // No operator HTTP listener: its fixed port would be taken by the first of the processes (the benchmark runs these outside scripts/test.mjs, which turns it off).
+  writeFileSync(file, JSON.stringify({ timeouts: { heartbeatSeconds: 0.5, deadAfterSeconds: 2 }, http: { port: -1, bindAddress: '127.0.0.1' }, ...o.config }));
   return ['--config', file, '--data-dir', o.dir, '--nats', o.natsUrl, '--nats-prefix', o.prefix];
 }
 
