@@ -9,7 +9,7 @@
 //  - idle rooms (Switchboard): ROOMS persistent rooms stored, loaded on
 //    first use; RSS per loaded idle room, and none loaded at start.
 // Sizes: MUC_OCCUPANTS (500), MUC_RATE msgs/s (10), MUC_SECONDS (10),
-// MUC_JOINERS (50), MUC_ROOMS (10000).
+// MUC_JOINERS (50), MUC_ROOMS (10000; 0 skips), MUC_SERVERS (prosody).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,8 @@ const RATE = Number(process.env.MUC_RATE ?? 10);
 const SECONDS = Number(process.env.MUC_SECONDS ?? 10);
 const JOINERS = Number(process.env.MUC_JOINERS ?? 50);
 const ROOMS = Number(process.env.MUC_ROOMS ?? 10_000);
+/** The other servers on the same load (MUC_SERVERS, comma-separated; Switchboard always runs). */
+const SERVERS = (process.env.MUC_SERVERS ?? 'prosody').split(',').filter((s) => s !== '');
 const HISTORY = 50;
 const ROOM = 'bench@conference.localhost';
 const MUC = 'http://jabber.org/protocol/muc';
@@ -223,12 +225,16 @@ async function idleRooms(): Promise<BenchRow[]> {
 export async function mucSuite(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const sb = await fanOutAndJoin('switchboard');
-  const pr = await fanOutAndJoin('prosody');
-  rows.push(...sb, ...pr);
-  for (const r of sb) {
-    const other = pr.find((p) => p.name === r.name);
-    if (other && r.unit !== 'copies') rows.push({ group: `muc ${OCCUPANTS} occupants — ratio Switchboard / Prosody`, name: r.name, value: r.value / other.value, unit: '×' });
+  rows.push(...sb);
+  for (const other of ['prosody'] as const) {
+    if (!SERVERS.includes(other)) continue;
+    const theirs = await fanOutAndJoin(other);
+    rows.push(...theirs);
+    for (const r of sb) {
+      const them = theirs.find((p) => p.name === r.name);
+      if (them && r.unit !== 'copies') rows.push({ group: `muc ${OCCUPANTS} occupants — ratio Switchboard / ${other}`, name: r.name, value: r.value / them.value, unit: '×' });
+    }
   }
-  rows.push(...(await idleRooms()));
+  if (ROOMS > 0) rows.push(...(await idleRooms()));
   return rows;
 }

@@ -38,7 +38,7 @@ describe('cluster: the MUC in its own process', { timeout: 90_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-muc-cluster-'));
     const common = ['--data-dir', dir, '--nats', NATS, '--nats-prefix', `sbmuc${randomBytes(4).toString('hex')}`, '--services', 'own-process'];
-    for (const user of ['alice', 'bob']) {
+    for (const user of ['alice', 'bob', 'carol']) {
       assert.equal(spawnSync(process.execPath, ['--import', 'tsx', CLI, 'user', 'add', `${user}@localhost`, 'pw', '--data-dir', dir]).status, 0);
     }
     children.push((await startRole([...common, '--role', 'sm'], /sm for localhost/)).child);
@@ -75,8 +75,17 @@ describe('cluster: the MUC in its own process', { timeout: 90_000 }, () => {
     bob.send(`<presence to='team@conference.localhost/Bob'><x xmlns='${MUC}'/></presence>`);
     await bob.expect(/<status code="110"\/>/);
     await alice.expect(/<presence from="team@conference.localhost\/Bob"/);
+    // Carol on Bob's c2s: that c2s gets one fan-out envelope over NATS for both (docs/protocol.md "Fan-out").
+    const carol = await RawClient.connect(ports[1]!);
+    await carol.login('carol', 'pw', 'c');
+    carol.send('<presence/>');
+    carol.send(`<presence to='team@conference.localhost/Carol'><x xmlns='${MUC}'/></presence>`);
+    await carol.expect(/<status code="110"\/>/);
+    await bob.expect(/<presence from="team@conference.localhost\/Carol"/);
     alice.send(`<message to='team@conference.localhost' type='groupchat' id='g1'><body>across three processes</body></message>`);
-    await bob.expect(/<message[^>]*from="team@conference.localhost\/Alice"[^>]*>.*?<body>across three processes<\/body>/);
+    await bob.expect(/<message to="bob@localhost\/b"[^>]*from="team@conference.localhost\/Alice"[^>]*>.*?<body>across three processes<\/body>/);
+    await carol.expect(/<message to="carol@localhost\/c"[^>]*from="team@conference.localhost\/Alice"[^>]*>.*?<body>across three processes<\/body>/);
+    await alice.expect(/<body>across three processes<\/body>/);
     bob.send(`<message to='team@conference.localhost' type='groupchat' id='g2'><body>and back</body></message>`);
     await alice.expect(/<message[^>]*from="team@conference.localhost\/Bob"[^>]*>.*?<body>and back<\/body>/);
 
@@ -87,5 +96,6 @@ describe('cluster: the MUC in its own process', { timeout: 90_000 }, () => {
     await alice.expect(/id="g3"[^>]*type="error".*?<service-unavailable/, 10_000);
     alice.close();
     bob.close();
+    carol.close();
   });
 });

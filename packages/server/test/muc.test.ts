@@ -4,38 +4,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawClient, startTestServer, waitFor, type TestServer } from './helpers.ts';
-
-const MUC = 'http://jabber.org/protocol/muc';
-const ROOMS = 'conference.localhost';
-
-async function login(server: TestServer, user: string, resource = 'r'): Promise<RawClient> {
-  const c = await RawClient.connect(server.c2sPort);
-  await c.login(user, 'pw', resource);
-  c.send('<presence/>');
-  return c;
-}
-
-/** Sends and waits for the answer matching `pattern`, then forgets what came before it. */
-async function exchange(c: RawClient, send: string, pattern: RegExp): Promise<RegExpMatchArray> {
-  c.received = '';
-  c.send(send);
-  return c.expect(pattern);
-}
-
-const join = (room: string, nick: string, extra = ''): string => `<presence to='${room}@${ROOMS}/${nick}'><x xmlns='${MUC}'>${extra}</x></presence>`;
-const instant = (room: string, id = 'cfg'): string =>
-  `<iq type='set' id='${id}' to='${room}@${ROOMS}'><query xmlns='${MUC}#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`;
-const configure = (room: string, fields: Record<string, string>, id = 'cfg'): string =>
-  `<iq type='set' id='${id}' to='${room}@${ROOMS}'><query xmlns='${MUC}#owner'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#roomconfig</value></field>${Object.entries(fields)
-    .map(([k, v]) => `<field var='${k}'><value>${v}</value></field>`)
-    .join('')}</x></query></iq>`;
-
-/** Creates `room` owned by `owner` as nick `nick`, configured with `fields` (an instant room without). */
-async function createRoom(owner: RawClient, room: string, nick: string, fields?: Record<string, string>): Promise<void> {
-  await exchange(owner, join(room, nick), /<status code="201"\/>/);
-  await exchange(owner, fields ? configure(room, fields) : instant(room), /<iq(?=[^>]*id="cfg")[^>]*type="result"/);
-}
+import { startTestServer, waitFor, type TestServer } from './helpers.ts';
+import { MUC, ROOMS, createRoom, exchange, instant, join, login } from './muc-kit.ts';
 
 describe('XEP-0045 group chat', { timeout: 60_000 }, () => {
   let server: TestServer;

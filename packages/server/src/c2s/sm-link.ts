@@ -5,6 +5,7 @@
 import type { Element } from '@switchboard/xml';
 import {
   readControl,
+  readFanOut,
   sessionControl,
   sessionsControl,
   type EndReason,
@@ -12,6 +13,7 @@ import {
 } from '../router/envelope.ts';
 import type { ComponentAddress, LivenessEvent, Route, Router, UndeliverableReason } from '../router/router.ts';
 import { isSmAddress, ShardMap } from '../router/shards.ts';
+import { toStamper } from './stamp.ts';
 
 /** What the c2s does with what the sm says. */
 export interface SmLinkHandler {
@@ -106,6 +108,26 @@ export class SmLink {
     this.send(this.sessionRoutes.get(c2sId) ?? this.smFor(stanza.attrs.from ?? ''), c2sId, smId, stanza, text);
   }
 
+  /**
+   * One stanza for several of our sessions (docs/protocol.md "Fan-out"):
+   * each gets its copy with `to` stamped, serialised once for all. A
+   * recipient whose connection is gone hands its copy back as any stanza would.
+   */
+  private receiveFanOut(envelope: Envelope): void {
+    const fanOut = readFanOut(envelope.payload);
+    if (!fanOut) return;
+    const { stanza, targets } = fanOut;
+    // A stanza that carries `to` or its own namespace is serialised per copy instead.
+    const stamp = stanza.attrs.to === undefined && stanza.attrs.xmlns === undefined ? toStamper(stanza) : undefined;
+    for (const target of targets) {
+      if (target.c2s === undefined) continue;
+      const copy = stanza.withAttrs({ to: target.jid });
+      if (!this.handler.deliver(target.c2s, copy, stamp?.(target.jid)) && target.sm !== undefined) {
+        this.end(target.c2s, target.sm, target.jid, 'disconnected', [copy]);
+      }
+    }
+  }
+
   /** `sm:sessions create|delete` for a bare JID; resolves with whether the sm carried it out. */
   userAction(action: 'create' | 'delete', bareJid: string): Promise<boolean> {
     const key = `${action} ${bareJid}`;
@@ -121,6 +143,7 @@ export class SmLink {
   }
 
   private receive(envelope: Envelope): void {
+    if (envelope.payload.name === 'fanout') return this.receiveFanOut(envelope);
     const control = readControl(envelope.payload);
     const c2sId = envelope.c2s;
     if (!control) {

@@ -21,3 +21,15 @@ export function stampedText(unstamped: Element, source: string | undefined, from
   if (source === undefined || unstamped.attrs.from !== undefined || unstamped.attrs.xmlns !== undefined) return undefined;
   return `<${unstamped.name}${fromAttr}${source.slice(unstamped.name.length + 1)}`;
 }
+
+/**
+ * A fan-out's stanza (it has no `to`) as text for each recipient: serialised
+ * once, with ` to="…"` written in after the name per recipient.
+ */
+export function toStamper(stanza: Element): (jid: string) => string {
+  let rest: string | undefined;
+  return (jid) => {
+    rest ??= stanza.toString().slice(stanza.name.length + 1);
+    return `<${stanza.name} to="${escapeAttr(jid)}"${rest}`;
+  };
+}

@@ -48,6 +48,7 @@ export class MucService implements Service {
     this.host = {
       limits: this.limits,
       send: (stanza) => this.send(stanza),
+      fanOut: (stanza, recipients) => this.ctx?.fanOut(stanza, recipients),
       save: (room) => this.save(room),
       forget: (room) => this.forget(room),
       archive: (room, stanza, nick) => this.archive(room, stanza, nick),

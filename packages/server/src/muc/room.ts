@@ -25,6 +25,8 @@ import { TokenBucket } from '../limits/token-bucket.ts';
 export interface RoomHost {
   readonly limits: MucLimits;
   send(stanza: El): void;
+  /** One stanza without `to` for many real JIDs (ServiceContext.fanOut). */
+  fanOut(stanza: El, recipients: readonly string[]): void;
   /** Writes a persistent room's configuration, affiliations and subject. */
   save(room: Room): Promise<void>;
   /** The room is gone (destroyed, or temporary and empty). */
@@ -141,6 +143,13 @@ export class Room {
 
   get isEmpty(): boolean {
     return this.occupants.size === 0;
+  }
+
+  /** The real JID of every session in the room. */
+  sessionJids(): string[] {
+    const jids: string[] = [];
+    for (const occupant of this.occupants.values()) for (const jid of occupant.sessions.keys()) jids.push(jid);
+    return jids;
   }
 
   /** Every session of every occupant, with the occupant it belongs to. */

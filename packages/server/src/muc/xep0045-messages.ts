@@ -44,7 +44,8 @@ export function broadcastMessage(room: Room, occupant: Occupant, stanza: Element
   if (langAttr !== undefined) message.attrs['xml:lang'] = langAttr;
   if (stanza.getChild('body') || stanza.getChild('subject')) room.history.add(message);
   room.host.archive?.(room, message, occupant.nick);
-  for (const [jid] of room.sessions()) room.host.send(message.withAttrs({ to: jid }));
+  // One stanza for all: the sm and each c2s get it once and stamp `to` per session.
+  room.host.fanOut(message, room.sessionJids());
 }
 
 /** §8.1: moderators, or participants when the room allows it, set the subject. */
@@ -54,7 +55,7 @@ function changeSubject(room: Room, stanza: Element, occupant: Occupant, text: st
   const from = room.occupantJid(occupant.nick);
   room.subject = { text, from, stamp: new Date().toISOString() };
   const message = xml('message', { type: 'groupchat', from, id: stanza.attrs.id }, xml('subject', {}, text));
-  for (const [jid] of room.sessions()) room.host.send(message.withAttrs({ to: jid }));
+  room.host.fanOut(message, room.sessionJids());
   if (room.config.persistent) void room.host.save(room).catch((err: unknown) => console.error('switchboard: muc: saving the subject', err));
   return undefined;
 }

@@ -90,3 +90,19 @@ describe('in-process router', () => {
     await assert.rejects(router.attach('sm', () => {}));
   });
 });
+
+describe('fan-out payload', () => {
+  it('round-trips the targets and the stanza once', async () => {
+    const { fanOutPayload, readFanOut } = await import('./envelope.ts');
+    const stanza = xml('message', { from: 'room@conference.localhost/Al', type: 'groupchat' }, xml('body', {}, 'x & y'));
+    const targets = [{ jid: 'a@localhost/1', c2s: 'k1', sm: 's1' }, { jid: 'b@localhost/2', c2s: 'k2', sm: 's2' }];
+    const back = wireRoundTrip({ to: 'c2s/n', from: 'sm', payload: fanOutPayload(stanza, targets) });
+    const fanOut = readFanOut(back.payload);
+    assert.ok(fanOut);
+    assert.deepEqual(fanOut.targets, targets);
+    assert.equal(fanOut.stanza.toString(), stanza.toString());
+    assert.equal(readControl(back.payload), undefined, 'a fan-out is not a control');
+    // From a service to the sm, the targets carry only JIDs.
+    assert.deepEqual(readFanOut(fanOutPayload(stanza, [{ jid: 'a@localhost/1' }]))!.targets, [{ jid: 'a@localhost/1' }]);
+  });
+});

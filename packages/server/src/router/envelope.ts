@@ -100,6 +100,58 @@ export function componentControl(action: 'online' | 'offline', domain: string): 
   return xml('component', { xmlns: NS_COMPONENT_PRESENCE, action, target: domain });
 }
 
+/**
+ * `fanout`: one stanza for many sessions (a room's groupchat copies). A
+ * service sends it to the sm with the recipients' full JIDs; the sm sends one
+ * per c2s with the recipients that c2s holds (their c2s and sm ids). The
+ * stanza travels once, without `to`; whoever delivers it stamps `to` per
+ * recipient (docs/protocol.md "Fan-out").
+ */
+export const NS_FANOUT = 'urn:switchboard:fanout';
+
+/** One recipient of a fan-out: its full JID, and on sm → c2s the session's ids at both ends. */
+export interface FanOutTarget {
+  jid: string;
+  c2s?: string;
+  sm?: string;
+}
+
+export interface FanOut {
+  /** The stanza, without `to`. */
+  stanza: Element;
+  targets: FanOutTarget[];
+}
+
+/** `<fanout xmlns='urn:switchboard:fanout'><to jid c2s? sm?/>…<message/></fanout>`: the targets, then the stanza. */
+export function fanOutPayload(stanza: Element, targets: readonly FanOutTarget[]): Element {
+  const children: Element[] = [];
+  for (const t of targets) children.push(xml('to', { jid: t.jid, c2s: t.c2s, sm: t.sm }));
+  children.push(stanza);
+  return xml('fanout', { xmlns: NS_FANOUT }, children);
+}
+
+/** Reads a fan-out payload; undefined when the payload is not one (or carries no stanza). */
+export function readFanOut(payload: Element): FanOut | undefined {
+  if (payload.name !== 'fanout' || payload.attrs.xmlns !== NS_FANOUT) return undefined;
+  const targets: FanOutTarget[] = [];
+  let stanza: Element | undefined;
+  for (const child of payload.children) {
+    if (typeof child === 'string') continue;
+    if (child.name === 'to') {
+      const jid = child.attrs.jid;
+      if (jid === undefined) continue;
+      const target: FanOutTarget = { jid };
+      if (child.attrs.c2s !== undefined) target.c2s = child.attrs.c2s;
+      if (child.attrs.sm !== undefined) target.sm = child.attrs.sm;
+      targets.push(target);
+    } else if (child.name === 'message' || child.name === 'presence' || child.name === 'iq') {
+      stanza = child;
+    }
+  }
+  if (!stanza) return undefined;
+  return { stanza, targets };
+}
+
 const SESSION_ACTIONS = new Set<string>(['start', 'started', 'end', 'ended']);
 const SESSIONS_ACTIONS = new Set<string>(['create', 'created', 'delete', 'deleted']);
 

@@ -8,8 +8,8 @@
 
 import type { Element } from '@switchboard/xml';
 import { replyWithError, stanzaError } from '@switchboard/protocol';
-import { componentAddress, componentControl, readControl, type Envelope } from '../router/envelope.ts';
-import type { Router } from '../router/router.ts';
+import { componentAddress, componentControl, fanOutPayload, readControl, type Envelope } from '../router/envelope.ts';
+import type { ComponentAddress, Router } from '../router/router.ts';
 import { ShardMap } from '../router/shards.ts';
 import type { Service } from './service.ts';
 
@@ -34,7 +34,20 @@ export class ServiceHost {
   async add(service: Service): Promise<void> {
     const address = componentAddress(service.domain);
     const send = (stanza: Element): void => this.router.route({ to: this.shards.addressOf(stanza.attrs.to ?? ''), from: address, payload: stanza });
-    await service.start({ domain: service.domain, send });
+    const fanOut = (stanza: Element, recipients: readonly string[]): void => {
+      if (recipients.length === 0) return;
+      if (recipients.length === 1) return send(stanza.withAttrs({ to: recipients[0] }));
+      // One envelope per sm shard, with the recipients it owns.
+      const byShard = new Map<ComponentAddress, { jid: string }[]>();
+      for (const jid of recipients) {
+        const to = this.shards.addressOf(jid);
+        let targets = byShard.get(to);
+        if (!targets) byShard.set(to, (targets = []));
+        targets.push({ jid });
+      }
+      for (const [to, targets] of byShard) this.router.route({ to, from: address, payload: fanOutPayload(stanza, targets) });
+    };
+    await service.start({ domain: service.domain, send, fanOut });
     await this.router.attach(address, (envelope) => this.receive(service, envelope, send));
     this.running.push(service);
     this.announce(address, 'online', service.domain);

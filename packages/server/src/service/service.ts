@@ -12,6 +12,13 @@ export interface ServiceContext {
   readonly domain: string;
   /** A stanza from the service's domain (or a JID in it), to a user or another service; the sm routes it. */
   send(stanza: Element): void;
+  /**
+   * One stanza (without `to`) for many full JIDs, e.g. a room's groupchat
+   * copies: it travels once to the sm and once to each c2s, which stamps
+   * `to` per recipient. Each recipient is treated as if sent its own copy
+   * (blocking, errors back to the service, nothing lost).
+   */
+  fanOut(stanza: Element, recipients: readonly string[]): void;
 }
 
 export interface Service {

@@ -272,10 +272,26 @@ export class InstantMessaging {
     }
   }
 
-  /** Unavailable from each of the user's available resources to one JID (a newly blocked contact, XEP-0191 §3.2). */
+  /**
+   * A newly blocked JID (XEP-0191 §3.2) sees the user go: unavailable from
+   * each available resource to it if it is subscribed to the user's
+   * presence, and to each directed-presence recipient the block covers. No
+   * one else: blocking one occupant of a room must not send the room an
+   * unavailable, which would take the user out of it (XEP-0045 §7.14).
+   */
   sendUnavailableTo(fromBare: string, to: string): void {
+    const toBare = bareOf(to);
+    const covers = (jid: string): boolean => jid === to || (to === toBare && bareOf(jid) === to) || domainOf(jid) === to;
     for (const s of this.host.sessions.bare(fromBare)) {
-      if (s.available) this.deliverTo(to, xml('presence', { type: 'unavailable', from: s.fullJid, to }));
+      if (!s.available) continue;
+      const item = s.roster?.items.get(toBare);
+      const subscribed = item !== undefined && hasFrom(item.subscription);
+      if (subscribed) this.deliverTo(to, xml('presence', { type: 'unavailable', from: s.fullJid, to }));
+      for (const d of [...s.directedTo]) {
+        if (!covers(d)) continue;
+        s.directedTo.delete(d);
+        if (!(subscribed && d === to)) this.deliverTo(d, xml('presence', { type: 'unavailable', from: s.fullJid, to: d }));
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import {
   COMPONENT_ADDRESS_PREFIX,
   failedReply,
   readControl,
+  readFanOut,
   sessionControl,
   type Control,
   type EndReason,
@@ -190,6 +191,14 @@ export class SessionManager {
       if (!readControl(envelope.payload)) void this.reroute(envelope.payload);
       return;
     }
+    const fanOut = envelope.payload.name === 'fanout' ? readFanOut(envelope.payload) : undefined;
+    if (fanOut) {
+      // Each recipient of a fan-out as if it had been sent its own copy.
+      for (const target of fanOut.targets) {
+        this.undeliverable({ to: envelope.to, from: envelope.from, c2s: target.c2s, sm: target.sm, payload: fanOut.stanza.withAttrs({ to: target.jid }) }, reason);
+      }
+      return;
+    }
     const session = envelope.sm !== undefined ? this.sessions.get(envelope.sm) : undefined;
     if (session && session.c2sAddress === envelope.to && reason !== 'unconfirmed') this.lifecycle.invalidate(session, 'disconnected');
     if (readControl(envelope.payload)) return;
@@ -226,7 +235,10 @@ export class SessionManager {
       return;
     }
     if (envelope.from.startsWith(COMPONENT_ADDRESS_PREFIX)) {
-      this.routing.fromComponent(envelope.from.slice(COMPONENT_ADDRESS_PREFIX.length), envelope.payload);
+      const domain = envelope.from.slice(COMPONENT_ADDRESS_PREFIX.length);
+      const fanOut = envelope.payload.name === 'fanout' ? readFanOut(envelope.payload) : undefined;
+      if (fanOut) this.routing.fanOutFromComponent(domain, fanOut);
+      else this.routing.fromComponent(domain, envelope.payload);
       return;
     }
     const session = this.lifecycle.sessionOf(envelope);

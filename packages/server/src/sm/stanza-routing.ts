@@ -9,10 +9,11 @@
 import { Element } from '@switchboard/xml';
 import { parseJid, type Jid } from '@switchboard/jid';
 import { isStanzaError, iqPayload, iqResult, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
-import { COMPONENT_ADDRESS_PREFIX, type Control } from '../router/envelope.ts';
+import { COMPONENT_ADDRESS_PREFIX, type Control, type FanOut } from '../router/envelope.ts';
 import type { ComponentAddress, Router, UndeliverableReason } from '../router/router.ts';
 import { bareOf, type ShardMap } from '../router/shards.ts';
 import { log } from '../log-line.ts';
+import { FanOutBatch } from './fan-out.ts';
 import type { Storage } from '../storage/ports.ts';
 import { channels } from '../diagnostics.ts';
 import { CORE_PRIORITY, type Chains, type InSess, type PktSm, type PktUser, type Verdict } from './chains.ts';
@@ -61,6 +62,8 @@ export class StanzaRouting {
   private readonly queries: ServerQueries;
   /** XEP-0114 component domains connected now. */
   private readonly components = new Set<string>();
+  /** The fan-out being expanded (fanOutFromComponent): sendTo adds its copies to it instead of sending each. */
+  private batch: FanOutBatch | undefined;
 
   constructor(deps: StanzaRoutingDeps) {
     // Copied into fields, not kept as `deps`: the message path reads them once per stanza.
@@ -235,6 +238,8 @@ export class StanzaRouting {
       text = out.text;
     }
     if (channels.smDeliver.hasSubscribers) channels.smDeliver.publish({ to: session.fullJid });
+    // A copy of the fan-out being expanded, unchanged by the chains: it goes in its c2s's envelope.
+    if (this.batch !== undefined && this.batch.current === stanza) return this.batch.add(session);
     session.c2s.send({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza, text });
   }
 
@@ -335,6 +340,43 @@ export class StanzaRouting {
       return this.routeToIdleAccount(c, c.to, c.to.bare().toString(), undefined);
     }
     return this.sendError(stanza, stanzaError(reason === 'unconfirmed' ? 'remote-server-timeout' : 'service-unavailable'));
+  }
+
+  /**
+   * A component's stanza for many full JIDs (docs/protocol.md "Fan-out"):
+   * each recipient goes through pkt-user as its own copy would (XEP-0191
+   * blocking, the other modules, errors back to the component), and the
+   * copies that are delivered unchanged go out in one envelope per c2s.
+   */
+  fanOutFromComponent(domain: string, { stanza, targets }: FanOut): void {
+    if (!this.components.has(domain)) return;
+    const from = parseJid(stanza.attrs.from ?? '');
+    if (!from.ok || from.jid.domain !== domain) return;
+    const shape = classify(stanza, this.domain);
+    if (!shape.ok) return this.sendError(stanza, stanzaError(shape.problem));
+    const outer = this.batch;
+    const batch = new FanOutBatch(stanza, this.address);
+    this.batch = batch;
+    try {
+      for (const target of targets) {
+        const copy = stanza.withAttrs({ to: target.jid });
+        const session = this.sessions.full(target.jid);
+        if (session === undefined) {
+          // Not bound here (gone, or not a local session): routed on its own, as any stanza (an error back, a component).
+          const result = classify(copy, this.domain);
+          if (result.ok) void this.route(result.value);
+          continue;
+        }
+        batch.current = copy;
+        const c = { ...shape.value, stanza: copy, to: session.jid, address: 'full' } as Classified;
+        const sessions = this.sessions.bare(session.bareJid);
+        const delivery = toFullJid(c, session, sessions, this.policy);
+        void this.settle(this.chains.run('pktUser', { c, to: session.jid, bare: session.bareJid, username: session.username, sessions, from: undefined, delivery }), copy);
+      }
+    } finally {
+      this.batch = outer;
+    }
+    batch.flush();
   }
 
   sendError(stanza: Element, error: StanzaError): void {

@@ -16,9 +16,17 @@ import { BlockLists, blockedError, NS_BLOCKING } from './block-lists.ts';
 
 export { BlockLists, blockedError, NS_BLOCKING } from './block-lists.ts';
 
-/** A blocked sender learns nothing: presence is dropped, the rest gets service-unavailable. */
-function refused(kind: string): Verdict {
-  return kind === 'presence' ? 'handled' : stanzaError('service-unavailable');
+/**
+ * A blocked sender learns nothing: presence is dropped, the rest gets
+ * service-unavailable (§3.3) — but groupchat and headline messages are
+ * dropped too, as Prosody's mod_blocklist does: an error from an occupant
+ * makes a room remove it (XEP-0045 §18), so blocking one occupant would
+ * throw the blocker out of the room, and a headline service does not read
+ * errors.
+ */
+function refused(kind: string, type: string): Verdict {
+  if (kind === 'presence' || (kind === 'message' && (type === 'groupchat' || type === 'headline'))) return 'handled';
+  return stanzaError('service-unavailable');
 }
 
 export const blocking = defineModule<void, BlockLists>({
@@ -71,8 +79,8 @@ export const blocking = defineModule<void, BlockLists>({
           sender = parsed.jid;
         }
         const blocked = lists.blockedSync(username, sender) ?? lists.blocked(username, sender);
-        if (blocked instanceof Promise) return blocked.then((b) => (b ? refused(c.kind) : 'pass'));
-        return blocked ? refused(c.kind) : 'pass';
+        if (blocked instanceof Promise) return blocked.then((b) => (b ? refused(c.kind, c.type) : 'pass'));
+        return blocked ? refused(c.kind, c.type) : 'pass';
       },
       100,
     );
