@@ -97,6 +97,13 @@ const ALIASES: readonly Alias[] = [
       o.channelBindingOn = listeners as ServerConfig['channelBindingOn'];
     },
   },
+  {
+    flag: '--ws-trusted-proxies',
+    env: 'SWITCHBOARD_WS_TRUSTED_PROXIES',
+    takesValue: true,
+    description: 'Same as wsTrustedProxies, comma-separated: 127.0.0.1,::1,10.0.0.0/8.',
+    apply: (o, v) => (o.wsTrustedProxies = v.split(',').map((s) => s.trim()).filter((s) => s !== '')),
+  },
   { flag: '--bind', env: 'SWITCHBOARD_BIND', takesValue: true, description: 'Same as --bind-address.', apply: (o, v) => (o.bindAddress = v) },
   { flag: '--c2s-tls-port', env: 'SWITCHBOARD_C2S_TLS_PORT', takesValue: true, description: 'Same as --c2s-direct-tls-port.', apply: (o, v) => (o.c2sDirectTlsPort = toNumber('--c2s-tls-port', v)) },
   { flag: '--log-level', env: 'SWITCHBOARD_LOG_LEVEL', takesValue: true, description: 'Same as --log.level.', apply: (o, v) => (o.log = { ...o.log, level: v as ServerConfig['log']['level'] }) },

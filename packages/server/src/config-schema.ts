@@ -10,6 +10,7 @@
 // SWITCHBOARD_OFFLINE_QUOTA and --offline-quota, `limits.maxDepth` is
 // SWITCHBOARD_LIMITS__MAX_DEPTH and --limits.max-depth.
 
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ServerConfig } from './config.ts';
 
@@ -39,7 +40,10 @@ export const configSchema = z.strictObject({
   c2sDirectTlsPort: port('XEP-0368 direct TLS client port; 0 picks a free port; -1 disables.'),
   wsPort: port('WebSocket (RFC 7395) port; 0 picks a free port; -1 disables.'),
   wsPath: z.string().startsWith('/').describe('Path of the WebSocket endpoint.'),
-  wsTls: flag('Serve WebSocket over TLS (wss). false: plain HTTP, for a TLS-terminating reverse proxy in front.'),
+  wsTls: flag('Serve WebSocket over TLS (wss). false: plain HTTP, for a TLS-terminating reverse proxy in front (with wsTrustedProxies; docs/operations.md).'),
+  wsTrustedProxies: z
+    .array(z.string().refine((s) => isIP(s.split('/')[0] ?? '') !== 0 && (!s.includes('/') || /^\d{1,3}$/.test(s.split('/')[1] ?? '')), 'an IP address or CIDR range'))
+    .describe('Reverse proxies (IP addresses or CIDR ranges) trusted to say, in Forwarded or X-Forwarded-Proto/-For, that the client used TLS and from which address; their clients may log in over plain ws. Headers from any other peer are ignored (--ws-trusted-proxies 127.0.0.1,::1).'),
   dataDir: z.string().min(1).describe('Where the embedded store, the generated certificate and the admin socket live.'),
   tlsCert: z.string().min(1).optional().describe('PEM certificate chain file (with tlsKey); a self-signed pair is made in dataDir when both are unset.'),
   tlsKey: z.string().min(1).optional().describe('PEM private key file for tlsCert.'),

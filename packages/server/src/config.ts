@@ -53,6 +53,8 @@ export interface ServerConfig {
   wsPath: string;
   /** Serve WebSocket over TLS (wss). When false, put a TLS-terminating proxy in front. */
   wsTls: boolean;
+  /** Reverse proxies (addresses or CIDR ranges) whose Forwarded / X-Forwarded-Proto / X-Forwarded-For the WebSocket listener believes. */
+  wsTrustedProxies: string[];
   /** Where the embedded store and the generated certificate live. */
   dataDir: string;
   /** PEM certificate and key; a self-signed pair is generated in dataDir when unset. */
@@ -229,6 +231,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   wsPort: 5280,
   wsPath: '/xmpp-websocket',
   wsTls: true,
+  wsTrustedProxies: [],
   dataDir: './data',
   allowPlaintextOnLoopback: false,
   channelBindingOn: ['starttls', 'direct-tls'],

@@ -236,6 +236,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       tls: config.wsTls ? { cert: tls.cert, key: tls.key } : undefined,
       idleMs,
       maxMessage: config.limits.maxStanzaSize * 4,
+      trustedProxies: config.wsTrustedProxies,
     });
   }
 

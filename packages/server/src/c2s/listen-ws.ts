@@ -5,12 +5,23 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { C2s } from './c2s.ts';
 import { WebSocketTransport } from './ws-transport.ts';
+import { forwardedPeer, trustedProxies } from './forwarded.ts';
 
 /** RFC 7395 listener: an HTTP(S) server whose one path upgrades to WebSocket with the `xmpp` subprotocol. */
 export async function listenWebSocket(
   c2s: C2s,
-  options: { host: string; port: number; path: string; tls: { cert: string; key: string } | undefined; idleMs: number; maxMessage: number },
+  options: {
+    host: string;
+    port: number;
+    path: string;
+    tls: { cert: string; key: string } | undefined;
+    idleMs: number;
+    maxMessage: number;
+    /** Proxies whose Forwarded / X-Forwarded-* headers are believed (forwarded.ts); none: headers are ignored. */
+    trustedProxies?: readonly string[];
+  },
 ): Promise<Server> {
+  const proxies = options.trustedProxies?.length ? trustedProxies(options.trustedProxies) : undefined;
   const http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
   http.on('tlsClientError', (err: Error, socket: { remoteAddress?: string }) => {
     channels.tlsFailed.publish({ remote: socket.remoteAddress ?? '', transport: 'websocket', detail: err.message });
@@ -34,7 +45,9 @@ export async function listenWebSocket(
       return;
     }
     const tlsSocket = options.tls ? (req.socket as TLSSocket) : undefined;
-    c2s.accept(new WebSocketTransport(ws, req.socket.remoteAddress ?? '', tlsSocket, options.idleMs));
+    // Behind a TLS-terminating proxy the client's TLS is the proxy's word, and only a trusted proxy's.
+    const peer = forwardedPeer(req.socket.remoteAddress ?? '', req.headers, proxies);
+    c2s.accept(new WebSocketTransport(ws, peer.remoteAddress, tlsSocket, options.idleMs, peer.secure));
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

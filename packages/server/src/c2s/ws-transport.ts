@@ -28,6 +28,8 @@ export class WebSocketTransport implements C2sTransport, IdleMember {
     readonly remoteAddress: string,
     private readonly tlsSocket: TLSSocket | undefined,
     idleMs: number,
+    /** A trusted reverse proxy terminated the client's TLS (listen-ws.ts, forwarded.ts). */
+    private readonly tlsAtProxy = false,
   ) {
     this.isLoopback = isLoopbackAddress(remoteAddress);
     ws.on('message', (data, isBinary) => {
@@ -58,7 +60,7 @@ export class WebSocketTransport implements C2sTransport, IdleMember {
   }
 
   get secure(): boolean {
-    return this.tlsSocket !== undefined;
+    return this.tlsSocket !== undefined || this.tlsAtProxy;
   }
 
   channelBinding(): Buffer | undefined {
