@@ -92,6 +92,15 @@ export function configureLogging(options: LogOptions): Logger {
   return root;
 }
 
+/**
+ * Changes the level in a running process (SIGHUP): the root and every module logger at once.
+ * A connection's logger, made from the root when the connection opened, keeps the level it had.
+ */
+export function setLogLevel(level: LogLevel): void {
+  root.level = level;
+  for (const logger of modules.values()) logger.level = level;
+}
+
 export function rootLogger(): Logger {
   return root;
 }

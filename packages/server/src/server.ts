@@ -5,6 +5,12 @@
 
 import { resolve } from 'node:path';
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import type { Server as HttpsServer } from 'node:https';
+import type { StreamPolicy } from './c2s/stream-contract.ts';
+import { applyLiveLimits } from './ops/reload.ts';
+import { adminOverShards } from './admin/shards.ts';
+import type { AdminOperations } from './admin/operations.ts';
 import { hostname } from 'node:os';
 import { parseJid } from '@switchboard/jid';
 import { DEFAULT_CONFIG, mergeConfig, mucServices, type ConfigOverrides, type ServerConfig } from './config.ts';
@@ -41,6 +47,8 @@ export interface SmNode {
   readonly sm: SessionManager;
   /** The sm of each shard this process serves now, by shard index. */
   readonly sms: ReadonlyMap<number, SessionManager>;
+  /** User and session administration over those shards (the admin socket, XEP-0133). */
+  readonly admin: AdminOperations;
   stop(): Promise<void>;
 }
 
@@ -57,6 +65,10 @@ export interface C2sNode {
   removeUser(username: string): Promise<boolean>;
   /** XEP-0445: a single-use invitation token for in-band registration. */
   createInvite(ttlSeconds?: number): Promise<string>;
+  /** Re-reads the certificate and key (of `next`) for new connections; existing ones keep theirs. Throws TlsConfigError. */
+  reloadTls(next: ServerConfig): Promise<string[]>;
+  /** The limits that new connections take from the configuration (ops/reload.ts LIVE_LIMITS). */
+  applyLimits(next: ServerConfig): void;
   stop(): Promise<void>;
 }
 
@@ -85,9 +97,10 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
   const shards = new ShardMap(config.shards);
   const newSm = (index: number): SessionManager =>
-    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices,
+    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices, admins: config.admins, admin: () => admin,
       archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText } });
   const sms = new Map<number, SessionManager>();
+  const admin = adminOverShards(config, storage, sms);
   if (!(router instanceof NatsRouter)) {
     // One process serves every shard (shards > 1 in one process is for tests of the cross-shard paths).
     for (let k = 0; k < shards.count; k++) {
@@ -98,6 +111,7 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
     return {
       sm: sms.get(0)!,
       sms,
+      admin,
       async stop() {
         for (const sm of sms.values()) await sm.stop();
       },
@@ -136,6 +150,7 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
       return sms.values().next().value!;
     },
     sms,
+    admin,
     async stop() {
       stopping = true;
       await claims.stop();
@@ -169,37 +184,38 @@ function serverCaps(sm: SessionManager): Element {
 
 export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage, caps?: Element): Promise<C2sNode> {
   installLogEvents();
-  const tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
+  let tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
   for (const warning of tls.warnings) moduleLogger('tls').warn({ event: 'tls.certificate' }, warning);
   const invites = new Invites(storage.userData, config.domain);
   const node = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  const policy: StreamPolicy = {
+    domain: config.domain,
+    limits: { maxStanzaSize: config.limits.maxStanzaSize, maxDepth: config.limits.maxDepth, maxAttributes: config.limits.maxAttributes },
+    tlsAvailable: true,
+    allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
+    sasl2: config.sasl2 ?? false,
+    authAttempts: config.limits.authAttempts,
+    loginMs: config.timeouts.loginSeconds * 1000,
+    preAuthMs: config.timeouts.preAuthSeconds * 1000,
+    preAuthStanzaSize: config.limits.preAuthStanzaSize,
+    stanzaRate: { perSecond: config.limits.stanzasPerSecond, burst: config.limits.stanzaBurst },
+    resumeSeconds: config.timeouts.resumeSeconds,
+    ackMs: config.timeouts.ackSeconds * 1000,
+    csiQueueSize: config.limits.csiQueueSize,
+    bytesPerSecond: config.limits.bytesPerSecond,
+    burstBytes: config.limits.burstBytes,
+    maxOutputBytes: config.limits.maxOutputBytes,
+    smQueue: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
+    // A c2s on its own computes the caps of the sm it fronts from the same module set.
+    caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration, externalServices: config.externalServices })),
+    registration: config.registration,
+    registrationInvites: config.registrationInvites,
+    unknownUsers: { secret: await serverSecret(storage.userData, config.domain, 'scram-unknown-users'), iterations: config.scramIterations },
+  };
   const c2s = new C2s(
     router,
     node,
-    {
-      domain: config.domain,
-      limits: { maxStanzaSize: config.limits.maxStanzaSize, maxDepth: config.limits.maxDepth, maxAttributes: config.limits.maxAttributes },
-      tlsAvailable: true,
-      allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
-      sasl2: config.sasl2 ?? false,
-      authAttempts: config.limits.authAttempts,
-      loginMs: config.timeouts.loginSeconds * 1000,
-      preAuthMs: config.timeouts.preAuthSeconds * 1000,
-      preAuthStanzaSize: config.limits.preAuthStanzaSize,
-      stanzaRate: { perSecond: config.limits.stanzasPerSecond, burst: config.limits.stanzaBurst },
-      resumeSeconds: config.timeouts.resumeSeconds,
-      ackMs: config.timeouts.ackSeconds * 1000,
-      csiQueueSize: config.limits.csiQueueSize,
-      bytesPerSecond: config.limits.bytesPerSecond,
-      burstBytes: config.limits.burstBytes,
-      maxOutputBytes: config.limits.maxOutputBytes,
-      smQueue: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
-      // A c2s on its own computes the caps of the sm it fronts from the same module set.
-      caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration, externalServices: config.externalServices })),
-      registration: config.registration,
-      registrationInvites: config.registrationInvites,
-      unknownUsers: { secret: await serverSecret(storage.userData, config.domain, 'scram-unknown-users'), iterations: config.scramIterations },
-    },
+    policy,
     storage.accounts,
     config.scramIterations,
     {
@@ -223,7 +239,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
 
   const idleMs = config.timeouts.idleSeconds * 1000;
   const channelBindingOn = config.channelBindingOn ?? ['starttls', 'direct-tls'];
-  const tcp = await listenTcp(c2s, { host: config.bindAddress, port: config.c2sPort, tls: tls.context, idleMs, channelBinding: channelBindingOn.includes('starttls') });
+  const tcp = await listenTcp(c2s, { host: config.bindAddress, port: config.c2sPort, tls: () => tls.context, idleMs, channelBinding: channelBindingOn.includes('starttls') });
   const directTls = config.c2sDirectTlsPort >= 0
     ? await listenDirectTls(c2s, { host: config.bindAddress, port: config.c2sDirectTlsPort, tls, idleMs, channelBinding: channelBindingOn.includes('direct-tls') })
     : undefined;
@@ -266,6 +282,16 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       return c2s.link.userAction('delete', bareJid(username).bare);
     },
     createInvite: (ttlSeconds) => invites.create(ttlSeconds),
+    async reloadTls(next) {
+      // Read and checked first: a certificate that does not load throws, and the old one stays in use.
+      const material = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: next.tlsCert, keyFile: next.tlsKey });
+      tls = material; // STARTTLS asks for it at each new connection
+      const context = { cert: material.cert, key: material.key, minVersion: 'TLSv1.2' as const };
+      (directTls as TlsServer | undefined)?.setSecureContext(context);
+      if (ws && config.wsTls) (ws as HttpsServer).setSecureContext(context);
+      return material.warnings;
+    },
+    applyLimits: (next) => applyLiveLimits(policy, next),
     async stop() {
       await components?.close();
       await c2s.shutdown();
@@ -290,6 +316,7 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     router,
     sm: smNode.sm,
     sms: smNode.sms,
+    admin: smNode.admin,
     services,
     c2s: c2sNode.c2s,
     componentPort: c2sNode.componentPort,
@@ -299,6 +326,8 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Runn
     addUser: c2sNode.addUser,
     removeUser: c2sNode.removeUser,
     createInvite: c2sNode.createInvite,
+    reloadTls: c2sNode.reloadTls,
+    applyLimits: c2sNode.applyLimits,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -11,7 +11,17 @@ export function streamErrorFor(reason: EndReason): StreamError | undefined {
     case 'replaced':
       return streamError('conflict', 'Replaced by a new session for the same resource');
     case 'account-removed':
+      // RFC 6120 §4.9.3.12: the entity is no longer authorized (Prosody closes a deleted account's sessions so too).
       return streamError('not-authorized', 'The account was removed');
+    case 'account-disabled':
+      return streamError('not-authorized', 'The account was disabled');
+    case 'password-changed':
+      // RFC 6120 §4.9.3.16: the credentials the stream was authenticated with were revoked during its life;
+      // the client may reconnect and must authenticate again (with the new password). Prosody does the same.
+      return streamError('reset', 'The password was changed; log in again');
+    case 'kicked':
+      // RFC 6120 §4.9.3.14: local service policy (an administrator's decision), as ejabberd's kick_session.
+      return streamError('policy-violation', 'The session was ended by an administrator');
     case 'shutdown':
       return streamError('system-shutdown');
     case 'timeout':

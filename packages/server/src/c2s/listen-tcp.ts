@@ -4,10 +4,13 @@ import type { C2s } from './c2s.ts';
 import { TcpTransport } from './tcp-transport.ts';
 import { channels } from '../diagnostics.ts';
 
-/** RFC 6120 TCP listener (5222 by default); STARTTLS upgrades in place. */
-export async function listenTcp(c2s: C2s, options: { host: string; port: number; tls: SecureContext | undefined; idleMs: number; channelBinding?: boolean }): Promise<Server> {
+/**
+ * RFC 6120 TCP listener (5222 by default); STARTTLS upgrades in place. `tls` is asked for the
+ * context at each connection, so a reloaded certificate serves new connections (SIGHUP).
+ */
+export async function listenTcp(c2s: C2s, options: { host: string; port: number; tls: (() => SecureContext) | undefined; idleMs: number; channelBinding?: boolean }): Promise<Server> {
   const server = createServer({ noDelay: true }, (socket) => {
-    c2s.accept(new TcpTransport(socket, options.tls, options.idleMs, undefined, options.channelBinding ?? true));
+    c2s.accept(new TcpTransport(socket, options.tls?.(), options.idleMs, undefined, options.channelBinding ?? true));
   });
   server.maxConnections = 100_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // switchboard serve [--config FILE] [flags]   run the server
-// switchboard user add|remove|passwd|list …   manage accounts in the configured store
+// switchboard user add|remove|passwd|list …   manage accounts (through the running server when one answers)
+// switchboard sessions list | session kick JID | stats | reload   ask the running server (admin socket)
 
 import { readFileSync } from 'node:fs';
 import type { ServerConfig } from '../config.ts';
@@ -8,6 +9,13 @@ import { isConfigError, parseCommandLine, settingsHelp } from '../config-load.ts
 import { openRouter, startC2sNode, startServer, startServicesNode, startSmNode } from '../server.ts';
 import { openStorage } from '../storage/open.ts';
 import { userCommand } from './user.ts';
+import { ADMIN_USAGE, adminCommand } from './admin.ts';
+import { startAdminSocket, type AdminSocket } from '../admin/socket-server.ts';
+import { adminSocketPath } from '../admin/socket-client.ts';
+import type { AdminOperations } from '../admin/operations.ts';
+import type { ReloadReport } from '../admin/protocol.ts';
+import { applyReload, type ReloadTargets } from '../ops/reload.ts';
+import { setLogLevel } from '../log.ts';
 import { benchUsersCommand } from './bench-users.ts';
 import { inviteCommand } from './invite.ts';
 import { installProcessGuards } from '../process-guard.ts';
@@ -18,10 +26,11 @@ import { publicWebSocketUrl } from '../ops/host-meta.ts';
 
 const USAGE = `usage:
   switchboard serve [--config FILE] [flags]  run the server (serve --help lists every flag)
-  switchboard user add JID PASSWORD
-  switchboard user remove JID
-  switchboard user passwd JID PASSWORD
+  switchboard user add JID [--password-stdin]     the password from stdin's first line, else asked on the terminal
+  switchboard user remove JID                     ends the user's sessions when the server runs
+  switchboard user passwd JID [--password-stdin]  ends the user's sessions when the server runs
   switchboard user list [DOMAIN]
+${ADMIN_USAGE}
   switchboard invite [TTL_SECONDS]        a single-use registration token (XEP-0445; registrationInvites)
   switchboard bench-users N [PASSWORD]   benchmark profile: user1..userN sharing one password
   switchboard --version
@@ -46,11 +55,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (command !== 'serve' && command !== 'user' && command !== 'invite' && command !== 'bench-users') {
+  const known = ['serve', 'user', 'invite', 'bench-users', 'sessions', 'session', 'stats', 'reload'] as const;
+  if (!known.includes(command as (typeof known)[number])) {
     console.error(`switchboard: unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  const line = parseCommandLine(rest);
+  // The CLI's own flag, not a setting: taken out before the settings are read.
+  const passwordStdin = command === 'user' && rest.includes('--password-stdin');
+  const line = parseCommandLine(command === 'user' ? rest.filter((a) => a !== '--password-stdin') : rest);
   if (line.version) {
     console.log(`switchboard ${version()}`);
     return 0;
@@ -66,17 +78,23 @@ async function main(argv: string[]): Promise<number> {
         console.error(`switchboard: serve takes no arguments (got ${line.positional.join(' ')}); see serve --help`);
         return 2;
       }
-      return serve(line.config);
+      return serve(line.config, rest);
     case 'bench-users':
       return benchUsersCommand(line.positional, line.config);
     case 'invite':
       return inviteCommand(line.positional, line.config);
     case 'user':
-      return userCommand(line.positional, line.config);
+      return userCommand(line.positional, line.config, { passwordStdin });
+    case 'sessions':
+    case 'session':
+    case 'stats':
+    case 'reload':
+      return adminCommand(command, line.positional, line.config);
   }
+  return 2;
 }
 
-async function serve(config: ServerConfig): Promise<number> {
+async function serve(config: ServerConfig, argv: string[]): Promise<number> {
   configureLogging({ level: config.log.level, format: config.log.format });
   checkDataDir(config.dataDir);
   const running = config.role === 'all' ? await serveAll(config) : await serveRole(config);
@@ -86,28 +104,90 @@ async function serve(config: ServerConfig): Promise<number> {
       ? await startHttpListener({ host: config.http.bindAddress, port: config.http.port, websocketUrl: publicWebSocketUrl(config, running.wsPort), ready: () => ready })
       : undefined;
   if (http) moduleLogger('server').info({ event: 'http.started', port: http.port }, `switchboard: operator HTTP on ${config.http.bindAddress}:${http.port} (/metrics, /health, /ready, /.well-known/host-meta)`);
+
+  const reload = reloader(config, argv, { c2s: running.c2s, setLogLevel });
+  // SIGHUP reloads (the default action would end the process with 129).
+  const onHangup = (): void => void reload();
+  process.on('SIGHUP', onHangup);
+  let admin: AdminSocket | undefined;
+  const socketPath = adminSocketPath(config);
+  if (socketPath !== undefined && running.admin) {
+    try {
+      admin = await startAdminSocket({
+        path: socketPath,
+        operations: running.admin,
+        reload,
+        version: version(),
+        processStats: () => ({ version: version(), pid: process.pid, role: config.role, c2sConnections: running.c2sConnections?.() }),
+      });
+    } catch (err) {
+      await running.stop();
+      await http?.close();
+      throw err;
+    }
+  }
+
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
   ready = false;
   moduleLogger('server').info({ event: 'server.stopping' }, 'switchboard: shutting down');
+  process.off('SIGHUP', onHangup);
+  await admin?.close();
   await running.stop();
   await http?.close();
   await flushLogs();
   return 0;
 }
 
+/** SIGHUP and `switchboard reload`, one at a time: the command line read again and applied (ops/reload.ts). */
+function reloader(started: ServerConfig, argv: string[], targets: ReloadTargets): () => Promise<ReloadReport> {
+  let current = started;
+  let queue: Promise<unknown> = Promise.resolve();
+  const once = async (): Promise<ReloadReport> => {
+    const log = moduleLogger('server');
+    let next: ServerConfig;
+    try {
+      next = parseCommandLine(argv).config;
+    } catch (err) {
+      const report = { applied: [], needsRestart: [], warnings: [], errors: [`configuration: ${(err as Error).message}; nothing changed`] };
+      log.error({ event: 'config.reload.failed', errors: report.errors }, `switchboard: reload refused: ${(err as Error).message}`);
+      return report;
+    }
+    const { report, config } = await applyReload(current, next, targets);
+    current = config;
+    for (const w of report.warnings) log.warn({ event: 'tls.certificate' }, w);
+    const restart = report.needsRestart.length > 0 ? `; needs a restart: ${report.needsRestart.join(', ')}` : '';
+    const errors = report.errors.length > 0 ? `; not applied: ${report.errors.join('; ')}` : '';
+    log[report.errors.length > 0 ? 'error' : 'info'](
+      { event: 'config.reloaded', applied: report.applied, needsRestart: report.needsRestart, errors: report.errors },
+      `switchboard: configuration reloaded: applied ${report.applied.length > 0 ? report.applied.join(', ') : 'nothing'}${restart}${errors}`,
+    );
+    return report;
+  };
+  return () => {
+    const run = queue.then(once, once);
+    queue = run;
+    return run;
+  };
+}
+
 interface Running {
   stop(): Promise<void>;
   /** The WebSocket listener's port, when this process has one. */
   wsPort: number | undefined;
+  /** The administration operations, in the process that runs the sm. */
+  admin?: AdminOperations;
+  /** This process's c2s, for a reload. */
+  c2s?: ReloadTargets['c2s'];
+  c2sConnections?(): number;
 }
 
 async function serveAll(config: ServerConfig): Promise<Running> {
   const server = await startServer(config);
   moduleLogger('server').info({ event: 'server.started' }, `switchboard: serving ${config.domain}: ${describeListeners(config, server)}; data in ${config.dataDir} (${server.storage.kind})`);
-  return { stop: () => server.stop(), wsPort: server.wsPort };
+  return { stop: () => server.stop(), wsPort: server.wsPort, admin: server.admin, c2s: server, c2sConnections: () => server.c2s.connectionCount };
 }
 
 /** One side of a cluster: the router must be NATS so the other side can be elsewhere. */
@@ -122,8 +202,12 @@ async function serveRole(config: ServerConfig): Promise<Running> {
   const what = node && 'c2sPort' in node ? describeListeners(config, node) : node ? 'session manager' : 'services';
   const serving = services ? `; services ${[...services.muc.keys()].join(', ')}` : '';
   moduleLogger('server').info({ event: 'server.started', role: config.role }, `switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what}${serving} (${storage.kind})`);
+  const c2sNode = node && 'c2s' in node ? node : undefined;
   return {
-    wsPort: node && 'wsPort' in node ? node.wsPort : undefined,
+    wsPort: c2sNode?.wsPort,
+    admin: node && 'sms' in node ? node.admin : undefined,
+    c2s: c2sNode,
+    c2sConnections: c2sNode ? () => c2sNode.c2s.connectionCount : undefined,
     async stop() {
       await services?.stop();
       await node?.stop();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { PassThrough, Readable } from 'node:stream';
 import { verifyPlainPassword } from '../auth/scram-credentials.ts';
 import { DEFAULT_CONFIG, type ServerConfig } from '../config.ts';
 import { openStorage } from '../storage/open.ts';
@@ -18,12 +19,20 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 const freshConfig = (): ServerConfig => ({ ...DEFAULT_CONFIG, domain: 'localhost', dataDir: join(root, `data${++dirs}`) });
 
-/** Runs the command and collects what it printed. */
-async function user(config: ServerConfig, ...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+/**
+ * Runs the command with no server running (the store path) and collects what it printed; `err`
+ * leaves out the line naming the path taken and the warning for a password in argv, `notes` has them.
+ */
+async function user(config: ServerConfig, ...args: string[]): Promise<{ code: number; out: string[]; err: string[]; notes?: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await userCommand(args, config, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
+  const notes: string[] = [];
+  const stdin = Object.assign(Readable.from([]), { isTTY: false });
+  const code = await userCommand(args, config, {
+    io: { out: (l) => out.push(l), err: (l) => (l.startsWith('switchboard: ') ? notes : err).push(l) },
+    passwordIo: { stdin, prompt: new PassThrough() },
+  });
+  return Object.defineProperty({ code, out, err }, 'notes', { value: notes, enumerable: false });
 }
 
 async function credentialsOf(config: ServerConfig, local: string) {
@@ -57,6 +66,14 @@ describe('switchboard user', () => {
     assert.deepEqual((await user(config, 'list')).out, ['bob@localhost']);
   });
 
+  it('says which path it took, and warns about a password in argv', async () => {
+    const config = freshConfig();
+    const r = await user(config, 'add', 'frank@localhost', 'pw-in-argv');
+    assert.equal(r.code, 0);
+    assert.match(r.notes!.join('\n'), /a password on the command line can be read by other local users/);
+    assert.match(r.notes!.join('\n'), /in the store directly \(no server answers on .*admin\.sock\)/);
+  });
+
   it('never stores or prints the password', async () => {
     const config = freshConfig();
     const password = 'correct-horse-battery-staple-42';
@@ -73,7 +90,7 @@ describe('switchboard user', () => {
       [[], /usage/],
       [['frobnicate'], /usage/],
       [['add'], /usage/],
-      [['add', 'dave@localhost'], /usage/],
+      [['add', 'dave@localhost'], /no password given: pipe it in with --password-stdin/],
       [['add', 'dave@localhost', 'pw', 'extra'], /usage/],
       [['remove', 'dave@localhost', 'pw'], /usage/],
       [['add', 'dave@localhost/phone', 'pw'], /not a bare JID/],
@@ -87,7 +104,7 @@ describe('switchboard user', () => {
     for (const [args, message] of cases) {
       const r = await user(config, ...args);
       assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.err.join('\n'), message, args.join(' '));
+      assert.match([...r.err, ...r.notes!].join('\n'), message, args.join(' '));
       assert.deepEqual(r.out, []);
     }
     assert.throws(() => readdirSync(config.dataDir), /ENOENT/, 'nothing was opened');
@@ -98,8 +115,11 @@ describe('switchboard user', () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const run = promisify(execFile);
     const env = { ...process.env, SWITCHBOARD_DOMAIN: 'example.test' };
-    const added = await run(process.execPath, ['--import', 'tsx', main, 'user', '--data-dir', dataDir, 'add', 'erin@example.test', 'pw'], { env });
+    const adding = run(process.execPath, ['--import', 'tsx', main, 'user', '--data-dir', dataDir, 'add', 'erin@example.test', '--password-stdin'], { env });
+    adding.child.stdin!.end('pw from stdin\n');
+    const added = await adding;
     assert.equal(added.stdout, 'added erin@example.test\n');
+    assert.doesNotMatch(added.stderr, /warning/, 'no warning for a password from stdin');
     const listed = await run(process.execPath, ['--import', 'tsx', main, 'user', 'list', '--data-dir', dataDir], { env });
     assert.equal(listed.stdout, 'erin@example.test\n');
   });

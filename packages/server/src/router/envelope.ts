@@ -27,12 +27,15 @@ export type EndReason =
   | 'closed' // the client closed its stream cleanly
   | 'replaced' // another session bound the same full JID (RFC 6120 §7.7.2.2)
   | 'account-removed'
+  | 'account-disabled' // an administrator disabled the account (XEP-0133 disable-user)
+  | 'password-changed' // an administrator set a new password: every session must log in again
+  | 'kicked' // an administrator ended the session (`switchboard session kick`)
   | 'shutdown'
   | 'timeout'
   | 'reset' // the sm does not have the session (it restarted or lost it): the client must start over
   | 'dead-link'; // XEP-0198: the client did not answer <r/> in time
 
-export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'replaced', 'account-removed', 'shutdown', 'timeout', 'reset', 'dead-link'];
+export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'replaced', 'account-removed', 'account-disabled', 'password-changed', 'kicked', 'shutdown', 'timeout', 'reset', 'dead-link'];
 
 export type Control =
   | {

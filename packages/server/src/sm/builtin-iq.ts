@@ -26,9 +26,14 @@ function registerBuiltinIq(ctx: ModuleContext): void {
     xmlns: NS_DISCO_INFO,
     name: 'query',
     targets: ['host'],
-    handler: (ctx) => {
-      if (ctx.type !== 'get') return stanzaError('bad-request');
-      if (ctx.payload.attrs.node !== undefined) return stanzaError('item-not-found');
+    handler: (iqCtx) => {
+      if (iqCtx.type !== 'get') return stanzaError('bad-request');
+      const node = iqCtx.payload.attrs.node;
+      if (node !== undefined) {
+        // XEP-0030 §3.2: a node some module serves (XEP-0050 commands), else item-not-found.
+        const children = ctx.findDiscoNode(node)?.info?.(iqCtx);
+        return children ? xml('query', { xmlns: NS_DISCO_INFO, node }, children) : stanzaError('item-not-found');
+      }
       return xml(
         'query',
         { xmlns: NS_DISCO_INFO },

@@ -31,6 +31,17 @@ export interface IqRegistration {
   handler: IqHandler;
 }
 
+/**
+ * XEP-0030 §3.2, §4.2: a node of the server's disco tree (XEP-0050's command list, a command).
+ * Each answer may depend on who asks (`ctx.from`); `info` undefined: item-not-found for that requester.
+ */
+export interface DiscoNode {
+  /** The identities and features of the node. */
+  info?(ctx: IqContext): Element[] | undefined;
+  /** The items under the node. */
+  items?(ctx: IqContext): Element[];
+}
+
 /** What a module registering iq handlers needs of the registry. */
 export interface IqRegistry {
   register(reg: IqRegistration): unknown;
@@ -68,4 +79,17 @@ export class IqHandlers {
   }
 
   private readonly extraFeatures = { host: new Set<string>(), account: new Set<string>() };
+  private readonly nodes = new Map<string, DiscoNode>();
+
+  /** Serves a disco node of the server (host target); one owner per node. */
+  discoNode(node: string, handlers: DiscoNode): () => void {
+    if (this.nodes.has(node)) throw new Error(`disco node ${node} registered twice`);
+    this.nodes.set(node, handlers);
+    return () => this.nodes.delete(node);
+  }
+
+  /** The server's disco node, when a module serves it. */
+  node(node: string): DiscoNode | undefined {
+    return this.nodes.get(node);
+  }
 }

@@ -9,10 +9,11 @@ import type { StanzaError } from '@switchboard/protocol';
 import type { Storage } from '../storage/ports.ts';
 import type { ChainName, Chains, SmChains } from './chains.ts';
 import type { InstantMessaging } from './im.ts';
-import type { IqHandlers, IqRegistration } from './iq-handlers.ts';
+import type { DiscoNode, IqHandlers, IqRegistration } from './iq-handlers.ts';
 import type { Rosters } from './roster.ts';
 import type { SmSession } from './session.ts';
 import type { SessionTable } from './sessions.ts';
+import type { AdminOperations } from '../admin/operations.ts';
 
 /** What the sm lends every module. */
 export interface ModuleServices {
@@ -33,6 +34,8 @@ export interface ModuleServices {
   peerOf(bare: string): string | undefined;
   /** Hands a stanza for a user of another shard to that shard's sm. */
   toPeer(peer: string, stanza: Element): void;
+  /** User and session administration, shared with the admin socket (admin/operations.ts): the process's, over every shard it serves; asked for when used. */
+  admin(): AdminOperations;
 }
 
 export interface ModuleContext extends ModuleServices {
@@ -44,6 +47,10 @@ export interface ModuleContext extends ModuleServices {
   feature(target: 'host' | 'account', name: string): void;
   /** Every feature advertised for the host or for accounts (for disco#info answers). */
   features(target: 'host' | 'account'): string[];
+  /** Serves a node of the server's disco tree (XEP-0030 §3.2, §4.2). */
+  discoNode(node: string, handlers: DiscoNode): void;
+  /** The disco node a module serves, for the disco#info and disco#items answers. */
+  findDiscoNode(node: string): DiscoNode | undefined;
 }
 
 export interface SmModule<Options, Api> {
@@ -78,6 +85,8 @@ export class ModuleHost {
       iq: (registration) => void undo.push(this.iqs.register(registration)),
       feature: (target, name) => void undo.push(this.iqs.feature(target, name)),
       features: (target) => this.iqs.features(target),
+      discoNode: (node, handlers) => void undo.push(this.iqs.discoNode(node, handlers)),
+      findDiscoNode: (node) => this.iqs.node(node),
     };
     return module.setup(ctx, options);
   }

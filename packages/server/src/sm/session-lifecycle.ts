@@ -121,12 +121,34 @@ export class SessionLifecycle {
 
   /** `sm:sessions create`: the account was just created (credentials stored by the creator); set the user up. */
   private async createUser(envelope: Envelope, target: string): Promise<boolean> {
-    const parsed = parseJid(target);
-    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.deps.domain) return false;
-    if (!(await this.deps.accounts.accountExists(parsed.jid.local, parsed.jid.domain))) return false;
-    await this.deps.chains.emit('userCreate', { username: parsed.jid.local, bare: parsed.jid.bare().toString() });
-    this.deps.router.route({ to: envelope.from, from: this.deps.address, payload: sessionsControl('created', parsed.jid.bare().toString()) });
+    const bare = await this.userCreated(target);
+    if (bare === undefined) return false;
+    this.deps.router.route({ to: envelope.from, from: this.deps.address, payload: sessionsControl('created', bare) });
     return true;
+  }
+
+  /** The one creation path after the account is stored (`sm:sessions create`, the admin operations): the modules set the user up. */
+  async userCreated(target: string): Promise<string | undefined> {
+    const parsed = parseJid(target);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.deps.domain) return undefined;
+    if (!(await this.deps.accounts.accountExists(parsed.jid.local, parsed.jid.domain))) return undefined;
+    const bare = parsed.jid.bare().toString();
+    await this.deps.chains.emit('userCreate', { username: parsed.jid.local, bare });
+    return bare;
+  }
+
+  /**
+   * Ends the sessions of a bare JID (all of them) or of a full JID (that one) while the account
+   * stays (a password changed, an administrator's kick); each c2s closes its stream with the
+   * reason's stream error. Returns the full JIDs ended.
+   */
+  endSessionsOf(jid: string, reason: EndReason): string[] {
+    const parsed = parseJid(jid);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.deps.domain) return [];
+    const { sessions } = this.deps;
+    const targets = parsed.jid.resource !== undefined ? [sessions.full(parsed.jid.toString())].filter((s) => s !== undefined) : [...sessions.bare(parsed.jid.bare().toString())];
+    for (const session of targets) this.endSession(session, reason);
+    return targets.map((s) => s.fullJid);
   }
 
   /** `sm:sessions delete`: end the user's sessions, then remove the account and all its data. */

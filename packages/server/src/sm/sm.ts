@@ -38,6 +38,7 @@ import { ModuleHost } from './module.ts';
 import { installModules, type InstalledModules } from './modules/install.ts';
 import type { MamOptions } from './modules/mam/index.ts';
 import { DEFAULT_QUOTAS, type UserQuotas } from './quotas.ts';
+import { AdminOperations } from '../admin/operations.ts';
 
 export interface SmOptions {
   domain: string;
@@ -59,6 +60,10 @@ export interface SmOptions {
   archive?: MamOptions | false;
   /** Per-user quotas (quotas.ts); `offlineQuota`, when given, is the message count. */
   quotas?: Partial<UserQuotas>;
+  /** Bare JIDs allowed the XEP-0133 commands (sm/modules/adhoc/). */
+  admins?: readonly string[];
+  /** The process's administration over every shard it serves (admin/shards.ts); this sm's own when absent. */
+  admin?: () => AdminOperations;
 }
 
 export class SessionManager {
@@ -71,6 +76,8 @@ export class SessionManager {
   /** The hook chains the modules register on (chains.ts). */
   readonly chains = new Chains();
   readonly modules: ModuleHost;
+  /** User and session administration of this sm's sessions alone (admin/operations.ts); admin/shards.ts spans a process's shards. */
+  readonly admin: AdminOperations;
   private readonly routing: StanzaRouting;
   private readonly lifecycle: SessionLifecycle;
 
@@ -104,6 +111,18 @@ export class SessionManager {
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
     this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, returned: (stanza) => this.rerouteLogged(stanza), shards });
     this.lifecycle = new SessionLifecycle({ ...shared, owns: (bare) => this.routing.peerOf(bare) === undefined, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.rerouteLogged(stanza) });
+    this.admin = new AdminOperations({
+      domain: this.domain,
+      accounts: storage.accounts,
+      sessions: this.sessions,
+      scramIterations: options.scramIterations ?? 4096,
+      serves: (bare) => this.owns(bare),
+      userCreated: (bare) => this.lifecycle.userCreated(bare),
+      removeUser: (bare) => this.lifecycle.removeUser(bare),
+      endSessions: (jid, reason) => this.lifecycle.endSessionsOf(jid, reason),
+      sendTo,
+    });
+    const admin = options.admin ?? (() => this.admin);
     this.modules = new ModuleHost(
       {
         domain: this.domain,
@@ -117,6 +136,7 @@ export class SessionManager {
         peerOf: (bare) => this.routing.peerOf(bare),
         toPeer: (peer, stanza) => this.routing.toPeer(peer, stanza),
         removeUser: (bare) => void this.lifecycle.removeUser(bare),
+        admin,
       },
       this.chains,
       this.iq,
@@ -128,6 +148,7 @@ export class SessionManager {
       externalServices: options.externalServices ?? [],
       componentDomains: () => [...knownComponents].sort(),
       archive: options.archive ?? false,
+      admins: options.admins ?? [],
     });
   }
 
@@ -217,6 +238,26 @@ export class SessionManager {
   /** Sends a stanza to one session's client. */
   sendTo(session: SmSession, stanza: Element): void {
     this.routing.sendTo(session, stanza);
+  }
+
+  /** This sm's shard holds the user (always, unsharded). */
+  owns(bare: string): boolean {
+    return this.routing.peerOf(bare) === undefined;
+  }
+
+  /** The user's account was stored: the modules set it up (`sm:sessions create`'s path). */
+  userCreated(bare: string): Promise<string | undefined> {
+    return this.lifecycle.userCreated(bare);
+  }
+
+  /** `sm:sessions delete`'s path: the user's sessions end (account-removed), then the account and its data go. */
+  removeUser(bare: string): Promise<string | undefined> {
+    return this.lifecycle.removeUser(bare);
+  }
+
+  /** Ends the sessions of a bare JID, or of one full JID, with a reason; the account stays. */
+  endSessionsOf(jid: string, reason: EndReason): string[] {
+    return this.lifecycle.endSessionsOf(jid, reason);
   }
 
   /** The sm ends a session on its own: destroy it and tell its c2s why, so the c2s closes the stream. */

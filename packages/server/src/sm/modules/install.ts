@@ -16,6 +16,7 @@ import { pep } from './pep/index.ts';
 import { inBandRegistration } from './register.ts';
 import { mam, type MamOptions } from './mam/index.ts';
 import { smallXeps } from './simple-iq.ts';
+import { adhoc } from './adhoc/index.ts';
 
 export interface ModuleOptions {
   /** Per-user quotas (quotas.ts). */
@@ -27,6 +28,8 @@ export interface ModuleOptions {
   componentDomains(): string[];
   /** XEP-0313 message archive; false leaves the module out. */
   archive: MamOptions | false;
+  /** Bare JIDs allowed the XEP-0133 commands. */
+  admins: readonly string[];
 }
 
 /** Background work of the modules, stopped with the sm. */
@@ -44,5 +47,6 @@ export function installModules(host: ModuleHost, options: ModuleOptions): Instal
   host.load(carbons, undefined); //                 XEP-0280
   host.load(inBandRegistration, { enabled: options.registration, scramIterations: options.scramIterations }); // XEP-0077
   host.load(externalServices, { services: options.externalServices }); // XEP-0215
+  host.load(adhoc, { admins: options.admins }); //   XEP-0050 with the XEP-0133 administration commands
   return { stop: async () => archive?.stop() };
 }

@@ -5,7 +5,7 @@
 import { Element, parseElement, xml } from '@switchboard/xml';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, stanzaError } from '@switchboard/protocol';
 import type { UserDataStore } from '../../storage/ports.ts';
-import type { IqContext, IqRegistry } from '../iq-handlers.ts';
+import type { DiscoNode, IqContext, IqRegistry } from '../iq-handlers.ts';
 import { defineModule } from '../module.ts';
 import { storedBytes, type UserQuotas } from '../quotas.ts';
 import type { Rosters } from '../roster.ts';
@@ -30,6 +30,8 @@ export interface SimpleIqDeps {
   componentDomains(): string[];
   /** Byte quotas for vCards and private XML (quotas.ts); none when unset. */
   quotas?: Pick<UserQuotas, 'privateXmlBytes' | 'vcardBytes'>;
+  /** A node of the server's disco tree another module serves (XEP-0050 commands). */
+  discoNode?(node: string): DiscoNode | undefined;
 }
 
 const localOf = (bare: string): string => bare.slice(0, bare.indexOf('@'));
@@ -132,6 +134,12 @@ export function registerSimpleIq(iq: IqRegistry, deps: SimpleIqDeps): void {
     targets: ['host'],
     handler: (ctx) => {
       if (ctx.type !== 'get') return stanzaError('bad-request');
+      const node = ctx.payload.attrs.node;
+      if (node !== undefined) {
+        // XEP-0030 §4.2: the items of a node some module serves, else item-not-found.
+        const served = deps.discoNode?.(node)?.items;
+        return served ? xml('query', { xmlns: NS_DISCO_ITEMS, node }, served(ctx)) : stanzaError('item-not-found');
+      }
       return xml('query', { xmlns: NS_DISCO_ITEMS }, deps.componentDomains().map((jid) => xml('item', { jid })));
     },
   });
@@ -181,7 +189,7 @@ export async function recordLastActivity(deps: SimpleIqDeps, username: string, s
 export const smallXeps = defineModule<{ componentDomains(): string[]; quotas?: Pick<UserQuotas, 'privateXmlBytes' | 'vcardBytes'> }>({
   name: 'small-xeps',
   setup(ctx, options) {
-    const deps: SimpleIqDeps = { domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, startedAt: Date.now(), componentDomains: options.componentDomains, quotas: options.quotas };
+    const deps: SimpleIqDeps = { domain: ctx.domain, userData: ctx.storage.userData, rosters: ctx.rosters, sessions: ctx.sessions, startedAt: Date.now(), componentDomains: options.componentDomains, quotas: options.quotas, discoNode: (node) => ctx.findDiscoNode(node) };
     registerSimpleIq({ register: ctx.iq, features: ctx.features }, deps);
     // XEP-0012 §4: the status of the last unavailable presence, kept until the session ends (or is available again).
     const unavailableStatus = new WeakMap<SmSession, string | undefined>();

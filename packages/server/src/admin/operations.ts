@@ -1,0 +1,225 @@
+// The administration of a running server, written once: the admin socket
+// (admin/socket-server.ts, for the `switchboard` CLI) and the XEP-0133
+// commands (sm/modules/adhoc/) both call these. They live beside the sm,
+// which lends them its session table and its one removal path, so a removed
+// account's sessions end exactly as `sm:sessions delete` ends them: the sm
+// tells each c2s why (account-removed, password-changed, …) and the c2s closes
+// the stream with the stream error of c2s/end-reasons.ts.
+//
+// Expected failures (a bad JID, an account that exists or does not) are
+// results with a stable code, never throws.
+
+import { randomBytes } from 'node:crypto';
+import { parseJid, prepareDomainpart } from '@switchboard/jid';
+import { deriveScramCredentials, preparePassword } from '../auth/scram-credentials.ts';
+import type { EndReason } from '../router/envelope.ts';
+import type { AccountStore } from '../storage/ports.ts';
+import { xml, type Element } from '@switchboard/xml';
+import type { SmSession } from '../sm/session.ts';
+import { moduleLogger } from '../log.ts';
+
+export type AdminErrorCode = 'bad-request' | 'bad-jid' | 'bad-password' | 'exists' | 'no-such-user' | 'no-such-session' | 'failed';
+
+export type AdminResult<T> = { ok: true; value: T } | { ok: false; code: AdminErrorCode; message: string };
+
+/** Who asked, for the log line every change leaves: `socket` (the local CLI) or an admin's JID (XEP-0133). */
+export type AdminActor = { via: 'socket' } | { via: 'xep0133'; jid: string };
+
+export interface SessionInfo {
+  jid: string;
+  /** The sm's id for the session. */
+  sm: string;
+  /** The c2s component that holds its stream. */
+  c2s: string;
+  /** RFC 6121 §1.5: has sent available presence. */
+  available: boolean;
+  priority: number;
+  show: string | undefined;
+}
+
+export interface AdminStats {
+  domain: string;
+  sessions: number;
+  onlineUsers: number;
+  accounts: number;
+  uptimeSeconds: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+/** The sessions the operations see: one sm's table, or the union of a process's shards (admin/shards.ts). */
+export interface SessionView {
+  readonly size: number;
+  all(): Iterable<SmSession>;
+  bare(bareJid: string): readonly SmSession[];
+}
+
+/** What the sm (or a process's shards) lends the operations. */
+export interface AdminDeps {
+  domain: string;
+  accounts: AccountStore;
+  sessions: SessionView;
+  scramIterations: number;
+  /** The user's sessions are held here (its sm shard runs in this process); always true unsharded. */
+  serves(bare: string): boolean;
+  /** Sends a stanza to one session's client. */
+  sendTo(session: SmSession, stanza: Element): void;
+  /** The modules set a stored account up (`sm:sessions create`'s path). */
+  userCreated(bare: string): Promise<string | undefined>;
+  /** `sm:sessions delete`'s path: the sessions end (account-removed), then the account and its data go. */
+  removeUser(bare: string): Promise<string | undefined>;
+  /** Ends the sessions of a bare or full JID with a reason; returns the full JIDs ended. */
+  endSessions(jid: string, reason: EndReason): string[];
+  /** Where each change is recorded; a log line (event admin.*) unless given. */
+  audit?(line: { event: string; target: string; actor: AdminActor; extra: Record<string, unknown> }): void;
+}
+
+const fail = <T>(code: AdminErrorCode, message: string): AdminResult<T> => ({ ok: false, code, message });
+const done = <T>(value: T): AdminResult<T> => ({ ok: true, value });
+
+/** RFC 7622: a bare JID with a localpart on the served domain, or an error line. */
+export function parseAccountJid(input: string, served: string): { local: string; domain: string; bare: string } | string {
+  const parsed = parseJid(input);
+  if (!parsed.ok) return `invalid JID ${input}: ${parsed.reason}`;
+  const { local, domain, resource } = parsed.jid;
+  if (local === undefined || resource !== undefined) return `${input} is not a bare JID (user@domain)`;
+  if (domain !== served) return `${input} is not on the served domain ${served}`;
+  return { local, domain, bare: `${local}@${domain}` };
+}
+
+/** RFC 4013: a password that survives SASLprep, or no client could ever log in with it; an error line otherwise. */
+export function checkPassword(password: string): string | undefined {
+  return preparePassword(password) ? undefined : 'the password is empty or has characters SASLprep prohibits';
+}
+
+export class AdminOperations {
+  private readonly startedAt = Date.now();
+  /** The served domain, prepared (RFC 7622). */
+  readonly domain: string;
+
+  constructor(private readonly deps: AdminDeps) {
+    this.domain = prepareDomainpart(deps.domain) ?? deps.domain;
+  }
+
+  private account(jid: string): { local: string; domain: string; bare: string } | AdminResult<never> {
+    const account = parseAccountJid(jid, this.domain);
+    if (typeof account === 'string') return fail('bad-jid', account);
+    // With shards over several processes, a user's sessions are where its shard is served: only there can they be ended.
+    if (!this.deps.serves(account.bare)) return fail('failed', `${account.bare} belongs to an sm shard another process serves; run this on that process's host`);
+    return account;
+  }
+
+  private audit(actor: AdminActor, event: string, target: string, extra: Record<string, unknown> = {}): void {
+    if (this.deps.audit) return this.deps.audit({ event, target, actor, extra });
+    // Never a password: only who, what and whom.
+    moduleLogger('admin').info({ event, target, ...actor, ...extra }, `admin: ${event} ${target} (${actor.via === 'socket' ? 'admin socket' : actor.jid})`);
+  }
+
+  async addUser(jid: string, password: string, actor: AdminActor): Promise<AdminResult<{ jid: string }>> {
+    const account = this.account(jid);
+    if ('ok' in account) return account;
+    const bad = checkPassword(password);
+    if (bad) return fail('bad-password', bad);
+    const created = await this.deps.accounts.createAccount(account.local, account.domain, await deriveScramCredentials(password, this.deps.scramIterations));
+    if (!created.ok) return fail('exists', `${account.bare} already exists`);
+    await this.deps.userCreated(account.bare);
+    this.audit(actor, 'admin.user.added', account.bare);
+    return done({ jid: account.bare });
+  }
+
+  /** Ends the user's sessions (not-authorized) and removes the account and all its data. */
+  async removeUser(jid: string, actor: AdminActor): Promise<AdminResult<{ jid: string; sessionsEnded: number }>> {
+    const account = this.account(jid);
+    if ('ok' in account) return account;
+    const sessionsEnded = this.deps.sessions.bare(account.bare).length;
+    if (!(await this.deps.accounts.accountExists(account.local, account.domain))) return fail('no-such-user', `no such account: ${account.bare}`);
+    if ((await this.deps.removeUser(account.bare)) === undefined) return fail('no-such-user', `no such account: ${account.bare}`);
+    this.audit(actor, 'admin.user.removed', account.bare, { sessionsEnded });
+    return done({ jid: account.bare, sessionsEnded });
+  }
+
+  /** New credentials, then every session of the user ends (stream error reset): each must log in again. */
+  async changePassword(jid: string, password: string, actor: AdminActor): Promise<AdminResult<{ jid: string; sessionsEnded: number }>> {
+    const account = this.account(jid);
+    if ('ok' in account) return account;
+    const bad = checkPassword(password);
+    if (bad) return fail('bad-password', bad);
+    if (!(await this.deps.accounts.setCredentials(account.local, account.domain, await deriveScramCredentials(password, this.deps.scramIterations)))) {
+      return fail('no-such-user', `no such account: ${account.bare}`);
+    }
+    const ended = this.deps.endSessions(account.bare, 'password-changed');
+    this.audit(actor, 'admin.user.password-changed', account.bare, { sessionsEnded: ended.length });
+    return done({ jid: account.bare, sessionsEnded: ended.length });
+  }
+
+  /**
+   * Disables an account as ejabberd's ban_account does: its credentials become those of a random
+   * password nobody knows, and its sessions end (not-authorized). Setting a password enables it again.
+   */
+  async disableUser(jid: string, actor: AdminActor): Promise<AdminResult<{ jid: string; sessionsEnded: number }>> {
+    const account = this.account(jid);
+    if ('ok' in account) return account;
+    const unknowable = randomBytes(32).toString('base64url');
+    if (!(await this.deps.accounts.setCredentials(account.local, account.domain, await deriveScramCredentials(unknowable, this.deps.scramIterations)))) {
+      return fail('no-such-user', `no such account: ${account.bare}`);
+    }
+    const ended = this.deps.endSessions(account.bare, 'account-disabled');
+    this.audit(actor, 'admin.user.disabled', account.bare, { sessionsEnded: ended.length });
+    return done({ jid: account.bare, sessionsEnded: ended.length });
+  }
+
+  async listUsers(domain?: string): Promise<AdminResult<string[]>> {
+    const host = domain === undefined ? this.domain : prepareDomainpart(domain);
+    if (host === undefined) return fail('bad-jid', `invalid domain ${domain}`);
+    return done((await this.deps.accounts.listAccounts(host)).map((u) => `${u}@${host}`));
+  }
+
+  listSessions(): SessionInfo[] {
+    return [...this.deps.sessions.all()]
+      .map((s) => ({ jid: s.fullJid, sm: s.smId, c2s: s.c2sAddress, available: s.available, priority: s.priority, show: s.presence?.getChildText('show') }))
+      .sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
+  }
+
+  /** Bare JIDs with at least one available session (XEP-0133 "online"). */
+  onlineUsers(): string[] {
+    const out = new Set<string>();
+    for (const s of this.deps.sessions.all()) if (s.available) out.add(s.bareJid);
+    return [...out].sort();
+  }
+
+  /** Ends one session (a full JID) or every session of a user (a bare JID) with policy-violation. */
+  kick(jid: string, actor: AdminActor): AdminResult<{ ended: string[] }> {
+    const parsed = parseJid(jid);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return fail('bad-jid', `${jid} is not a JID on the served domain ${this.domain}`);
+    if (!this.deps.serves(parsed.jid.bare().toString())) return fail('failed', `${parsed.jid.bare().toString()} belongs to an sm shard another process serves`);
+    const ended = this.deps.endSessions(parsed.jid.toString(), 'kicked');
+    if (ended.length === 0) return fail('no-such-session', `no session for ${parsed.jid.toString()}`);
+    this.audit(actor, 'admin.session.kicked', parsed.jid.toString(), { ended });
+    return done({ ended });
+  }
+
+  /** XEP-0133 §4.23: a headline from the server to every available session; returns how many got it. */
+  announce(subject: string | undefined, body: string, actor: AdminActor): number {
+    let sent = 0;
+    for (const session of this.deps.sessions.all()) {
+      if (!session.available) continue;
+      this.deps.sendTo(session, xml('message', { type: 'headline', from: this.domain, to: session.fullJid }, subject !== undefined && xml('subject', {}, subject), xml('body', {}, body)));
+      sent++;
+    }
+    this.audit(actor, 'admin.announced', this.domain, { sessions: sent });
+    return sent;
+  }
+
+  async stats(): Promise<AdminStats> {
+    const memory = process.memoryUsage();
+    return {
+      domain: this.domain,
+      sessions: this.deps.sessions.size,
+      onlineUsers: this.onlineUsers().length,
+      accounts: (await this.deps.accounts.listAccounts(this.domain)).length,
+      uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+    };
+  }
+}
