@@ -7,6 +7,7 @@ export type ClientErrorCode =
   | 'SB_ERR_STREAM' // the server sent a stream error (detail.streamError)
   | 'SB_ERR_NEGOTIATION' // the server's header, features or answers were not what RFC 6120 requires
   | 'SB_ERR_POLICY' // the server does not meet the client's security options (requireTls)
+  | 'SB_ERR_DOWNGRADE' // XEP-0474: the advertised mechanisms or channel-binding types were changed on the way (someone in the middle)
   | 'SB_ERR_TRANSPORT' // the connection failed or closed
   | 'SB_ERR_TIMEOUT' // the server did not answer in time (connect, a negotiation step, an iq)
   | 'SB_ERR_ATTEMPTS' // reconnect attempts exhausted

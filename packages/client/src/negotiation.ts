@@ -11,6 +11,7 @@ import { ClientError } from './errors.ts';
 import { fromBase64, toBase64 } from './sasl/bytes.ts';
 import type { Credentials, MechanismName } from './sasl/mechanism.ts';
 import { selectMechanism } from './sasl/select.ts';
+import { DowngradeDetected } from './sasl/scram.ts';
 import type { ClientTransport } from './transport/transport.ts';
 
 /** XEP-0440: SASL Channel-Binding Type Capability. */
@@ -112,9 +113,15 @@ export async function authenticate(stream: NegotiationStream, features: Element,
     } catch (err) {
       // §6.4.4: tell the server we give up; a server that cannot prove it knows the password is not to be retried.
       if (el.name === 'challenge') stream.send(xml('abort', { xmlns: NS_SASL }));
-      throw new ClientError('SB_ERR_AUTH', (err as Error).message, { fatal: true });
+      throw mechanismError(err);
     }
   }
+}
+
+/** A mechanism refused the server's answer: a downgrade (XEP-0474) or a server that cannot prove it knows the secret. Never retried. */
+export function mechanismError(err: unknown): ClientError {
+  if (err instanceof DowngradeDetected) return new ClientError('SB_ERR_DOWNGRADE', err.message, { fatal: true });
+  return new ClientError('SB_ERR_AUTH', (err as Error).message, { fatal: true });
 }
 
 /** RFC 6120 §7: binds the requested resource, or lets the server pick one; resolves with the full JID. */

@@ -6,7 +6,7 @@
 
 import { xml, type Element } from '@switchboard/xml';
 import { ClientError } from './errors.ts';
-import { channelBindingTypes, type NegotiationStream } from './negotiation.ts';
+import { channelBindingTypes, mechanismError, type NegotiationStream } from './negotiation.ts';
 import { fromBase64, toBase64 } from './sasl/bytes.ts';
 import type { Credentials, MechanismName } from './sasl/mechanism.ts';
 import { selectMechanism } from './sasl/select.ts';
@@ -99,7 +99,7 @@ export async function authenticate2(stream: NegotiationStream, features: Element
       await mechanism.success(bytes);
     } catch (err) {
       if (el.name === 'challenge') stream.send(xml('abort', { xmlns: NS_SASL2 }));
-      throw new ClientError('SB_ERR_AUTH', (err as Error).message, { fatal: true });
+      throw mechanismError(err);
     }
     const jid = el.getChildText('authorization-identifier');
     if (!jid) throw new ClientError('SB_ERR_NEGOTIATION', 'SASL2 success without an authorization identifier');

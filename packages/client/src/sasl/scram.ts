@@ -9,6 +9,23 @@ import { saslprep } from './saslprep.ts';
 /** RFC 5802 §5.1: "," and "=" in a saslname. */
 const escapeName = (name: string): string => name.replace(/=/g, '=3D').replace(/,/g, '=2C');
 
+/** XEP-0474: the server's hash of what it advertised differs from what reached us: someone in the middle changed the list. */
+export class DowngradeDetected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DowngradeDetected';
+  }
+}
+
+/**
+ * XEP-0474 §5.1 (SSDP): S = the advertised mechanisms, sorted (i;octet) and joined by U+001E, then,
+ * when XEP-0440 listed channel-binding types, U+001F and those types sorted and joined the same way.
+ */
+export function advertisedString(mechanisms: readonly string[], channelBindings: readonly string[] | undefined): string {
+  const sorted = (list: readonly string[]): string => [...list].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('\x1e');
+  return sorted(mechanisms) + (channelBindings === undefined ? '' : `\x1f${sorted(channelBindings)}`);
+}
+
 export class ScramClient implements ClientMechanism {
   private readonly gs2Header: string;
   private clientFirstBare = '';
@@ -22,6 +39,8 @@ export class ScramClient implements ClientMechanism {
     private readonly binding: { data: Uint8Array } | { supportedButNotOffered: boolean },
     /** Random by default; fixed only to check against the RFCs' examples. */
     private readonly clientNonce: string = randomNonce(),
+    /** XEP-0474: the mechanisms and channel-binding types as they reached us (advertisedString). */
+    private readonly advertised?: string,
   ) {
     const authz = credentials.authzid ? `a=${escapeName(credentials.authzid)}` : '';
     const flag = 'data' in binding ? 'p=tls-exporter' : binding.supportedButNotOffered ? 'y' : 'n';
@@ -43,6 +62,12 @@ export class ScramClient implements ClientMechanism {
     const iterations = Number(attrs.get('i'));
     if (!nonce || !nonce.startsWith(this.clientNonce) || !salt || !Number.isInteger(iterations) || iterations < 1) {
       throw new Error('SCRAM: malformed server-first message');
+    }
+    // XEP-0474 §5.2: a server that hashes what it advertised (h=) tells us whether the list was changed on the way.
+    // The value is covered by the proof (AuthMessage), so it cannot be stripped or altered without failing the login.
+    const h = attrs.get('h');
+    if (h !== undefined && this.advertised !== undefined && h !== toBase64(await digest(this.hash, utf8(this.advertised)))) {
+      throw new DowngradeDetected('SCRAM: the mechanisms or channel-binding types the server advertised were changed on the way (XEP-0474)');
     }
     const salted = await pbkdf2(this.hash, utf8(saslprep(this.credentials.password)), fromBase64(salt), iterations);
     const clientKey = await hmac(this.hash, salted, utf8('Client Key'));

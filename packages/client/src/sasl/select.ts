@@ -1,6 +1,6 @@
 import { type ClientMechanism, type Credentials, type MechanismName, MECHANISM_PREFERENCE } from './mechanism.ts';
 import { PlainClient } from './plain.ts';
-import { ScramClient } from './scram.ts';
+import { advertisedString, ScramClient } from './scram.ts';
 
 export interface SelectOptions {
   offered: readonly string[];
@@ -25,13 +25,15 @@ export interface SelectOptions {
 export function selectMechanism(options: SelectOptions): ClientMechanism | undefined {
   const order = options.allowed ?? MECHANISM_PREFERENCE;
   const anyPlusOffered = options.offered.some((m) => m.endsWith('-PLUS'));
+  // XEP-0474: what reached us, for SCRAM to check against the server's hash.
+  const advertised = advertisedString(options.offered, options.channelBindingTypes);
   for (const name of order) {
     if (!options.offered.includes(name)) continue;
     switch (name) {
       case 'SCRAM-SHA-256-PLUS':
       case 'SCRAM-SHA-1-PLUS':
         if (!options.channelBinding || !options.channelBindingTypes?.includes('tls-exporter')) continue;
-        return new ScramClient(name, name.startsWith('SCRAM-SHA-256') ? 'SHA-256' : 'SHA-1', options.credentials, { data: options.channelBinding });
+        return new ScramClient(name, name.startsWith('SCRAM-SHA-256') ? 'SHA-256' : 'SHA-1', options.credentials, { data: options.channelBinding }, undefined, advertised);
       case 'SCRAM-SHA-256':
       case 'SCRAM-SHA-1':
         // RFC 5802 §6: 'y' tells the server we could have bound but saw no -PLUS offered, so a server that did
@@ -39,7 +41,7 @@ export function selectMechanism(options: SelectOptions): ClientMechanism | undef
         // binding type in common), the honest flag is 'n'.
         return new ScramClient(name, name === 'SCRAM-SHA-256' ? 'SHA-256' : 'SHA-1', options.credentials, {
           supportedButNotOffered: options.channelBinding !== undefined && !anyPlusOffered,
-        });
+        }, undefined, advertised);
       case 'PLAIN':
         if (!options.secure && !options.allowPlainWithoutTls) continue;
         return new PlainClient(options.credentials);

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
-import { parseClientFinal, parseClientFirst, ScramServerExchange, type ChannelBinding, type ScramExchangeOptions } from './scram.ts';
+import { advertisedString, parseClientFinal, parseClientFirst, ScramServerExchange, type ChannelBinding, type ScramExchangeOptions } from './scram.ts';
 import { deriveScramCredentials } from './scram-credentials.ts';
 import type { ScramCredentials } from '../storage/ports.ts';
 
@@ -212,5 +212,22 @@ describe('SCRAM server exchange: channel binding (RFC 5802 §6, RFC 9266)', () =
     const first = await ex.start(b('n,,n=u,r=c'));
     assert.ok(first.ok);
     assert.deepEqual(await ex.finish(b(clientFinal('sha256', 'pw', 'n=u,r=c', first.serverFirst.toString(), b('y,,'), 'cSERVER'))), { ok: false, condition: 'not-authorized' });
+  });
+});
+
+describe('XEP-0474 downgrade protection (SSDP)', () => {
+  it("hashes the advertised lists as §5.1 and the XEP's example do", () => {
+    const s = advertisedString(['SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1'], ['tls-server-end-point', 'tls-exporter']);
+    assert.equal(createHash('sha1').update(s).digest('base64'), 'G6k/rBLDqgOhRRaCuuatSDFkJ08=');
+    assert.equal(advertisedString(['SCRAM-SHA-256', 'PLAIN'], undefined), 'PLAIN\x1eSCRAM-SHA-256', 'no XEP-0440 list: no U+001F part');
+  });
+
+  it('puts h= with the hash of the SCRAM mechanism in server-first', async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    const advertised = advertisedString(['SCRAM-SHA-256', 'SCRAM-SHA-1'], undefined);
+    const ex = new ScramServerExchange('sha256', async () => creds, undefined, false, { advertised });
+    const first = await ex.start(Buffer.from('n,,n=u,r=c'));
+    assert.ok(first.ok);
+    assert.match(first.serverFirst.toString(), new RegExp(`,h=${createHash('sha256').update(advertised).digest('base64').replace(/[+/]/g, '\\$&')}$`));
   });
 });

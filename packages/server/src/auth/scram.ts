@@ -113,9 +113,18 @@ export function parseClientFinal(message: Buffer): ClientFinal | undefined {
   return { channelBinding, nonce: r.slice(2), proof, withoutProof: text.slice(0, text.length - p.length - 1) };
 }
 
-/** RFC 5802 §7 server-first-message; the nonce is the client's followed by ours. */
-export function buildServerFirst(nonce: string, salt: string, iterations: number): string {
-  return `r=${nonce},s=${salt},i=${iterations}`;
+/** RFC 5802 §7 server-first-message; the nonce is the client's followed by ours; `h` is XEP-0474's optional attribute. */
+export function buildServerFirst(nonce: string, salt: string, iterations: number, h?: string): string {
+  return `r=${nonce},s=${salt},i=${iterations}${h === undefined ? '' : `,h=${h}`}`;
+}
+
+/**
+ * XEP-0474 §5.1 (SSDP): S = the advertised mechanisms, sorted (i;octet) and joined by U+001E, then,
+ * when XEP-0440 listed channel-binding types, U+001F and those types sorted and joined the same way.
+ */
+export function advertisedString(mechanisms: readonly string[], channelBindings: readonly string[] | undefined): string {
+  const sorted = (list: readonly string[]): string => [...list].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('\x1e');
+  return sorted(mechanisms) + (channelBindings === undefined ? '' : `\x1f${sorted(channelBindings)}`);
 }
 
 /** RFC 5802 §7 server-final-message (the verifier). */
@@ -168,6 +177,8 @@ export interface ScramExchangeOptions {
   fakeSecret?: Buffer;
   /** Iteration count announced for unknown users: the count new credentials get (ServerConfig.scramIterations). */
   fakeIterations?: number;
+  /** XEP-0474: the advertised string S (advertisedString); its hash goes into the server-first message. */
+  advertised?: string;
 }
 
 /** Per-process default for fake credentials. */
@@ -188,7 +199,8 @@ type Phase = { kind: 'initial' } | { kind: 'challenged'; first: ClientFirst; ser
 
 export class ScramServerExchange {
   private phase: Phase = { kind: 'initial' };
-  private readonly options: Required<ScramExchangeOptions>;
+  private readonly options: Required<Omit<ScramExchangeOptions, 'advertised'>>;
+  private readonly ssdp: string | undefined;
 
   constructor(
     private readonly hash: ScramHash,
@@ -204,6 +216,7 @@ export class ScramServerExchange {
       fakeSecret: options.fakeSecret ?? PROCESS_SECRET,
       fakeIterations: options.fakeIterations ?? 4096,
     };
+    this.ssdp = options.advertised === undefined ? undefined : digest(hash, Buffer.from(options.advertised)).toString('base64');
   }
 
   async start(clientFirst: Buffer): Promise<{ ok: true; serverFirst: Buffer } | { ok: false; condition: ScramFailure }> {
@@ -223,7 +236,7 @@ export class ScramServerExchange {
     // An unknown user gets a challenge all the same, so a probe cannot tell (RFC 5802 §9).
     const credentials = stored ?? fakeCredentials(this.options.fakeSecret, first.username, this.options.fakeIterations);
     const nonce = first.nonce + this.options.serverNonce();
-    const serverFirst = buildServerFirst(nonce, credentials.salt, credentials.iterations);
+    const serverFirst = buildServerFirst(nonce, credentials.salt, credentials.iterations, this.ssdp);
     this.phase = { kind: 'challenged', first, serverFirst, nonce, credentials, known: stored !== undefined };
     return { ok: true, serverFirst: Buffer.from(serverFirst) };
   }

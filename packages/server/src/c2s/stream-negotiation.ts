@@ -13,6 +13,7 @@ import { SaslNegotiation } from './sasl/negotiation.ts';
 import { AuthGuard } from './auth-guard.ts';
 import { NS_SASL2, readAuthenticate, sasl2Failure, sasl2Feature, type Sasl2Request } from './xep0388.ts';
 import { FastLogin } from './fast-login.ts';
+import { advertisedString } from '../auth/scram.ts';
 import { fastFeature } from './xep0484.ts';
 import type { SaslMechanism } from './sasl/mechanism.ts';
 import type { FastMechanism } from '../auth/fast-tokens.ts';
@@ -76,7 +77,13 @@ export class StreamNegotiation {
     }
     this.sasl = new SaslNegotiation(
       mechanisms,
-      { domain: this.policy.domain, channelBinding: this.transport.channelBinding(), unknownUsers: this.policy.unknownUsers },
+      {
+        domain: this.policy.domain,
+        channelBinding: this.transport.channelBinding(),
+        unknownUsers: this.policy.unknownUsers,
+        // XEP-0474: SASL and SASL2 list the same mechanisms here; XEP-0440 lists tls-exporter with -PLUS (features.ts).
+        advertised: advertisedString(mechanisms, mechanisms.some((m) => m.endsWith('-PLUS')) ? ['tls-exporter'] : undefined),
+      },
       (u) => this.guard.lookup(u, (name) => this.host.lookupCredentials(name)),
       this.policy.authAttempts,
     );

@@ -32,4 +32,9 @@ export interface SaslContext {
    * secret their stable fake salts are derived from (auth/server-secret.ts).
    */
   unknownUsers?: { secret: Buffer; iterations: number };
+  /**
+   * XEP-0474 (SSDP): the mechanisms and channel-binding types this stream advertised, as §5.1's
+   * string S; SCRAM puts its hash in the server-first message (h=) so the client sees a stripped list.
+   */
+  advertised?: string;
 }

@@ -25,7 +25,7 @@ export class ScramMechanism implements SaslMechanism {
     this.exchange = new ScramServerExchange(hash, (name: string) => {
       const prepared = prepareLocalpart(name);
       return prepared === undefined ? Promise.resolve(undefined) : lookup(prepared);
-    }, binding, context.channelBinding !== undefined, context.unknownUsers ? { fakeSecret: context.unknownUsers.secret, fakeIterations: context.unknownUsers.iterations } : {});
+    }, binding, context.channelBinding !== undefined, { ...(context.unknownUsers ? { fakeSecret: context.unknownUsers.secret, fakeIterations: context.unknownUsers.iterations } : {}), ...(context.advertised !== undefined ? { advertised: context.advertised } : {}) });
     this.domain = context.domain;
     this.plus = plus;
     this.plusOffered = context.channelBinding !== undefined;
