@@ -9,7 +9,7 @@ import { SmLink } from './sm-link.ts';
 import type { ShardMap } from '../router/shards.ts';
 import { C2sStream, type StopReason, type StreamHost, type StreamPolicy } from './stream.ts';
 import type { C2sTransport } from './transport.ts';
-import { channels } from '../diagnostics.ts';
+import { channels, countStanza } from '../diagnostics.ts';
 import { deriveScramCredentials } from '../auth/scram-credentials.ts';
 import type { RegisterOutcome } from './register.ts';
 import { AuthThrottle } from '../auth/throttle.ts';
@@ -86,7 +86,7 @@ export class C2s implements StreamHost {
         const stream = this.streams.get(c2sId);
         if (!stream || (stream.state !== 'established' && stream.state !== 'hibernating')) return false;
         stream.deliver(stanza, text);
-        if (channels.c2sStanzaOut.hasSubscribers) channels.c2sStanzaOut.publish(stanza.name);
+        countStanza('out', stanza.name);
         return true;
       },
     }, options.shards);
@@ -162,7 +162,7 @@ export class C2s implements StreamHost {
   }
 
   forward(stream: C2sStream, stanza: Element, text: string | undefined): void {
-    if (channels.c2sStanzaIn.hasSubscribers) channels.c2sStanzaIn.publish(stanza.name);
+    countStanza('in', stanza.name);
     this.link.forward(stream.id, stream.smId!, stanza, text);
   }
 

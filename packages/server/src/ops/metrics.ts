@@ -1,13 +1,14 @@
 // Prometheus metrics (prom-client), made from the diagnostics channels the
 // c2s and sm publish on (diagnostics.ts), so the message path carries no
-// metrics code: a stanza costs one hasSubscribers check and, with metrics
-// on, one counter increment. docs/operations.md lists every metric;
+// metrics code beyond a plain counter per stanza (diagnostics.ts
+// stanzaCounts). docs/operations.md lists every metric;
 // docs/grafana/switchboard.json is a dashboard over them.
 
 import { subscribe } from 'node:diagnostics_channel';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import {
   channels,
+  stanzaCounts,
   type BackendStateMessage,
   type C2sAuthenticatedMessage,
   type C2sCloseMessage,
@@ -47,17 +48,27 @@ export function processMetrics(): Metrics {
   });
   const sessions = new Gauge({ name: 'switchboard_sm_sessions', help: 'Sessions the sm holds (bound resources, hibernating ones included).', registers: [registry] });
   const logins = new Counter({ name: 'switchboard_logins_total', help: 'SASL outcomes by mechanism and result (success, or the failure reason: not-authorized, throttled, …).', labelNames: ['mechanism', 'result'], registers: [registry] });
-  const stanzasIn = new Counter({ name: 'switchboard_stanzas_in_total', help: 'Stanzas received from clients, by kind.', labelNames: ['kind'], registers: [registry] });
-  const stanzasOut = new Counter({ name: 'switchboard_stanzas_out_total', help: 'Stanzas delivered to clients, by kind.', labelNames: ['kind'], registers: [registry] });
+  // The stanza counts are plain numbers the c2s keeps (diagnostics.ts stanzaCounts), read here when scraped.
+  for (const [direction, name, help] of [
+    ['in', 'switchboard_stanzas_in_total', 'Stanzas received from clients, by kind.'],
+    ['out', 'switchboard_stanzas_out_total', 'Stanzas delivered to clients, by kind.'],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, n] of Object.entries(stanzaCounts[direction])) this.inc({ kind }, n);
+      },
+    });
+  }
   const streamErrors = new Counter({ name: 'switchboard_stream_errors_total', help: 'Streams closed with a stream error, by condition.', labelNames: ['condition'], registers: [registry] });
   const tlsFailures = new Counter({ name: 'switchboard_tls_failures_total', help: 'Failed TLS handshakes.', registers: [registry] });
   const components = new Gauge({ name: 'switchboard_component_up', help: '1 while a component (XEP-0114, service) is connected, 0 after it left.', labelNames: ['kind', 'name'], registers: [registry] });
   const backends = new Gauge({ name: 'switchboard_backend_up', help: '1 while a backend connection (nats, postgres) is up.', labelNames: ['backend'], registers: [registry] });
   const archiveFailures = new Counter({ name: 'switchboard_archive_write_failures_total', help: 'Archive entries (XEP-0313) whose transaction failed: delivered, not archived.', registers: [registry] });
-  for (const kind of ['message', 'presence', 'iq']) {
-    stanzasIn.inc({ kind }, 0);
-    stanzasOut.inc({ kind }, 0);
-  }
 
   subscribe(channels.c2sOpen.name, (m) => {
     const { id, transport } = m as C2sOpenMessage;
@@ -81,8 +92,6 @@ export function processMetrics(): Metrics {
     if (reason.socket === 'tls-failed') tlsFailures.inc();
   });
   subscribe(channels.tlsFailed.name, () => tlsFailures.inc());
-  subscribe(channels.c2sStanzaIn.name, (kind) => stanzasIn.inc({ kind: kind as string }));
-  subscribe(channels.c2sStanzaOut.name, (kind) => stanzasOut.inc({ kind: kind as string }));
   subscribe(channels.smSessionStarted.name, () => sessions.inc());
   subscribe(channels.smSessionEnded.name, () => sessions.dec());
   subscribe(channels.componentState.name, (m) => {
