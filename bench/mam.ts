@@ -20,6 +20,13 @@ const POSTGRES_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://po
 const WORDS = ['hello', 'meeting', 'tomorrow', 'lunch', 'coffee', 'train', 'late', 'thanks', 'photo', 'call'];
 const T0 = Date.UTC(2025, 0, 1);
 
+/** The id of user u's n-th message: a UUIDv7 of its time, as the server makes them (mam/stanza-id.ts), but reproducible. */
+function idOf(u: number, n: number): string {
+  const t = (T0 + n * 1000).toString(16).padStart(12, '0');
+  const r = (u * 1_000_000 + n).toString(16).padStart(15, '0');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(0, 3)}-8${r.slice(3, 6)}-${r.slice(6, 15).padStart(12, '0')}`;
+}
+
 /** Message i of the archive: user i % users, contact (i / users) % 20, one second apart per user. */
 function entry(i: number, users: number): ArchiveEntry {
   const u = i % users;
@@ -29,7 +36,7 @@ function entry(i: number, users: number): ArchiveEntry {
   return {
     username: `user${u}`,
     host: 'localhost',
-    id: `${u}-${n}`,
+    id: idOf(u, n),
     timestamp: new Date(T0 + n * 1000),
     with: `${contact}/res`,
     stanza: `<message xmlns="jabber:client" from="${contact}/res" to="user${u}@localhost" type="chat" id="m${n}"><body>${body}</body></message>`,
@@ -46,10 +53,12 @@ async function fill(storage: Storage, messages: number, users: number): Promise<
   return (performance.now() - t0) / 1000;
 }
 
-type Kind = 'last page' | 'page before an id' | 'page after an id' | 'last page with a contact' | 'full text, last page';
+type Kind = 'last page' | 'page before an id' | 'page after an id' | 'last page with a contact' | 'page after an id with a contact' | 'an hour by start/end' | 'full text, last page';
+const KINDS: Kind[] = ['last page', 'page before an id', 'page after an id', 'last page with a contact', 'page after an id with a contact', 'an hour by start/end', 'full text, last page'];
 
 function queryOf(kind: Kind, perUser: number): ArchiveQuery {
-  const id = () => `${0}-${Math.floor(Math.random() * perUser)}`;
+  const n = () => Math.floor(Math.random() * perUser);
+  const id = () => idOf(0, n());
   switch (kind) {
     case 'last page':
       return { max: 50, before: '' };
@@ -59,6 +68,16 @@ function queryOf(kind: Kind, perUser: number): ArchiveQuery {
       return { max: 50, after: id() };
     case 'last page with a contact':
       return { max: 50, before: '', with: `contact${Math.floor(Math.random() * 20)}@example.org` };
+    case 'page after an id with a contact': {
+      // An id of a message with that contact: message n is with contact n % 20.
+      const k = n();
+      return { max: 50, after: idOf(0, k), with: `contact${k % 20}@example.org` };
+    }
+    case 'an hour by start/end': {
+      // Messages are a second apart per user: an hour is 3,600 of them, so the count is of a range, not a page.
+      const start = T0 + n() * 1000;
+      return { max: 50, start: new Date(start), end: new Date(start + 3600_000) };
+    }
     case 'full text, last page':
       return { max: 50, before: '', fullText: WORDS[Math.floor(Math.random() * 10)]! };
   }
@@ -68,11 +87,10 @@ async function measurePages(storage: Storage, label: string, messages: number, u
   const perUser = Math.floor(messages / users);
   const group = `MAM page of 50, ${messages.toLocaleString('en-US')} messages among ${users} users — ${label}`;
   const rows: BenchRow[] = [{ group, name: 'bulk insert', value: messages / fillSeconds, unit: 'msgs/s', note: `${fillSeconds.toFixed(1)} s` }];
-  const kinds: Kind[] = ['last page', 'page before an id', 'page after an id', 'last page with a contact', 'full text, last page'];
-  for (const kind of kinds) {
+  for (const kind of KINDS) {
     const times: number[] = [];
     for (let i = 0; i < queries + 50; i++) {
-      // Every query on user0's archive: ids are `0-n`; the other 99 users' rows sit around it.
+      // Every query on user0's archive (ids idOf(0, n)); the other users' rows sit around it.
       const q = queryOf(kind, perUser);
       const t = performance.now();
       const r = await storage.archive.query('user0', 'localhost', q);
@@ -87,7 +105,15 @@ async function measurePages(storage: Storage, label: string, messages: number, u
   return rows;
 }
 
-export async function mamPages(options: { messages: number; users: number; queries: number }): Promise<BenchRow[]> {
+export async function mamPages(options: { messages: number; users: number; queries: number; stores?: readonly ('sqlite' | 'postgres')[] }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const stores = options.stores ?? ['sqlite', 'postgres'];
+  if (stores.includes('sqlite')) rows.push(...(await sqlitePages(options)));
+  if (stores.includes('postgres')) rows.push(...(await postgresPages(options)));
+  return rows;
+}
+
+async function sqlitePages(options: { messages: number; users: number; queries: number }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-mam-'));
   try {
@@ -101,6 +127,11 @@ export async function mamPages(options: { messages: number; users: number; queri
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return rows;
+}
+
+async function postgresPages(options: { messages: number; users: number; queries: number }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
   const schema = `sb_bench_${randomBytes(4).toString('hex')}`;
   const postgres = await openPostgresStorage(POSTGRES_URL, { schema });
   try {

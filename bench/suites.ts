@@ -111,7 +111,14 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   // Issue #17: failover times and what the split costs in CPU per message against one process.
   cluster: () => clusterBench({ pairs: Number(process.env.SWITCHBOARD_BENCH_CLUSTER_PAIRS ?? 2), messages: 500, rounds: 3 }),
   carbons,
-  'mam-page': () => mamPages({ messages: Number(process.env.SWITCHBOARD_BENCH_MAM_MESSAGES ?? 1_000_000), users: 100, queries: 1000 }),
+  // SWITCHBOARD_BENCH_MAM_STORES=sqlite (or postgres) for one store only.
+  'mam-page': () =>
+    mamPages({
+      messages: Number(process.env.SWITCHBOARD_BENCH_MAM_MESSAGES ?? 1_000_000),
+      users: 100,
+      queries: 1000,
+      stores: (process.env.SWITCHBOARD_BENCH_MAM_STORES ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[],
+    }),
 };
 
 /** What `npm run bench` runs with no suite named. */

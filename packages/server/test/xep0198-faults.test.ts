@@ -45,6 +45,50 @@ describe('XEP-0198 and the 510 race: what a client never took is stored or answe
     }
   });
 
+  it('hibernation expiry with the archive on and another resource that got carbons: an unacknowledged message is neither delivered nor stored offline a second time, and is archived once', async () => {
+    const server = await startTestServer({ allowPlaintextOnLoopback: true, archive: true, timeouts: { resumeSeconds: 1 } });
+    try {
+      for (const u of ['alice', 'bob']) await server.addUser(u, 'pw');
+      const phone = await RawClient.connect(server.c2sPort);
+      const laptop = await RawClient.connect(server.c2sPort);
+      const bob = await RawClient.connect(server.c2sPort);
+      await phone.login('alice', 'pw', 'phone');
+      await laptop.login('alice', 'pw', 'laptop');
+      await bob.login('bob', 'pw', 'b');
+      laptop.send("<iq type='set' id='carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+      await laptop.expect(/id="carbons"/);
+      laptop.send('<presence/>');
+      await enableSm(phone, true);
+      phone.send('<presence/>');
+      await laptop.expect(/from="alice@localhost\/phone"/);
+      // To the phone's full JID (a conversation it holds): the laptop sees each as a received carbon.
+      for (let i = 1; i <= 5; i++) bob.send(`<message to='alice@localhost/phone' type='chat' id='k${i}'><body>k${i}</body></message>`);
+      await waitFor(() => bodies(phone.received, 'k').length === 5 && bodies(laptop.received, 'k').length === 5, 4000, 'delivery and carbons');
+      assert.equal((laptop.received.match(/<received xmlns="urn:xmpp:carbons:2"/g) ?? []).length, 5);
+      // The phone's link dies with nothing acknowledged; the hibernation expires and the five come back to the sm.
+      phone.close();
+      await laptop.expect(/from="alice@localhost\/phone"[^>]*type="unavailable"|type="unavailable"[^>]*from="alice@localhost\/phone"/, 4000);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(bodies(laptop.received, 'k'), ['k1', 'k2', 'k3', 'k4', 'k5'], 'the laptop is not given them again');
+      const tablet = await RawClient.connect(server.c2sPort);
+      await tablet.login('alice', 'pw', 'tablet');
+      tablet.send('<presence/>');
+      await tablet.expect(/from="alice@localhost\/laptop"/);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(bodies(tablet.received, 'k'), [], 'nothing in offline storage');
+      // In the archive once each, under the ids they were delivered with.
+      tablet.send("<iq type='set' id='mam'><query xmlns='urn:xmpp:mam:2' queryid='all'/></iq>");
+      await tablet.expect(/<fin /);
+      assert.deepEqual(bodies(tablet.received, 'k'), ['k1', 'k2', 'k3', 'k4', 'k5']);
+      const delivered = [...phone.received.matchAll(/<stanza-id xmlns="urn:xmpp:sid:0" by="alice@localhost" id="([^"]+)"/g)].map((m) => m[1]);
+      const archived = [...tablet.received.matchAll(/<result xmlns="urn:xmpp:mam:2" queryid="all" id="([^"]+)"/g)].map((m) => m[1]);
+      assert.deepEqual(archived, delivered);
+      for (const c of [bob, laptop, tablet]) c.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('an <r/> unanswered within timeouts.ackSeconds ends the session as a dead link, and what was unacknowledged is stored', async () => {
     const server = await startTestServer({ allowPlaintextOnLoopback: true, timeouts: { ackSeconds: 0.5 } });
     try {

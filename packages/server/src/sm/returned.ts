@@ -11,6 +11,18 @@ import { replyWithError, stanzaError } from '@switchboard/protocol';
 import { classify, type Classified } from './classify.ts';
 import type { SessionTable } from './sessions.ts';
 
+/**
+ * The stanzas being decided again: they come from our own c2s, not from a
+ * client, so what the sm added to them (the archive's stanza id, XEP-0359)
+ * is ours and stays, and modules can tell a second pass from a first.
+ */
+const returned = new WeakSet<Classified>();
+
+/** This stanza was handed back by a c2s and is being routed again. */
+export function isReturned(c: Classified): boolean {
+  return returned.has(c);
+}
+
 export interface ReturnedDeps {
   domain: string;
   sessions: SessionTable;
@@ -39,5 +51,7 @@ export function rerouteReturned(stanza: Element, deps: ReturnedDeps): void | Pro
 
 function routeStanza(stanza: Element, deps: ReturnedDeps): void | Promise<void> {
   const result = classify(stanza, deps.domain);
-  if (result.ok) return deps.route(result.value);
+  if (!result.ok) return;
+  returned.add(result.value);
+  return deps.route(result.value);
 }

@@ -4,16 +4,20 @@
 // sends, forwarded per XEP-0297 from the account's bare JID.
 //
 //   inSess   20  §7: a message a resource sends → <sent/> to the other enabled resources
-//   pktUser  20  §6: a message delivered to some resources → <received/> to the other enabled ones
+//   pktUser  20  §6: a message delivered to some resources → <received/> to the other enabled ones;
+//                a message handed back unacknowledged (XEP-0198 hibernation expired, the 510 race) that is in
+//                the archive and was copied to another resource online with carbons is not delivered or
+//                stored offline a second time (issue #21)
 //
 // With the delivery policy of RFC 6121 §8.5.2.1.1 (only the most available
 // resources get a chat message to the bare JID), carbons are how the others
 // see it. Both run below blocking (100): a refused message is never copied.
 
 import { xml, type Element } from '@switchboard/xml';
-import { forwardedElement, stanzaError } from '@switchboard/protocol';
+import { forwardedElement, stanzaError, stanzaIdBy } from '@switchboard/protocol';
 import type { IqContext, IqOutcome } from '../../iq-handlers.ts';
 import { defineModule } from '../../module.ts';
+import { isReturned } from '../../returned.ts';
 import type { SmSession } from '../../session.ts';
 import { eligibleForCarbons, isMucPrivateMessage, NS_CARBONS, type MessageKind } from './eligible.ts';
 
@@ -80,9 +84,18 @@ export const carbons = defineModule<void, Carbons>({
       20,
     );
 
+    /**
+     * A message coming back from a resource that never acknowledged it, when the user's archive holds it (it
+     * carries the archive's stanza id, mam) and another available resource with carbons on got its copy: every
+     * device has it, or finds it by MAM; delivering it again or storing it offline would show it twice.
+     */
+    const seenElsewhere = (stanza: Element, type: MessageKind, bare: string, sessions: readonly SmSession[]): boolean =>
+      stanzaIdBy(stanza, bare) !== undefined && eligibleForCarbons(stanza, type, () => false) && sessions.some((s) => !s.ended && s.available && enabled.has(s));
+
     ctx.hook(
       'pktUser',
-      ({ c, sessions, from, delivery }) => {
+      ({ c, sessions, from, delivery, bare }) => {
+        if (count > 0 && c.kind === 'message' && isReturned(c) && seenElsewhere(c.stanza, c.type as MessageKind, bare, sessions)) return 'handled';
         if (count === 0 || c.kind !== 'message' || delivery.action !== 'deliver' || sessions.length < 2) return 'pass';
         if (c.address === 'full' && isMucPrivateMessage(c.stanza)) return 'pass';
         const answersEligible = (): boolean => {

@@ -22,12 +22,13 @@
 // storage to be delivered at all (offline) is refused by offline storage.
 
 import { Element } from '@switchboard/xml';
-import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
+import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaIdBy, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
 import type { ArchiveDefault, ArchiveEntry, ArchivePrefs } from '../../../storage/archive.ts';
 import { bareOf } from '../../../storage/archive.ts';
 import type { PktUser, Verdict } from '../../chains.ts';
 import type { Classified } from '../../classify.ts';
 import { defineModule } from '../../module.ts';
+import { isReturned } from '../../returned.ts';
 import { moduleLogger } from '../../../log.ts';
 import { archivable, bodyText, decide } from './eligible.ts';
 import { PrefsCache } from './prefs-cache.ts';
@@ -171,6 +172,9 @@ export const mam = defineModule<MamOptions, MamApi>({
       (p) => {
         const { c, bare, delivery } = p;
         if (c.kind !== 'message' || (delivery.action !== 'deliver' && delivery.action !== 'offline')) return 'pass';
+        // A message handed back unacknowledged (XEP-0198, the 510 race) was archived on its first pass, with the id
+        // it carries: it is not archived twice, and keeps the id (a client that syncs by MAM recognises it).
+        if (isReturned(c) && stanzaIdBy(c.stanza, bare) !== undefined) return 'pass';
         // XEP-0359 §5: an id claiming to be the user's archive's that the archive did not give is removed.
         const stanza = withoutStanzaIdsBy(c.stanza, bare);
         if (stanza !== c.stanza) {
