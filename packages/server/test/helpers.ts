@@ -72,6 +72,16 @@ export class RawClient {
     socket.on('error', () => {});
   }
 
+  /** XEP-0368 direct TLS (certificates not verified: the tests compare them by fingerprint). */
+  static async connectTls(port: number): Promise<RawClient & { fingerprint: string }> {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    return Object.assign(new RawClient(socket), { fingerprint: socket.getPeerCertificate().fingerprint256 });
+  }
+
   /** `localAddress` (another 127.x address) makes the client look like a different host. */
   static async connect(port: number, localAddress?: string): Promise<RawClient> {
     const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });

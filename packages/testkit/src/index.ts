@@ -6,3 +6,4 @@ export { startDnsServer, type DnsServer, type SrvAnswer } from './dns-server.ts'
 export { CHROMIUM, launchChromium, servePage, type ServedPage } from './browser.ts';
 export { startEjabberd, ejabberdInstalled, type EjabberdOptions, type EjabberdServer } from './ejabberd.ts';
 export { startNatsServer, NATS_SERVER, type NatsServer } from './nats.ts';
+export { selfSignedCertificate } from './certificate.ts';
