@@ -101,7 +101,8 @@ export async function applyReload(current: ServerConfig, next: ServerConfig, tar
       report.errors.push(`TLS certificate: ${(err as Error).message}; the previous certificate stays in use`);
     }
   }
-  const limits = changed.filter((k) => (LIVE_LIMITS as readonly string[]).includes(k));
+  // Limits are the c2s's: a process without one (an sm alone) takes none.
+  const limits = targets.c2s ? changed.filter((k) => (LIVE_LIMITS as readonly string[]).includes(k)) : [];
   if (targets.c2s && limits.length > 0) {
     targets.c2s.applyLimits(next);
     for (const k of limits) take(k);
