@@ -8,6 +8,7 @@ import { parserMemoryRows } from './parser-memory.ts';
 import { mamPages } from './mam.ts';
 import { clusterBench } from './cluster.ts';
 import { mucSuite } from './muc.ts';
+import { reconnectSuite } from './reconnect.ts';
 import { carbonsFanout, chatPairs, idleSessions, nodeFloor, pacedChat, loginStorm, offlineDelivery, presenceBroadcast, type ServerKind } from './e2e.ts';
 
 const login = (server: ServerKind): Promise<BenchRow[]> => loginStorm({ count: 2000, mechanism: 'SCRAM-SHA-256', workers: 1, server });
@@ -108,6 +109,8 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   'idle-vs-prosody': () => sideBySide(idle),
   // Issue #21 (XEP-0313): archiving's cost on the message path, and a page of 50 from a large archive.
   'chat-archive': chatArchive,
+  // Issue #19: FAST + Bind 2 + inline resumption against SCRAM + restart + resume (and + bind), N = SWITCHBOARD_BENCH_RECONNECT (1000).
+  reconnect: () => reconnectSuite(),
   // Issue #17: failover times and what the split costs in CPU per message against one process.
   cluster: () => clusterBench({ pairs: Number(process.env.SWITCHBOARD_BENCH_CLUSTER_PAIRS ?? 2), messages: 500, rounds: 3 }),
   carbons,
