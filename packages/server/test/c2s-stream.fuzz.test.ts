@@ -67,7 +67,9 @@ function wholeCharacters(reads: string[]): string[] {
 }
 
 function normalise(text: string): string {
-  return text.replace(/ id="[^"]*"/g, ' id="*"').replace(/<text xmlns="urn:ietf:params:xml:ns:xmpp-streams"[^>]*>[^<]*<\/text>/g, '<text/>');
+  // The server's whitespace keepalive (a space between top-level elements) comes on a timer, not from
+  // what was sent: a long run under load saw one land in one conversation only (seed 98201205).
+  return text.replace(/>\s+</g, '><').replace(/ id="[^"]*"/g, ' id="*"').replace(/<text xmlns="urn:ietf:params:xml:ns:xmpp-streams"[^>]*>[^<]*<\/text>/g, '<text/>');
 }
 
 const stanzas = fc.array(element, { maxLength: 4 });
