@@ -1,4 +1,4 @@
-// Issue #20 group chat benchmarks, Switchboard and Prosody (mod_muc) on the
+// Issue #20 group chat benchmarks, Switchboard, Prosody and ejabberd (mod_muc) on the
 // same load in the same run, each server in its own process pinned to CPU 0
 // (CPU read from /proc), the load from this process:
 //  - fan-out: a room of OCCUPANTS, SENDERS occupants sending one message a
@@ -9,7 +9,7 @@
 //  - idle rooms (Switchboard): ROOMS persistent rooms stored, loaded on
 //    first use; RSS per loaded idle room, and none loaded at start.
 // Sizes: MUC_OCCUPANTS (500), MUC_RATE msgs/s (10), MUC_SECONDS (10),
-// MUC_JOINERS (50), MUC_ROOMS (10000; 0 skips), MUC_SERVERS (prosody).
+// MUC_JOINERS (50), MUC_ROOMS (10000; 0 skips), MUC_SERVERS (prosody,ejabberd).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ const SECONDS = Number(process.env.MUC_SECONDS ?? 10);
 const JOINERS = Number(process.env.MUC_JOINERS ?? 50);
 const ROOMS = Number(process.env.MUC_ROOMS ?? 10_000);
 /** The other servers on the same load (MUC_SERVERS, comma-separated; Switchboard always runs). */
-const SERVERS = (process.env.MUC_SERVERS ?? 'prosody').split(',').filter((s) => s !== '');
+const SERVERS = (process.env.MUC_SERVERS ?? 'prosody,ejabberd').split(',').filter((s) => s !== '');
 const HISTORY = 50;
 const ROOM = 'bench@conference.localhost';
 const MUC = 'http://jabber.org/protocol/muc';
@@ -99,6 +99,14 @@ async function startProsodyMuc(users: number): Promise<BenchServer> {
   return { name: 'prosody', pid: prosody.pid, port: prosody.c2sPort, stop: () => prosody.stop().then(() => rmSync(certDir, { recursive: true, force: true })) };
 }
 
+/** Debian's ejabberd 23.01 (testkit launcher) with mod_muc, plain TCP and PLAIN, pinned to CPU 0. */
+async function startEjabberdMuc(users: number): Promise<BenchServer> {
+  const { startEjabberd } = await import('@switchboard/testkit');
+  const ejabberd = await startEjabberd({ users: [], benchUsers: { count: users, password: 'pass' }, plaintext: true, muc: { maxHistory: HISTORY } });
+  if (spawnSync('taskset', ['--version']).status === 0) spawnSync('taskset', ['-a', '-p', '-c', '0', String(ejabberd.pid)], { stdio: 'ignore' });
+  return { name: 'ejabberd', pid: ejabberd.pid, port: ejabberd.c2sPort, stop: () => ejabberd.stop() };
+}
+
 /** Logs `user<n>` in and waits for the end of its join (the subject message). */
 async function occupant(port: number, n: number, history: number, onData?: (chunk: string) => void): Promise<RawClient> {
   const c = await RawClient.connect('127.0.0.1', port);
@@ -110,9 +118,11 @@ async function occupant(port: number, n: number, history: number, onData?: (chun
   return c;
 }
 
-async function fanOutAndJoin(kind: 'switchboard' | 'prosody'): Promise<BenchRow[]> {
+type Kind = 'switchboard' | 'prosody' | 'ejabberd';
+
+async function fanOutAndJoin(kind: Kind): Promise<BenchRow[]> {
   const users = OCCUPANTS + JOINERS;
-  const server = kind === 'prosody' ? await startProsodyMuc(users) : await startBenchServer(users);
+  const server = kind === 'prosody' ? await startProsodyMuc(users) : kind === 'ejabberd' ? await startEjabberdMuc(users) : await startBenchServer(users);
   const clients: RawClient[] = [];
   const group = `muc ${OCCUPANTS} occupants — ${kind}`;
   try {
@@ -122,7 +132,9 @@ async function fanOutAndJoin(kind: 'switchboard' | 'prosody'): Promise<BenchRow[
     await owner.presence();
     owner.send(`<presence to='${ROOM}/u1'><x xmlns='${MUC}'/></presence>`);
     await owner.waitFor(/status code=["']201["']/);
-    owner.send(`<iq type='set' id='cfg' to='${ROOM}'><query xmlns='${MUC}#owner'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#roomconfig</value></field><field var='muc#roomconfig_maxusers'><value>none</value></field><field var='muc#maxhistoryfetch'><value>${HISTORY}</value></field><field var='muc#roomconfig_historylength'><value>${HISTORY}</value></field></x></query></iq>`);
+    // ejabberd refuses fields it does not know; its history length is the service's (mod_muc history_size).
+    const historyFields = kind === 'ejabberd' ? '' : `<field var='muc#maxhistoryfetch'><value>${HISTORY}</value></field><field var='muc#roomconfig_historylength'><value>${HISTORY}</value></field>`;
+    owner.send(`<iq type='set' id='cfg' to='${ROOM}'><query xmlns='${MUC}#owner'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#roomconfig</value></field><field var='muc#roomconfig_maxusers'><value>none</value></field>${historyFields}</x></query></iq>`);
     await owner.waitFor(/id=["']cfg["'][^>]*type=["']result|type=["']result["'][^>]*id=["']cfg/);
     clients.push(owner);
 
@@ -226,7 +238,7 @@ export async function mucSuite(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const sb = await fanOutAndJoin('switchboard');
   rows.push(...sb);
-  for (const other of ['prosody'] as const) {
+  for (const other of ['prosody', 'ejabberd'] as const) {
     if (!SERVERS.includes(other)) continue;
     const theirs = await fanOutAndJoin(other);
     rows.push(...theirs);

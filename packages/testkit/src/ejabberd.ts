@@ -45,6 +45,12 @@ export interface EjabberdOptions {
   resumeTimeoutS?: number;
   /** Extra lines for the `modules:` section, YAML indented by two spaces. */
   modules?: string;
+  /** Benchmarks: `user1`…`user<count>` with one password, registered once and copied in Mnesia (as the shared yardstick does). */
+  benchUsers?: { count: number; password: string };
+  /** Benchmarks: the STARTTLS listener does not require TLS, so SASL PLAIN works over plain TCP on loopback. */
+  plaintext?: boolean;
+  /** A XEP-0045 service at conference.localhost (mod_muc), for group chat comparisons. */
+  muc?: { maxHistory: number };
 }
 
 /** Whether the Debian package is installed. */
@@ -97,7 +103,7 @@ listen:
     ip: "127.0.0.1"
     module: ejabberd_c2s
     max_stanza_size: ${maxStanza}
-    starttls_required: true
+    starttls_required: ${options.plaintext ? 'false' : 'true'}
   -
     port: ${directTlsPort}
     ip: "127.0.0.1"
@@ -147,6 +153,7 @@ modules:
     resume_timeout: ${options.resumeTimeoutS ?? 300}
   mod_carboncopy: {}
   mod_client_state: {}
+${options.muc ? mucModule(options.muc.maxHistory) : ''}
 ${options.modules ?? ''}
 `,
   );
@@ -207,12 +214,17 @@ ${options.modules ?? ''}
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`ejabberd did not start: ${(err as Error).message}\n${output}\n${log}`);
   }
-  const pidText = spawnSync('sh', ['-c', `pgrep -g ${child.pid} -f beam`], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  // The VM by its node name: started by root, ejabberdctl runs it through su, in a session (and process group) of its own.
+  const pidText = spawnSync('pgrep', ['-f', `beam\\.smp .*-sname ${node}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
   const register = (username: string, password: string): void => {
     const r = ctl(['register', username, 'localhost', password]);
     if (r.status !== 0) throw new Error(`ejabberdctl register failed: ${String(r.stderr)}${String(r.stdout)}`);
   };
   for (const u of options.users) register(u.username, u.password);
+  if (options.benchUsers) {
+    register('user1', options.benchUsers.password);
+    copyUser(node, cookie, distPort, options.benchUsers.count);
+  }
   return {
     pid: Number(pidText) || child.pid!,
     c2sPort,
@@ -231,4 +243,46 @@ ${options.modules ?? ''}
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** mod_muc at conference.localhost with room limits out of the way of a benchmark (500 occupants, 50 history). */
+function mucModule(maxHistory: number): string {
+  return `  mod_muc:
+    host: conference.localhost
+    access: all
+    access_create: local
+    access_persistent: local
+    history_size: ${maxHistory}
+    max_users: 100000
+    max_users_presence: 100000
+    max_user_conferences: 100
+    default_room_options:
+      mam: false
+`;
+}
+
+/**
+ * user2…user<count> as copies of user1's Mnesia record (salt, keys,
+ * iterations): the same work per login as registering each, without hashing
+ * the password thousands of times. Done from a hidden Erlang node that
+ * reaches ours on its distribution port, as ejabberdctl does.
+ */
+function copyUser(node: string, cookie: string, distPort: number, count: number): void {
+  const script = `
+    Node = list_to_atom("${node}"),
+    Host = <<"localhost">>,
+    [Rec] = rpc:call(Node, mnesia, dirty_read, [passwd, {<<"user1">>, Host}]),
+    Copy = fun(I) ->
+        U = list_to_binary("user" ++ integer_to_list(I)),
+        Key = setelement(1, element(2, Rec), U),
+        ok = rpc:call(Node, mnesia, dirty_write, [setelement(2, Rec, Key)])
+    end,
+    lists:foreach(Copy, lists:seq(2, ${count})),
+    halt(0).`;
+  const r = spawnSync(
+    'erl',
+    ['-sname', `sbreg${randomBytes(3).toString('hex')}@localhost`, '-setcookie', cookie, '-start_epmd', 'false', '-erl_epmd_port', String(distPort), '-dist_listen', 'false', '-hidden', '-noshell', '-eval', script],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  if (r.status !== 0) throw new Error(`copying ejabberd bench users failed: ${r.stderr}${r.stdout}`);
 }
