@@ -45,6 +45,9 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       await exchange(alice, `<message to='keep@${ROOMS}' type='groupchat' id='s'><subject>Kept subject</subject></message>`, /<subject>Kept subject<\/subject>/);
       await exchange(alice, `<message to='keep@${ROOMS}' type='groupchat' id='b'><body>before the restart</body></message>`, /<body>before the restart<\/body>/);
       await exchange(bob, `<presence to='keep@${ROOMS}/Bob'><x xmlns='${MUC}'/></presence>`, /<status code="110"\/>/);
+      // §7.10: bob reserves a nick; XEP-0486: alice gives the room an avatar. Both are kept with the room.
+      await exchange(bob, `<iq type='set' id='reg' to='keep@${ROOMS}'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#register</value></field><field var='muc#register_roomnick'><value>Bobbo</value></field></x></query></iq>`, /<iq(?=[^>]*id="reg")[^>]*type="result"/);
+      await exchange(alice, `<iq type='set' id='av' to='keep@${ROOMS}'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>AAEC</BINVAL></PHOTO></vCard></iq>`, /<iq(?=[^>]*id="av")[^>]*type="result"/);
       // Let the archive write land before stopping.
       await new Promise((r) => setTimeout(r, 200));
       alice.received = '';
@@ -64,6 +67,9 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       assert.ok(entered);
       assert.match(bob2.received, /<body>before the restart<\/body><occupant-id[^>]*\/><stanza-id[^>]*\/><delay xmlns="urn:xmpp:delay"/);
       assert.match(bob2.received, /affiliation="member"/);
+      // The reserved nick and the avatar came back with the room: bob is given "Bobbo" (210) and sees the hash.
+      assert.match(bob2.received, new RegExp(`<presence from="keep@${ROOMS}/Bobbo"[^>]*>(?:(?!</presence>).)*<status code="210"/>`));
+      assert.match(bob2.received, /<x xmlns="vcard-temp:x:update"><photo>0c7a623fd2bbc05b06423be359e4021d36e721ad<\/photo>/);
       assert.equal(muc.loadedRooms, 1);
       // Members-only survived: a stranger is refused.
       await server.addUser('carol', 'pw').catch(() => undefined);

@@ -25,6 +25,8 @@ import { ownerGet, ownerSet } from './xep0045-owner.ts';
 import { occupantIq, occupantIqReply } from './occupant-iq.ts';
 import { NS_MUC_ADMIN, NS_MUC_OWNER, STATUS } from './types.ts';
 import { roomExtensions } from './extensions.ts';
+import { NS_REGISTER, ROOMUSER_NODE, registerGet, registerSet, reservedNickInfo } from './xep0045-register.ts';
+import { NS_VCARD, vcardGet, vcardSet } from './xep0486-avatar.ts';
 
 export class MucService implements Service {
   readonly kind = 'muc';
@@ -194,10 +196,13 @@ export class MucService implements Service {
     const ns = payload.attrs.xmlns;
     const bare = from.bare().toString();
     let outcome: Element | StanzaError | undefined;
-    if (type === 'get' && ns === NS_DISCO_INFO) outcome = roomInfo(room, payload.attrs.node);
+    if (type === 'get' && ns === NS_DISCO_INFO && payload.attrs.node === ROOMUSER_NODE) outcome = reservedNickInfo(room, bare);
+    else if (type === 'get' && ns === NS_DISCO_INFO) outcome = roomInfo(room, payload.attrs.node);
     else if (type === 'get' && ns === NS_DISCO_ITEMS) outcome = itemsQuery([]);
     else if (ns === NS_MUC_ADMIN) outcome = type === 'get' ? adminGet(room, payload, from.toString()) : await adminSet(room, payload, from.toString());
     else if (ns === NS_MUC_OWNER) outcome = type === 'get' ? ownerGet(room, bare) : await ownerSet(room, payload, bare);
+    else if (ns === NS_REGISTER && payload.name === 'query') outcome = type === 'get' ? registerGet(room, bare) : await registerSet(room, payload, bare);
+    else if (ns === NS_VCARD && payload.name === 'vCard') outcome = type === 'get' ? vcardGet(room) : await vcardSet(room, payload, bare);
     else if (ns === NS_PING && type === 'get') outcome = undefined;
     else {
       const handled = await roomExtensions(room, stanza, payload, from, this.messageArchive);

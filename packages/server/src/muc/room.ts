@@ -81,6 +81,10 @@ export class Room {
   destroyed = false;
   /** Salt of the room's XEP-0421 occupant ids, kept with the room so the ids survive a restart. */
   idSalt: string;
+  /** The room's vcard-temp (XEP-0054, set by owners, XEP-0486), as text; undefined when none is set. */
+  vcard: string | undefined;
+  /** XEP-0153 hashes (SHA-1 of each PHOTO's BINVAL) of the vCard's avatar; empty when it has none. */
+  avatarHashes: readonly string[] = [];
 
   constructor(
     /** The room's bare JID. */
@@ -120,6 +124,12 @@ export class Room {
 
   owners(): string[] {
     return [...this.affiliations].filter(([, e]) => e.affiliation === 'owner').map(([jid]) => jid);
+  }
+
+  /** The nick `bareJid` reserved (§7.10), kept with an affiliation of member or above. */
+  reservedNick(bareJid: string): string | undefined {
+    const entry = this.affiliations.get(bareJid);
+    return entry && AFFILIATION_RANK[entry.affiliation] >= AFFILIATION_RANK.member ? entry.nick : undefined;
   }
 
   /** The bare JID that reserved `nick` (§7.10), if another did. */

@@ -35,6 +35,9 @@ export function roomInfo(room: Room, node?: string): Element {
     NS_MUC_REQUEST,
     NS_MAM,
     NS_PING,
+    // §7.10 registration, XEP-0486 room vCard.
+    'jabber:iq:register',
+    'vcard-temp',
   ];
   const field = (v: string, value: string | undefined, label: string): Element | false => value !== undefined && xml('field', { var: v, label }, xml('value', {}, value));
   const form = xml(
@@ -49,6 +52,8 @@ export function roomInfo(room: Room, node?: string): Element {
     field('muc#maxhistoryfetch', String(c.historyLength), 'Maximum number of history messages returned by room'),
     field('muc#roomconfig_allowinvites', c.allowInvites ? '1' : '0', 'Occupants may invite others'),
     field('muc#roomconfig_allowpm', c.allowPm, 'Who may send private messages'),
+    // XEP-0486 §3.3: present only when the room has an avatar.
+    room.avatarHashes.length > 0 && xml('field', { var: 'muc#roominfo_avatarhash', type: 'text-multi', label: 'Avatar hash' }, room.avatarHashes.map((h) => xml('value', {}, h))),
   );
   return xml(
     'query',

@@ -8,6 +8,7 @@ import { parseJid } from '@switchboard/jid';
 import { NS_STANZA_ID, stanzaError, type StanzaError } from '@switchboard/protocol';
 import type { Occupant, Room } from './room.ts';
 import { NS_DATA, NS_MUC_REQUEST, NS_MUC_USER, NS_OCCUPANT_ID } from './types.ts';
+import { broadcastPresence } from './xep0045-presence.ts';
 
 const flooded = (): StanzaError => stanzaError('resource-constraint', { type: 'wait', text: 'too many messages; slow down' });
 
@@ -120,13 +121,33 @@ function invitation(room: Room, stanza: Element, from: Jid, occupant: Occupant |
 }
 
 function formType(form: Element): string | undefined {
-  for (const field of form.getChildren('field')) if (field.attrs.var === 'FORM_TYPE') return field.getChildText('value');
+  return fieldValue(form, 'FORM_TYPE');
+}
+
+function fieldValue(form: Element, name: string): string | undefined {
+  for (const field of form.getChildren('field')) if (field.attrs.var === name) return field.getChildText('value');
+  return undefined;
+}
+
+/** §8.6: a moderator's answer to a voice request; approval makes the visitor a participant (§8.3's broadcast). */
+function voiceDecision(room: Room, form: Element): StanzaError | undefined {
+  const allow = fieldValue(form, 'muc#request_allow');
+  if (allow !== 'true' && allow !== '1') return undefined; // denied: the visitor stays as it is
+  const nick = fieldValue(form, 'muc#roomnick');
+  const jid = fieldValue(form, 'muc#jid');
+  const target = (nick !== undefined ? room.occupants.get(nick) : undefined) ?? (jid !== undefined ? room.byRealJid.get(jid) : undefined);
+  if (!target) return stanzaError('item-not-found', { text: 'no such occupant' });
+  if (target.role !== 'visitor') return undefined;
+  target.role = 'participant';
+  broadcastPresence(room, target);
   return undefined;
 }
 
 /** §7.13: a visitor asks for voice; the request goes to every moderator (§8.6 approval is an admin item set). */
 function voiceRequest(room: Room, occupant: Occupant | undefined, form: Element): StanzaError | undefined {
   if (!occupant) return stanzaError('not-acceptable');
+  // §8.6: the form submitted back by a moderator is the decision, not a request.
+  if (form.attrs.type === 'submit' && occupant.role === 'moderator' && fieldValue(form, 'muc#request_allow') !== undefined) return voiceDecision(room, form);
   if (!room.config.voiceRequests) return stanzaError('forbidden', { type: 'auth', text: 'voice requests are off in this room' });
   if (occupant.role !== 'visitor') return undefined;
   if (!occupant.bucket.tryTake()) return flooded();

@@ -8,6 +8,7 @@ import { stanzaError, type StanzaError } from '@switchboard/protocol';
 import { readHistoryRequest } from './history.ts';
 import { Occupant, type Room } from './room.ts';
 import { NS_MUC, STATUS, type Role } from './types.ts';
+import { avatarPresence } from './xep0486-avatar.ts';
 
 /** Presence from a user's full JID to room@service/nick: enter, update, nick change or leave. */
 export function presenceToRoom(room: Room, stanza: Element, from: Jid, nick: string): StanzaError | undefined {
@@ -47,10 +48,14 @@ function validNick(room: Room, nick: string): StanzaError | undefined {
 }
 
 /** §7.2: the checks, in the order §7.2.6–7.2.11 gives them, then the entry itself. */
-function enter(room: Room, stanza: Element, from: Jid, nick: string): StanzaError | undefined {
+function enter(room: Room, stanza: Element, from: Jid, asked: string): StanzaError | undefined {
   const bare = from.bare().toString();
   const realJid = from.toString();
   const affiliation = room.affiliation(bare);
+  // §7.10: a user who reserved a nick enters under it, whatever it asked for; status 210 tells it (§15.6).
+  const reserved = room.reservedNick(bare);
+  const nick = reserved ?? asked;
+  const assigned = nick !== asked;
   const bad = validNick(room, nick);
   if (bad) return bad;
   // §10.1.1: a locked room exists only for its owner.
@@ -80,7 +85,7 @@ function enter(room: Room, stanza: Element, from: Jid, nick: string): StanzaErro
     room.byRealJid.set(realJid, holder);
     sendRoster(room, holder, realJid);
     broadcastPresence(room, holder, [realJid]);
-    sendSelf(room, holder, realJid, false);
+    sendSelf(room, holder, realJid, false, assigned);
   } else {
     const role: Role = room.defaultRole(affiliation);
     const occupant = new Occupant(nick, bare, realJid, stripped(stanza), role, room.occupantId(bare), room.host.limits);
@@ -93,8 +98,10 @@ function enter(room: Room, stanza: Element, from: Jid, nick: string): StanzaErro
     for (const [jid, other] of room.sessions()) {
       if (other !== occupant) room.host.send(room.presenceOf(occupant, other, jid));
     }
-    sendSelf(room, occupant, realJid, created);
+    sendSelf(room, occupant, realJid, created, assigned);
   }
+  // XEP-0486 §5.2 (as Prosody's mod_vcard_muc): the room's avatar hash, from its bare JID.
+  if (room.avatarHashes.length > 0) room.host.send(avatarPresence(room).withAttrs({ to: realJid }));
   // §7.2.15–16: history, then the subject (always, empty when none).
   for (const message of room.history.select(history, room.jid)) room.host.send(message.withAttrs({ to: realJid }));
   const subject = room.subject;
@@ -110,12 +117,13 @@ function sendRoster(room: Room, viewer: Occupant, to: string): void {
   for (const other of room.occupants.values()) if (other !== viewer) room.host.send(room.presenceOf(other, viewer, to));
 }
 
-/** §7.2.3 self-presence with 110, and 100/170/201 as they apply; the real JID is always shown to its owner. */
-function sendSelf(room: Room, occupant: Occupant, to: string, created: boolean): void {
+/** §7.2.3 self-presence with 110, and 100/170/201/210 as they apply; the real JID is always shown to its owner. */
+function sendSelf(room: Room, occupant: Occupant, to: string, created: boolean, assigned = false): void {
   const codes: string[] = [STATUS.self];
   if (room.config.whois === 'anyone') codes.push(STATUS.nonAnonymous);
   if (room.config.enableLogging) codes.push(STATUS.logging);
   if (created) codes.push(STATUS.created);
+  if (assigned) codes.push(STATUS.nickModified);
   room.host.send(room.presenceOf(occupant, occupant, to, { codes, item: { jid: to } }));
 }
 

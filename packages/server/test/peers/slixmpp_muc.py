@@ -11,6 +11,7 @@ import ssl
 import sys
 
 import slixmpp
+from slixmpp.xmlstream import ET
 from slixmpp.exceptions import IqError, PresenceError
 
 
@@ -101,6 +102,19 @@ class Peer(slixmpp.ClientXMPP):
             elif name == "destroy":
                 await muc.destroy(c["room"], reason=c.get("reason", ""), altroom=c.get("altroom"))
                 emit(ev="done", cmd=name)
+            elif name == "register":
+                # XEP-0045 §7.10: jabber:iq:register with the muc#register form, to the room.
+                iq = self.make_iq_set(ito=c["room"])
+                query = ET.Element("{jabber:iq:register}query")
+                form = self.plugin["xep_0004"].make_form(ftype="submit")
+                form.add_field(var="FORM_TYPE", ftype="hidden", value="http://jabber.org/protocol/muc#register")
+                form.add_field(var="muc#register_roomnick", value=c["nick"])
+                query.append(form.xml)
+                iq.append(query)
+                await iq.send(timeout=5)
+                emit(ev="done", cmd=name)
+            elif name == "request_voice":
+                muc.request_voice(c["room"], "participant")
             elif name == "leave":
                 muc.leave_muc(c["room"], c["nick"])
             elif name == "quit":
