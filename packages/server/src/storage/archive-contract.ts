@@ -7,7 +7,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ArchiveEntry, ArchiveQuery, ArchivedMessage, MessageArchive } from './archive.ts';
-import { isStorageError } from './archive.ts';
+import { COUNT_LIMIT, isStorageError } from './archive.ts';
 import type { Storage } from './ports.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -152,6 +152,19 @@ export function runArchiveContract(name: string, open: () => Promise<Storage>): 
         const mid = await storage.archive.query('big', host, { max: 3, before: 'id-500' });
         assert.ok(mid.ok);
         assert.deepEqual(mid.page.messages.map((m) => m.id), ['id-497', 'id-498', 'id-499']);
+      });
+
+      it('a filtered set larger than COUNT_LIMIT is served without a count; the whole archive is always counted', async () => {
+        await storage.archive.append([entry('big', host, 10_000)]);
+        const everything = await storage.archive.query('big', host, { max: 50, start: new Date(T0) });
+        assert.ok(everything.ok);
+        assert.equal(everything.page.count, undefined, `${COUNT_LIMIT + 1} in the range: not counted`);
+        assert.equal(everything.page.messages.length, 50);
+        assert.equal(everything.page.complete, false);
+        const fewer = await storage.archive.query('big', host, { max: 50, start: new Date(T0 + 1000_000) });
+        assert.ok(fewer.ok && fewer.page.count === 9_001);
+        const unfiltered = await storage.archive.query('big', host, { max: 50, before: '' });
+        assert.ok(unfiltered.ok && unfiltered.page.count === 10_001);
         await storage.close();
       });
     });

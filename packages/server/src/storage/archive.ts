@@ -5,6 +5,9 @@
 // scan of one user's rows, so a page costs the same on a large archive as on
 // a small one.
 
+/** A filtered result set larger than this is not counted (ArchivePage.count). An unfiltered one is: a counter keeps it. */
+export const COUNT_LIMIT = 10_000;
+
 /** One message as it enters a user's archive. */
 export interface ArchiveEntry {
   /** Prepared localpart and domainpart of the archive's owner. */
@@ -55,8 +58,12 @@ export interface ArchiveQuery {
 export interface ArchivePage {
   /** The page, oldest first. */
   messages: ArchivedMessage[];
-  /** Items in the whole result set (filters applied, paging not). */
-  count: number;
+  /**
+   * Items in the whole result set (filters applied, paging not); undefined when a filtered set is larger than
+   * COUNT_LIMIT, which the store does not count (XEP-0059 §2.1: the count is optional, and counting a large
+   * archive's range would cost more than the page).
+   */
+  count: number | undefined;
   /** XEP-0313 §4.3: the page reaches the end of the result set in the paging direction. */
   complete: boolean;
 }

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { ArchiveEntry, ArchivePrefs, ArchiveQuery, ArchiveQueryResult, MessageArchive, OverLimitUser } from '../archive.ts';
 import { storageError } from '../archive.ts';
-import { buildArchiveQuery, idsToResolve, toPage, unfiltered, type ArchiveKey, type QueryDialect } from '../archive-query.ts';
+import { buildArchiveQuery, cappedCount, idsToResolve, toPage, unfiltered, type ArchiveKey, type QueryDialect } from '../archive-query.ts';
 import { transaction } from './transaction.ts';
 
 /** Ordered schema changes of the archive; the index + 1 is its version. Append only. `$S` is the schema. */
@@ -136,7 +136,7 @@ export class PostgresArchive implements MessageArchive {
       }
       const built = buildArchiveQuery(this.t, host, username, q, keys, POSTGRES);
       const [count, rows] = await Promise.all([
-        unfiltered(q) ? this.count(username, host) : this.pool.query<{ n: string }>(built.countSql, built.countValues).then((r) => Number(r.rows[0]!.n)),
+        unfiltered(q) ? this.count(username, host) : this.pool.query<{ n: string }>(built.countSql, built.countValues).then((r) => cappedCount(Number(r.rows[0]!.n))),
         this.pool.query<{ id: string; ts: string; with_full: string; stanza: string }>(built.pageSql, built.pageValues),
       ]);
       return { ok: true, page: toPage(rows.rows.map((r) => ({ ...r, ts: Number(r.ts) })), q.max, built.backwards, count) };

@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { ArchiveEntry, ArchivePrefs, ArchiveQuery, ArchiveQueryResult, MessageArchive, OverLimitUser } from '../archive.ts';
 import { fts5Query, storageError } from '../archive.ts';
-import { buildArchiveQuery, idsToResolve, toPage, unfiltered, type ArchiveKey, type ArchiveRow, type QueryDialect } from '../archive-query.ts';
+import { buildArchiveQuery, cappedCount, idsToResolve, toPage, unfiltered, type ArchiveKey, type ArchiveRow, type QueryDialect } from '../archive-query.ts';
 
 /** Ordered schema changes of the archive; the index + 1 is its version. Append only. */
 export const ARCHIVE_MIGRATIONS: readonly string[] = [
@@ -186,7 +186,7 @@ export class SqliteArchive implements MessageArchive {
         keys.set(id, key);
       }
       const built = buildArchiveQuery('archive', host, username, q, keys, SQLITE);
-      const count = unfiltered(q) ? (this.countOf.get(host, username)?.n ?? 0) : (this.statement(built.countSql).get(...built.countValues) as { n: number }).n;
+      const count = unfiltered(q) ? (this.countOf.get(host, username)?.n ?? 0) : cappedCount((this.statement(built.countSql).get(...built.countValues) as { n: number }).n);
       const rows = this.statement(built.pageSql).all(...built.pageValues) as ArchiveRow[];
       return { ok: true, page: toPage(rows, q.max, built.backwards, count) };
     } catch (err) {
