@@ -24,7 +24,25 @@ export const channels = {
   backendState: channel('switchboard:backend:state'),
   /** An archive transaction failed (XEP-0313 write-behind): its messages were delivered and are not in the archive. */
   archiveWriteFailed: channel('switchboard:archive:write-failed'),
+  /** A storage call settled (storage/timed.ts): StorageCallMessage. */
+  storageCall: channel('switchboard:storage:call'),
+  /** One stanza in 16 from a session, timed from its arrival at the sm to its chain's end (sm.ts): SmStanzaTimedMessage. */
+  smStanzaTimed: channel('switchboard:sm:stanza-timed'),
 };
+
+export interface StorageCallMessage {
+  /** The storage port (accounts, rosters, offline, userData, archive, muc, fastTokens). */
+  port: string;
+  /** The port's method. */
+  op: string;
+  seconds: number;
+}
+
+export interface SmStanzaTimedMessage {
+  /** message, presence or iq. */
+  kind: string;
+  seconds: number;
+}
 
 export interface ArchiveWriteFailedMessage {
   /** Archive entries lost (a message to a local user is two: the sender's and the recipient's). */

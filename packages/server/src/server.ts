@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { parseJid } from '@switchboard/jid';
 import { DEFAULT_CONFIG, mergeConfig, mucServices, type ConfigOverrides, type ServerConfig } from './config.ts';
 import { openStorage } from './storage/open.ts';
+import { timedStorage } from './storage/timed.ts';
 import type { Storage } from './storage/ports.ts';
 import { deriveScramCredentials } from './auth/scram-credentials.ts';
 import { loadTlsMaterial } from './tls/certificate.ts';
@@ -303,7 +304,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
 /** The whole server in one process: `npm start`. */
 export async function startServer(overrides: ConfigOverrides = {}): Promise<RunningServer> {
   const config = mergeConfig(DEFAULT_CONFIG, overrides);
-  const storage = await openStorage(config);
+  const storage = timedStorage(await openStorage(config));
   const router = await openRouter(config);
   const smNode = await startSmNode(config, router, storage);
   const services = await startServicesNode(config, router, storage);

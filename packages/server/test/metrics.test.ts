@@ -71,6 +71,30 @@ describe('operator HTTP listener', () => {
     await waitFor(async () => sample(await metrics(), 'switchboard_sm_sessions') === 0, 5000, 'sessions ended');
   });
 
+  it('times storage calls by port and method, and one stanza in 16 at the sm', async () => {
+    const metrics = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
+    const before = await metrics();
+    const logins0 = sample(before, 'switchboard_storage_call_seconds_count', { port: 'accounts', op: 'getAccount' }) ?? 0;
+    const timed0 = sample(before, 'switchboard_sm_stanza_seconds_count', { kind: 'message' }) ?? 0;
+    const alice = await RawClient.connect(server.c2sPort);
+    const bob = await RawClient.connect(server.c2sPort);
+    await alice.login('alice', 'alice-pw', 'a');
+    await bob.login('bob', 'bob-pw', 'b');
+    for (let i = 0; i < 48; i++) alice.send(`<message to='bob@localhost/b' type='chat' id='t${i}'><body>t ${i}</body></message>`);
+    await bob.expect(/t 47</);
+    const text = await metrics();
+    // Each SCRAM/PLAIN login reads its account once.
+    assert.ok((sample(text, 'switchboard_storage_call_seconds_count', { port: 'accounts', op: 'getAccount' }) ?? 0) >= logins0 + 2, 'account reads timed');
+    // 48 messages (and the presences and iqs of two logins) pass the sm: at least two of them timed.
+    const timed = (sample(text, 'switchboard_sm_stanza_seconds_count', { kind: 'message' }) ?? 0) - timed0;
+    assert.ok(timed >= 2 && timed <= 4, `${timed} of 48 messages timed`);
+    const sum = sample(text, 'switchboard_sm_stanza_seconds_sum', { kind: 'message' }) ?? 0;
+    assert.ok(sum > 0 && sum < 5, 'the timed messages took some time, and not seconds');
+    alice.close();
+    bob.close();
+    await waitFor(async () => sample(await metrics(), 'switchboard_sm_sessions') === 0, 5000, 'sessions ended');
+  });
+
   it('answers /health and /ready (503 while stopping)', async () => {
     assert.equal((await fetch(`${base}/health`)).status, 200);
     assert.equal((await fetch(`${base}/ready`)).status, 200);

@@ -5,7 +5,7 @@
 // docs/grafana/switchboard.json is a dashboard over them.
 
 import { subscribe } from 'node:diagnostics_channel';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   channels,
   stanzaCounts,
@@ -14,6 +14,8 @@ import {
   type C2sCloseMessage,
   type C2sOpenMessage,
   type ComponentStateMessage,
+  type SmStanzaTimedMessage,
+  type StorageCallMessage,
   type ArchiveWriteFailedMessage,
 } from '../diagnostics.ts';
 import type { AuthFailure } from '../auth/auth-log.ts';
@@ -70,6 +72,21 @@ export function processMetrics(): Metrics {
   const backends = new Gauge({ name: 'switchboard_backend_up', help: '1 while a backend connection (nats, postgres) is up.', labelNames: ['backend'], registers: [registry] });
   const archiveFailures = new Counter({ name: 'switchboard_archive_write_failures_total', help: 'Archive entries (XEP-0313) whose transaction failed: delivered, not archived.', registers: [registry] });
 
+  const storageSeconds = new Histogram({
+    name: 'switchboard_storage_call_seconds',
+    help: 'Storage calls by port and method, to their settling (storage/timed.ts).',
+    labelNames: ['port', 'op'],
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const smSeconds = new Histogram({
+    name: 'switchboard_sm_stanza_seconds',
+    help: "One stanza in 16 from a session, from its arrival at the sm to its chain's end (the session's queue wait included), by kind.",
+    labelNames: ['kind'],
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+    registers: [registry],
+  });
+
   subscribe(channels.c2sOpen.name, (m) => {
     const { id, transport } = m as C2sOpenMessage;
     connections.set(id, { transport, state: 'negotiating' });
@@ -97,6 +114,14 @@ export function processMetrics(): Metrics {
   subscribe(channels.componentState.name, (m) => {
     const { kind, name, state } = m as ComponentStateMessage;
     components.set({ kind, name }, state === 'up' ? 1 : 0);
+  });
+  subscribe(channels.storageCall.name, (m) => {
+    const { port, op, seconds } = m as StorageCallMessage;
+    storageSeconds.observe({ port, op }, seconds);
+  });
+  subscribe(channels.smStanzaTimed.name, (m) => {
+    const { kind, seconds } = m as SmStanzaTimedMessage;
+    smSeconds.observe({ kind }, seconds);
   });
   subscribe(channels.backendState.name, (m) => {
     const { backend, state } = m as BackendStateMessage;
