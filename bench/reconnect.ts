@@ -100,7 +100,7 @@ async function run(n: number, mode: Mode): Promise<BenchRow[]> {
 }
 
 /** Both logins with resumption, then both without a session to resume, in one run; the ratios last. */
-export async function reconnectSuite(n = Number(process.env.SWITCHBOARD_BENCH_RECONNECT ?? 1000)): Promise<BenchRow[]> {
+export async function reconnectSuite(n = Number(process.env.SWITCHBOARD_BENCH_RECONNECT ?? 200)): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const cpu: Record<string, number> = {};
   for (const resume of [true, false]) {

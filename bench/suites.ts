@@ -109,7 +109,7 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   'idle-vs-prosody': () => sideBySide(idle),
   // Issue #21 (XEP-0313): archiving's cost on the message path, and a page of 50 from a large archive.
   'chat-archive': chatArchive,
-  // Issue #19: FAST + Bind 2 + inline resumption against SCRAM + restart + resume (and + bind), N = SWITCHBOARD_BENCH_RECONNECT (1000).
+  // Issue #19: FAST + Bind 2 + inline resumption against SCRAM + restart + resume (and + bind), N = SWITCHBOARD_BENCH_RECONNECT (200: 1,000 did not finish in ten minutes on the shared machine, the clients' own PBKDF2 and TLS in one process).
   reconnect: () => reconnectSuite(),
   // Issue #17: failover times and what the split costs in CPU per message against one process.
   cluster: () => clusterBench({ pairs: Number(process.env.SWITCHBOARD_BENCH_CLUSTER_PAIRS ?? 2), messages: 500, rounds: 3 }),
