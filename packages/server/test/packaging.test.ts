@@ -1,0 +1,116 @@
+// Issue #22: the server as an operator installs it. `npm pack` of
+// @switchboard/server (prepack bundles dist/switchboard.mjs, its `bin`), the
+// tarball installed into a fresh project, then `npx switchboard` adds a user,
+// serves, and our client logs in to it; SIGTERM ends it with status 0.
+// And the packaging files: the Dockerfile (linted here, not built: no
+// container runtime on this machine) and the systemd unit.
+//
+// The install skips better-sqlite3's build script and takes the addon npm ci
+// already compiled for this machine from the same version (checked): compiling
+// SQLite takes minutes on a loaded 2-core machine, and that compile is
+// better-sqlite3's business, not what this test is about.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from '@switchboard/client';
+import { xml } from '@switchboard/xml';
+import { freePort, waitForPort } from '@switchboard/testkit';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const ADDON = 'build/Release/better_sqlite3.node';
+
+describe('packed @switchboard/server: npx switchboard', { timeout: 120_000 }, () => {
+  let tmp: string;
+  let app: string;
+  let serve: ChildProcess | undefined;
+  const npx = (args: string[]) => run('npx', ['--no-install', 'switchboard', ...args], { cwd: app, env: { ...process.env, NODE_OPTIONS: '' } });
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'switchboard-packed-server-'));
+    await run('npm', ['pack', '--pack-destination', tmp, '-w', 'packages/server'], { cwd: ROOT });
+    const [tarball] = readdirSync(tmp).filter((f) => f.endsWith('.tgz'));
+    assert.ok(tarball);
+    app = join(tmp, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packed-server', private: true }));
+    await run('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', join(tmp, tarball)], { cwd: app });
+    const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string }).version;
+    assert.equal(version(app), version(ROOT), 'the same better-sqlite3 as the repository');
+    mkdirSync(dirname(join(app, 'node_modules/better-sqlite3', ADDON)), { recursive: true });
+    copyFileSync(join(ROOT, 'node_modules/better-sqlite3', ADDON), join(app, 'node_modules/better-sqlite3', ADDON));
+  });
+
+  after(async () => {
+    if (serve && serve.exitCode === null) serve.kill('SIGKILL');
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ships the bundle, LICENSE and package.json only', () => {
+    const dir = join(app, 'node_modules/@switchboard/server');
+    assert.deepEqual(readdirSync(dir, { recursive: true }).map(String).sort(), ['LICENSE', 'dist', join('dist', 'switchboard.mjs'), 'package.json']);
+  });
+
+  it('--version, user add, serve; a client logs in; SIGTERM exits 0', async () => {
+    assert.equal((await npx(['--version'])).stdout.trim(), 'switchboard 0.1.0');
+    const dataDir = join(tmp, 'data');
+    await npx(['user', 'add', 'alice@localhost', 'alice-pw', '--data-dir', dataDir]);
+    const port = await freePort();
+    const flags = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', '-1', '--ws-port', '-1', '--http.port', '-1'];
+    const tls = ['--tls-cert', process.env.SWITCHBOARD_TEST_TLS_CERT!, '--tls-key', process.env.SWITCHBOARD_TEST_TLS_KEY!];
+    // The bin npx runs, started directly so that SIGTERM reaches the server (npm exec does not pass it on).
+    serve = spawn(join(app, 'node_modules/.bin/switchboard'), ['serve', ...flags, ...tls], { cwd: app, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    serve.stderr!.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => serve!.once('exit', (code) => resolve(code)));
+    await Promise.race([waitForPort(port, 30_000), exited.then((code) => assert.fail(`serve exited ${code}: ${stderr}`))]);
+
+    const client = new Client({ domain: 'localhost', username: 'alice', password: 'alice-pw', resource: 'npx', transport: { kind: 'tcp', host: 'localhost', port } });
+    assert.equal(await client.connect(), 'alice@localhost/npx');
+    const pong = await client.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    assert.equal(pong.attrs.type, 'result');
+    await client.disconnect();
+    serve.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+  });
+});
+
+describe('packaging files', () => {
+  it('the Dockerfile parses and copies what the documented build puts beside it', () => {
+    const text = readFileSync(join(ROOT, 'packaging/Dockerfile'), 'utf8');
+    // Instructions, with backslash continuations joined (the Dockerfile reference's syntax).
+    const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const known = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+    const instructions = lines.map((l) => l.split(/\s+/)[0]!);
+    assert.deepEqual(instructions.filter((i) => !known.has(i)), [], 'unknown instructions');
+    assert.equal(instructions[0], 'FROM');
+    // Exec-form JSON arrays must be valid JSON (a shell-form slip runs something else).
+    for (const l of lines.filter((x) => /^(CMD|ENTRYPOINT)\s+\[/.test(x))) JSON.parse(l.replace(/^\S+\s+/, ''));
+    // Every COPY source from the context is the tarball the comment's build makes: the server package's name and version.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'packages/server/package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
+    const tarball = `${pkg.name.replace('@', '').replace('/', '-')}-${pkg.version}.tgz`;
+    const sources = lines.filter((l) => l.startsWith('COPY') && !l.includes('--from=')).map((l) => l.split(/\s+/).slice(1, -1)).flat();
+    assert.deepEqual(sources, [tarball]);
+    assert.match(text, new RegExp(`npm pack --pack-destination \\.\\./\\.\\./packaging`));
+    // The binary it links is the package's bin; the ports it exposes are the defaults.
+    assert.ok(pkg.bin.switchboard && text.includes('node_modules/.bin/switchboard'));
+    assert.match(text, /EXPOSE 5222 5223 5280\n/);
+  });
+
+  it('the systemd unit has its sections and runs the packaged command', () => {
+    const text = readFileSync(join(ROOT, 'packaging/switchboard.service'), 'utf8');
+    const sections = [...text.matchAll(/^\[(\w+)\]$/gm)].map((m) => m[1]);
+    assert.deepEqual(sections, ['Unit', 'Service', 'Install']);
+    for (const line of text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#') && !l.startsWith('['))) {
+      assert.match(line, /^[A-Za-z]+=/, `not a Key=value line: ${line}`);
+    }
+    const exec = /^ExecStart=(\S+) (\S+) serve/m.exec(text);
+    assert.ok(exec && exec[1]!.startsWith('/') && exec[2] === 'switchboard', 'ExecStart runs switchboard serve by an absolute path');
+    assert.match(text, /^RestartPreventExitStatus=2$/m, 'a configuration mistake (exit 2) is not restarted in a loop');
+  });
+});
