@@ -138,6 +138,12 @@ describe('the admin socket', { timeout: 120_000 }, () => {
     assert.match(stats.stderr, /no server answers on/);
   });
 
+  it('refuses a socket path longer than a Unix socket takes, instead of listening on a truncated one', async () => {
+    const long = await runCli(['serve', ...d, '--admin-socket', join(dir, 'x'.repeat(120) + '.sock'), '--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1']);
+    assert.equal(long.code, 1);
+    assert.match(long.stderr, /admin socket path .* is \d+ bytes; Unix sockets take at most 107: set adminSocket to a shorter absolute path/);
+  });
+
   it('a socket left by a killed server is found dead and replaced', async () => {
     serve = await startServe([...d, '--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback']);
     await serve.stop('SIGKILL');

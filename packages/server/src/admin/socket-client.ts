@@ -51,6 +51,8 @@ export class AdminClient {
    * stale one: ENOENT, ECONNREFUSED). Other failures (EACCES: the socket is another user's) throw.
    */
   static async connect(path: string, timeoutMs = 5000): Promise<AdminClient | undefined> {
+    // A server never listens on a path this long (socket-server.ts refuses it); libuv would truncate it to another file.
+    if (Buffer.byteLength(path) > 107) return undefined;
     const socket = connect(path);
     const connected = await new Promise<boolean>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`admin socket ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);

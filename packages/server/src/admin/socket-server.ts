@@ -27,9 +27,9 @@ export interface AdminSocket {
   close(): Promise<void>;
 }
 
-/** The socket already has a live server behind it (another process serves this data directory). */
+/** The socket cannot be made: a live server is behind it (another process serves this data directory), or its path is unusable. */
 export class AdminSocketInUseError extends Error {
-  readonly code = 'SB_ERR_ADMIN_SOCKET_IN_USE';
+  readonly code = 'SB_ERR_ADMIN_SOCKET';
 }
 
 /** Whether something accepts connections on the socket file. */
@@ -73,7 +73,16 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
+/** sockaddr_un holds 108 bytes with the NUL; libuv silently truncates a longer path and listens on another file. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
 export async function startAdminSocket(options: AdminSocketOptions): Promise<AdminSocket> {
+  const bytes = Buffer.byteLength(options.path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new AdminSocketInUseError(
+      `admin socket path ${options.path} is ${bytes} bytes; Unix sockets take at most ${MAX_SOCKET_PATH_BYTES}: set adminSocket to a shorter absolute path (e.g. /run/switchboard/admin.sock), or '' to turn it off`,
+    );
+  }
   await removeStale(options.path);
   const clients = new Set<Socket>();
   const server = createServer((socket) => {
