@@ -5,7 +5,7 @@
 import type { BenchRow } from './row.ts';
 import { runMicroBenchmarks } from './micro.ts';
 import { parserMemoryRows } from './parser-memory.ts';
-import { mamPages } from './mam.ts';
+import { mamPages, mamVsProsody } from './mam.ts';
 import { clusterBench } from './cluster.ts';
 import { mucSuite } from './muc.ts';
 import { reconnectSuite } from './reconnect.ts';
@@ -122,6 +122,8 @@ export const SUITES: Record<string, () => Promise<BenchRow[]>> = {
       queries: 1000,
       stores: (process.env.SWITCHBOARD_BENCH_MAM_STORES ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[],
     }),
+  // The same page over XMPP from Switchboard and from Prosody's mod_mam on SQL storage (lua-dbi-sqlite3), one run.
+  'mam-vs-prosody': () => mamVsProsody({ messages: Number(process.env.SWITCHBOARD_BENCH_MAM_MESSAGES ?? 1_000_000), users: 100, queries: 200 }),
 };
 
 /** What `npm run bench` runs with no suite named. */

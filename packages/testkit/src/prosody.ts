@@ -17,7 +17,7 @@ export interface ProsodyServer {
   /** Kills the server (every socket dies with it) and starts it again on the same ports and data. */
   restart(): Promise<void>;
   c2sPort: number;
-  /** The temp directory holding config, data, certificate and log (removed by stop()). */
+  /** The temp directory holding config, data, certificate and log (removed by stop()); with `archive`, prosody.sqlite. */
   readonly dir: string;
   /** The server's certificate (PEM), for a client's trusted CA in tests. */
   certificate: string;
@@ -39,6 +39,11 @@ export interface ProsodyOptions {
   certificates?: { cert: string; key: string } | 'openssl';
   /** A XEP-0045 service at conference.localhost (Prosody's mod_muc), for group chat comparisons. */
   muc?: { maxHistory: number };
+  /**
+   * XEP-0313 with Prosody's mod_mam, its archive in SQL storage (mod_storage_sql, SQLite at
+   * `<dir>/prosody.sqlite`; needs Debian's lua-dbi-sqlite3), kept forever, every chat archived.
+   */
+  archive?: 'sqlite';
 }
 
 export async function startProsody(options: ProsodyOptions): Promise<ProsodyServer> {
@@ -71,7 +76,7 @@ http_interfaces = { "127.0.0.1" }
 https_ports = {}
 component_ports = {}
 admin_shell_socket = "${dir}/prosody.sock"
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "smacks", "websocket", "http" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "smacks", "websocket", "http"${options.archive ? ', "mam"' : ''} }
 modules_disabled = { "s2s", "offline", "c2s_bosh", "admin_shell", "posix" }
 authentication = "internal_hashed"
 c2s_require_encryption = ${options.plaintext ? 'false' : 'true'}
@@ -80,7 +85,11 @@ limits = { c2s = { rate = "100mb/s" } }
 consider_websocket_secure = true
 cross_domain_websocket = true
 smacks_hibernation_time = 60
-certificates = "${dir}"
+${options.archive ? `storage = { archive = "sql" }
+sql = { driver = "SQLite3", database = "prosody.sqlite" }
+archive_expires_after = "never"
+default_archive_policy = true
+` : ''}certificates = "${dir}"
 VirtualHost "localhost"
   ssl = { certificate = "${dir}/localhost.crt", key = "${dir}/localhost.key" }
 ${options.muc ? `Component "conference.localhost" "muc"\n  max_history_messages = ${options.muc.maxHistory}\n  muc_room_default_history_length = ${options.muc.maxHistory}\n  muc_max_occupants = 100000\n` : ''}`,
@@ -117,7 +126,8 @@ ${options.muc ? `Component "conference.localhost" "muc"\n  max_history_messages 
   };
   const kill = (): Promise<void> =>
     new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      // A process that died of a signal (killed from outside) has signalCode set and exitCode null.
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
