@@ -5,6 +5,8 @@
 // scan of one user's rows, so a page costs the same on a large archive as on
 // a small one.
 
+import type { BulkCopy } from './ports.ts';
+
 /** A filtered result set larger than this is not counted (ArchivePage.count). An unfiltered one is: a counter keeps it. */
 export const COUNT_LIMIT = 10_000;
 
@@ -105,6 +107,20 @@ export interface MessageArchive {
   overLimit(limit: number, scan: number, from?: { host: string; username: string }): Promise<{ users: OverLimitUser[]; next?: { host: string; username: string } }>;
   /** Removes at most `batch` of the user's oldest messages beyond the newest `keep`; returns how many. */
   trim(username: string, host: string, keep: number, batch: number): Promise<number>;
+  /**
+   * Every entry of every archive in archiving order, with its id, timestamp and full-text body;
+   * written back through the append path (counts and full-text index kept), an id the user's
+   * archive holds already skipped.
+   */
+  readonly bulk: BulkCopy<ArchiveEntry>;
+  /** Every user's stored preferences, by (host, username). */
+  readonly prefsBulk: BulkCopy<UserArchivePrefs>;
+}
+
+export interface UserArchivePrefs {
+  username: string;
+  host: string;
+  prefs: ArchivePrefs;
 }
 
 const STORAGE_ERROR = Symbol.for('switchboard.StorageError');

@@ -5,6 +5,25 @@
 
 import type { MessageArchive } from './archive.ts';
 
+/**
+ * Bulk copy of one port's records, for `switchboard migrate` (storage/migrate.ts): every
+ * record in a stable order of the store's keys, a page at a time, and written back in
+ * batches. Records carry everything the port keeps (stored SCRAM keys, timestamps,
+ * versions), so a copy is the same data, not a replay through the write path.
+ */
+export interface BulkCopy<T> {
+  /** Up to `limit` records after the opaque cursor `after` (undefined: from the start); `next` is absent on the last page. */
+  exportPage(after: string | undefined, limit: number): Promise<{ records: T[]; next?: string }>;
+  /**
+   * Writes the records in one transaction, all or none. A record whose key the store
+   * already holds is left as it is and not counted, so a batch sent again (a resumed
+   * copy) changes nothing. Returns how many were written.
+   */
+  importRecords(records: readonly T[]): Promise<number>;
+  /** What this port holds, by name (e.g. rosters and roster items), for a copy's check. */
+  tally(): Promise<Record<string, number>>;
+}
+
 /** RFC 5802 §3 / RFC 7677: what a SCRAM server keeps instead of the password, per hash. */
 export interface ScramKeys {
   /** Base64 of StoredKey = H(ClientKey). */
@@ -41,6 +60,8 @@ export interface AccountStore {
   /** Removes the account and everything stored for it, atomically. Returns false if there was none. */
   removeAccount(username: string, host: string): Promise<boolean>;
   listAccounts(host: string): Promise<string[]>;
+  /** Every account with its stored credentials and creation time, by (host, username). */
+  readonly bulk: BulkCopy<Account>;
 }
 
 /** RFC 6121 §2.1.2.5 subscription states. */
@@ -76,6 +97,13 @@ export interface RosterStore {
   putItem(username: string, host: string, item: RosterItem): Promise<number>;
   /** Deletes the item and bumps the version; returns the new version. */
   removeItem(username: string, host: string, jid: string): Promise<number>;
+  /** Every user's whole roster with its version, by (host, username); a user whose roster is stored already is skipped. */
+  readonly bulk: BulkCopy<UserRoster>;
+}
+
+export interface UserRoster extends Roster {
+  username: string;
+  host: string;
 }
 
 export interface OfflineMessage {
@@ -94,6 +122,14 @@ export interface OfflineStore {
   /** Returns every stored message, oldest first, and deletes them (one transaction). */
   take(username: string, host: string): Promise<OfflineMessage[]>;
   count(username: string, host: string): Promise<number>;
+  /** Every user's queue, oldest first, by (host, username); a user with messages stored already is skipped. */
+  readonly bulk: BulkCopy<UserOffline>;
+}
+
+export interface UserOffline {
+  username: string;
+  host: string;
+  messages: OfflineMessage[];
 }
 
 /**
@@ -107,6 +143,16 @@ export interface UserDataStore {
   delete(username: string, host: string, kind: string, key: string): Promise<boolean>;
   /** Every key and value of one kind, in key order. */
   list(username: string, host: string, kind: string): Promise<{ key: string; value: string }[]>;
+  /** Every value, by (host, username, kind, key). */
+  readonly bulk: BulkCopy<UserDataRecord>;
+}
+
+export interface UserDataRecord {
+  username: string;
+  host: string;
+  kind: string;
+  key: string;
+  value: string;
 }
 
 /**
@@ -123,6 +169,16 @@ export interface MucStore {
   deleteRoom(service: string, room: string): Promise<boolean>;
   /** Rooms listed in disco#items, in room order, at most `limit`. */
   publicRooms(service: string, limit: number): Promise<{ room: string; name: string }[]>;
+  /** Every room's state and listing, by (service, room). */
+  readonly bulk: BulkCopy<MucRoomRecord>;
+}
+
+export interface MucRoomRecord {
+  service: string;
+  room: string;
+  state: string;
+  public: boolean;
+  name: string;
 }
 
 /**
@@ -154,6 +210,14 @@ export interface FastTokenStore {
   use(username: string, host: string, agent: string, slot: 'new' | 'current', count: number | undefined): Promise<boolean>;
   /** Drops one agent's tokens, or every token of the user when `agent` is undefined; returns how many. */
   revoke(username: string, host: string, agent?: string): Promise<number>;
+  /** Every token row, by (host, username, agent, slot). */
+  readonly bulk: BulkCopy<FastTokenRow>;
+}
+
+export interface FastTokenRow extends FastTokenRecord {
+  username: string;
+  host: string;
+  agent: string;
 }
 
 /**

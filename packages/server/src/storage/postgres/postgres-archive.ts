@@ -8,6 +8,7 @@ import type { ArchiveEntry, ArchivePrefs, ArchiveQuery, ArchiveQueryResult, Mess
 import { storageError } from '../archive.ts';
 import { buildArchiveQuery, cappedCount, idsToResolve, toPage, unfiltered, type ArchiveKey, type QueryDialect } from '../archive-query.ts';
 import { transaction } from './transaction.ts';
+import { archiveBulk, archivePrefsBulk } from './postgres-bulk.ts';
 
 /** Ordered schema changes of the archive; the index + 1 is its version. Append only. `$S` is the schema. */
 export const ARCHIVE_MIGRATIONS: readonly string[] = [
@@ -75,10 +76,19 @@ const POSTGRES: QueryDialect = {
 };
 
 export class PostgresArchive implements MessageArchive {
+  readonly bulk;
+  readonly prefsBulk;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    // The copy writes through the same insert as append, so the counters and the full-text column follow it.
+    this.bulk = archiveBulk(pool, schema, async (client, entries) => {
+      for (let i = 0; i < entries.length; i += 4000) await this.insertRows(client, entries.slice(i, i + 4000));
+    });
+    this.prefsBulk = archivePrefsBulk(pool, schema);
+  }
 
   private get t(): string {
     return `"${this.schema}".archive`;

@@ -6,12 +6,17 @@ import type pg from 'pg';
 import type { FastTokenRecord, FastTokenStore } from '../ports.ts';
 import { countAdvances } from '../fast-count.ts';
 import { transaction } from './transaction.ts';
+import { fastTokensBulk } from './postgres-bulk.ts';
 
 export class PostgresFastTokens implements FastTokenStore {
+  readonly bulk;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.bulk = fastTokensBulk(pool, schema);
+  }
 
   private get t(): string {
     return `"${this.schema}".fast_tokens`;

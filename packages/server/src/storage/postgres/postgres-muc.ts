@@ -3,12 +3,17 @@
 
 import type pg from 'pg';
 import type { MucStore } from '../ports.ts';
+import { mucBulk } from './postgres-bulk.ts';
 
 export class PostgresMuc implements MucStore {
+  readonly bulk;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.bulk = mucBulk(pool, schema);
+  }
 
   async getRoom(service: string, room: string): Promise<string | undefined> {
     const r = await this.pool.query<{ state: string }>(`SELECT state FROM "${this.schema}".muc_rooms WHERE service = $1 AND room = $2`, [service, room]);

@@ -13,12 +13,17 @@ import { transaction } from './transaction.ts';
 import { BoundedPool } from './bounded-pool.ts';
 import { PostgresMuc } from './postgres-muc.ts';
 import { PostgresFastTokens } from './postgres-fast-tokens.ts';
+import { accountsBulk, offlineBulk, rostersBulk, userDataBulk } from './postgres-bulk.ts';
 
 class PostgresAccounts implements AccountStore {
+  readonly bulk;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.bulk = accountsBulk(pool, schema);
+  }
 
   private get t(): string {
     return `"${this.schema}".accounts`;
@@ -70,10 +75,14 @@ class PostgresAccounts implements AccountStore {
 }
 
 class PostgresRosters implements RosterStore {
+  readonly bulk;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.bulk = rostersBulk(pool, schema);
+  }
 
   async getRoster(username: string, host: string): Promise<Roster> {
     // XEP-0237: one statement, so the version and the items come from one snapshot.
@@ -116,10 +125,14 @@ class PostgresRosters implements RosterStore {
 }
 
 class PostgresOffline implements OfflineStore {
+  readonly bulk;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.bulk = offlineBulk(pool, schema);
+  }
 
   store(username: string, host: string, stanza: string, quota: number, maxBytes = Infinity): Promise<boolean> {
     return transaction(this.pool, async (client) => {
@@ -151,10 +164,14 @@ class PostgresOffline implements OfflineStore {
 }
 
 class PostgresUserData implements UserDataStore {
+  readonly bulk;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.bulk = userDataBulk(pool, schema);
+  }
 
   private get t(): string {
     return `"${this.schema}".user_data`;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { runStorageContract } from '../contract.ts';
 import { runFastTokenContract } from '../fast-token-contract.ts';
+import { runBulkContract } from '../bulk-contract.ts';
 import { openPostgresStorage } from './postgres-storage.ts';
 
 const URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -16,7 +17,7 @@ after(async () => {
   const client = new pg.Client({ connectionString: URL });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const s of [schema, ...bulkSchemas]) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   } finally {
     await client.end();
   }
@@ -24,6 +25,11 @@ after(async () => {
 
 runStorageContract('PostgreSQL', () => openPostgresStorage(URL, { schema }));
 runFastTokenContract('PostgreSQL', () => openPostgresStorage(URL, { schema }));
+const bulkSchemas: string[] = [];
+runBulkContract('PostgreSQL', () => {
+  bulkSchemas.push(`${schema}_b${bulkSchemas.length}`);
+  return openPostgresStorage(URL, { schema: bulkSchemas.at(-1)! });
+});
 
 describe('PostgreSQL specifics', () => {
   it('several processes starting at once migrate the schema once', async () => {

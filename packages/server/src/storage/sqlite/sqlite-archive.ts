@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { ArchiveEntry, ArchivePrefs, ArchiveQuery, ArchiveQueryResult, MessageArchive, OverLimitUser } from '../archive.ts';
 import { fts5Query, storageError } from '../archive.ts';
+import { archiveBulk, archivePrefsBulk } from './sqlite-bulk.ts';
 import { buildArchiveQuery, cappedCount, idsToResolve, toPage, unfiltered, type ArchiveKey, type ArchiveRow, type QueryDialect } from '../archive-query.ts';
 
 /** Ordered schema changes of the archive; the index + 1 is its version. Append only. */
@@ -97,6 +98,8 @@ export class SqliteArchive implements MessageArchive {
   private readonly trimTx;
   private readonly countsAfter;
   private readonly countsFirst;
+  readonly bulk;
+  readonly prefsBulk;
   /** Query statements by SQL text: the filters combine in a few dozen shapes. */
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -147,6 +150,8 @@ export class SqliteArchive implements MessageArchive {
     this.countsAfter = db.prepare<[string, string, number], OverLimitUser & { n: number }>(
       'SELECT host, username, n FROM archive_counts WHERE (host, username) > (?, ?) ORDER BY host, username LIMIT ?',
     );
+    this.bulk = archiveBulk(db, (entries) => this.appendTx(entries));
+    this.prefsBulk = archivePrefsBulk(db);
   }
 
   private lowerCounts(removed: readonly { host: string; username: string }[]): void {

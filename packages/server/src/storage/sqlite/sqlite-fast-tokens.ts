@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { FastTokenRecord, FastTokenStore } from '../ports.ts';
 import { countAdvances } from '../fast-count.ts';
+import { fastTokensBulk } from './sqlite-bulk.ts';
 
 interface Row {
   slot: 'new' | 'current';
@@ -25,6 +26,7 @@ export class SqliteFastTokens implements FastTokenStore {
   private readonly dropAgent;
   private readonly dropUser;
   private readonly useTx;
+  readonly bulk;
 
   constructor(db: Database.Database) {
     this.upsert = db.prepare(
@@ -51,6 +53,7 @@ export class SqliteFastTokens implements FastTokenStore {
       }
       return true;
     });
+    this.bulk = fastTokensBulk(db);
   }
 
   async put(username: string, host: string, agent: string, token: { mechanism: string; key: string; expiresAt: Date }): Promise<void> {

@@ -3,12 +3,14 @@
 
 import type Database from 'better-sqlite3';
 import type { MucStore } from '../ports.ts';
+import { mucBulk } from './sqlite-bulk.ts';
 
 export class SqliteMuc implements MucStore {
   private readonly get;
   private readonly put;
   private readonly removeRoom;
   private readonly list;
+  readonly bulk;
 
   constructor(db: Database.Database) {
     this.get = db.prepare<[string, string], { state: string }>('SELECT state FROM muc_rooms WHERE service = ? AND room = ?');
@@ -17,6 +19,7 @@ export class SqliteMuc implements MucStore {
     );
     this.removeRoom = db.prepare('DELETE FROM muc_rooms WHERE service = ? AND room = ?');
     this.list = db.prepare<[string, number], { room: string; name: string }>('SELECT room, name FROM muc_rooms WHERE service = ? AND public = 1 ORDER BY room LIMIT ?');
+    this.bulk = mucBulk(db);
   }
 
   async getRoom(service: string, room: string): Promise<string | undefined> {

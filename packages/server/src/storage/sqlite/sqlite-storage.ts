@@ -10,6 +10,7 @@ import { SqliteOffline, SqliteRosters, SqliteUserData } from './sqlite-user-data
 import { ARCHIVE_USER_TABLES, migrateArchive, SqliteArchive } from './sqlite-archive.ts';
 import { SqliteMuc } from './sqlite-muc.ts';
 import { SqliteFastTokens } from './sqlite-fast-tokens.ts';
+import { accountsBulk } from './sqlite-bulk.ts';
 
 interface AccountRow {
   username: string;
@@ -27,6 +28,7 @@ class SqliteAccounts implements AccountStore {
   private readonly list;
   private readonly removeTx;
   private readonly updateTx;
+  readonly bulk;
 
   constructor(db: Database.Database) {
     this.insert = db.prepare('INSERT INTO accounts (host, username, credentials, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
@@ -56,6 +58,7 @@ class SqliteAccounts implements AccountStore {
       if (changed) dropTokens.run(host, username);
       return changed;
     });
+    this.bulk = accountsBulk(db);
   }
 
   async createAccount(username: string, host: string, credentials: ScramCredentials): Promise<CreateAccountResult> {

@@ -3,6 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import type { OfflineMessage, OfflineStore, Roster, RosterItem, RosterStore, UserDataStore } from '../ports.ts';
+import { offlineBulk, rostersBulk, userDataBulk } from './sqlite-bulk.ts';
 
 export class SqliteRosters implements RosterStore {
   private readonly items;
@@ -13,6 +14,7 @@ export class SqliteRosters implements RosterStore {
   private readonly putTx;
   private readonly removeTx;
   private readonly readTx;
+  readonly bulk;
 
   constructor(db: Database.Database) {
     this.items = db.prepare<[string, string], { item: string }>('SELECT item FROM roster_items WHERE host = ? AND username = ? ORDER BY contact');
@@ -35,6 +37,7 @@ export class SqliteRosters implements RosterStore {
       const version = this.version.get(host, username)?.version ?? 0;
       return { version, items: this.items.all(host, username).map((r) => JSON.parse(r.item) as RosterItem) };
     });
+    this.bulk = rostersBulk(db);
   }
 
   async getRoster(username: string, host: string): Promise<Roster> {
@@ -58,6 +61,7 @@ export class SqliteOffline implements OfflineStore {
   private readonly clear;
   private readonly storeTx;
   private readonly takeTx;
+  readonly bulk;
 
   constructor(db: Database.Database) {
     this.insert = db.prepare('INSERT INTO offline_messages (host, username, stanza, stored_at) VALUES (?, ?, ?, ?)');
@@ -78,6 +82,7 @@ export class SqliteOffline implements OfflineStore {
       this.clear.run(host, username);
       return rows.map((r) => ({ stanza: r.stanza, storedAt: new Date(r.stored_at) }));
     });
+    this.bulk = offlineBulk(db);
   }
 
   async store(username: string, host: string, stanza: string, quota: number, maxBytes = Infinity): Promise<boolean> {
@@ -99,12 +104,14 @@ export class SqliteUserData implements UserDataStore {
   private readonly setStmt;
   private readonly deleteStmt;
   private readonly listStmt;
+  readonly bulk;
 
   constructor(db: Database.Database) {
     this.getStmt = db.prepare<[string, string, string, string], { value: string }>('SELECT value FROM user_data WHERE host = ? AND username = ? AND kind = ? AND key = ?');
     this.setStmt = db.prepare('INSERT INTO user_data (host, username, kind, key, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (host, username, kind, key) DO UPDATE SET value = excluded.value');
     this.deleteStmt = db.prepare('DELETE FROM user_data WHERE host = ? AND username = ? AND kind = ? AND key = ?');
     this.listStmt = db.prepare<[string, string, string], { key: string; value: string }>('SELECT key, value FROM user_data WHERE host = ? AND username = ? AND kind = ? ORDER BY key');
+    this.bulk = userDataBulk(db);
   }
 
   async get(username: string, host: string, kind: string, key: string): Promise<string | undefined> {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runStorageContract } from '../contract.ts';
 import { runFastTokenContract } from '../fast-token-contract.ts';
+import { runBulkContract } from '../bulk-contract.ts';
 import { openSqliteStorage } from './sqlite-storage.ts';
 import { migrate, MIGRATIONS } from './migrations.ts';
 
@@ -18,6 +19,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const path = join(dir, 'store.sqlite');
 runStorageContract('SQLite', async () => openSqliteStorage(path));
 runFastTokenContract('SQLite', async () => openSqliteStorage(path));
+let fresh = 0;
+runBulkContract('SQLite', async () => openSqliteStorage(join(dir, `bulk-${++fresh}.sqlite`)));
 
 describe('SQLite specifics', () => {
   it('opens in WAL mode, at the latest schema version', async () => {
