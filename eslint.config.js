@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     // The isomorphic packages must run in a browser: no Node built-ins.
-    files: ['packages/{xml,jid,protocol,client,jingle}/src/**/*.ts'],
+    files: ['packages/{xml,jid,protocol,client,jingle,console}/src/**/*.ts'],
     ignores: ['**/*.test.ts', 'packages/client/src/transport/tcp.ts', 'packages/client/src/transport/node-*.ts', 'packages/jingle/src/**/node-*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'isomorphic package: no Node built-ins' }, { group: ['@switchboard/server', '@switchboard/server/*'], message: 'no server code here' }] }],

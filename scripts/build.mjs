@@ -11,6 +11,8 @@
 // ~4 KB of heap per session and CPU on every closure made (see
 // docs/benchmarks.md), and tsx itself adds ~40 MB of base RSS.
 //
+// The web console (packages/console) is built beside it, in dist/console/.
+//
 // `--outdir DIR` (default dist/) writes it elsewhere: the server package's
 // prepack builds packages/server/dist/switchboard.mjs, its `bin`, so that
 // `npx switchboard` works from the packed @switchboard/server.
@@ -18,6 +20,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { buildConsole } from '../packages/console/build.mjs';
 
 const root = fileURLToPath(new globalThis.URL('..', import.meta.url));
 const at = process.argv.indexOf('--outdir');
@@ -47,7 +50,9 @@ const result = await build({
     },
   ],
 });
-if (process.argv.includes('--verbose')) console.error(`built ${outdir}/switchboard.mjs in ${Date.now() - started} ms`);
+// The web console (http.console), served from beside the bundle: outdir/console/.
+await buildConsole({ outdir: resolve(outdir, 'console') });
+if (process.argv.includes('--verbose')) console.error(`built ${outdir}/switchboard.mjs and ${outdir}/console/ in ${Date.now() - started} ms`);
 // The npm packages the bundle loads at run time: the server package's dependencies must list each.
 if (result.metafile) {
   const external = new Set(Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path)));

@@ -162,6 +162,7 @@ export const configSchema = z.strictObject({
   http: z.strictObject({
     port: port('Operator HTTP listener (/metrics, /health, /ready, host-meta); 0 picks a free port; -1 disables.'),
     bindAddress: z.string().min(1).describe('Address the operator HTTP listener binds to.'),
+    console: flag('Serve the web console at / on the operator HTTP listener (an XMPP client over the WebSocket endpoint; admin pages for `admins`).'),
   }),
   adminSocket: z.string().describe("Unix socket for `switchboard` admin commands against the running server, mode 0600; relative to dataDir; '' disables."),
   admins: z.array(z.string().min(1)).describe('Bare JIDs allowed the XEP-0133 administration commands.'),

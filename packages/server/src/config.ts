@@ -212,6 +212,8 @@ export interface ServerConfig {
     port: number;
     /** Address it binds to (loopback: put a proxy in front to publish host-meta). */
     bindAddress: string;
+    /** Serve the web console at / (packages/console; docs/operations.md). */
+    console: boolean;
   };
   /** Unix socket the `switchboard` admin commands talk to a running server through ('' disables; relative paths are under dataDir). */
   adminSocket: string;
@@ -283,7 +285,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   authThrottle: DEFAULT_AUTH_THROTTLE,
   logAuthFailures: true,
   log: { level: 'info', format: 'auto' },
-  http: { port: 5380, bindAddress: '127.0.0.1' },
+  http: { port: 5380, bindAddress: '127.0.0.1', console: false },
   adminSocket: 'admin.sock',
   admins: [],
   trustedProxies: [],

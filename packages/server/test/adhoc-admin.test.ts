@@ -36,6 +36,7 @@ describe('XEP-0133 service administration over XEP-0050', { timeout: 60_000 }, (
   };
   const command = (c: Client, node: string, attrs: Record<string, string> = {}, ...children: Element[]): Promise<Element> =>
     c.iq(xml('iq', { type: 'set', to: 'localhost' }, xml('command', { xmlns: NS_COMMANDS, node: `${NS_ADMIN}#${node}`, ...attrs }, ...children)));
+  // (attrs.node, when given, names a node outside XEP-0133's namespace.)
   /** execute, then complete with the form filled in: the command element of the last answer. */
   const run = async (c: Client, node: string, fields: Record<string, string | string[]>): Promise<Element> => {
     const first = (await command(c, node)).getChild('command', NS_COMMANDS)!;
@@ -66,7 +67,19 @@ describe('XEP-0133 service administration over XEP-0050', { timeout: 60_000 }, (
         .getChildren('item')
         .map((i) => i.attrs.node!.replace(`${NS_ADMIN}#`, ''))
         .sort();
-    assert.deepEqual(await items(admin), ['add-user', 'announce', 'change-user-password', 'delete-user', 'disable-user', 'get-online-users-list', 'get-online-users-num']);
+    assert.deepEqual(await items(admin), [
+      'add-user',
+      'announce',
+      'change-user-password',
+      'delete-user',
+      'disable-user',
+      'end-user-session',
+      'get-online-users-list',
+      'get-online-users-num',
+      'get-registered-users-list',
+      'urn:switchboard:admin:0#sessions',
+      'urn:switchboard:admin:0#stats',
+    ]);
     assert.deepEqual(await items(eve), [], 'a non-admin sees none');
     const info = await admin.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('query', { xmlns: NS_DISCO_INFO, node: `${NS_ADMIN}#add-user` })));
     assert.equal(info.getChild('query')!.getChild('identity')!.attrs.type, 'command-node');
@@ -155,6 +168,46 @@ describe('XEP-0133 service administration over XEP-0050', { timeout: 60_000 }, (
     const canceled = (await command(admin, 'add-user', { sessionid: first.attrs.sessionid!, action: 'cancel' })).getChild('command', NS_COMMANDS)!;
     assert.equal(canceled.attrs.status, 'canceled');
     await assert.rejects(command(admin, 'add-user', { sessionid: first.attrs.sessionid!, action: 'complete' }, submit({})), (e: unknown) => e instanceof IqError && e.error.application?.name === 'bad-sessionid');
+  });
+
+  it('end-user-session ends one session (full JID) or all (bare); the registered users, the session table and the figures', async () => {
+    const admin = await connect('admin', 'admin-pw', 'sessions');
+    await server.addUser('hank', 'hank-pw');
+    const [one, two, three] = [await RawClient.connect(server.c2sPort), await RawClient.connect(server.c2sPort), await RawClient.connect(server.c2sPort)];
+    await one.login('hank', 'hank-pw', 'one');
+    await two.login('hank', 'hank-pw', 'two');
+    await three.login('hank', 'hank-pw', 'three');
+    two.send("<presence><show>dnd</show><priority>5</priority></presence>");
+
+    const table = async (): Promise<Record<string, string>[]> => {
+      const x = (await command(admin, 'sessions', { node: 'urn:switchboard:admin:0#sessions' })).getChild('command', NS_COMMANDS)!.getChild('x', 'jabber:x:data')!;
+      assert.deepEqual(x.getChild('reported')!.getChildren('field').map((f) => f.attrs.var), ['jid', 'available', 'show', 'priority']);
+      return x.getChildren('item').map((i) => Object.fromEntries(i.getChildren('field').map((f) => [f.attrs.var!, f.getChildText('value') ?? ''])));
+    };
+    await waitFor(async () => (await table()).some((r) => r.jid === 'hank@localhost/two' && r.show === 'dnd'), 5000, 'two is dnd');
+    assert.deepEqual((await table()).find((r) => r.jid === 'hank@localhost/two'), { jid: 'hank@localhost/two', available: '1', show: 'dnd', priority: '5' });
+
+    let done = await run(admin, 'end-user-session', { accountjids: ['hank@localhost/one'] });
+    assert.equal(done.getChildText('note'), 'kicked hank@localhost/one; 1 session ended');
+    await one.expect(q(/<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/));
+    done = await run(admin, 'end-user-session', { accountjids: ['hank@localhost'] });
+    assert.equal(done.getChildText('note'), 'kicked hank@localhost; 2 sessions ended');
+    await two.waitClosed();
+    await three.waitClosed();
+    done = await run(admin, 'end-user-session', { accountjids: ['hank@localhost'] });
+    assert.equal(done.getChild('note')!.attrs.type, 'error');
+    assert.deepEqual((await table()).filter((r) => r.jid!.startsWith('hank@')), []);
+
+    const users = await run(admin, 'get-registered-users-list', { max_items: 'none' });
+    const registered = users.getChild('x')!.getChildren('field').find((f) => f.attrs.var === 'registereduserjids')!.getChildren('value').map((v) => v.text());
+    assert.deepEqual(registered, (await server.storage.accounts.listAccounts('localhost')).map((u) => `${u}@localhost`).sort());
+    assert.ok(registered.includes('hank@localhost'));
+
+    const stats = (await command(admin, 'stats', { node: 'urn:switchboard:admin:0#stats' })).getChild('command', NS_COMMANDS)!.getChild('x', 'jabber:x:data')!;
+    const figure = (name: string): number => Number(stats.getChildren('field').find((f) => f.attrs.var === name)!.getChildText('value'));
+    assert.equal(figure('sessions'), server.sm.sessions.size);
+    assert.equal(figure('accounts'), registered.length);
+    assert.ok(figure('stanzas-in') > 0 && figure('stanzas-out') > 0 && figure('eventloop-lag-p99-ms') >= 0 && figure('rss-bytes') > 0);
   });
 
   it('slixmpp (xep_0050, xep_0133) as admin adds a user and lists who is online; as a non-admin it is refused', { timeout: 40_000 }, async () => {

@@ -1,7 +1,8 @@
 // Issue #22: the server as an operator installs it. `npm pack` of
 // @switchboard/server (prepack bundles dist/switchboard.mjs, its `bin`), the
 // tarball installed into a fresh project, then `npx switchboard` adds a user,
-// serves, and our client logs in to it; SIGTERM ends it with status 0.
+// serves (with the web console built beside the bundle, dist/console/), and
+// our client logs in to it; SIGTERM ends it with status 0.
 // And the packaging files: the Dockerfile (linted here, not built: no
 // container runtime on this machine) and the systemd unit.
 //
@@ -51,17 +52,18 @@ describe('packed @switchboard/server: npx switchboard', { timeout: 120_000 }, ()
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('ships the bundle, LICENSE and package.json only', () => {
+  it('ships the bundle, the web console, LICENSE and package.json only', () => {
     const dir = join(app, 'node_modules/@switchboard/server');
-    assert.deepEqual(readdirSync(dir, { recursive: true }).map(String).sort(), ['LICENSE', 'dist', join('dist', 'switchboard.mjs'), 'package.json']);
+    const consoleFiles = ['console.css', 'console.js', 'index.html'].map((f) => join('dist', 'console', f));
+    assert.deepEqual(readdirSync(dir, { recursive: true }).map(String).sort(), ['LICENSE', 'dist', join('dist', 'console'), ...consoleFiles, join('dist', 'switchboard.mjs'), 'package.json']);
   });
 
   it('--version, user add, serve; a client logs in; SIGTERM exits 0', async () => {
     assert.equal((await npx(['--version'])).stdout.trim(), 'switchboard 0.1.0');
     const dataDir = join(tmp, 'data');
     await npx(['user', 'add', 'alice@localhost', 'alice-pw', '--data-dir', dataDir]);
-    const port = await freePort();
-    const flags = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', '-1', '--ws-port', '-1', '--http.port', '-1'];
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const flags = ['--data-dir', dataDir, '--c2s-port', String(port), '--c2s-tls-port', '-1', '--ws-port', '-1', '--http.port', String(httpPort), '--http.console'];
     const tls = ['--tls-cert', process.env.SWITCHBOARD_TEST_TLS_CERT!, '--tls-key', process.env.SWITCHBOARD_TEST_TLS_KEY!];
     // The bin npx runs, started directly so that SIGTERM reaches the server (npm exec does not pass it on).
     serve = spawn(join(app, 'node_modules/.bin/switchboard'), ['serve', ...flags, ...tls], { cwd: app, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -75,6 +77,7 @@ describe('packed @switchboard/server: npx switchboard', { timeout: 120_000 }, ()
     const pong = await client.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     assert.equal(pong.attrs.type, 'result');
     await client.disconnect();
+    for (const path of ['/', '/console.js', '/console.css']) assert.equal((await fetch(`http://127.0.0.1:${httpPort}${path}`)).status, 200, path);
     serve.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
   });

@@ -22,6 +22,7 @@ import { installProcessGuards } from '../process-guard.ts';
 import { configureLogging, flushLogs, moduleLogger } from '../log.ts';
 import { checkDataDir, describeStartError } from './start-checks.ts';
 import { startHttpListener } from '../ops/http-listener.ts';
+import { loadConsoleFiles } from '../ops/console.ts';
 import { publicWebSocketUrl } from '../ops/host-meta.ts';
 
 const USAGE = `usage:
@@ -97,13 +98,18 @@ async function main(argv: string[]): Promise<number> {
 async function serve(config: ServerConfig, argv: string[]): Promise<number> {
   configureLogging({ level: config.log.level, format: config.log.format });
   checkDataDir(config.dataDir);
+  if (config.http.console && config.http.port < 0) {
+    console.error('switchboard: http.console needs the operator HTTP listener (http.port is -1)');
+    return 2;
+  }
+  const consoleFiles = config.http.console ? await loadConsoleFiles() : undefined;
   const running = config.role === 'all' ? await serveAll(config) : await serveRole(config);
   let ready = true;
   const http =
     config.http.port >= 0
-      ? await startHttpListener({ host: config.http.bindAddress, port: config.http.port, websocketUrl: publicWebSocketUrl(config, running.wsPort), ready: () => ready })
+      ? await startHttpListener({ host: config.http.bindAddress, port: config.http.port, websocketUrl: publicWebSocketUrl(config, running.wsPort), ready: () => ready, console: consoleFiles })
       : undefined;
-  if (http) moduleLogger('server').info({ event: 'http.started', port: http.port }, `switchboard: operator HTTP on ${config.http.bindAddress}:${http.port} (/metrics, /health, /ready, /.well-known/host-meta)`);
+  if (http) moduleLogger('server').info({ event: 'http.started', port: http.port, console: config.http.console }, `switchboard: operator HTTP on ${config.http.bindAddress}:${http.port} (/metrics, /health, /ready, /.well-known/host-meta${config.http.console ? ', the web console at /' : ''})`);
 
   const reload = reloader(config, argv, { c2s: running.c2s, setLogLevel });
   // SIGHUP reloads (the default action would end the process with 129).

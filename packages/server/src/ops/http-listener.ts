@@ -1,12 +1,14 @@
 // The operator's HTTP listener (config `http`, loopback by default): its own
 // port, apart from the client listeners, so metrics never share a socket with
 // the public. GET /metrics (Prometheus), /health (the process answers),
-// /ready (started and not stopping), /.well-known/host-meta(.json) (XEP-0156).
+// /ready (started and not stopping), /.well-known/host-meta(.json) (XEP-0156),
+// and with `http.console` the web console's page at / (ops/console.ts).
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { processMetrics } from './metrics.ts';
 import { CORS_HEADERS, hostMetaJson, hostMetaXrd } from './host-meta.ts';
+import { serveConsoleFile, type ConsoleFiles } from './console.ts';
 
 export interface HttpListenerOptions {
   host: string;
@@ -15,6 +17,8 @@ export interface HttpListenerOptions {
   websocketUrl: string | undefined;
   /** Whether the server is ready for clients (started, not stopping). */
   ready: () => boolean;
+  /** The web console's files (http.console); none: / answers 404. */
+  console?: ConsoleFiles;
 }
 
 export interface HttpListener {
@@ -25,7 +29,7 @@ export interface HttpListener {
 export async function startHttpListener(options: HttpListenerOptions): Promise<HttpListener> {
   const metrics = processMetrics();
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const isHostMeta = path === '/.well-known/host-meta' || path === '/.well-known/host-meta.json';
     if (req.method === 'OPTIONS' && isHostMeta) {
       res.writeHead(204, CORS_HEADERS).end();
@@ -63,6 +67,7 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
         return;
       }
       default:
+        if (options.console && serveConsoleFile(options.console, path, res)) return;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   });

@@ -15,16 +15,26 @@ export interface Field {
   values?: readonly string[];
 }
 
-/** `<x type='form'|'result'>` with a title, instructions and fields (XEP-0004 §3). */
-export function dataForm(type: 'form' | 'result', options: { title?: string; instructions?: string; fields: readonly Field[] }): Element {
+const field = (f: Field): Element =>
+  xml('field', { var: f.var, type: f.type, label: f.label }, f.required && xml('required'), (f.values ?? []).map((v) => xml('value', {}, v)));
+
+/** A table in a result form (XEP-0004 §3.4): the columns, then one row per item, each a value per column. */
+export interface ReportedTable {
+  columns: readonly Field[];
+  rows: readonly Readonly<Record<string, string>>[];
+}
+
+/** `<x type='form'|'result'>` with a title, instructions, fields and optionally a table (XEP-0004 §3). */
+export function dataForm(type: 'form' | 'result', options: { title?: string; instructions?: string; fields: readonly Field[]; table?: ReportedTable }): Element {
+  const table = options.table;
   return xml(
     'x',
     { xmlns: NS_DATA, type },
     options.title !== undefined && xml('title', {}, options.title),
     options.instructions !== undefined && xml('instructions', {}, options.instructions),
-    options.fields.map((f) =>
-      xml('field', { var: f.var, type: f.type, label: f.label }, f.required && xml('required'), (f.values ?? []).map((v) => xml('value', {}, v))),
-    ),
+    options.fields.map(field),
+    table && xml('reported', {}, table.columns.map(field)),
+    table?.rows.map((row) => xml('item', {}, table.columns.map((c) => xml('field', { var: c.var }, xml('value', {}, row[c.var] ?? ''))))),
   );
 }
 

@@ -1,6 +1,7 @@
 // XEP-0050 Ad-Hoc Commands 1.3 for the server, carrying the XEP-0133
-// administration commands (xep0133.ts) for the admins named in the
-// configuration (`admins`).
+// administration commands (xep0133.ts) and two of our own (the session
+// table and live figures, switchboard-commands.ts) for the admins named in
+// the configuration (`admins`).
 //
 // - §2.2 the command list (disco#items of node `http://jabber.org/protocol/commands`)
 //   lists the commands to admins only; to anyone else it is empty.
@@ -25,6 +26,7 @@ import { defineModule } from '../../module.ts';
 import type { IqContext } from '../../iq-handlers.ts';
 import { submittedValues } from './data-form.ts';
 import { noteElement, xep0133Commands, type AdhocCommand, type CommandOutcome } from './xep0133.ts';
+import { switchboardCommands } from './switchboard-commands.ts';
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 
@@ -52,7 +54,7 @@ export const adhoc = defineModule<{ admins: readonly string[] }>({
     );
     const isAdmin = (from: Jid): boolean => admins.has(from.bare().toString());
     const commands = new Map<string, AdhocCommand>();
-    for (const command of xep0133Commands(ctx.admin)) {
+    for (const command of [...xep0133Commands(ctx.admin), ...switchboardCommands(ctx.admin)]) {
       commands.set(command.node, command);
     }
     const sessions = new Map<string, CommandSession>();

@@ -4,8 +4,9 @@
 // the same operations the admin socket runs.
 //
 //   §4.1  add-user               §4.2  delete-user        §4.3 disable-user
-//   §4.7  change-user-password   §4.15 get-online-users-num
-//   §4.16 get-online-users-list  §4.23 announce
+//   §4.5  end-user-session       §4.7  change-user-password
+//   §4.15 get-online-users-num   §4.16 get-online-users-list
+//   get-registered-users-list    §4.23 announce
 //
 // Not offered: reenable-user (§4.4: disabling replaces the password, so
 // change-user-password is how an account comes back), get-user-password
@@ -106,6 +107,24 @@ export function xep0133Commands(operations: () => AdminOperations): AdhocCommand
       run: (values, actor) => eachJid(values, (jid) => admin().disableUser(jid, actor), 'disabled'),
     },
     {
+      node: node('end-user-session'),
+      name: 'End User Session',
+      form: dataForm('form', {
+        title: 'Ending a User Session',
+        instructions: "A full JID ends that session; a bare JID ends all of the user's sessions (policy-violation).",
+        fields: [formType, { var: 'accountjids', type: 'jid-multi', label: 'The Jabber ID(s) whose sessions to end', required: true }],
+      }),
+      run: (values, actor) =>
+        eachJid(
+          values,
+          async (jid) => {
+            const r = admin().kick(jid, actor);
+            return r.ok ? { ok: true, value: { jid, sessionsEnded: r.value.ended.length } } : r;
+          },
+          'kicked',
+        ),
+    },
+    {
       node: node('change-user-password'),
       name: 'Change User Password',
       form: dataForm('form', {
@@ -144,6 +163,21 @@ export function xep0133Commands(operations: () => AdminOperations): AdhocCommand
         const users = admin().onlineUsers();
         const shown = Number.isInteger(max) && max > 0 ? users.slice(0, max) : users;
         return { result: dataForm('result', { fields: [formType, { var: 'onlineuserjids', type: 'jid-multi', label: 'The list of all online users', values: shown }] }) };
+      },
+    },
+    {
+      node: node('get-registered-users-list'),
+      name: 'Get List of Registered Users',
+      form: dataForm('form', {
+        title: 'Requesting List of Registered Users',
+        fields: [formType, { var: 'max_items', type: 'list-single', label: 'Maximum number of items to report', values: ['100'] }],
+      }),
+      async run(values) {
+        const r = await admin().listUsers();
+        if (!r.ok) return error(r.message);
+        const max = Number(first(values, 'max_items') ?? 'none');
+        const shown = Number.isInteger(max) && max > 0 ? r.value.slice(0, max) : r.value;
+        return { result: dataForm('result', { fields: [formType, { var: 'registereduserjids', type: 'jid-multi', label: 'The list of all users', values: shown }] }) };
       },
     },
     {
