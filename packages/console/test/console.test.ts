@@ -9,7 +9,8 @@
 //     admin command sent by hand from its account is refused (forbidden);
 //   - an admin sees live figures change, the session table, kicks the
 //     contact's session (whose client gets policy-violation), adds a user
-//     who then logs in, and removes that user (whose session ends).
+//     who then logs in, changes her password (her session ends with reset,
+//     the new one logs in), and removes her (her session ends).
 // Screenshots: every main region is photographed on its own and checked in
 // the browser (decoded into a canvas): it has a size, lies inside the
 // viewport, does not overlap the others, and is not blank (many colours, no
@@ -248,7 +249,7 @@ describe('web console (http.console) in headless Chromium', { timeout: 90_000 },
     await page.close();
   });
 
-  it('an admin sees live figures and sessions, kicks a session, adds a user who logs in, and removes it', async () => {
+  it('an admin sees live figures and sessions, kicks a session, adds a user who logs in, changes her password, and removes her', async () => {
     const bob = await connect('bob', 'bob-pw', 'laptop');
     const page = await newPage(900);
     const errors: string[] = [];
@@ -281,8 +282,19 @@ describe('web console (http.console) in headless Chromium', { timeout: 90_000 },
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.locator('#admin-status').filter({ hasText: 'added carol@localhost' }).waitFor();
     await page.getByRole('button', { name: 'Remove carol@localhost' }).waitFor();
-    const carol = await connect('carol', 'carol-pw', 'new');
-    assert.match(carol.jid ?? '', /^carol@localhost\/new/);
+    const carolFirst = await connect('carol', 'carol-pw', 'new');
+    assert.match(carolFirst.jid ?? '', /^carol@localhost\/new/);
+
+    // A new password: her session ends with <reset/> (RFC 6120 §4.9.3.16), the new one logs in.
+    const reset = streamEnd(carolFirst);
+    const passwd = page.getByRole('group', { name: 'Change a password' });
+    await passwd.getByLabel('JID').fill('carol@localhost');
+    await passwd.getByLabel('New password').fill('carol-pw2');
+    await passwd.getByRole('button', { name: 'Change password' }).click();
+    assert.equal(await reset, 'reset');
+    await page.locator('#admin-status').filter({ hasText: 'password changed for carol@localhost; 1 session ended' }).waitFor();
+    await carolFirst.disconnect();
+    const carol = await connect('carol', 'carol-pw2', 'again');
 
     await checkRegions(page, 'admin', ['header.top', '#roster', '#chat', '#admin']);
 
