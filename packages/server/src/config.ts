@@ -98,6 +98,8 @@ export interface ServerConfig {
    * cluster must have the same count. 1: one sm serves everyone.
    */
   shards: number;
+  /** XEP-0198: the sm keeps a copy of what it sends resumable sessions so that a client may resume through any c2s; auto: in a cluster over NATS. */
+  resumeThroughSm: 'auto' | 'always' | 'never';
   /**
    * XEP-0045 group chat services, one per domain, each with its limits
    * (muc/options.ts). Unset: one at `conference.<domain>`; `[]`: none.
@@ -243,6 +245,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   role: 'all',
   services: 'with-sm',
   shards: 1,
+  resumeThroughSm: 'auto',
   router: { kind: 'in-process' },
   storage: { kind: 'sqlite' },
   limits: {

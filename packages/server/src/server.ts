@@ -98,7 +98,7 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
   const shards = new ShardMap(config.shards);
   const newSm = (index: number): SessionManager =>
-    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices, admins: config.admins, admin: () => admin,
+    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices, admins: config.admins, admin: () => admin, resumeCopy: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
       archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText } });
   const sms = new Map<number, SessionManager>();
   const admin = adminOverShards(config, storage, sms);
@@ -201,6 +201,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     preAuthStanzaSize: config.limits.preAuthStanzaSize,
     stanzaRate: { perSecond: config.limits.stanzasPerSecond, burst: config.limits.stanzaBurst },
     resumeSeconds: config.timeouts.resumeSeconds,
+    resumeThroughSm: config.resumeThroughSm === 'always' || (config.resumeThroughSm === 'auto' && router instanceof NatsRouter),
     ackMs: config.timeouts.ackSeconds * 1000,
     csiQueueSize: config.limits.csiQueueSize,
     bytesPerSecond: config.limits.bytesPerSecond,

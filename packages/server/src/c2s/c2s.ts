@@ -36,6 +36,7 @@ export interface C2sOptions {
 import { log } from '../log-line.ts';
 import { ConnectionGate } from './connection-gate.ts';
 import type { FastTokens } from '../auth/fast-tokens.ts';
+import type { AckReport } from './stream-management.ts';
 
 export class C2s implements StreamHost {
   private readonly streams = new Map<string, C2sStream>();
@@ -82,10 +83,11 @@ export class C2s implements StreamHost {
         log('warn', `c2s ${this.node}: ${address} is gone (${why}); closing its ${affected.length} streams`);
         for (const stream of affected) stream.smGone();
       },
-      deliver: (c2sId, stanza, text) => {
+      resumeAnswered: (c2sId, smId, answer) => this.streams.get(c2sId)?.resumeAnswered(smId, answer),
+      deliver: (c2sId, stanza, text, seq) => {
         const stream = this.streams.get(c2sId);
         if (!stream || (stream.state !== 'established' && stream.state !== 'hibernating')) return false;
-        stream.deliver(stanza, text);
+        stream.deliver(stanza, text, seq);
         countStanza('out', stanza.name);
         return true;
       },
@@ -178,6 +180,22 @@ export class C2s implements StreamHost {
     const previous = this.resumableStreams.get(token);
     if (!previous || previous.username !== username || (previous.state !== 'hibernating' && previous.state !== 'established')) return undefined;
     return previous;
+  }
+
+  announceResumable(stream: C2sStream): void {
+    this.link.resumable(stream.id, stream.smId!, stream.fullJid ?? '', stream.sm!.secret, this.policy.resumeSeconds);
+  }
+
+  reportAcks(stream: C2sStream, report: AckReport): void {
+    this.link.acked(stream.id, stream.smId!, stream.fullJid ?? '', report);
+  }
+
+  resumeThroughSm(stream: C2sStream, token: string, h: number): boolean {
+    // `<sm session id>.<secret>` (stream-management.ts); the sm is the one of the authenticated user's shard.
+    const dot = token.indexOf('.');
+    if (!this.policy.resumeThroughSm || dot <= 0 || dot === token.length - 1 || stream.username === undefined) return false;
+    this.link.resume(stream.id, token.slice(0, dot), `${stream.username}@${this.policy.domain}`, token.slice(dot + 1), h);
+    return true;
   }
 
   takeOver(previous: C2sStream, successor: C2sStream): void {

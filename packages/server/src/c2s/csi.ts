@@ -27,6 +27,8 @@ const NS_FORWARD = 'urn:xmpp:forward:0';
 export interface Outgoing {
   stanza: Element;
   text: string | undefined;
+  /** Its number in the sm's resumption copy (Envelope.seq). */
+  seq: number | undefined;
 }
 
 export class ClientState {
@@ -37,7 +39,11 @@ export class ClientState {
   private presenceAt = new Map<string, number>();
   private count = 0;
 
-  constructor(private readonly maxHeld: number) {}
+  constructor(
+    private readonly maxHeld: number,
+    /** A held presence superseded by a newer one: it never goes out. */
+    private readonly superseded: (dropped: Outgoing) => void = () => {},
+  ) {}
 
   get isInactive(): boolean {
     return this.inactive;
@@ -53,20 +59,22 @@ export class ClientState {
    * A stanza for the client. Returns what to write now, in order: nothing
    * (held), the stanza alone, or the held ones followed by it.
    */
-  offer(stanza: Element, text: string | undefined): Outgoing[] | undefined {
+  offer(stanza: Element, text: string | undefined, seq?: number): Outgoing[] | undefined {
     if (!this.inactive || stanza.name === 'iq') return undefined; // the common path: written as it comes
-    if (!holdable(stanza)) return this.count === 0 ? undefined : [...this.drain(), { stanza, text }];
+    if (!holdable(stanza)) return this.count === 0 ? undefined : [...this.drain(), { stanza, text, seq }];
     if (stanza.name === 'presence') {
       const from = stanza.attrs.from ?? '';
       const at = this.presenceAt.get(from);
       if (at !== undefined) {
         // Only the newest presence of a sender matters.
+        const old = this.held[at];
+        if (old) this.superseded(old);
         this.held[at] = undefined;
         this.count--;
       }
       this.presenceAt.set(from, this.held.length);
     }
-    this.held.push({ stanza, text });
+    this.held.push({ stanza, text, seq });
     this.count++;
     return this.count >= this.maxHeld ? this.drain() : [];
   }

@@ -10,6 +10,9 @@ export function streamErrorFor(reason: EndReason): StreamError | undefined {
   switch (reason) {
     case 'replaced':
       return streamError('conflict', 'Replaced by a new session for the same resource');
+    case 'taken-over':
+      // XEP-0198 §5: the session was resumed on another connection (through another c2s); this stream is not it.
+      return streamError('conflict', 'The session was resumed on another connection');
     case 'account-removed':
       // RFC 6120 §4.9.3.12: the entity is no longer authorized (Prosody closes a deleted account's sessions so too).
       return streamError('not-authorized', 'The account was removed');

@@ -17,6 +17,7 @@ describe('SmLink fan-out', () => {
       ended: () => {},
       bounce: () => {},
       smGone: () => {},
+      resumeAnswered: () => {},
       deliver: (c2s, stanza, text) => {
         if (c2s === 'gone') return false;
         delivered.push({ c2s, stanza, text });

@@ -4,13 +4,17 @@
 
 import type { Element } from '@switchboard/xml';
 import {
+  encodeSeqs,
   readControl,
   readFanOut,
+  resumeControl,
   sessionControl,
   sessionsControl,
+  type Control,
   type EndReason,
   type Envelope,
 } from '../router/envelope.ts';
+import type { AckReport } from './stream-management.ts';
 import type { ComponentAddress, LivenessEvent, Route, Router, UndeliverableReason } from '../router/router.ts';
 import { isSmAddress, ShardMap } from '../router/shards.ts';
 import { toStamper } from './stamp.ts';
@@ -22,8 +26,10 @@ export interface SmLinkHandler {
   startFailed(c2sId: string, condition?: 'resource-constraint'): void;
   /** The session is over; `reason` is set when the sm ended it on its own, `returned` holds client stanzas it did not take. */
   ended(c2sId: string, reason: EndReason | undefined, returned: readonly Element[]): void;
-  /** A stanza for the session's client, and its text if the sm has it; false if the c2s has no such connection. */
-  deliver(c2sId: string, stanza: Element, text: string | undefined): boolean;
+  /** A stanza for the session's client, its text if the sm has it, and its seq in the sm's copy; false if the c2s has no such connection. */
+  deliver(c2sId: string, stanza: Element, text: string | undefined, seq: number | undefined): boolean;
+  /** The sm's answer to a resumption through it: the session's id and the answer, or undefined for both when it failed unasked. */
+  resumeAnswered(c2sId: string, smId: string | undefined, answer: Extract<Control, { ns: 'resume' }> | undefined): void;
   /** A stanza from the client that could not reach the sm: the client gets an error for it. */
   bounce(c2sId: string, stanza: Element, reason: UndeliverableReason): void;
   /** The sm of `address` went away (goodbye, silence past the bound, or a restart with a new epoch): every session with it is over. */
@@ -88,6 +94,7 @@ export class SmLink {
       return;
     }
     if (control.ns === 'session' && control.action === 'start' && envelope.c2s !== undefined) this.handler.startFailed(envelope.c2s);
+    if (control.ns === 'resume' && control.action === 'resume' && envelope.c2s !== undefined) this.handler.resumeAnswered(envelope.c2s, undefined, undefined);
     // A lost `end`: the sm is unreachable, and learns of the session's end from our goodbye or silence.
   }
 
@@ -101,6 +108,24 @@ export class SmLink {
   /** `sm:session end`: the connection is gone or closing (`disconnected` is jabberd's 510). */
   end(c2sId: string, smId: string, target: string, reason: EndReason, returned?: readonly Element[]): void {
     this.send(this.sessionRoutes.get(c2sId) ?? this.smFor(target), c2sId, smId, sessionControl('end', target, { reason, returned }));
+  }
+
+  /** XEP-0198 through the sm: the session may be resumed through any c2s; the sm keeps a copy from now on. */
+  resumable(c2sId: string, smId: string, target: string, secret: string, maxSeconds: number): void {
+    this.send(this.sessionRoutes.get(c2sId) ?? this.smFor(target), c2sId, smId, resumeControl('resumable', target, { secret, max: maxSeconds }));
+  }
+
+  /** XEP-0198 through the sm: a batch of what the client acknowledged and what entered the queue. */
+  acked(c2sId: string, smId: string, target: string, report: AckReport): void {
+    const fields = { h: report.h, written: encodeSeqs(report.written), dropped: encodeSeqs(report.dropped), local: report.local };
+    this.send(this.sessionRoutes.get(c2sId) ?? this.smFor(target), c2sId, smId, resumeControl('acked', target, fields));
+  }
+
+  /** XEP-0198 through the sm: this connection asks to resume the session `smId` of `bareJid`; the answer is `resumed`. */
+  resume(c2sId: string, smId: string, bareJid: string, secret: string, h: number): void {
+    const route = this.smFor(bareJid);
+    this.sessionRoutes.set(c2sId, route);
+    this.send(route, c2sId, smId, resumeControl('resume', bareJid, { secret, h }));
   }
 
   /** A stanza from the client, `from` already stamped, and its text when the stream has it. */
@@ -122,7 +147,7 @@ export class SmLink {
     for (const target of targets) {
       if (target.c2s === undefined) continue;
       const copy = stanza.withAttrs({ to: target.jid });
-      if (!this.handler.deliver(target.c2s, copy, stamp?.(target.jid)) && target.sm !== undefined) {
+      if (!this.handler.deliver(target.c2s, copy, stamp?.(target.jid), target.seq) && target.sm !== undefined) {
         this.end(target.c2s, target.sm, target.jid, 'disconnected', [copy]);
       }
     }
@@ -139,7 +164,7 @@ export class SmLink {
 
   private send(route: Route, c2s: string | undefined, sm: string | undefined, payload: Element, text?: string): void {
     // Every field written out, in the order the sm writes its envelopes: one object shape both ways on the stanza path.
-    route.send({ to: route.to, from: this.address, c2s, sm, payload, text });
+    route.send({ to: route.to, from: this.address, c2s, sm, payload, text, seq: undefined });
   }
 
   private receive(envelope: Envelope): void {
@@ -148,7 +173,7 @@ export class SmLink {
     const c2sId = envelope.c2s;
     if (!control) {
       if (c2sId === undefined) return;
-      if (!this.handler.deliver(c2sId, envelope.payload, envelope.text) && envelope.sm !== undefined) {
+      if (!this.handler.deliver(c2sId, envelope.payload, envelope.text, envelope.seq) && envelope.sm !== undefined) {
         // The 510 race: the sm thinks a session lives here that does not. The stanza goes back whole,
         // for the sm to deliver elsewhere or store; the notice only invalidates and is never answered.
         this.end(c2sId, envelope.sm, envelope.payload.attrs.to ?? '', 'disconnected', [envelope.payload]);
@@ -162,7 +187,12 @@ export class SmLink {
       this.pendingUserActions.delete(key);
       return;
     }
-    if (c2sId === undefined) return;
+    if (c2sId === undefined || control.ns === 'component') return;
+    if (control.ns === 'resume') {
+      if (control.action === 'resumed') this.handler.resumeAnswered(c2sId, envelope.sm, control);
+      else if (control.action === 'resume' && control.failed) this.handler.resumeAnswered(c2sId, undefined, undefined);
+      return;
+    }
     switch (control.action) {
       case 'started':
         if (control.failed || envelope.sm === undefined) this.handler.startFailed(c2sId, control.condition);

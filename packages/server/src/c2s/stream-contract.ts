@@ -10,6 +10,7 @@ import type { RegisterOutcome } from './register.ts';
 import type { AuthGuardHost } from './auth-guard.ts';
 import type { C2sStream } from './stream.ts';
 import type { FastTokens } from '../auth/fast-tokens.ts';
+import type { AckReport } from './stream-management.ts';
 
 export type StreamState =
   | 'awaitingStream'
@@ -19,6 +20,7 @@ export type StreamState =
   | 'authenticating'
   | 'awaitingBind'
   | 'binding'
+  | 'resuming' // XEP-0198 through the sm: waiting for it to hand over a session held elsewhere
   | 'established'
   | 'hibernating' // XEP-0198: the connection is gone, the session waits to be resumed
   | 'closed';
@@ -61,6 +63,8 @@ export interface StreamPolicy {
   registrationInvites?: boolean;
   /** XEP-0198: how long a resumable session waits for its client to come back. */
   resumeSeconds: number;
+  /** XEP-0198: the sm keeps a copy of what it sends resumable sessions, so that any c2s can resume them (docs/protocol.md). */
+  resumeThroughSm?: boolean;
   /** XEP-0198: how long an <r/> may go unanswered before the link counts as dead (default 60 s). */
   ackMs?: number;
   /** XEP-0352: most stanzas held while the client is inactive (default 100). */
@@ -95,6 +99,15 @@ export interface StreamHost extends AuthGuardHost {
   resumableFor(token: string, username: string): C2sStream | undefined;
   /** XEP-0198: `successor` answers for `previous`'s session from now on (called only once the resume is valid). */
   takeOver(previous: C2sStream, successor: C2sStream): void;
+  /** XEP-0198 through the sm: the stream's session is resumable; the sm keeps a copy of what it sends it. */
+  announceResumable(stream: C2sStream): void;
+  /** XEP-0198 through the sm: what the client acknowledged, and what entered the queue, since the last report. */
+  reportAcks(stream: C2sStream, report: AckReport): void;
+  /**
+   * XEP-0198 through the sm: a token this c2s does not hold; asks the sm of the stream's user, whose answer
+   * comes back as resumeAnswered. False when the token cannot name an sm session (then item-not-found).
+   */
+  resumeThroughSm(stream: C2sStream, token: string, h: number): boolean;
 }
 
 /** The reason the sm is given when a stream stops under a session. */

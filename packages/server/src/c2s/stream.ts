@@ -32,7 +32,8 @@ import { NS_SM } from './stream-management.ts';
 import { endReasonFor, type StopReason, type StreamHost, type StreamPolicy, type StreamState } from './stream-contract.ts';
 import { StreamNegotiation } from './stream-negotiation.ts';
 import { StreamResumption } from './stream-resumption.ts';
-import { StreamManagement } from './stream-management.ts';
+import { REPORT_MS, StreamManagement } from './stream-management.ts';
+import type { Control } from '../router/envelope.ts';
 import { bind2Resource, NS_BIND2, NS_SASL2, type Sasl2Request } from './xep0388.ts';
 import { bindFeatures } from './features.ts';
 
@@ -78,7 +79,7 @@ export class C2sStream {
   ) {
     this.id = `${(++nextStreamNumber).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     this.bucket = new TokenBucket(policy.bytesPerSecond, policy.burstBytes);
-    this.csi = new ClientState(policy.csiQueueSize ?? 100);
+    this.csi = new ClientState(policy.csiQueueSize ?? 100, (dropped) => this.sm?.droppedSeq(dropped.seq));
     this.negotiation = new StreamNegotiation(this, transport, policy, host, () => this.restart(), (data, request, inline) => this.sasl2Succeeded(data, request, inline));
     this.resumption = new StreamResumption(this, transport, policy, host, () => this.establish());
     this.parser = this.newParser();
@@ -177,6 +178,7 @@ export class C2sStream {
       case 'awaitingBind':
         return this.onBindElement(el);
       case 'binding':
+      case 'resuming':
         if (this.held.length >= 32) return this.fail(streamError('policy-violation', 'too many stanzas before bind'), 'out');
         this.held.push(el);
         return;
@@ -217,15 +219,23 @@ export class C2sStream {
 
   /** SASL2 succeeded: resume inline, bind inline, or leave binding to the client (the features follow at once, no restart). */
   private sasl2Succeeded(additionalData: string | undefined, request: Sasl2Request, inline: Element[]): void {
-    const bare = `${this.username}@${this.policy.domain}`;
-    let resumeAnswer: Element | undefined;
     if (request.resume) {
-      const resumed = this.resumption.resumeInline(request.resume, (answer) => {
+      let resumeAnswer: Element | undefined;
+      // The answer may come later, from the sm, when another c2s held the session.
+      this.resumption.resumeInline(request.resume, (answer) => {
         resumeAnswer = answer;
         if (answer.name === 'resumed') this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [answer, ...inline]));
+      }, (resumed) => {
+        if (!resumed && this.state !== 'closed') this.sasl2Bind(additionalData, request, inline, resumeAnswer);
       });
-      if (resumed) return;
+      return;
     }
+    this.sasl2Bind(additionalData, request, inline, undefined);
+  }
+
+  /** SASL2 without a resumption (or after one failed): bind inline, or leave binding to the client. */
+  private sasl2Bind(additionalData: string | undefined, request: Sasl2Request, inline: Element[], resumeAnswer: Element | undefined): void {
+    const bare = `${this.username}@${this.policy.domain}`;
     if (request.bind) {
       this.fullJid = `${bare}/${bind2Resource(request.bind.tag)}`;
       this.state = 'binding';
@@ -246,9 +256,7 @@ export class C2sStream {
     this.establish();
     let enabled: Element | undefined;
     if (request.bind!.enableSm) {
-      this.sm = new StreamManagement(request.bind!.resumable);
-      if (this.sm.resumable) this.host.resumable(this);
-      enabled = this.sm.enabled(this.policy.resumeSeconds);
+      enabled = this.startSm(request.bind!.resumable).enabled(this.policy.resumeSeconds);
     }
     this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [resumeAnswer, xml('bound', { xmlns: NS_BIND2 }, enabled), ...inline]));
     const held = this.held;
@@ -287,6 +295,34 @@ export class C2sStream {
     this.state = 'awaitingBind';
   }
 
+  /** XEP-0198 <enable/> (or Bind 2's): counting starts; a resumable session may be resumed through any c2s when the sm keeps a copy. */
+  startSm(resumable: boolean): StreamManagement {
+    const sm = new StreamManagement(resumable, resumable && this.policy.resumeThroughSm ? this.smId : undefined);
+    this.sm = sm;
+    if (resumable) this.host.resumable(this);
+    if (sm.viaSm !== undefined) this.host.announceResumable(this);
+    return sm;
+  }
+
+  /** Tells the sm what the client acknowledged when a batch is due (`any`: whenever anything changed); else within a second. */
+  reportToSm(any = false): void {
+    const sm = this.sm;
+    if (sm?.viaSm === undefined || !this.smKnowsSession) return;
+    if (sm.reportDue(any)) {
+      clearTimeout(this.reportTimer);
+      this.reportTimer = undefined;
+      this.host.reportAcks(this, sm.takeReport());
+    } else if (this.reportTimer === undefined && sm.reportDue(true)) {
+      this.reportTimer = setTimeout(() => {
+        this.reportTimer = undefined;
+        this.reportToSm(true);
+      }, REPORT_MS);
+      this.reportTimer.unref();
+    }
+  }
+
+  private reportTimer: NodeJS.Timeout | undefined;
+
   /** A session is up behind this stream, bound now or resumed (XEP-0198 §5). */
   private establish(): void {
     this.fromAttr = fromAttribute(this.fullJid!);
@@ -301,14 +337,18 @@ export class C2sStream {
     }
     this.sm?.received();
     if (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT) return this.fail(streamError('invalid-namespace'), 'in');
-    if (this.overStanzaRate(el)) return;
+    if (this.overStanzaRate(el)) {
+      if (this.sm) this.sm.local++;
+      return;
+    }
     // RFC 6120 §8.1.2.1: the server stamps `from` with the full JID; whatever the client put there is replaced.
     const text = stampedText(el, source, this.fromAttr);
     // The element is fresh from this stream's parser and no one else holds it, so it is stamped in place.
     const stamped = el.attrs.xmlns === undefined ? el : el.withAttrs({ xmlns: undefined });
     stamped.attrs.from = this.fullJid!;
     if (isLegacySession(stamped, this.policy.domain)) {
-      this.transport.send(iqResult(stamped.withAttrs({ from: undefined, to: this.fullJid })));
+      if (this.sm) this.sm.local++;
+      this.write(iqResult(stamped.withAttrs({ from: undefined, to: this.fullJid })), undefined, undefined);
       return;
     }
     this.host.forward(this, stamped, text);
@@ -330,29 +370,32 @@ export class C2sStream {
     }
     const reply = replyWithError(el.withAttrs({ from: this.fullJid }), stanzaError('resource-constraint', { text: `over ${rate.perSecond} stanzas per second` }));
     if (!reply) return false;
-    this.transport.send(reply);
+    // A stanza like any other for XEP-0198: the client counts it.
+    this.write(reply, undefined, undefined);
     return true;
   }
 
-  /** A stanza from the sm for this client, and its text when the sm has it (see Envelope.text). */
-  deliver(stanza: Element, text?: string): void {
+  /** A stanza from the sm for this client, its text when the sm has it (see Envelope.text), and its seq in the sm's copy. */
+  deliver(stanza: Element, text?: string, seq?: number): void {
     if (this.state === 'hibernating') {
-      this.sm!.sent(stanza, text?.length ?? stanza.toString().length);
+      this.sm!.sent(stanza, text?.length ?? stanza.toString().length, seq);
       // XEP-0198 queue full while no one is there to take it: the wait ends now, and what was
       // queued goes back to the sm (stop) to be stored or answered, as when the wait times out.
-      if (this.smQueueFull()) this.stop({ socket: 'closed' });
+      if (this.smQueueFull()) return this.stop({ socket: 'closed' });
+      this.reportToSm();
       return;
     }
     if (this.state !== 'established') return;
-    const now = this.csi.offer(stanza, text);
-    if (now === undefined) this.write(stanza, text);
-    else for (const out of now) this.write(out.stanza, out.text);
+    const now = this.csi.offer(stanza, text, seq);
+    if (now === undefined) this.write(stanza, text, seq);
+    else for (const out of now) this.write(out.stanza, out.text, out.seq);
     this.checkOutput();
+    if (this.sm?.viaSm !== undefined) this.reportToSm();
   }
 
-  private write(stanza: Element, text: string | undefined): void {
+  private write(stanza: Element, text: string | undefined, seq: number | undefined): void {
     const size = this.transport.send(stanza, text);
-    if (this.sm?.sent(stanza, size)) {
+    if (this.sm?.sent(stanza, size, seq)) {
       this.transport.send(this.sm.request());
       this.resumption.requested();
     }
@@ -379,13 +422,15 @@ export class C2sStream {
     if (el.name !== 'active' && el.name !== 'inactive') return;
     const now = this.csi.set(el.name === 'inactive');
     if (this.state !== 'established' || now.length === 0) return;
-    for (const out of now) this.write(out.stanza, out.text);
+    for (const out of now) this.write(out.stanza, out.text, out.seq);
     this.checkOutput();
+    this.reportToSm();
   }
 
   /** What the inactive client has not been sent joins the XEP-0198 queue, to go out on resumption. */
   private queueHeld(): void {
-    for (const out of this.csi.drain()) this.sm?.sent(out.stanza, out.text?.length ?? out.stanza.toString().length);
+    for (const out of this.csi.drain()) this.sm?.sent(out.stanza, out.text?.length ?? out.stanza.toString().length, out.seq);
+    this.reportToSm();
   }
 
   /** The socket is gone: a resumable session hibernates, anything else ends. */
@@ -400,6 +445,7 @@ export class C2sStream {
     this.queueHeld();
     this.resumption.cancelHibernation();
     clearTimeout(this.loginTimer);
+    clearTimeout(this.reportTimer);
     this.state = 'closed';
     this.smKnowsSession = false;
     this.transport.destroy();
@@ -420,15 +466,27 @@ export class C2sStream {
     const reply = replyWithError(stanza, stanzaError('remote-server-timeout', { text: 'the session manager could not be reached' }));
     if (!reply) return;
     reply.attrs.to = this.fullJid!;
-    this.transport.send(reply);
+    // Answered here, not by the sm: for XEP-0198 the c2s handled it, and the client counts the error.
+    if (this.sm) this.sm.local++;
+    this.write(reply, undefined, undefined);
   }
 
   /** The sm is gone (dead, stopped, restarted): a pending bind fails at once, a session's stream closes so the client reconnects. */
   smGone(): void {
     if (this.state === 'binding') return this.sessionStartFailed();
+    if (this.state === 'resuming') return this.resumption.remoteFailed();
     if (!this.smKnowsSession) return;
     this.smKnowsSession = false;
     this.fail(streamError('system-shutdown', 'the session manager went away; reconnect'), 'out', { sm: 'shutdown' });
+  }
+
+  /** The sm answered a resumption through it (XEP-0198 §5): the session is this stream's now, or not. */
+  resumeAnswered(smId: string | undefined, answer: Extract<Control, { ns: 'resume' }> | undefined): void {
+    if (this.state !== 'resuming') return;
+    if (smId === undefined || answer === undefined || answer.failed) return this.resumption.remoteFailed(answer);
+    this.smId = smId;
+    this.fullJid = answer.target;
+    this.resumption.remoteResumed(answer);
   }
 
   /** This c2s is stopping: the sm still knows the session and is told, with reason shutdown. */
@@ -458,6 +516,7 @@ export class C2sStream {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.loginTimer);
+    clearTimeout(this.reportTimer);
     this.resumption.cancelHibernation();
     if ('clientClosed' in reason) this.sendHeader();
     this.transport.closeStream();

@@ -12,6 +12,9 @@ export const NS_SM_SESSION = 'urn:switchboard:sm:session';
 /** `sm:sessions`: a user's existence (create → created, delete → deleted). */
 export const NS_SM_SESSIONS = 'urn:switchboard:sm:sessions';
 
+/** `sm:resume`: XEP-0198 resumption through any c2s (docs/protocol.md "Resumption through any c2s"). */
+export const NS_SM_RESUME = 'urn:switchboard:sm:resume';
+
 /** `component`: an external component (XEP-0114) came online or went away. */
 export const NS_COMPONENT_PRESENCE = 'urn:switchboard:component';
 
@@ -33,9 +36,41 @@ export type EndReason =
   | 'shutdown'
   | 'timeout'
   | 'reset' // the sm does not have the session (it restarted or lost it): the client must start over
-  | 'dead-link'; // XEP-0198: the client did not answer <r/> in time
+  | 'dead-link' // XEP-0198: the client did not answer <r/> in time
+  | 'taken-over'; // XEP-0198: the session was resumed through another c2s; this stream is not it any more
 
-export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'replaced', 'account-removed', 'account-disabled', 'password-changed', 'kicked', 'shutdown', 'timeout', 'reset', 'dead-link'];
+export const END_REASONS: readonly EndReason[] = ['disconnected', 'closed', 'replaced', 'account-removed', 'account-disabled', 'password-changed', 'kicked', 'shutdown', 'timeout', 'reset', 'dead-link', 'taken-over'];
+
+/**
+ * `sm:resume` actions: `resumable` (c2s → sm: the client enabled resumption;
+ * keep a copy), `acked` (c2s → sm: what the client acknowledged, in batches),
+ * `resume` (another c2s → sm: a client asks to resume) and its answer `resumed`.
+ */
+export type ResumeAction = 'resumable' | 'acked' | 'resume' | 'resumed';
+
+/** The fields of an `sm:resume` action; which are present depends on the action (docs/protocol.md). */
+export interface ResumeFields {
+  /** resumable, resume: the secret half of the XEP-0198 id. */
+  secret?: string;
+  /** resumable: seconds the session may hibernate (the c2s's timeouts.resumeSeconds). */
+  max?: number;
+  /** acked: the client's acknowledged count; resume: the client's h; resumed: what the session handled from the client. */
+  h?: number;
+  /** acked: what entered the c2s's XEP-0198 queue since the last report, in order: sm seqs as `a-b` ranges, `x` for a stanza of the c2s's own. */
+  written?: string;
+  /** acked: seqs the c2s settled without the client (a presence XEP-0352 superseded). */
+  dropped?: string;
+  /** acked: client stanzas the c2s answered itself since resumption was enabled (never reached the sm). */
+  local?: number;
+  /** resumed failed: the XEP-0198 condition (`item-not-found`, `handled-count-too-high`). */
+  condition?: string;
+  /** resumed failed with handled-count-too-high: what was sent. */
+  sendCount?: number;
+  /** resumed: the seqs of the stanzas it carries, in their order (`a-b` ranges). */
+  seqs?: string;
+  /** resumed: the stanzas the client never acknowledged, to write again. */
+  stanzas?: Element[];
+}
 
 export type Control =
   | {
@@ -54,6 +89,7 @@ export type Control =
       returned?: Element[];
     }
   | { ns: 'sessions'; action: SessionsAction; target: string; failed: boolean }
+  | ({ ns: 'resume'; action: ResumeAction; target: string; failed: boolean } & ResumeFields)
   | { ns: 'component'; action: 'online' | 'offline'; target: string; failed: boolean };
 
 export interface Envelope {
@@ -73,6 +109,11 @@ export interface Envelope {
    * carries the payload alone.
    */
   text?: string;
+  /**
+   * sm → c2s, a stanza for a session whose client may resume through another
+   * c2s: its number in the sm's copy (docs/protocol.md "Resumption through any c2s").
+   */
+  seq?: number;
 }
 
 export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason; condition?: 'resource-constraint'; returned?: readonly Element[] } = {}): Element {
@@ -88,6 +129,87 @@ export function sessionControl(action: SessionAction, target: string, options: {
     },
     ...(options.returned ?? []),
   );
+}
+
+export function resumeControl(action: ResumeAction, target: string, fields: ResumeFields & { failed?: boolean } = {}): Element {
+  return xml(
+    'resume',
+    {
+      xmlns: NS_SM_RESUME,
+      action,
+      target,
+      failed: fields.failed ? '1' : undefined,
+      secret: fields.secret,
+      max: fields.max?.toString(),
+      h: fields.h?.toString(),
+      written: fields.written || undefined,
+      dropped: fields.dropped || undefined,
+      local: fields.local?.toString(),
+      condition: fields.condition,
+      'send-count': fields.sendCount?.toString(),
+      seqs: fields.seqs || undefined,
+    },
+    ...(fields.stanzas ?? []),
+  );
+}
+
+const RESUME_ACTIONS = new Set<string>(['resumable', 'acked', 'resume', 'resumed']);
+
+function readResume(payload: Element): Control | undefined {
+  const action = payload.attrs.action ?? '';
+  if (payload.name !== 'resume' || !RESUME_ACTIONS.has(action)) return undefined;
+  const a = payload.attrs;
+  const num = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  const control: Control = { ns: 'resume', action: action as ResumeAction, target: a.target ?? '', failed: a.failed === '1' };
+  if (a.secret !== undefined) control.secret = a.secret;
+  if (num(a.max) !== undefined) control.max = num(a.max);
+  if (num(a.h) !== undefined) control.h = num(a.h);
+  if (a.written !== undefined) control.written = a.written;
+  if (a.dropped !== undefined) control.dropped = a.dropped;
+  if (num(a.local) !== undefined) control.local = num(a.local);
+  if (a.condition !== undefined) control.condition = a.condition;
+  if (num(a['send-count']) !== undefined) control.sendCount = num(a['send-count']);
+  if (a.seqs !== undefined) control.seqs = a.seqs;
+  if (action === 'resumed') control.stanzas = payload.getChildren().filter((c) => c.name === 'message' || c.name === 'iq' || c.name === 'presence');
+  return control;
+}
+
+/** `1-4,7,x,9` ↔ [1, 2, 3, 4, 7, null, 9]: seqs as ascending ranges, `x` for an entry without one. */
+export function encodeSeqs(seqs: readonly (number | null)[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < seqs.length) {
+    const first = seqs[i];
+    if (first === null || first === undefined) {
+      parts.push('x');
+      i++;
+      continue;
+    }
+    let last = first;
+    while (i + 1 < seqs.length && seqs[i + 1] === last + 1) last = seqs[++i]!;
+    parts.push(last === first ? String(first) : `${first}-${last}`);
+    i++;
+  }
+  return parts.join(',');
+}
+
+export function decodeSeqs(text: string | undefined): (number | null)[] {
+  const out: (number | null)[] = [];
+  if (!text) return out;
+  for (const part of text.split(',')) {
+    if (part === 'x') {
+      out.push(null);
+      continue;
+    }
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) continue;
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    // A range is bounded by what a session's copy can hold; a forged huge one is refused.
+    if (last < first || last - first > 1_000_000) continue;
+    for (let n = first; n <= last; n++) out.push(n);
+  }
+  return out;
 }
 
 export function sessionsControl(action: SessionsAction, target: string, options: { failed?: boolean } = {}): Element {
@@ -117,6 +239,8 @@ export interface FanOutTarget {
   jid: string;
   c2s?: string;
   sm?: string;
+  /** The copy's number in the sm's resumption copy (Envelope.seq). */
+  seq?: number;
 }
 
 export interface FanOut {
@@ -128,7 +252,7 @@ export interface FanOut {
 /** `<fanout xmlns='urn:switchboard:fanout'><to jid c2s? sm?/>…<message/></fanout>`: the targets, then the stanza. */
 export function fanOutPayload(stanza: Element, targets: readonly FanOutTarget[]): Element {
   const children: Element[] = [];
-  for (const t of targets) children.push(xml('to', { jid: t.jid, c2s: t.c2s, sm: t.sm }));
+  for (const t of targets) children.push(xml('to', { jid: t.jid, c2s: t.c2s, sm: t.sm, seq: t.seq?.toString() }));
   children.push(stanza);
   return xml('fanout', { xmlns: NS_FANOUT }, children);
 }
@@ -146,6 +270,7 @@ export function readFanOut(payload: Element): FanOut | undefined {
       const target: FanOutTarget = { jid };
       if (child.attrs.c2s !== undefined) target.c2s = child.attrs.c2s;
       if (child.attrs.sm !== undefined) target.sm = child.attrs.sm;
+      if (child.attrs.seq !== undefined) target.seq = Number(child.attrs.seq);
       targets.push(target);
     } else if (child.name === 'message' || child.name === 'presence' || child.name === 'iq') {
       stanza = child;
@@ -166,6 +291,7 @@ export function readControl(payload: Element): Control | undefined {
     if (action !== 'online' && action !== 'offline') return undefined;
     return { ns: 'component', action, target: payload.attrs.target ?? '', failed: payload.attrs.failed === '1' };
   }
+  if (xmlns === NS_SM_RESUME) return readResume(payload);
   if (xmlns !== NS_SM_SESSION && xmlns !== NS_SM_SESSIONS) return undefined;
   const action = payload.attrs.action ?? '';
   const target = payload.attrs.target ?? '';
@@ -185,20 +311,21 @@ export function readControl(payload: Element): Control | undefined {
   return undefined;
 }
 
-/** The wire form: `<route xmlns='urn:switchboard:route' to from c2s? sm?>payload</route>`. */
+/** The wire form: `<route xmlns='urn:switchboard:route' to from c2s? sm? seq?>payload</route>`. */
 export function encodeEnvelope(envelope: Envelope): Element {
-  return xml('route', { xmlns: NS_ROUTE, to: envelope.to, from: envelope.from, c2s: envelope.c2s, sm: envelope.sm }, envelope.payload);
+  return xml('route', { xmlns: NS_ROUTE, to: envelope.to, from: envelope.from, c2s: envelope.c2s, sm: envelope.sm, seq: envelope.seq?.toString() }, envelope.payload);
 }
 
 export function decodeEnvelope(el: Element): Envelope | undefined {
   if (el.name !== 'route' || el.attrs.xmlns !== NS_ROUTE) return undefined;
-  const { to, from, c2s, sm } = el.attrs;
+  const { to, from, c2s, sm, seq } = el.attrs;
   const children = el.getChildren();
   const payload = children[0];
   if (!to || !from || children.length !== 1 || !payload) return undefined;
   const envelope: Envelope = { to, from, payload };
   if (c2s !== undefined) envelope.c2s = c2s;
   if (sm !== undefined) envelope.sm = sm;
+  if (seq !== undefined && /^\d+$/.test(seq)) envelope.seq = Number(seq);
   return envelope;
 }
 
@@ -213,7 +340,9 @@ export function failedReply(envelope: Envelope, control: Control): Envelope | un
     ? sessionControl(control.action, control.target, { failed: true })
     : control.ns === 'sessions'
       ? sessionsControl(control.action, control.target, { failed: true })
-      : xml('component', { xmlns: NS_COMPONENT_PRESENCE, action: control.action, target: control.target, failed: '1' });
+      : control.ns === 'resume'
+        ? resumeControl(control.action, control.target, { failed: true })
+        : xml('component', { xmlns: NS_COMPONENT_PRESENCE, action: control.action, target: control.target, failed: '1' });
   const reply: Envelope = { to: envelope.from, from: envelope.to, payload };
   if (envelope.c2s !== undefined) reply.c2s = envelope.c2s;
   if (envelope.sm !== undefined) reply.sm = envelope.sm;

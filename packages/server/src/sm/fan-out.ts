@@ -11,6 +11,8 @@ import type { SmSession } from './session.ts';
 interface Group {
   route: Route;
   sessions: SmSession[];
+  /** Each session's seq in its resumption copy (Envelope.seq), when it has one. */
+  seqs: (number | undefined)[];
 }
 
 export class FanOutBatch {
@@ -24,21 +26,22 @@ export class FanOutBatch {
     private readonly from: ComponentAddress,
   ) {}
 
-  add(session: SmSession): void {
+  add(session: SmSession, seq: number | undefined): void {
     let group = this.groups.get(session.c2s);
-    if (!group) this.groups.set(session.c2s, (group = { route: session.c2s, sessions: [] }));
+    if (!group) this.groups.set(session.c2s, (group = { route: session.c2s, sessions: [], seqs: [] }));
     group.sessions.push(session);
+    group.seqs.push(seq);
   }
 
   /** One envelope per c2s; a c2s with one recipient gets the plain stanza, as any delivery. */
   flush(): void {
-    for (const { route, sessions } of this.groups.values()) {
+    for (const { route, sessions, seqs } of this.groups.values()) {
       if (sessions.length === 1) {
         const s = sessions[0]!;
-        route.send({ to: route.to, from: this.from, c2s: s.c2sId, sm: s.smId, payload: this.stanza.withAttrs({ to: s.fullJid }), text: undefined });
+        route.send({ to: route.to, from: this.from, c2s: s.c2sId, sm: s.smId, payload: this.stanza.withAttrs({ to: s.fullJid }), text: undefined, seq: seqs[0] });
         continue;
       }
-      const targets: FanOutTarget[] = sessions.map((s) => ({ jid: s.fullJid, c2s: s.c2sId, sm: s.smId }));
+      const targets: FanOutTarget[] = sessions.map((s, i) => ({ jid: s.fullJid, c2s: s.c2sId, sm: s.smId, seq: seqs[i] }));
       route.send({ to: route.to, from: this.from, c2s: undefined, sm: undefined, payload: fanOutPayload(this.stanza, targets), text: undefined });
     }
     this.groups.clear();

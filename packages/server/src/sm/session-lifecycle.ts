@@ -47,6 +47,12 @@ export class SessionLifecycle {
     return session && session.c2sId === envelope.c2s ? session : undefined;
   }
 
+  /** The envelope comes from a stream its session has left by resuming through another c2s. */
+  private resumedAwayFrom(envelope: Envelope): boolean {
+    const session = envelope.sm !== undefined ? this.deps.sessions.get(envelope.sm) : undefined;
+    return session?.former?.has(`${envelope.from} ${envelope.c2s}`) ?? false;
+  }
+
   /** Carries out a control; false when it cannot be, and the sender gets it back failed. */
   async perform(envelope: Envelope, control: LifecycleControl): Promise<boolean> {
     if (control.ns === 'sessions') {
@@ -57,6 +63,9 @@ export class SessionLifecycle {
     if (control.action === 'start') return this.startSession(envelope, control.target);
     if (control.action === 'end') {
       const session = this.sessionOf(envelope);
+      // XEP-0198: from a stream the session was resumed away from. What it hands back is in the sm's copy and
+      // went to the new stream: rerouting it too would deliver it twice.
+      if (!session && this.resumedAwayFrom(envelope)) return true;
       if (control.returned) {
         // A notice with stanzas handed back (the 510 race, an expired hibernation): it only invalidates, never answered.
         const reroute = (): void => {
@@ -189,6 +198,11 @@ export class SessionLifecycle {
     const { sessions, im, rosters, chains } = this.deps;
     session.ended = true;
     sessions.remove(session);
+    // XEP-0198: a session hibernating in the sm (its c2s died) holds what its client never acknowledged; it is
+    // stored or answered after the session's end, as a c2s hands it back. With a live c2s, the c2s's queue counts.
+    const copy = session.resume;
+    session.resume = undefined;
+    const held = copy?.detached ? copy.takeAll() : (copy?.attach(), undefined);
     const status = session.presence?.getChildText('status');
     session.queue.run(async () => {
       try {
@@ -200,6 +214,7 @@ export class SessionLifecycle {
         await chains.emit('sessEnd', { session, reason, status });
       }
     });
+    if (held) session.queue.run(() => { for (const stanza of held) void this.deps.reroute(stanza); });
     channels.smSessionEnded.publish({ jid: session.fullJid, reason });
   }
 }

@@ -7,6 +7,7 @@ import type { Jid } from '@switchboard/jid';
 import type { ComponentAddress, Route } from '../router/router.ts';
 import type { LoadedRoster } from './roster.ts';
 import { SerialQueue } from './serial-queue.ts';
+import type { ResumeCopy } from './resume-copy.ts';
 
 export class SmSession {
   /** Prosody's session type; a session reaches the sm only once authenticated and bound. */
@@ -30,12 +31,17 @@ export class SmSession {
   /** The user's roster, loaded at bind and shared by all the user's sessions. */
   roster: LoadedRoster | undefined;
   ended = false;
+  /** XEP-0198: the sm's copy of what it sent, while the client may resume through any c2s (resume-copy.ts). */
+  resume: ResumeCopy | undefined;
+  /** `<c2s address> <c2s id>` of the streams this session was resumed away from: their notices are stale. */
+  former: Set<string> | undefined;
 
   constructor(
     readonly smId: string,
-    readonly c2sId: string,
-    /** The way to the c2s component that holds the client's stream. */
-    readonly c2s: Route,
+    /** The c2s's id for the stream; changes when the session is resumed through another c2s. */
+    public c2sId: string,
+    /** The way to the c2s component that holds the client's stream (changes with c2sId). */
+    public c2s: Route,
     readonly jid: Jid,
   ) {
     this.username = jid.local!;

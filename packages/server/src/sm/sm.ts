@@ -41,6 +41,8 @@ import { installModules, type InstalledModules } from './modules/install.ts';
 import type { MamOptions } from './modules/mam/index.ts';
 import { DEFAULT_QUOTAS, type UserQuotas } from './quotas.ts';
 import { AdminOperations } from '../admin/operations.ts';
+import { SmResumption } from './resumption.ts';
+import type { CopyLimits } from './resume-copy.ts';
 
 export interface SmOptions {
   domain: string;
@@ -66,6 +68,8 @@ export interface SmOptions {
   admins?: readonly string[];
   /** The process's administration over every shard it serves (admin/shards.ts); this sm's own when absent. */
   admin?: () => AdminOperations;
+  /** XEP-0198: most stanzas and bytes kept for one session's resumption through any c2s (limits.smQueue*). */
+  resumeCopy?: CopyLimits;
 }
 
 export class SessionManager {
@@ -84,6 +88,7 @@ export class SessionManager {
   private stanzasSeen = 0;
   private readonly routing: StanzaRouting;
   private readonly lifecycle: SessionLifecycle;
+  private readonly resumption: SmResumption;
 
   constructor(
     private readonly router: Router,
@@ -113,8 +118,17 @@ export class SessionManager {
       { domain: this.domain, maxRosterItems: quotas.rosterItems },
     );
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
-    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, returned: (stanza) => this.rerouteLogged(stanza), shards });
+    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, returned: (stanza) => this.rerouteLogged(stanza), shards, resumeFull: (session, stanza) => this.resumption.full(session, stanza) });
     this.lifecycle = new SessionLifecycle({ ...shared, owns: (bare) => this.routing.peerOf(bare) === undefined, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.rerouteLogged(stanza) });
+    this.resumption = new SmResumption({
+      router,
+      address: this.address,
+      sessions: this.sessions,
+      limits: options.resumeCopy ?? { stanzas: 1000, bytes: 4 * 1024 * 1024 },
+      sessionOf: (envelope) => this.lifecycle.sessionOf(envelope),
+      invalidate: (session) => this.lifecycle.invalidate(session, 'disconnected'),
+      reroute: (stanza) => this.rerouteLogged(stanza),
+    });
     this.admin = new AdminOperations({
       domain: this.domain,
       accounts: storage.accounts,
@@ -197,8 +211,9 @@ export class SessionManager {
     }
     if (event.state !== 'down' || !event.address.startsWith('c2s/')) return;
     const lost = [...this.sessions.all()].filter((s) => s.c2sAddress === event.address);
-    if (lost.length > 0) log('warn', `sm: ${event.address} is gone (${event.why}); ending its ${lost.length} sessions`);
-    for (const session of lost) this.lifecycle.invalidate(session, 'disconnected');
+    if (lost.length > 0) log('warn', `sm: ${event.address} is gone (${event.why}); ending its ${lost.length} sessions (XEP-0198 resumable ones hibernate)`);
+    // XEP-0198: a session its client may resume through another c2s waits for it (resumption.ts).
+    for (const session of lost) if (!this.resumption.detach(session)) this.lifecycle.invalidate(session, 'disconnected');
   }
 
   /** An envelope of ours the router could not hand to a c2s: its session is over there, and a stanza in it is not lost. */
@@ -220,12 +235,16 @@ export class SessionManager {
     if (fanOut) {
       // Each recipient of a fan-out as if it had been sent its own copy.
       for (const target of fanOut.targets) {
-        this.undeliverable({ to: envelope.to, from: envelope.from, c2s: target.c2s, sm: target.sm, payload: fanOut.stanza.withAttrs({ to: target.jid }) }, reason);
+        this.undeliverable({ to: envelope.to, from: envelope.from, c2s: target.c2s, sm: target.sm, payload: fanOut.stanza.withAttrs({ to: target.jid }), seq: target.seq }, reason);
       }
       return;
     }
     const session = envelope.sm !== undefined ? this.sessions.get(envelope.sm) : undefined;
-    if (session && session.c2sAddress === envelope.to && reason !== 'unconfirmed') this.lifecycle.invalidate(session, 'disconnected');
+    if (session && session.c2sAddress === envelope.to && reason !== 'unconfirmed') {
+      // XEP-0198: a stanza in the session's copy waits there for its client to resume through another c2s.
+      if (this.resumption.detach(session) && envelope.seq !== undefined) return;
+      this.lifecycle.invalidate(session, 'disconnected');
+    }
     if (readControl(envelope.payload)) return;
     if (reason === 'unconfirmed' && session && !session.ended) {
       // It may have arrived: the c2s still answers for the session, and XEP-0198 covers its client.
@@ -271,6 +290,8 @@ export class SessionManager {
 
   private receive(envelope: Envelope): void {
     const control = readControl(envelope.payload);
+    // At once, not after a turn: a resumption's counts depend on the order of these and the session's stanzas.
+    if (control?.ns === 'resume') return this.resumption.perform(envelope, control);
     if (control) {
       void this.onControl(envelope, control);
       return;
@@ -293,6 +314,14 @@ export class SessionManager {
       if (envelope.c2s !== undefined) this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, payload: sessionControl('ended', envelope.payload.attrs.from ?? '', { reason: 'reset', returned: [envelope.payload] }) });
       return;
     }
+    if (session.resume !== undefined) {
+      if (session.resume.detached) {
+        // Its c2s was taken for dead and is not: that stream is reset and its client resumes, through the copy.
+        this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('ended', session.fullJid, { reason: 'reset', returned: [envelope.payload] }) });
+        return;
+      }
+      session.resume.received++;
+    }
     // Metrics on, one stanza in 16 is timed from here to its chain's end, queue wait included.
     if (!channels.smStanzaTimed.hasSubscribers || (++this.stanzasSeen & 15) !== 0) {
       session.queue.run(() => this.routing.fromSession(session, envelope.payload, envelope.text));
@@ -308,7 +337,7 @@ export class SessionManager {
     });
   }
 
-  private async onControl(envelope: Envelope, control: Control): Promise<void> {
+  private async onControl(envelope: Envelope, control: Exclude<Control, { ns: 'resume' }>): Promise<void> {
     if (control.failed) return; // failures are never answered (no bounce)
     let ok: boolean;
     try {

@@ -42,6 +42,8 @@ export interface StanzaRoutingDeps {
   returned: (stanza: Element) => void;
   /** The cluster's shards; a user of another shard is that shard's sm's (docs/protocol.md "Shards"). */
   shards: ShardMap;
+  /** XEP-0198: a session's resumption copy is full (resumption.ts); 'ended' when the session ended over it. */
+  resumeFull: (session: SmSession, stanza: Element) => 'ended' | 'uncopied';
 }
 
 type Async<T> = T | Promise<T>;
@@ -59,6 +61,7 @@ export class StanzaRouting {
   private readonly knownComponents: ReadonlySet<string>;
   private readonly returned: (stanza: Element) => void;
   private readonly shards: ShardMap;
+  private readonly resumeFull: StanzaRoutingDeps['resumeFull'];
   private readonly queries: ServerQueries;
   /** XEP-0114 component domains connected now. */
   private readonly components = new Set<string>();
@@ -79,6 +82,7 @@ export class StanzaRouting {
     this.knownComponents = deps.knownComponents;
     this.returned = deps.returned;
     this.shards = deps.shards;
+    this.resumeFull = deps.resumeFull;
     this.queries = new ServerQueries(deps.domain);
     // The core's own handlers, below zero: modules intercept before them.
     this.chains.hook('inSess', (p) => this.coreInSess(p), CORE_PRIORITY);
@@ -238,9 +242,18 @@ export class StanzaRouting {
       text = out.text;
     }
     if (channels.smDeliver.hasSubscribers) channels.smDeliver.publish({ to: session.fullJid });
+    let seq: number | undefined;
+    if (session.resume !== undefined) {
+      // XEP-0198 through any c2s: the sm keeps what it sends until the client acknowledges it (resume-copy.ts).
+      const kept = session.resume.keep(stanza, text);
+      if (kept !== 'full') seq = kept;
+      else if (this.resumeFull(session, stanza) === 'ended') return;
+      // Its c2s is gone: the stanza waits in the copy for the client to resume through another.
+      if (session.resume?.detached) return;
+    }
     // A copy of the fan-out being expanded, unchanged by the chains: it goes in its c2s's envelope.
-    if (this.batch !== undefined && this.batch.current === stanza) return this.batch.add(session);
-    session.c2s.send({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza, text });
+    if (this.batch !== undefined && this.batch.current === stanza) return this.batch.add(session, seq);
+    session.c2s.send({ to: session.c2sAddress, from: this.address, c2s: session.c2sId, sm: session.smId, payload: stanza, text, seq });
   }
 
   /** Routes a stanza the server generated (a reply, an error) to its `to`: a local session or a component. */
