@@ -8,7 +8,7 @@
 // again for each rotation, each time in another order, because the one
 // started first costs a few per cent more than the same build after it.
 //
-//   node --import tsx bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…] …
+//   node --import tsx bench/ab.ts [--sm] [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…] …
 //   node --import tsx bench/ab.ts base=/tmp/base/dist/switchboard.mjs new=dist/switchboard.mjs
 //
 // PATH is a built dist/switchboard.mjs (`node scripts/build.mjs` in a
@@ -52,6 +52,10 @@ const intervalMs = option(args, '--interval', 1000);
 const count = option(args, '--count', 20);
 const rounds = option(args, '--rounds', 2);
 const rotationsAsked = option(args, '--rotations', 0);
+// --sm: every client enables XEP-0198 with resumption and answers the server's <r/> (the per-stanza queue and copy).
+const smAt = args.indexOf('--sm');
+const sm = smAt >= 0;
+if (sm) args.splice(smAt, 1);
 const builds: Build[] = args.map((arg) => {
   const at = arg.indexOf('=');
   const label = arg.slice(0, at);
@@ -62,7 +66,7 @@ const builds: Build[] = args.map((arg) => {
   return { label, cli: resolve(cli!), nodeFlags };
 });
 if (builds.length < 2) {
-  console.error('usage: bench/ab.ts [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…]|LABEL=ejabberd …');
+  console.error('usage: bench/ab.ts [--sm] [--users N] [--interval MS] [--count N] [--rounds N] [--rotations N] LABEL=PATH[,NODE_FLAG…]|LABEL=ejabberd …');
   process.exit(2);
 }
 
@@ -94,7 +98,7 @@ for (let rotation = 0; rotation < rotations; rotation++) {
   try {
     for (const b of order) servers.push(await start(builds[b]!));
     await workers.all((slot) => ({
-      cmd: 'login', host: '127.0.0.1', port: servers[slot]!.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: names,
+      cmd: 'login', host: '127.0.0.1', port: servers[slot]!.port, domain: 'localhost', password: 'pass', mechanism: 'PLAIN', concurrency: 20, keep: true, users: names, sm,
     }));
     await workers.all(() => ({ cmd: 'presence' }));
     for (let r = 0; r < rounds; r++) {

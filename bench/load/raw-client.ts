@@ -26,6 +26,7 @@ export class RawClient {
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     socket.on('data', (chunk: string) => {
+      if (this.sm) this.countForSm(chunk);
       if (this.onData) {
         this.onData(chunk);
         return;
@@ -140,6 +141,31 @@ export class RawClient {
   }
 
   /** XEP-0280: carbons on for this resource. */
+  /** XEP-0198 with resumption (bench --sm): the client answers every <r/> with what it handled. */
+  private sm: { handled: number; carry: string } | undefined;
+
+  async enableResumption(): Promise<void> {
+    this.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+    await this.expect(/<enabled /);
+    this.buffer = '';
+    this.sm = { handled: 0, carry: '' };
+  }
+
+  private countForSm(chunk: string): void {
+    const sm = this.sm!;
+    const text = sm.carry + chunk;
+    const ends = /<\/message>|<\/presence>|<\/iq>|<(?:presence|iq|message)\b[^<>]*\/>|<r xmlns=["']urn:xmpp:sm:3["']\/>/g;
+    let last = 0;
+    let asked = false;
+    for (let m = ends.exec(text); m !== null; m = ends.exec(text)) {
+      last = ends.lastIndex;
+      if (m[0].startsWith('<r ')) asked = true;
+      else sm.handled++;
+    }
+    sm.carry = text.slice(last).slice(-4096);
+    if (asked) this.send(`<a xmlns='urn:xmpp:sm:3' h='${sm.handled}'/>`);
+  }
+
   async enableCarbons(): Promise<void> {
     this.send("<iq type='set' id='carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
     await this.expect(/id=["']carbons["']/);

@@ -6,7 +6,7 @@ import { RawClient, type Mechanism } from './raw-client.ts';
 import { drive } from '../floor/driver.ts';
 
 export type WorkerCommand =
-  | { cmd: 'login'; host: string; port: number; tls?: boolean; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean; resource?: string; carbons?: boolean }
+  | { cmd: 'login'; host: string; port: number; tls?: boolean; domain: string; users: string[]; password: string; mechanism: Mechanism; concurrency: number; keep: boolean; resource?: string; carbons?: boolean; sm?: boolean }
   | { cmd: 'presence' }
   | { cmd: 'chat'; pairs: [number, number][]; domain: string; durationMs: number; window: number; bodySize: number }
   | { cmd: 'paced'; domain: string; intervalMs: number; count: number; bodySize: number }
@@ -44,6 +44,7 @@ async function login(c: Extract<WorkerCommand, { cmd: 'login' }>): Promise<Worke
         const client = await RawClient.connect(c.host, c.port, c.tls);
         await client.login(c.domain, username, c.password, c.resource ?? 'bench', c.mechanism);
         if (c.carbons) await client.enableCarbons();
+        if (c.sm) await client.enableResumption();
         ms.push(performance.now() - start);
         ok++;
         if (c.keep) clients.push({ client, username });
