@@ -9,15 +9,17 @@ import { RawClient, startTestServer } from './helpers.ts';
 
 const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
 
-async function serverFirst(port: number, user: string, mechanism = 'SCRAM-SHA-256'): Promise<{ salt: string; iterations: number }> {
+/** The server-first message's salt and count; `downgradeHash` is XEP-0474's h= (the same for every name). */
+async function serverFirst(port: number, user: string, mechanism = 'SCRAM-SHA-256', seen?: { downgradeHash?: string }): Promise<{ salt: string; iterations: number }> {
   const c = await RawClient.connect(port);
   try {
     c.send(HEADER);
     await c.expect(/<\/stream:features>/);
     c.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='${mechanism}'>${Buffer.from(`n,,n=${user},r=rOprNGfwEbeRWgbNEkqO`).toString('base64')}</auth>`);
     const challenge = Buffer.from((await c.expect(/<challenge[^>]*>([^<]+)<\/challenge>/))[1]!, 'base64').toString();
-    const m = /^r=[^,]+,s=([^,]+),i=(\d+)$/.exec(challenge);
+    const m = /^r=[^,]+,s=([^,]+),i=(\d+)(?:,h=([^,]+))?$/.exec(challenge);
     assert.ok(m, challenge);
+    if (seen) seen.downgradeHash = m[3];
     return { salt: m[1]!, iterations: Number(m[2]) };
   } finally {
     c.close();
@@ -30,8 +32,11 @@ describe('unknown users get SCRAM parameters indistinguishable from real ones', 
     const dataDir = server.dataDir;
     try {
       await server.addUser('alice', 'alice-pw');
-      const real = await serverFirst(server.c2sPort, 'alice');
-      const ghost = await serverFirst(server.c2sPort, 'ghost');
+      const realSeen: { downgradeHash?: string } = {};
+      const ghostSeen: { downgradeHash?: string } = {};
+      const real = await serverFirst(server.c2sPort, 'alice', 'SCRAM-SHA-256', realSeen);
+      const ghost = await serverFirst(server.c2sPort, 'ghost', 'SCRAM-SHA-256', ghostSeen);
+      assert.equal(ghostSeen.downgradeHash, realSeen.downgradeHash, 'the same XEP-0474 h= for a real and an unknown name');
       assert.equal(real.iterations, 10_000);
       assert.equal(ghost.iterations, 10_000, 'same count as a real account');
       assert.equal(Buffer.from(ghost.salt, 'base64').length, Buffer.from(real.salt, 'base64').length, 'same salt size');
