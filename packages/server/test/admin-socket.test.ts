@@ -2,7 +2,8 @@
 // in its own process, the `switchboard` CLI beside it, real clients logged
 // in. Removal and a password change end the live sessions with the stream
 // errors docs/operations.md names; the socket is 0600, goes away on
-// shutdown, and one left by a killed server is replaced.
+// shutdown, one left by a killed server is replaced, and a second process on
+// the same data directory takes it over when the first is gone.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -123,11 +124,23 @@ describe('the admin socket', { timeout: 120_000 }, () => {
     assert.deepEqual([c!.id, c!.ok, c!.error.code], [8, false, 'bad-jid']);
   });
 
-  it('a second server on the same data directory refuses to start; the socket is removed on shutdown', async () => {
-    const second = await runCli(['serve', ...d, '--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--log.format', 'json']);
-    assert.equal(second.code, 1);
-    assert.match(second.stderr + second.stdout, /admin socket .*admin\.sock is in use: another switchboard serves this data directory/);
-    assert.ok(existsSync(socket), 'the first server keeps its socket');
+  it('a second server on the same data directory (a standby on one host) waits, and takes the socket over when the first is killed', async () => {
+    const second = await startServe([...d, '--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback'], { socket: false });
+    try {
+      await second.waitForLog(/"event":"admin\.socket\.busy"/);
+      const before = await runCli(['stats', ...d]);
+      assert.match(before.stdout, new RegExp(`^pid\t${serve.child.pid}$`, 'm'), 'the first keeps its socket');
+      await serve.stop('SIGKILL');
+      await second.waitForLog(/"event":"admin\.socket\.started"/, 10_000);
+      assert.match(second.output(), /"event":"admin\.socket\.stale"/);
+      const after = await runCli(['stats', ...d]);
+      assert.match(after.stdout, new RegExp(`^pid\t${second.child.pid}$`, 'm'));
+    } finally {
+      serve = second;
+    }
+  });
+
+  it('the socket is removed on shutdown; with no server the CLI edits the store and says so', async () => {
     assert.equal(await serve.stop('SIGTERM'), 0);
     assert.equal(existsSync(socket), false);
     const offline = await runCli(['user', 'add', 'dave@localhost', '--password-stdin', ...d], 'dave-pw\n');

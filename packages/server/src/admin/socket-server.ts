@@ -3,8 +3,10 @@
 // mode, 0600: only the server's own user (and root) can connect. The socket
 // is made under a umask of 0177, so it never exists with wider permissions,
 // even for a moment. A socket file left by a killed server is found dead (no
-// one accepts on it) and replaced; a live one means another server runs on
-// this data directory, and this one refuses to start. Removed on close.
+// one accepts on it) and replaced. A live one belongs to another process on
+// this data directory (a standby sm on the same host, README "A cluster"):
+// this one serves on and tries again every two seconds, so it takes the
+// socket over when that process is gone. Removed on close.
 
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -27,10 +29,15 @@ export interface AdminSocket {
   close(): Promise<void>;
 }
 
-/** The socket cannot be made: a live server is behind it (another process serves this data directory), or its path is unusable. */
-export class AdminSocketInUseError extends Error {
+/** The socket cannot be made: its path is unusable (too long, or a file that is not a socket). */
+export class AdminSocketError extends Error {
   readonly code = 'SB_ERR_ADMIN_SOCKET';
 }
+
+/** A live process answers on the socket already. */
+class Busy extends Error {}
+
+const RETRY_MS = 2000;
 
 /** Whether something accepts connections on the socket file. */
 function alive(path: string): Promise<boolean> {
@@ -51,8 +58,8 @@ async function removeStale(path: string): Promise<void> {
   } catch {
     return; // nothing there
   }
-  if (!isSocket) throw new AdminSocketInUseError(`admin socket ${path} exists and is not a socket; remove it or set adminSocket`);
-  if (await alive(path)) throw new AdminSocketInUseError(`admin socket ${path} is in use: another switchboard serves this data directory`);
+  if (!isSocket) throw new AdminSocketError(`admin socket ${path} exists and is not a socket; remove it or set adminSocket`);
+  if (await alive(path)) throw new Busy();
   unlinkSync(path);
   moduleLogger('admin').warn({ event: 'admin.socket.stale', path }, `admin socket ${path} was left by a server that did not stop cleanly; replaced`);
 }
@@ -79,25 +86,49 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 export async function startAdminSocket(options: AdminSocketOptions): Promise<AdminSocket> {
   const bytes = Buffer.byteLength(options.path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
-    throw new AdminSocketInUseError(
+    throw new AdminSocketError(
       `admin socket path ${options.path} is ${bytes} bytes; Unix sockets take at most ${MAX_SOCKET_PATH_BYTES}: set adminSocket to a shorter absolute path (e.g. /run/switchboard/admin.sock), or '' to turn it off`,
     );
   }
-  await removeStale(options.path);
   const clients = new Set<Socket>();
   const server = createServer((socket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     serveConnection(socket, options);
   });
-  await listen(server, options.path);
-  chmodSync(options.path, 0o600);
-  moduleLogger('admin').info({ event: 'admin.socket.started', path: options.path }, `switchboard: admin socket ${options.path}`);
+  const log = moduleLogger('admin');
+  let listening = false;
+  const take = async (): Promise<boolean> => {
+    try {
+      await removeStale(options.path);
+    } catch (err) {
+      if (err instanceof Busy) return false;
+      throw err;
+    }
+    await listen(server, options.path);
+    chmodSync(options.path, 0o600);
+    listening = true;
+    log.info({ event: 'admin.socket.started', path: options.path }, `switchboard: admin socket ${options.path}`);
+    return true;
+  };
+  let retry: NodeJS.Timeout | undefined;
+  if (!(await take())) {
+    log.warn({ event: 'admin.socket.busy', path: options.path }, `admin socket ${options.path} is held by another switchboard process on this data directory; this one takes it over when that one is gone`);
+    retry = setInterval(() => {
+      take().then(
+        (ok) => ok && clearInterval(retry),
+        (err: unknown) => log.error({ event: 'admin.socket.failed', err }, `admin socket ${options.path}: ${(err as Error).message}`),
+      );
+    }, RETRY_MS);
+    retry.unref();
+  }
   return {
     path: options.path,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(retry);
         for (const c of clients) c.destroy();
+        if (!listening) return resolve();
         // net.Server unlinks its Unix socket on close.
         server.close(() => resolve());
       }),
