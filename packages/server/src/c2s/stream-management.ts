@@ -19,7 +19,7 @@ export const NS_SM = 'urn:xmpp:sm:3';
 const ACK_EVERY = 10;
 /** Report to the sm once this many stanzas entered the queue (or after REPORT_MS, or at once when the order is not the sm's). */
 export const REPORT_EVERY = 50;
-export const REPORT_MS = 1000;
+export const REPORT_MS = 10_000;
 const MOD = 2 ** 32;
 
 /** What the sm is told in an `acked` report (envelope.ts ResumeFields). */
