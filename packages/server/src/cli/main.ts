@@ -2,6 +2,7 @@
 // switchboard serve [--config FILE] [flags]   run the server
 // switchboard user add|remove|passwd|list …   manage accounts (through the running server when one answers)
 // switchboard sessions list | session kick JID | stats | reload   ask the running server (admin socket)
+// switchboard migrate --from STORE --to STORE   copy a stopped server's store (cli/migrate.ts)
 
 import { readFileSync } from 'node:fs';
 import type { ServerConfig } from '../config.ts';
@@ -18,6 +19,7 @@ import { applyReload, type ReloadTargets } from '../ops/reload.ts';
 import { setLogLevel } from '../log.ts';
 import { benchUsersCommand } from './bench-users.ts';
 import { inviteCommand } from './invite.ts';
+import { MIGRATE_USAGE, migrateCommand } from './migrate.ts';
 import { installProcessGuards } from '../process-guard.ts';
 import { configureLogging, flushLogs, moduleLogger } from '../log.ts';
 import { checkDataDir, describeStartError } from './start-checks.ts';
@@ -34,6 +36,7 @@ const USAGE = `usage:
 ${ADMIN_USAGE}
   switchboard invite [TTL_SECONDS]        a single-use registration token (XEP-0445; registrationInvites)
   switchboard bench-users N [PASSWORD]   benchmark profile: user1..userN sharing one password
+  switchboard migrate --from sqlite:DIR --to postgres:URL [--schema NAME] [--resume]   copy a stopped server's store (and back), counts checked
   switchboard --version
 Every setting has a flag and an environment variable; docs/configuration.md lists them.`;
 
@@ -55,6 +58,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return 0;
+  }
+  // migrate names two stores on its own command line; it reads no settings.
+  if (command === 'migrate') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(MIGRATE_USAGE);
+      return 0;
+    }
+    return migrateCommand(rest);
   }
   const known = ['serve', 'user', 'invite', 'bench-users', 'sessions', 'session', 'stats', 'reload'] as const;
   if (!known.includes(command as (typeof known)[number])) {
