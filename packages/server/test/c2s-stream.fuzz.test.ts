@@ -18,8 +18,13 @@ const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Writes each step (each a list of reads) and waits for the server to go quiet after it; returns all it said. */
-async function converse(port: number, steps: string[][], user: string): Promise<string> {
+/**
+ * Writes each step (each a list of reads) and waits for the server to go quiet after it; returns all it said.
+ * The first `answered` steps always get an answer (header, auth, header, bind): quiet counts only once it has
+ * come, or a slow answer on a loaded machine would let the next step overtake it in one conversation only
+ * (seed 307583306: the restart header went before <success/>).
+ */
+async function converse(port: number, steps: string[][], user: string, answered = 4): Promise<string> {
   const socket: Socket = connect({ host: '127.0.0.1', port });
   let got = '';
   let closed = false;
@@ -28,12 +33,14 @@ async function converse(port: number, steps: string[][], user: string): Promise<
   socket.on('close', () => (closed = true));
   socket.on('error', () => {});
   await new Promise((r) => socket.once('connect', r));
-  for (const reads of steps) {
+  for (const [index, reads] of steps.entries()) {
+    const before = got.length;
     for (const r of wholeCharacters(reads)) {
       if (closed) break;
       await new Promise<void>((resolve) => socket.write(r, () => resolve()));
       await wait(2); // separate reads on the server's side
     }
+    if (index < answered) for (let t = 0; t < 10_000 && !closed && got.length === before; t += 10) await wait(10);
     // Quiet: nothing new for 60 ms (or closed).
     let seen = -1;
     for (let t = 0; t < 3000 && !closed && seen !== got.length; t += 60) {
