@@ -14,8 +14,8 @@ export interface ArchiveKey {
 export interface QueryDialect {
   /** The placeholder for the next parameter (`?` or `$n`). */
   param(values: unknown[], value: unknown): string;
-  /** A condition matching rows whose text contains every word of `text`, or undefined when `text` has none. */
-  fullText(values: unknown[], text: string): string | undefined;
+  /** A condition matching the user's rows whose text contains every word of `text`, or undefined when `text` has none. */
+  fullText(values: unknown[], text: string, username: string): string | undefined;
 }
 
 export interface BuiltQuery {
@@ -54,7 +54,7 @@ export function buildArchiveQuery(
   if (q.afterId !== undefined) where.push(after(keys.get(q.afterId)!));
   if (q.beforeId !== undefined) where.push(before(keys.get(q.beforeId)!));
   if (q.ids !== undefined) where.push(q.ids.length === 0 ? '1 = 0' : `id IN (${q.ids.map((id) => p(id)).join(', ')})`);
-  if (q.fullText !== undefined) where.push(dialect.fullText(values, q.fullText) ?? '1 = 0');
+  if (q.fullText !== undefined) where.push(dialect.fullText(values, q.fullText, username) ?? '1 = 0');
   const countValues = values.slice();
   // The count stops at COUNT_LIMIT + 1 rows: an index range of that many costs ~1 ms, a user's whole archive 100×.
   const countSql = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table} WHERE ${where.join(' AND ')} LIMIT ${COUNT_LIMIT + 1}) AS counted`;

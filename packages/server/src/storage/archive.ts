@@ -156,10 +156,12 @@ export function bareOf(jid: string): string {
 
 /**
  * XEP-0313 full text: the words of the query, each quoted, for SQLite FTS5's
- * MATCH (every word must occur). Quoting keeps FTS5 operators in user input inert.
+ * MATCH (every word must occur in the body), within the rows indexed under
+ * the user's name. Quoting keeps FTS5 operators in user input inert.
  */
-export function fts5Query(text: string): string | undefined {
+export function fts5Query(text: string, username: string): string | undefined {
+  const quote = (w: string) => `"${w.replaceAll('"', '""')}"`;
   const words = text.split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) return undefined;
-  return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ');
+  return `username : ${quote(username)} AND body : (${words.map(quote).join(' ')})`;
 }

@@ -69,6 +69,7 @@ const POSTGRES: QueryDialect = {
     return `$${values.length}`;
   },
   fullText(values, text) {
+    // The tsvector is a column of the user's rows: the owner is already in the WHERE.
     if (text.trim() === '') return undefined;
     values.push(text);
     return `body_tsv @@ plainto_tsquery('simple', $${values.length})`;

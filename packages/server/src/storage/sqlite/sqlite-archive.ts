@@ -55,6 +55,16 @@ export const ARCHIVE_MIGRATIONS: readonly string[] = [
   `DROP TRIGGER archive_fts_insert;
    DROP INDEX archive_by_id;
    CREATE UNIQUE INDEX archive_by_id ON archive (id, host, username);`,
+  // 3: the full-text index holds the owner's name too, so a search is FTS5 intersecting the user's rows with the
+  // words' instead of every user's matches filtered afterwards (1,000,000 messages among 100 users: a page went
+  // from ~22 to ~1.5 ms of CPU). The index is rebuilt from the archive (external content: ~3 s per million rows).
+  `DROP TRIGGER archive_fts_delete;
+   DROP TABLE archive_fts;
+   CREATE VIRTUAL TABLE archive_fts USING fts5 (body, username, content = 'archive', content_rowid = 'seq');
+   CREATE TRIGGER archive_fts_delete AFTER DELETE ON archive WHEN old.body IS NOT NULL BEGIN
+     INSERT INTO archive_fts (archive_fts, rowid, body, username) VALUES ('delete', old.seq, old.body, old.username);
+   END;
+   INSERT INTO archive_fts (archive_fts) VALUES ('rebuild');`,
 ];
 
 /** The per-user tables removeAccount empties. */
@@ -78,8 +88,8 @@ const SQLITE: QueryDialect = {
     values.push(value);
     return '?';
   },
-  fullText(values, text) {
-    const match = fts5Query(text);
+  fullText(values, text, username) {
+    const match = fts5Query(text, username);
     if (match === undefined) return undefined;
     values.push(match);
     return 'seq IN (SELECT rowid FROM archive_fts WHERE archive_fts MATCH ?)';
@@ -106,7 +116,7 @@ export class SqliteArchive implements MessageArchive {
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare('INSERT INTO archive (host, username, id, ts, with_bare, with_full, stanza, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.bumpCount = db.prepare('INSERT INTO archive_counts (host, username, n) VALUES (?, ?, ?) ON CONFLICT (host, username) DO UPDATE SET n = n + excluded.n');
-    const indexText = db.prepare('INSERT INTO archive_fts (rowid, body) SELECT seq, body FROM archive WHERE seq >= ? AND body IS NOT NULL');
+    const indexText = db.prepare('INSERT INTO archive_fts (rowid, body, username) SELECT seq, body, username FROM archive WHERE seq >= ? AND body IS NOT NULL');
     this.appendTx = db.transaction((entries: readonly ArchiveEntry[]) => {
       let first: number | bigint | undefined;
       let text = false;
