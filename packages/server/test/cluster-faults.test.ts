@@ -75,6 +75,10 @@ describe('cluster faults: real sm and c2s processes over NATS', { timeout: 120_0
     for (let i = 1; i <= 60; i++) {
       bob.send(`<message to='alice@localhost/a' type='chat' id='${prefix}${i}'><body>${i}</body></message>`);
       if (i === 20) {
+        // What the dying c2s holds in hand is the documented at-most-once hop for a session without XEP-0198; on a
+        // loaded machine it was #13–#19 (CI on 2026-12-07). The fault strikes once #19 is out, so that every message
+        // after it counts: delivered before, stored offline, or an error — only #20 may be in the c2s as it dies.
+        await alice.expect(new RegExp(`id="${prefix}19"`), 10_000);
         faultAt = Date.now();
         await fault();
       }
