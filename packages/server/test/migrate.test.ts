@@ -6,7 +6,8 @@
 // with the same passwords, the roster, the offline messages, the same MAM ids
 // with full text, the room); then it is copied back to a fresh SQLite store and
 // the counts compared. The refusals: a running server's store, a non-empty
-// target, an absent source.
+// target, an absent source, and a store a migrate left unfinished (the
+// server's, too).
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ import { RawClient, startTestServer, waitFor, type TestServer } from './helpers.
 import { startServe } from './serve-process.ts';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.ts';
 import { openPostgresStorage } from '../src/storage/postgres/postgres-storage.ts';
-import { tallyStorage } from '../src/storage/migrate.ts';
+import { MIGRATION_MARK, tallyStorage } from '../src/storage/migrate.ts';
 
 const PG_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -241,6 +242,15 @@ describe('switchboard migrate: SQLite -> PostgreSQL -> SQLite, through running s
     const noSchema = await cli('migrate', '--from', `postgres:${PG_URL}`, '--from-schema', `${schema}_absent`, '--to', `sqlite:${tmp()}`);
     assert.equal(noSchema.code, 1);
     assert.match(noSchema.stderr, /refused: no store in schema/);
+    // A store a migrate left unfinished: the server will not start on it, and says what to do.
+    const half = tmp();
+    const marked = openSqliteStorage(join(half, 'switchboard.sqlite'));
+    await marked.userData.set(MIGRATION_MARK.username, MIGRATION_MARK.host, MIGRATION_MARK.kind, MIGRATION_MARK.key, '{"from":"sqlite:/old"}');
+    await marked.close();
+    await assert.rejects(startTestServer({ ...OVERRIDES, dataDir: half }), /target of a switchboard migrate that has not finished \(\{"from":"sqlite:\/old"\}\): run that migrate again with --resume/);
+    const onward = await cli('migrate', '--from', `sqlite:${half}`, '--to', `sqlite:${tmp()}`);
+    assert.equal(onward.code, 1);
+    assert.match(onward.stderr, /refused: the source is the target of a migrate that has not finished/);
     const usage = await cli('migrate', '--from', 'mysql:x', '--to', `sqlite:${tmp()}`);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /not a store: mysql:x/);

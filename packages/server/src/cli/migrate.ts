@@ -135,6 +135,7 @@ export async function migrateCommand(args: string[], io: MigrateIo = consoleIo):
       result = await copyStorage(source, target, {
         batch: parsed.batch,
         resume: parsed.resume,
+        from: describeStore(parsed.from),
         progress(port, read, written) {
           if (port !== current || Date.now() - lastReport > 5000) {
             io.err(`switchboard migrate: ${port}: ${read} read, ${written} written`);
@@ -145,10 +146,14 @@ export async function migrateCommand(args: string[], io: MigrateIo = consoleIo):
       });
     } catch (err) {
       io.err(`switchboard migrate: FAILED while copying ${current}: ${(err as Error).message}`);
-      io.err('switchboard migrate: the target is incomplete. Run the same command with --resume to go on from where it stopped (what is there is skipped), or empty the target and start again. Do not start a server on it.');
+      io.err('switchboard migrate: the target is incomplete (and marked so: a server refuses to start on it). Run the same command with --resume to go on from where it stopped (what is there is skipped), or empty the target and start again.');
       return 1;
     }
+    if (!result.ok && result.reason === 'source-unfinished') {
+      return refuse(io, `the source is the target of a migrate that has not finished (${result.mark}); finish that one first (--resume)`);
+    }
     if (!result.ok && result.reason === 'target-not-empty') {
+      if (result.unfinished !== undefined) return refuse(io, `the target holds an unfinished migrate (${result.unfinished}); nothing was written. Add --resume to go on with it, from the same source`);
       const held = Object.entries(result.target).filter(([, n]) => n > 0).map(([what, n]) => `${what} ${n}`);
       return refuse(
         io,
@@ -158,7 +163,7 @@ export async function migrateCommand(args: string[], io: MigrateIo = consoleIo):
     for (const line of countTable(result.counts)) io.out(line);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (!result.ok) {
-      io.err(`switchboard migrate: FAILED: the counts differ (did a server write to the source during the copy?). The target is not a faithful copy; do not start a server on it. ${seconds} s`);
+      io.err(`switchboard migrate: FAILED: the counts differ (did a server write to the source during the copy?). The target is not a faithful copy and stays marked unfinished (a server refuses to start on it); --resume copies what is missing. ${seconds} s`);
       return 1;
     }
     io.err(`switchboard migrate: done in ${seconds} s; every count agrees`);

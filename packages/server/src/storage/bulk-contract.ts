@@ -11,9 +11,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveScramCredentials } from '../auth/scram-credentials.ts';
-import type { ArchiveEntry } from './archive.ts';
+import type { ArchiveEntry, MessageArchive } from './archive.ts';
 import type { RosterItem, Storage } from './ports.ts';
-import { copyStorage, tallyStorage } from './migrate.ts';
+import { copyStorage, tallyStorage, unfinishedCopy } from './migrate.ts';
 
 const H = 'bulk.example';
 const T0 = Date.UTC(2026, 5, 1);
@@ -137,6 +137,47 @@ export function runBulkContract(name: string, openFresh: () => Promise<Storage>)
         assert.equal(resumed.written.archive, 8);
         assert.equal(resumed.written.accounts, 4);
         assert.deepEqual(await tallyStorage(target), await tallyStorage(source));
+      } finally {
+        await source.close();
+        await target.close();
+      }
+    });
+
+    it('a copy that fails part-way leaves the target marked unfinished, refused without --resume, and a resumption finishes it', async () => {
+      const source = await openFresh();
+      const target = await openFresh();
+      try {
+        await fill(source);
+        // The target's archive fails on its second page, as a lost connection would.
+        let pages = 0;
+        const failing: Storage = {
+          ...target,
+          archive: {
+            prefsBulk: target.archive.prefsBulk,
+            bulk: {
+              ...target.archive.bulk,
+              importRecords: (records: readonly ArchiveEntry[]) => (++pages === 2 ? Promise.reject(new Error('connection lost')) : target.archive.bulk.importRecords(records)),
+            },
+          } as unknown as MessageArchive,
+        };
+        await assert.rejects(copyStorage(source, failing, { batch: 5, from: 'the source' }), /connection lost/);
+        assert.match((await unfinishedCopy(target)) ?? '', /"from":"the source"/);
+        assert.equal((await tallyStorage(target)).archive, 5, 'the first page is in, the second is not');
+        const refused = await copyStorage(source, target);
+        assert.ok(!refused.ok && refused.reason === 'target-not-empty' && refused.unfinished !== undefined);
+        // And nobody copies from it.
+        const onward = await openFresh();
+        try {
+          const fromUnfinished = await copyStorage(target, onward);
+          assert.ok(!fromUnfinished.ok && fromUnfinished.reason === 'source-unfinished');
+        } finally {
+          await onward.close();
+        }
+        const resumed = await copyStorage(source, target, { resume: true, batch: 5 });
+        assert.ok(resumed.ok, JSON.stringify(resumed));
+        assert.equal(resumed.written.archive, 13);
+        assert.equal(await unfinishedCopy(target), undefined, 'the mark goes when the counts agree');
+        assert.deepEqual(await snapshot(target), await snapshot(source));
       } finally {
         await source.close();
         await target.close();

@@ -6,8 +6,11 @@
 //
 // Safety: the target must be empty, or the copy is a resumption (`resume`) of
 // one from the same source, which the stores make harmless: a record whose key
-// the target holds is skipped. A copy that stops half-way leaves a target
-// that fails the count check, and says so; it never reports success.
+// the target holds is skipped. While a copy runs, the target carries a mark
+// (MIGRATION_MARK) that only a copy ending with equal counts removes: a server
+// refuses to open a store with it (open.ts), and a copy refuses it as a source.
+// A copy that stops half-way never reports success nor leaves a store that
+// looks finished.
 
 import type { BulkCopy, Storage } from './ports.ts';
 
@@ -33,11 +36,31 @@ export async function tallyStorage(storage: Storage): Promise<Record<string, num
   return out;
 }
 
+/**
+ * The mark of a copy under way: one user-data value outside every account (empty user and host, which no
+ * account can have). It says where the copy came from and when it began.
+ */
+export const MIGRATION_MARK = { username: '', host: '', kind: 'switchboard:migrate', key: 'incomplete' } as const;
+
+/** What the mark says, when the store is the target of a copy that has not finished. */
+export async function unfinishedCopy(storage: Storage): Promise<string | undefined> {
+  const m = MIGRATION_MARK;
+  return storage.userData.get(m.username, m.host, m.kind, m.key);
+}
+
+async function mark(target: Storage, note: string | undefined): Promise<void> {
+  const m = MIGRATION_MARK;
+  if (note === undefined) await target.userData.delete(m.username, m.host, m.kind, m.key);
+  else await target.userData.set(m.username, m.host, m.kind, m.key, note);
+}
+
 export interface CopyOptions {
   /** Records per page and per target transaction (whole users for rosters and offline queues: a tenth of it). Default 1,000. */
   batch?: number;
   /** Go on with a target an earlier, interrupted copy from the same source began. */
   resume?: boolean;
+  /** Where the copy comes from, for the mark a server finds on an unfinished target. */
+  from?: string;
   /** After each batch: the port, records read from the source so far, and written to the target. */
   progress?(port: PortName, read: number, written: number): void;
 }
@@ -51,15 +74,22 @@ export interface CountLine {
 export type CopyResult =
   | { ok: true; counts: CountLine[]; written: Record<PortName, number> }
   /** Nothing was written: the target holds data and this is not a resumption. */
-  | { ok: false; reason: 'target-not-empty'; target: Record<string, number> }
+  | { ok: false; reason: 'target-not-empty'; target: Record<string, number>; unfinished?: string }
+  /** Nothing was written: the source is itself the target of a copy that has not finished (what it says). */
+  | { ok: false; reason: 'source-unfinished'; mark: string }
   /** Everything was copied but the tallies differ (the source changed under the copy, or a store lost records). */
   | { ok: false; reason: 'counts-differ'; counts: CountLine[]; written: Record<PortName, number> };
 
 export async function copyStorage(source: Storage, target: Storage, options: CopyOptions = {}): Promise<CopyResult> {
   const batch = options.batch ?? 1000;
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+  const unfinished = await unfinishedCopy(source);
+  if (unfinished !== undefined) return { ok: false, reason: 'source-unfinished', mark: unfinished };
   const before = await tallyStorage(target);
-  if (!options.resume && Object.values(before).some((n) => n > 0)) return { ok: false, reason: 'target-not-empty', target: before };
+  const markOf = await unfinishedCopy(target);
+  if (!options.resume && Object.values(before).some((n) => n > 0)) return { ok: false, reason: 'target-not-empty', target: before, ...(markOf === undefined ? {} : { unfinished: markOf }) };
+  // A resumption keeps the first run's mark (and its note); a first run sets it before writing anything else.
+  if (markOf === undefined) await mark(target, JSON.stringify({ from: options.from ?? source.kind, startedAt: new Date().toISOString() }));
   const written = Object.fromEntries(COPY_ORDER.map((p) => [p, 0])) as Record<PortName, number>;
   for (const port of COPY_ORDER) {
     const from = bulkOf(source, port);
@@ -76,7 +106,12 @@ export async function copyStorage(source: Storage, target: Storage, options: Cop
       cursor = page.next;
     } while (cursor !== undefined);
   }
+  // The mark is counted with user data: tally without it, and put it back if the counts differ.
+  const note = await unfinishedCopy(target);
+  await mark(target, undefined);
   const [s, t] = await Promise.all([tallyStorage(source), tallyStorage(target)]);
   const counts = Object.keys(s).map((what) => ({ what, source: s[what]!, target: t[what] ?? 0 }));
-  return counts.every((c) => c.source === c.target) ? { ok: true, counts, written } : { ok: false, reason: 'counts-differ', counts, written };
+  if (counts.every((c) => c.source === c.target)) return { ok: true, counts, written };
+  await mark(target, note ?? '{}');
+  return { ok: false, reason: 'counts-differ', counts, written };
 }
