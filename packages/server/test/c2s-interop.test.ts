@@ -20,6 +20,8 @@ function xmppjs(server: TestServer, username: string, password: string, mechanis
   const entity = xmppClient({
     service,
     domain: 'localhost',
+    // @xmpp/connection waits 2 s for each stream open (STARTTLS's included); a loaded CI machine has missed that.
+    ...({ timeout: 10_000 } as object),
     resource: options.resource,
     // @xmpp/client 0.14 calls this as (authenticate(credentials, mechanism), mechanisms); its DefinitelyTyped types are older.
     credentials: ((authenticate: (creds: object, mech: string) => Promise<void>, mechanisms: string[]) => {

@@ -11,7 +11,8 @@ type XmppEntity = ReturnType<typeof xmppClient>;
 type XmlElement = ReturnType<typeof xml>;
 
 function xmppjs(server: TestServer, username: string, resource: string): { entity: XmppEntity; seen: XmlElement[] } {
-  const entity = xmppClient({ service: `xmpp://127.0.0.1:${server.c2sPort}`, domain: 'localhost', resource, username, password: `${username}-pw` });
+  // @xmpp/connection waits 2 s for each stream open (STARTTLS's included); a loaded CI machine has missed that.
+  const entity = xmppClient({ service: `xmpp://127.0.0.1:${server.c2sPort}`, domain: 'localhost', resource, username, password: `${username}-pw`, ...({ timeout: 10_000 } as object) });
   entity.reconnect.stop();
   entity.on('error', () => {});
   const seen: XmlElement[] = [];
