@@ -9,6 +9,8 @@ export interface FormField {
   var: string;
   type?: string;
   label?: string;
+  /** §3.2: the submitter must fill it in (`<required/>`). */
+  required?: boolean;
   values: string[];
 }
 
@@ -26,6 +28,6 @@ export function formElement(type: 'form' | 'submit' | 'result', fields: readonly
   return xml(
     'x',
     { xmlns: NS_DATA_FORMS, type },
-    fields.map((f) => xml('field', { var: f.var, type: f.type, label: f.label }, f.values.map((v) => xml('value', {}, v)))),
+    fields.map((f) => xml('field', { var: f.var, type: f.type, label: f.label }, f.required ? xml('required') : undefined, f.values.map((v) => xml('value', {}, v)))),
   );
 }

@@ -126,6 +126,12 @@ export const configSchema = z.strictObject({
     maxTracked: positive('Most addresses tracked for the registration limit.'),
   }),
   registrationInvites: flag('XEP-0445: registering needs an invitation token (`switchboard invite`).'),
+  registrationCaptcha: z.strictObject({
+    enabled: flag('XEP-0158: registering needs a question answered in the registration form (a sum in words); a stream that presented an invitation is not asked.'),
+    ttlSeconds: seconds('Seconds a CAPTCHA challenge may be answered in.'),
+    maxPending: positive('Most CAPTCHA challenges pending at once (past it a form request gets resource-constraint).'),
+    maxPerAddress: positive('Most CAPTCHA challenges pending for one address (an IPv6 /64).'),
+  }),
   chatToAllResources: flag('RFC 6121 §8.5.2.1.1: a chat message to a bare JID goes to every non-negative resource (true) or only the highest priority.'),
   offlineQuota: count('XEP-0160: most messages stored for one offline user (older name of quotas.offlineMessages, which it overrides).'),
   quotas: z.strictObject({

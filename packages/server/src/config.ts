@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth/throttle.ts';
 import { DEFAULT_QUOTAS, type UserQuotas } from './sm/quotas.ts';
 import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimitConfig } from './auth/registration-limit.ts';
+import { DEFAULT_CAPTCHA, type CaptchaConfig } from './auth/captcha.ts';
 import type { MucServiceOptions } from './muc/options.ts';
 
 /**
@@ -173,6 +174,8 @@ export interface ServerConfig {
   registrationLimit: RegistrationLimitConfig;
   /** XEP-0445: registering needs an invitation token (`switchboard invite`). */
   registrationInvites: boolean;
+  /** XEP-0158: registering needs a CAPTCHA answered, and the bounds of the table of pending ones (auth/captcha.ts). */
+  registrationCaptcha: CaptchaConfig;
   /**
    * RFC 6121 §8.5.2.1.1: a chat message to a bare JID goes to every available
    * resource of non-negative priority (true), or only to those of the highest
@@ -271,6 +274,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   registration: false,
   registrationLimit: DEFAULT_REGISTRATION_LIMIT,
   registrationInvites: false,
+  registrationCaptcha: DEFAULT_CAPTCHA,
   components: [],
   componentPort: 5347,
   chatToAllResources: false,
@@ -295,9 +299,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   publicWebSocketUrl: '',
 };
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle' | 'registrationLimit' | 'quotas' | 'log' | 'http'>> & {
+export type ConfigOverrides = Partial<Omit<ServerConfig, 'limits' | 'timeouts' | 'authThrottle' | 'registrationLimit' | 'registrationCaptcha' | 'quotas' | 'log' | 'http'>> & {
   quotas?: Partial<ServerConfig['quotas']>;
   registrationLimit?: Partial<ServerConfig['registrationLimit']>;
+  registrationCaptcha?: Partial<ServerConfig['registrationCaptcha']>;
   limits?: Partial<ServerConfig['limits']>;
   timeouts?: Partial<ServerConfig['timeouts']>;
   authThrottle?: Partial<ServerConfig['authThrottle']>;
@@ -313,6 +318,7 @@ export function mergeConfig(base: ServerConfig, over: ConfigOverrides): ServerCo
     timeouts: { ...base.timeouts, ...over.timeouts },
     authThrottle: { ...base.authThrottle, ...over.authThrottle },
     registrationLimit: { ...base.registrationLimit, ...over.registrationLimit },
+    registrationCaptcha: { ...base.registrationCaptcha, ...over.registrationCaptcha },
     quotas: { ...base.quotas, ...over.quotas },
     log: { ...base.log, ...over.log },
     http: { ...base.http, ...over.http },

@@ -37,6 +37,7 @@ import { serverSecret } from './auth/server-secret.ts';
 import { FastTokens, loadFastKey } from './auth/fast-tokens.ts';
 import { RegistrationLimiter } from './auth/registration-limit.ts';
 import { Invites } from './auth/invites.ts';
+import { CaptchaChallenges } from './auth/captcha.ts';
 import type { Element } from '@switchboard/xml';
 import { installLogEvents, logAuthFailure } from './log-events.ts';
 import { ServiceHost } from './service/service-host.ts';
@@ -212,6 +213,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     caps: caps ?? serverCaps(new SessionManager(router, storage, { domain: config.domain, registration: config.registration, externalServices: config.externalServices })),
     registration: config.registration,
     registrationInvites: config.registrationInvites,
+    registrationCaptcha: config.registrationCaptcha.enabled,
     unknownUsers: { secret: await serverSecret(storage.userData, config.domain, 'scram-unknown-users'), iterations: config.scramIterations },
   };
   const c2s = new C2s(
@@ -224,6 +226,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
       throttle: new AuthThrottle(config.authThrottle),
       registrationLimit: new RegistrationLimiter(config.registrationLimit),
       invites,
+      ...(config.registrationCaptcha.enabled ? { captcha: new CaptchaChallenges(config.registrationCaptcha) } : {}),
       gate: new ConnectionGate({
         preAuthPerAddress: config.limits.preAuthPerAddress,
         preAuthTotal: config.limits.preAuthTotal,

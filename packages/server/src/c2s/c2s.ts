@@ -15,6 +15,7 @@ import type { RegisterOutcome } from './register.ts';
 import { AuthThrottle } from '../auth/throttle.ts';
 import { RegistrationLimiter } from '../auth/registration-limit.ts';
 import type { Invites } from '../auth/invites.ts';
+import type { CaptchaChallenges } from '../auth/captcha.ts';
 import type { AuthFailure, AuthFailureSink } from '../auth/auth-log.ts';
 
 export interface C2sOptions {
@@ -26,6 +27,8 @@ export interface C2sOptions {
   registrationLimit?: RegistrationLimiter;
   /** XEP-0445 invitations; required for registering when the policy says so. */
   invites?: Invites;
+  /** XEP-0158 challenges for registering (with StreamPolicy.registrationCaptcha). */
+  captcha?: CaptchaChallenges;
   /** Limits on unauthenticated connections and the memory budget (connection-gate.ts). */
   gate?: ConnectionGate;
   /** XEP-0484 tokens (with SASL2). */
@@ -50,6 +53,7 @@ export class C2s implements StreamHost {
   private readonly invites: Invites | undefined;
   readonly gate: ConnectionGate;
   readonly fastTokens: FastTokens | undefined;
+  readonly captcha: CaptchaChallenges | undefined;
   /** Streams admitted by the gate that have not authenticated yet. */
   private readonly unauthenticated = new Set<C2sStream>();
 
@@ -66,6 +70,7 @@ export class C2s implements StreamHost {
     this.registrationLimit = options.registrationLimit ?? new RegistrationLimiter();
     this.invites = options.invites;
     this.fastTokens = options.fastTokens;
+    this.captcha = options.captcha;
     this.gate = options.gate ?? new ConnectionGate({ preAuthPerAddress: 20, preAuthTotal: 1000, preAuthExemptLoopback: true, memoryBudgetBytes: 0 });
     this.link = new SmLink(router, `c2s/${node}`, {
       started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),

@@ -11,6 +11,7 @@ import type { AuthGuardHost } from './auth-guard.ts';
 import type { C2sStream } from './stream.ts';
 import type { FastTokens } from '../auth/fast-tokens.ts';
 import type { AckReport } from './stream-management.ts';
+import type { CaptchaChallenges } from '../auth/captcha.ts';
 
 export type StreamState =
   | 'awaitingStream'
@@ -61,6 +62,8 @@ export interface StreamPolicy {
   registration: boolean;
   /** XEP-0445: registering needs an invitation token. */
   registrationInvites?: boolean;
+  /** XEP-0158: registering needs a CAPTCHA answered, unless an invitation was presented (StreamHost.captcha). */
+  registrationCaptcha?: boolean;
   /** XEP-0198: how long a resumable session waits for its client to come back. */
   resumeSeconds: number;
   /** XEP-0198: the sm keeps a copy of what it sends resumable sessions, so that any c2s can resume them (docs/protocol.md). */
@@ -84,6 +87,8 @@ export interface StreamHost extends AuthGuardHost {
   registrationAttempt(address: string): boolean;
   /** XEP-0445: is this a live invitation? */
   validInvite(token: string): Promise<boolean>;
+  /** XEP-0158: the pending CAPTCHA challenges, when registering needs one (auth/captcha.ts). */
+  readonly captcha?: CaptchaChallenges;
   /** Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed. */
   startSession(stream: C2sStream, fullJid: string): void;
   /** A stanza for the sm, `from` stamped; `text` is the same stanza as text, when the stream has it. */

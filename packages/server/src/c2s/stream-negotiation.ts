@@ -7,7 +7,7 @@ import { xml, type Attrs, type Element } from '@switchboard/xml';
 import { NS_SASL, NS_TLS, replyWithError, stanzaError, streamError } from '@switchboard/protocol';
 import { channels } from '../diagnostics.ts';
 import { bindFeatures, saslFeatures, tlsFeatures } from './features.ts';
-import { handlePreauth, handleRegistration, NS_IBR_TOKEN, NS_PARS, NS_REGISTER, NS_REGISTER_FEATURE } from './register.ts';
+import { handlePreauth, handleRegistration, NS_IBR_TOKEN, NS_PARS, NS_REGISTER, NS_REGISTER_FEATURE, type RegistrationOptions } from './register.ts';
 import { offeredMechanisms } from './sasl/mechanisms.ts';
 import { SaslNegotiation } from './sasl/negotiation.ts';
 import { AuthGuard } from './auth-guard.ts';
@@ -138,12 +138,24 @@ export class StreamNegotiation {
         admit: () => this.host.registrationAttempt(this.transport.remoteAddress),
         invite: { required: this.policy.registrationInvites === true, token: this.invite },
         create: (username, password, invite) => this.host.registerAccount(username, password, invite),
+        captcha: this.captcha(),
       });
     } catch {
       // The store failed: the client is answered all the same.
       reply = replyWithError(el, stanzaError('internal-server-error'));
     }
     if (reply && this.stream.state !== 'closed') this.transport.send(reply.withAttrs({ from: undefined }));
+  }
+
+  /** XEP-0158 on this stream: when the policy asks for it and no invitation was presented (docs/hardening.md). */
+  private captcha(): RegistrationOptions['captcha'] {
+    const challenges = this.host.captcha;
+    if (!this.policy.registrationCaptcha || !challenges || this.invite !== undefined) return undefined;
+    return {
+      from: this.policy.domain,
+      issue: () => challenges.issue(this.stream.id, this.transport.remoteAddress),
+      check: (id, answer) => challenges.check(id, this.stream.id, answer),
+    };
   }
 
   private async startTls(): Promise<void> {
