@@ -150,6 +150,7 @@ export const configSchema = z.strictObject({
   archiveMaxPerUser: count('XEP-0313: most archived messages kept per user; 0 for no limit.'),
   archiveDefault: z.enum(['always', 'never', 'roster']).describe('XEP-0313 §6: the archiving default of a user with no preferences.'),
   archiveFullText: flag('XEP-0313: index message text for the urn:xmpp:fulltext:0 search field.'),
+  archiveWriteDelayMs: z.number().int().min(1).max(60_000).describe('XEP-0313: most milliseconds an archived message waits in memory before it is written (one transaction for all sessions); longer costs less CPU per message, a crash loses up to this much of the archive.'),
   scramIterations: z.number().int().min(4096).describe('SCRAM iteration count for new credentials (RFC 7677: at least 4096).'),
   externalServices: z.array(externalService).describe('XEP-0215 STUN/TURN servers announced to users: [{"type":"turn","host":"…","port":3478,"secret":"…"}].'),
   authThrottle: z.strictObject({

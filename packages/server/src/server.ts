@@ -100,7 +100,7 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   const shards = new ShardMap(config.shards);
   const newSm = (index: number): SessionManager =>
     new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices, admins: config.admins, admin: () => admin, resumeCopy: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
-      archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText } });
+      archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText, writer: { delayMs: config.archiveWriteDelayMs } } });
   const sms = new Map<number, SessionManager>();
   const admin = adminOverShards(config, storage, sms);
   if (!(router instanceof NatsRouter)) {

@@ -14,7 +14,8 @@
 //   iq       account  urn:xmpp:mam:2 query (form get, query set) and prefs (get, set)
 //
 // The id is chosen in memory and the entries are written behind (writer.ts:
-// one transaction per 100 ms for every session), so archiving adds no wait
+// one transaction per archiveWriteDelayMs, 1 s by default, for every
+// session), so archiving adds no wait
 // to delivery. A storage failure does not hold the message up either: it was
 // delivered with its stanza id, the archive misses it, and the failure is
 // logged (archive.failed) and counted (switchboard:archive:write-failed), so
