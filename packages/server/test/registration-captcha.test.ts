@@ -6,6 +6,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { RawClient, startTestServer } from './helpers.ts';
 
 const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
@@ -157,6 +159,42 @@ describe('XEP-0077 registration with a XEP-0158 CAPTCHA', { timeout: 60_000 }, (
       await getForm(d, 'g2');
       d.close();
       assert.deepEqual(await server.storage.accounts.listAccounts('localhost'), ['invited']);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('slixmpp registers through the CAPTCHA form', { timeout: 60_000 }, () => {
+  const script = fileURLToPath(new URL('./peers/slixmpp_register.py', import.meta.url));
+  const run = (jid: string, wrong: boolean, port: number): Promise<{ ev: string; [k: string]: unknown }[]> =>
+    new Promise((resolve, reject) => {
+      const child = spawn('/usr/bin/python3', [script, jid, 'sekrit', '127.0.0.1', String(port), process.env.SWITCHBOARD_TEST_TLS_CERT ?? '', wrong ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const timer = setTimeout(() => child.kill(), 20_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        try {
+          resolve(out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { ev: string }));
+        } catch (e) {
+          reject(new Error(`slixmpp said: ${out}\n${err}\n${String(e)}`));
+        }
+      });
+    });
+
+  it('answers the question over TLS, gets the account and logs in; a wrong answer gets none', async () => {
+    const server = await startTestServer({ registration: true, registrationCaptcha: { enabled: true } });
+    try {
+      const ok = await run('slix@localhost', false, server.c2sPort);
+      assert.deepEqual(ok.slice(0, 2), [{ ev: 'form', fields: ['FORM_TYPE', 'challenge', 'from', 'password', 'qa', 'sid', 'username'] }, { ev: 'registered' }]);
+      assert.equal(ok[2]?.ev, 'online', JSON.stringify(ok));
+      assert.match(String(ok[2]?.jid), /^slix@localhost\/./, 'logged in with the new account');
+      const bad = await run('bot@localhost', true, server.c2sPort);
+      assert.deepEqual(bad.slice(0, 2), [{ ev: 'form', fields: ['FORM_TYPE', 'challenge', 'from', 'password', 'qa', 'sid', 'username'] }, { ev: 'refused', condition: 'not-acceptable' }]);
+      assert.deepEqual(await server.storage.accounts.listAccounts('localhost'), ['slix']);
     } finally {
       await server.stop();
     }
