@@ -39,6 +39,8 @@ export class LivenessTable {
   private readonly listeners = new Set<LivenessListener>();
   private connectedSince: number;
   private connected = true;
+  private reconnectedAt = 0;
+  private graceUntil = 0;
 
   constructor(
     private readonly deadAfterMs: number,
@@ -77,10 +79,28 @@ export class LivenessTable {
     }
   }
 
-  /** Our own connection went down or came back: silence while disconnected says nothing about the others. */
-  setConnected(connected: boolean): void {
-    if (connected && !this.connected) this.connectedSince = this.now();
+  /**
+   * Our own connection went down or came back: silence while disconnected says nothing about the others. After an
+   * outage the others come back one by one, each at its own next reconnect attempt: `graceMs` (the longest
+   * reconnect wait) is added to the clock, so a process that found the server up to that much later than we did
+   * is not taken for dead (docs/protocol.md "Liveness").
+   */
+  setConnected(connected: boolean, graceMs = 0): void {
+    if (connected && !this.connected) {
+      this.reconnectedAt = this.now();
+      this.graceUntil = this.reconnectedAt + graceMs;
+      this.connectedSince = this.graceUntil;
+    }
     this.connected = connected;
+  }
+
+  /**
+   * A remote component we knew before our own outage and have not heard from since we came back, while the grace
+   * after our reconnect lasts: it is most likely still reconnecting, so "nobody subscribed" says nothing yet.
+   */
+  reconnecting(address: ComponentAddress): boolean {
+    const peer = this.peers.get(address);
+    return this.connected && peer !== undefined && !peer.local && peer.lastSeen < this.reconnectedAt && this.now() < this.graceUntil;
   }
 
   epochOf(address: ComponentAddress): string | undefined {

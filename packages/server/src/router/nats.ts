@@ -76,6 +76,8 @@ export class NatsRouter implements Router {
     private readonly nc: NatsConnection,
     private readonly prefix: string,
     private readonly options: LivenessOptions,
+    /** The longest wait between two reconnect attempts (with jitter): how much later than us another process may find the server back. */
+    private readonly reconnectGraceMs = 0,
   ) {
     this.liveness = new LivenessTable(options.deadAfterMs);
     this.liveSubject = `${prefix}.live`;
@@ -100,7 +102,7 @@ export class NatsRouter implements Router {
       pingInterval: 2000,
       maxPingOut: 2,
     });
-    const router = new NatsRouter(nc, o.prefix ?? 'switchboard', { ...DEFAULT_LIVENESS, ...definedOnly(o) });
+    const router = new NatsRouter(nc, o.prefix ?? 'switchboard', { ...DEFAULT_LIVENESS, ...definedOnly(o) }, max * 1.5);
     router.start(() => (attempt = 0));
     return router;
   }
@@ -118,7 +120,7 @@ export class NatsRouter implements Router {
           channels.backendState.publish({ backend: 'nats', state: 'disconnected', detail: String(status.data) });
         } else if (status.type === 'reconnect') {
           this.connected = true;
-          this.liveness.setConnected(true);
+          this.liveness.setConnected(true, this.reconnectGraceMs);
           resetBackoff();
           channels.backendState.publish({ backend: 'nats', state: 'connected', detail: `reconnected to ${String(status.data)}` });
           this.beat('beat');
@@ -248,6 +250,13 @@ export class NatsRouter implements Router {
     const envelope = this.inFlight.get(id);
     if (!envelope) return;
     this.inFlight.delete(id);
+    if (this.liveness.reconnecting(envelope.to)) {
+      // Just after an outage the receiver is most likely still reconnecting (its subscriptions come back with it):
+      // nobody took this envelope, so it is published again shortly, until it is heard from or the grace ends.
+      const retry = setTimeout(() => this.publishEnvelope(this.subject(envelope.to), envelope), 100);
+      retry.unref();
+      return;
+    }
     this.cannotDeliver(envelope, 'no-component');
   }
 

@@ -1,0 +1,219 @@
+// NATS stopped 60 s (#17), with real processes: one sm and two c2s over the
+// test's own nats-server. Numbered bursts run both ways between a user on
+// each c2s before, through and after the outage. Each message is counted:
+// delivered once, stored offline, or answered with an error to its sender;
+// none lost, none duplicated. Every process stays up, or (an sm fenced by
+// its lease, exit 75) is restarted by the test as its supervisor would. It
+// prints how long after NATS returned service came back and which streams
+// were reset, with which stream error, and why (the processes' log lines).
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNatsServer, type NatsServer } from '@switchboard/testkit';
+import { RawClient, waitFor } from './helpers.ts';
+import { addUsers, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
+
+const OUTAGE_MS = Number(process.env.SWITCHBOARD_NATS_OUTAGE_MS ?? 60_000);
+/** How soon after NATS returns fresh logins must chat both ways again. */
+const RECOVERY_BOUND_MS = 15_000;
+
+const ids = (text: string, prefix: string): number[] =>
+  [...text.matchAll(new RegExp(`<message[^>]*id="${prefix}(\\d+)"`, 'g'))].filter((m) => !m[0].includes('type="error"')).map((m) => Number(m[1]));
+const errorIds = (text: string, prefix: string): number[] =>
+  [...text.matchAll(new RegExp(`<message[^>]*(?:id="${prefix}(\\d+)"[^>]*type="error"|type="error"[^>]*id="${prefix}(\\d+)")`, 'g'))].map((m) => Number(m[1] ?? m[2]));
+const streamError = (text: string): string | undefined => text.match(/<stream:error><([a-z-]+)/)?.[1];
+
+function account(n: number, lists: number[][]): { lost: number[]; duplicated: number[] } {
+  const seen = new Map<number, number>();
+  for (const list of lists) for (const id of list) seen.set(id, (seen.get(id) ?? 0) + 1);
+  const lost: number[] = [];
+  const duplicated: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const c = seen.get(i) ?? 0;
+    if (c === 0) lost.push(i);
+    if (c > 1) duplicated.push(i);
+  }
+  return { lost, duplicated };
+}
+
+describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, { timeout: OUTAGE_MS + 90_000 }, () => {
+  let nats: NatsServer;
+  let dir: string;
+  let o: ClusterOptions;
+  let sm: RoleProcess;
+  let c2sA: RoleProcess;
+  let c2sB: RoleProcess;
+  const all: RoleProcess[] = [];
+  const restarts: string[] = [];
+
+  before(async () => {
+    nats = await startNatsServer();
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-outage-'));
+    o = { dir, natsUrl: nats.url, prefix: `sbo${randomBytes(4).toString('hex')}` };
+    addUsers(o, ['alice', 'bob', 'carol', 'dave']);
+    sm = await startRole(o, 'sm');
+    [c2sA, c2sB] = await Promise.all([startRole(o, 'c2s'), startRole(o, 'c2s')]);
+    all.push(sm, c2sA!, c2sB!);
+  });
+
+  after(async () => {
+    for (const p of all) await kill(p, 'SIGKILL');
+    await nats.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The test as supervisor: an sm fenced by its lease exits 75 and is started again; any other exit is a failure. */
+  async function supervise(): Promise<void> {
+    if (sm.child.exitCode !== null || sm.child.signalCode !== null) {
+      assert.equal(sm.child.exitCode, 75, `sm died: ${sm.log.slice(-2000)}`);
+      restarts.push(`sm exited 75 (${sm.log.match(/lease [^"]*lost[^"]*/)?.[0] ?? 'fenced'})`);
+      sm = await startRole(o, 'sm', /standing by|sm for localhost/);
+      all.push(sm);
+    }
+    for (const p of [c2sA, c2sB]) assert.equal(p.child.exitCode, null, `c2s died: ${p.log.slice(-2000)}`);
+  }
+
+  async function online(port: number, user: string, resource: string): Promise<RawClient> {
+    const c = await RawClient.connect(port);
+    await c.login(user, 'pw', resource);
+    c.send('<presence/>');
+    return c;
+  }
+
+  /** Logs `user` in again and collects what offline storage kept for it. */
+  async function offlineOf(port: number, user: string, prefix: string): Promise<number[]> {
+    const c = await online(port, user, `back${Date.now()}`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const got = ids(c.received, prefix);
+    c.close();
+    return got;
+  }
+
+  /** A login that gives up as soon as the bind is refused (no sm reachable yet), instead of at the 5 s expect. */
+  async function login(c: RawClient, user: string): Promise<string> {
+    const refused = waitFor(() => /id="bind1"[^>]*type="error"|type="error"[^>]*id="bind1"/.test(c.received), 6000, 'bind refused').then(() => {
+      throw new Error('bind refused');
+    });
+    refused.catch(() => undefined);
+    return Promise.race([c.login(user, 'pw', `r${Date.now()}`), refused]);
+  }
+
+  /** Fresh logins on both c2s, a message each way. */
+  async function serves(): Promise<boolean> {
+    const x = await RawClient.connect(c2sA.port!);
+    const y = await RawClient.connect(c2sB.port!);
+    try {
+      const xJid = await login(x, 'carol');
+      const yJid = await login(y, 'dave');
+      x.send(`<message to='${yJid}' type='chat' id='probe1'><body>there</body></message>`);
+      y.send(`<message to='${xJid}' type='chat' id='probe2'><body>back</body></message>`);
+      await y.expect(/<body>there<\/body>/, 1500);
+      await x.expect(/<body>back<\/body>/, 1500);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      x.close();
+      y.close();
+    }
+  }
+
+  it('every message delivered once, stored offline or answered with an error; every process up (or restarted); service back within the bound', async () => {
+    const alice = await online(c2sA.port!, 'alice', 'a');
+    const bob = await online(c2sB.port!, 'bob', 'b');
+    await new Promise((r) => setTimeout(r, 300));
+    const logFrom = all.map((p) => p.log.length);
+
+    let sentA = 0;
+    let sentB = 0;
+    let pings = 0;
+    let stopped = 0;
+    let returned = 0;
+    const resets: string[] = [];
+    const reconnected = new Map<string, number>();
+    const open = (c: RawClient): boolean => !c.closed && !/<\/stream:stream>|<stream:error>/.test(c.received);
+    let running = true;
+    // Bursts to the bare JID every 100 ms each way, and a ping every second, as long as each stream is open (a client
+    // whose stream was closed would reconnect; it writes nothing more there).
+    const burst = (async () => {
+      for (let tick = 1; running; tick++) {
+        if (open(alice)) alice.send(`<message to='bob@localhost' type='chat' id='a${++sentA}'><body>${sentA}</body></message>`);
+        if (open(bob)) bob.send(`<message to='alice@localhost' type='chat' id='b${++sentB}'><body>${sentB}</body></message>`);
+        if (tick % 10 === 0 && open(alice)) alice.send(`<iq type='get' id='p${++pings}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+        for (const [name, c] of [['alice (c2s A)', alice], ['bob (c2s B)', bob]] as const) {
+          if (!open(c) && !resets.some((r) => r.startsWith(name))) {
+            const at = returned > 0 ? `${Date.now() - returned} ms after NATS returned` : `${Date.now() - stopped} ms into the outage`;
+            resets.push(`${name}: <${streamError(c.received) ?? 'closed without stream error'}/> ${at}`);
+          }
+        }
+        if (returned > 0) {
+          for (const [name, p] of [['sm', sm], ['c2s A', c2sA], ['c2s B', c2sB]] as const) {
+            if (!reconnected.has(name) && p.log.lastIndexOf('"event":"backend.connected"') > p.log.lastIndexOf('"event":"backend.disconnected"')) reconnected.set(name, Date.now() - returned);
+          }
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
+    await new Promise((r) => setTimeout(r, 2000));
+    await nats.stop();
+    stopped = Date.now();
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    await supervise();
+    await nats.start();
+    returned = Date.now();
+    let serviceMs = -1;
+    await waitFor(async () => {
+      await supervise();
+      if (await serves()) serviceMs = Date.now() - returned;
+      return serviceMs >= 0;
+    }, RECOVERY_BOUND_MS + 10_000, 'chat both ways after NATS returned');
+    // The bursts run on a little past recovery, then everything in flight settles.
+    await new Promise((r) => setTimeout(r, 3000));
+    running = false;
+    await burst;
+    await new Promise((r) => setTimeout(r, 1500));
+    await supervise();
+
+    const toBob = { delivered: ids(bob.received, 'a'), stored: await offlineOf(c2sB.port!, 'bob', 'a'), errors: errorIds(alice.received, 'a') };
+    const toAlice = { delivered: ids(alice.received, 'b'), stored: await offlineOf(c2sA.port!, 'alice', 'b'), errors: errorIds(bob.received, 'b') };
+    const a = account(sentA, [toBob.delivered, toBob.stored, toBob.errors]);
+    const b = account(sentB, [toAlice.delivered, toAlice.stored, toAlice.errors]);
+    const answered = [...alice.received.matchAll(/<iq[^>]*id="p(\d+)"/g)].length;
+    const why = all
+      .map((p, i) => p.log.slice(logFrom[i] ?? 0))
+      .join('\n')
+      .split('\n')
+      .filter((l) => /component\.down|is gone|lease[^"]*(lost|acquired|standby)|session\.ended/.test(l))
+      .map((l) => {
+        try {
+          const j = JSON.parse(l) as { msg?: string; detail?: string; reason?: string; jid?: string };
+          return `${j.msg ?? ''}${j.detail ? ` (${j.detail})` : ''}${j.jid ? ` ${j.jid} ${j.reason ?? ''}` : ''}`;
+        } catch {
+          return l.slice(0, 160);
+        }
+      });
+    console.log(`NATS down ${OUTAGE_MS / 1000} s: service (fresh logins, chat both ways) ${serviceMs} ms after NATS returned`);
+    console.log(`  reconnected to NATS after it returned (±100 ms): ${[...reconnected].map(([n, ms]) => `${n} ${ms} ms`).join(', ')}`);
+    console.log(`  alice→bob: sent ${sentA}, delivered ${toBob.delivered.length}, offline ${toBob.stored.length}, errors ${toBob.errors.length}, lost ${a.lost.join(',') || 'none'}, duplicated ${a.duplicated.join(',') || 'none'}`);
+    console.log(`  bob→alice: sent ${sentB}, delivered ${toAlice.delivered.length}, offline ${toAlice.stored.length}, errors ${toAlice.errors.length}, lost ${b.lost.join(',') || 'none'}, duplicated ${b.duplicated.join(',') || 'none'}`);
+    console.log(`  pings: sent ${pings}, answered ${answered}`);
+    console.log(`  streams reset: ${resets.length === 0 ? 'none' : resets.join('; ')}`);
+    console.log(`  restarts by the supervisor: ${restarts.length === 0 ? 'none' : restarts.join('; ')}`);
+    console.log(`  why (process logs since the burst began):\n    ${why.join('\n    ') || 'nothing logged'}`);
+
+    assert.deepEqual(a.duplicated, []);
+    assert.deepEqual(b.duplicated, []);
+    assert.deepEqual(a.lost, [], `alice→bob lost ${a.lost.join(',')}`);
+    assert.deepEqual(b.lost, [], `bob→alice lost ${b.lost.join(',')}`);
+    assert.ok(serviceMs <= RECOVERY_BOUND_MS, `service came back ${serviceMs} ms after NATS returned`);
+    // Every iq written on an open stream was answered (a result, or an error while NATS was down).
+    if (open(alice)) assert.equal(answered, pings);
+    alice.close();
+    bob.close();
+  });
+});
