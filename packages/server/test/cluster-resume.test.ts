@@ -120,6 +120,50 @@ describe('XEP-0198 through any c2s: real sm and c2s processes over NATS', { time
     await kill(c2sB, 'SIGKILL');
   });
 
+  it('SIGTERM of the c2s mid-burst (a rolling restart): the session hibernates in the sm, the client resumes through the other c2s and gets every message exactly once, in order', async () => {
+    const [c2sA, c2sB] = await Promise.all([c2s(), c2s()]);
+    const alice = await RawClient.connect(c2sA.port!);
+    const bob = await RawClient.connect(c2sB.port!);
+    await alice.login('alice', 'pw', 'a2');
+    await bob.login('bob', 'pw', 'b');
+    alice.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+    const token = (await alice.expect(/<enabled[^>]*id="([^"]+)"/))[1]!;
+    alice.received = '';
+    let answered = 0;
+    const acker = setInterval(() => {
+      const asks = alice.received.match(/<r xmlns="urn:xmpp:sm:3"\/>/g)?.length ?? 0;
+      for (; answered < asks; answered++) alice.send(`<a xmlns='urn:xmpp:sm:3' h='${stanzaCount(alice.received)}'/>`);
+    }, 20);
+    const n = 80;
+    let exited: Promise<number | null> | undefined;
+    for (let i = 1; i <= n; i++) {
+      bob.send(`<message to='alice@localhost/a2' type='chat' id='g${i}'><body>${i}</body></message>`);
+      if (i === 35) exited = kill(c2sA, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    clearInterval(acker);
+    await alice.waitClosed();
+    assert.equal(await exited, 0);
+    // Cut as a broken link is: no stream error that would tell the client its session is over.
+    assert.doesNotMatch(alice.received, /<stream:error>/);
+    const first = ids(alice.received, 'g');
+    const h = stanzaCount(alice.received);
+    const back = await RawClient.connect(c2sB.port!);
+    await authenticate(back, 'alice');
+    back.send(`<resume xmlns='urn:xmpp:sm:3' previd='${token}' h='${h}'/>`);
+    await back.expect(/<resumed xmlns="urn:xmpp:sm:3"/);
+    await waitFor(() => first.length + ids(back.received, 'g').length >= n, 5000, 'the rest of the burst').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const rest = ids(back.received, 'g');
+    console.log(`SIGTERM of the c2s: ${first.length} before (h=${h}), ${rest.length} after the resumption through the other c2s`);
+    assert.deepEqual([...first, ...rest], range(n));
+    assert.doesNotMatch(bob.received, /from="alice@localhost\/a2"[^>]*type="unavailable"/);
+    bob.send("<message to='alice@localhost/a2' type='chat' id='gafter'><body>after</body></message>");
+    await back.expect(/id="gafter"/);
+    for (const c of [bob, back]) c.close();
+    await kill(c2sB, 'SIGKILL');
+  });
+
   it('a resumption through the c2s that still holds the stream of a cut connection moves it: the old stream gets <conflict/>', async () => {
     const [c2sA, c2sB] = await Promise.all([c2s(), c2s()]);
     const carol = await RawClient.connect(c2sA.port!);

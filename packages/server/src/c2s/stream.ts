@@ -489,8 +489,19 @@ export class C2sStream {
     this.resumption.remoteResumed(answer);
   }
 
-  /** This c2s is stopping: the sm still knows the session and is told, with reason shutdown. */
+  /**
+   * This c2s is stopping: the sm still knows the session and is told, with reason shutdown. A session its client
+   * may resume through another c2s (the sm keeps its copy: resumeThroughSm) is left to hibernate in the sm instead,
+   * for a rolling restart: the connection is cut as a broken link is (no stream error, which would tell the client
+   * its session is over), the stream hibernates here as after a cut link (what arrives meanwhile is in the sm's copy
+   * too), the sm is told nothing, and this c2s's goodbye makes the sm hibernate it (docs/protocol.md).
+   */
   shutdown(): void {
+    const sm = this.sm;
+    if (sm?.viaSm !== undefined && sm.resumable && this.smKnowsSession && (this.state === 'established' || this.state === 'hibernating')) {
+      if (this.state === 'established') this.transport.destroy();
+      return;
+    }
     if (this.state === 'hibernating') return this.stop({ shutdown: true });
     this.fail(streamError('system-shutdown'), 'out', { shutdown: true });
   }
