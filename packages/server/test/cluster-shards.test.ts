@@ -138,6 +138,9 @@ describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL
     await waitFor(() => servingAt > 0, 12_000, 'standby serving shard 0');
     clearInterval(watch);
     const takeoverMs = servingAt - killedAt;
+    // The burst's tail may still be on its way on a loaded machine (113–120 were once counted lost while in
+    // flight): the last message delivered or refused means the ones before it, on the same route, are through.
+    await waitFor(() => ids(toDying.to.received, 'x').includes(N) || errorIds(toDying.from.received, 'x').includes(N), 10_000, 'the last message').catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1000));
 
     // Sender on the surviving shard: its messages reached the recipient, offline storage (while shard 0 was
@@ -152,7 +155,9 @@ describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL
     console.log(`  from the dead shard: wrote ${sentFromDying}, delivered ${ids(fromDying.to.received, 'y').length}, errors ${errorIds(fromDying.from.received, 'y').length}, lost ${b.lost.join(',') || 'none'}`);
 
     assert.ok(takeoverMs <= 10_000, `standby took ${takeoverMs} ms`);
-    assert.match(fromDying.from.received, /<system-shutdown/);
+    // The c2s closes a dead shard's streams with system-shutdown, or with reset when it learns of the standby's new
+    // epoch first (issue #17 allows either; seen under load).
+    assert.match(fromDying.from.received, /<system-shutdown|<reset/);
     // The survivor's streams were not touched: its users stay connected.
     assert.ok(!toDying.from.closed && !/<system-shutdown/.test(toDying.from.received), 'a stream of the surviving shard was closed');
     assert.deepEqual(a.duplicated, []);
