@@ -20,11 +20,11 @@ import { DEFAULT_RETRY, realTimers, retryDelay, type RetryPolicy, type Timers } 
 import type { ClientTransport, TransportOptions } from './transport/transport.ts';
 import { createTransport, unavailableTransport } from './transport/create.ts';
 import { BROWSER_PLATFORM, type Platform } from './transport/platform.ts';
-import { sasl2Feature, type UserAgent } from './sasl2.ts';
+import { bind2Inlines, sasl2Feature, type UserAgent } from './sasl2.ts';
 import { sasl2Login } from './fast-login.ts';
 import type { FastTokenStorage } from './fast.ts';
 import { bareJid, carbonsRequest, readMessage, type IncomingMessage } from './carbons.ts';
-import { ClientStateIndication } from './csi.ts';
+import { ClientStateIndication, NS_CSI } from './csi.ts';
 import { getArchivePrefs, queryArchive, setArchivePrefs, type ArchiveFilter, type ArchiveOptions, type ArchivedMessage } from './mam.ts';
 import type { MamPrefs } from '@switchboard/protocol';
 
@@ -62,6 +62,17 @@ export interface ClientOptions {
   fast?: FastTokenStorage;
   /** XEP-0198 when the server offers it (default true). */
   streamManagement?: boolean;
+  /**
+   * XEP-0280 message carbons on for every new session (default false; setCarbons changes it later): inside
+   * the Bind 2 request when the server lists carbons there (XEP-0386 §3.2, no round trip, no message missed
+   * between binding and enabling), else an iq right after binding.
+   */
+  carbons?: boolean;
+  /**
+   * XEP-0352: the state new sessions start in (default true, active; setActive changes it later). false:
+   * <inactive/> inside the Bind 2 request when the server lists CSI there, else sent right after binding.
+   */
+  active?: boolean;
   /**
    * Notices a link that died silently: after `intervalMs` without a word from the server, a probe
    * (XEP-0198 <r/> when stream management is on and `method` allows, else a XEP-0199 ping) must be
@@ -131,11 +142,10 @@ export class Client extends Emitter<ClientEvents> {
   private readonly iqCallee = new IqCallee();
   private nextId = 0;
   private connectWaiters: { resolve: (jid: string) => void; reject: (err: Error) => void }[] = [];
-  private readonly csi = new ClientStateIndication(
-    (nonza) => this.send(nonza),
-    () => this.conn?.features,
-  );
-  private carbonsWanted = false;
+  private readonly csi: ClientStateIndication;
+  private carbonsWanted: boolean;
+  /** What the current session's Bind 2 request already turned on (XEP-0386 §3.2), so `online` does not ask again. */
+  private inlined = { carbons: false, inactive: false };
   /** The presence this client made for the current session's start: never replayed onto another session. */
   private initialPresenceSent: Element | undefined;
   /** When the current session went online (timers.now()), to tell a reconnect loop from a flaky link. */
@@ -167,12 +177,20 @@ export class Client extends Emitter<ClientEvents> {
     this.timeoutMs = options.timeoutMs ?? 20_000;
     this.keepalive = options.keepalive === false ? undefined : { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     this.userAgent = options.userAgent ?? { id: crypto.randomUUID(), software: '@switchboard/client' };
+    this.carbonsWanted = options.carbons ?? false;
+    this.csi = new ClientStateIndication(
+      (nonza) => this.send(nonza),
+      () => this.conn?.features,
+      (features) => bind2Inlines(features, NS_CSI),
+      options.active ?? true,
+    );
     // XEP-0199: answer pings.
     this.handleIq(NS_PING, 'ping', () => undefined);
-    // A new session (not a resumed one) starts with carbons off and the client active: say again what the application chose.
+    // A new session (not a resumed one) starts with carbons off and the client active: say again what the
+    // application chose, unless Bind 2 did it inline.
     this.on('online', () => {
-      this.csi.sessionStarted();
-      if (this.carbonsWanted) this.iq(carbonsRequest(true)).catch((error: unknown) => this.emit('error', new ClientError('SB_ERR_NEGOTIATION', `carbons: ${String(error)}`)));
+      this.csi.sessionStarted(this.inlined.inactive);
+      if (this.carbonsWanted && !this.inlined.carbons) this.iq(carbonsRequest(true)).catch((error: unknown) => this.emit('error', new ClientError('SB_ERR_NEGOTIATION', `carbons: ${String(error)}`)));
     });
   }
 
@@ -301,6 +319,7 @@ export class Client extends Emitter<ClientEvents> {
     let features = await stream.restart();
     this.transition('Authenticate');
     features = await negotiateTls(stream, features, this.options.requireTls ?? true);
+    this.inlined = { carbons: false, inactive: false };
     const sasl2 = (this.options.sasl2 ?? true) ? sasl2Feature(features) : undefined;
     if (sasl2) return this.negotiate2(stream, features, sasl2);
     await authenticate(stream, features, {
@@ -350,6 +369,8 @@ export class Client extends Emitter<ClientEvents> {
       userAgent: this.userAgent,
       tag: this.options.resource,
       streamManagement: this.options.streamManagement ?? true,
+      carbons: this.carbonsWanted,
+      inactive: !this.csi.isActive,
       resume,
     }, this.options.fast);
     this.transition('Bind');
@@ -369,6 +390,7 @@ export class Client extends Emitter<ClientEvents> {
     let jid = result.jid;
     if (result.bound) {
       if (result.bound.enabled) this.sm.onEnabled(result.bound.enabled);
+      this.inlined = { carbons: result.bound.carbons, inactive: result.bound.inactive };
     } else {
       // §5.6: the features follow <success/> at once, no restart; bind there.
       const after = await stream.expect('stream features', (el) => el.localName === 'features');

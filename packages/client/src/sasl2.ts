@@ -1,6 +1,8 @@
 // XEP-0388 SASL2 with XEP-0386 Bind 2 and inline XEP-0198, the client's
 // half: one <authenticate/> carries the initial response, the user agent,
-// the bind request (with <enable/>) or a <resume/>; <success/> brings the
+// the bind request (with XEP-0198 <enable/>, and XEP-0280 <enable/> and
+// XEP-0352 <inactive/> where the server lists them inline) or a <resume/>;
+// <success/> brings the
 // server's final data (verified as RFC 6120 SASL's would be), the JID, and
 // what was done inline. No stream restart follows (§5.6).
 
@@ -11,6 +13,8 @@ import { fromBase64, toBase64 } from './sasl/bytes.ts';
 import type { Credentials, MechanismName } from './sasl/mechanism.ts';
 import { selectMechanism } from './sasl/select.ts';
 import { NS_SM } from './stream-management.ts';
+import { NS_CARBONS } from './carbons.ts';
+import { NS_CSI } from './csi.ts';
 import { fastRequestElements, readToken, type FastMechanismName, type HtClient } from './fast.ts';
 
 export const NS_SASL2 = 'urn:xmpp:sasl:2';
@@ -32,6 +36,10 @@ export interface Sasl2Options {
   tag: string | undefined;
   /** Ask for XEP-0198 inline (enable with resumption). */
   streamManagement: boolean;
+  /** XEP-0280 carbons on from the start of a new session (inline when Bind 2 lists them). */
+  carbons?: boolean;
+  /** XEP-0352: a new session starts inactive (inline when Bind 2 lists CSI). */
+  inactive?: boolean;
   /** XEP-0198 inline resumption of this session. */
   resume: Element | undefined;
   /** XEP-0484: log in with a token (this mechanism, this count), and/or ask for one. */
@@ -43,8 +51,11 @@ export interface Sasl2Result {
   jid: string;
   /** <resumed/> or <failed/> for an inline resumption. */
   resume: Element | undefined;
-  /** Bound inline (XEP-0386), with XEP-0198's <enabled/> when it was asked for. */
-  bound: { enabled: Element | undefined } | undefined;
+  /**
+   * Bound inline (XEP-0386), with XEP-0198's <enabled/> when it was asked for, and which of carbons and
+   * the inactive state went inline (§3.2: they need no answer; what did not go inline is the caller's to do).
+   */
+  bound: { enabled: Element | undefined; carbons: boolean; inactive: boolean } | undefined;
   /** XEP-0484: a new token, asked for or rotated in. */
   token: { token: string; expiry: string } | undefined;
 }
@@ -52,6 +63,12 @@ export interface Sasl2Result {
 /** The SASL2 feature, when the server offers it. */
 export function sasl2Feature(features: Element): Element | undefined {
   return features.getChild('authentication', NS_SASL2);
+}
+
+/** XEP-0386 §3.1: whether Bind 2 (offered in these features) can enable this feature inline. */
+export function bind2Inlines(features: Element | undefined, ns: string): boolean {
+  const bind = features?.getChild('authentication', NS_SASL2)?.getChild('inline')?.getChild('bind', NS_BIND2);
+  return bind?.getChild('inline')?.getChildren('feature').some((f) => f.attrs.var === ns) === true;
 }
 
 export async function authenticate2(stream: NegotiationStream, features: Element, feature: Element, options: Sasl2Options): Promise<Sasl2Result> {
@@ -69,7 +86,9 @@ export async function authenticate2(stream: NegotiationStream, features: Element
   const inline = feature.getChild('inline');
   const bind2 = inline?.getChild('bind', NS_BIND2);
   const smInline = inline?.getChild('sm', NS_SM) !== undefined;
-  const bindSm = bind2?.getChild('inline')?.getChildren('feature').some((f) => f.attrs.var === NS_SM) === true;
+  const bindSm = bind2Inlines(features, NS_SM);
+  const carbons = options.carbons === true && bind2Inlines(features, NS_CARBONS);
+  const inactive = options.inactive === true && bind2Inlines(features, NS_CSI);
   const initial = await mechanism.initial();
   const ua = options.userAgent;
   stream.send(
@@ -80,7 +99,15 @@ export async function authenticate2(stream: NegotiationStream, features: Element
       xml('user-agent', { id: ua.id }, ua.software !== undefined && xml('software', {}, ua.software), ua.device !== undefined && xml('device', {}, ua.device)),
       smInline && options.resume,
       fastRequestElements({ use: options.fast?.use, request: options.fast?.request }),
-      bind2 && xml('bind', { xmlns: NS_BIND2 }, options.tag !== undefined && xml('tag', {}, options.tag), options.streamManagement && bindSm && xml('enable', { xmlns: NS_SM, resume: 'true' })),
+      bind2 &&
+        xml(
+          'bind',
+          { xmlns: NS_BIND2 },
+          options.tag !== undefined && xml('tag', {}, options.tag),
+          options.streamManagement && bindSm && xml('enable', { xmlns: NS_SM, resume: 'true' }),
+          carbons && xml('enable', { xmlns: NS_CARBONS }),
+          inactive && xml('inactive', { xmlns: NS_CSI }),
+        ),
     ),
   );
   for (;;) {
@@ -105,6 +132,6 @@ export async function authenticate2(stream: NegotiationStream, features: Element
     if (!jid) throw new ClientError('SB_ERR_NEGOTIATION', 'SASL2 success without an authorization identifier');
     const resume = el.getChildren().find((c) => c.attrs.xmlns === NS_SM && (c.name === 'resumed' || c.name === 'failed'));
     const bound = el.getChild('bound', NS_BIND2);
-    return { jid, resume, bound: bound ? { enabled: bound.getChild('enabled', NS_SM) } : undefined, token: readToken(el) };
+    return { jid, resume, bound: bound ? { enabled: bound.getChild('enabled', NS_SM), carbons, inactive } : undefined, token: readToken(el) };
   }
 }

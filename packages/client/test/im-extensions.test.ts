@@ -53,22 +53,23 @@ describe('client: carbons, archive and CSI against Switchboard', { timeout: 60_0
     const phone = await login('alice', 'phone');
     const laptop = await login('alice', 'laptop');
     const bob = await login('bob', 'desk');
+    const [phoneJid, bobJid] = [phone.client.jid!, bob.client.jid!];
     await phone.client.setCarbons(true);
     await laptop.client.setCarbons(true);
-    bob.client.send(xml('message', { to: 'alice@localhost/phone', type: 'chat' }, xml('body', {}, 'to the phone')));
+    bob.client.send(xml('message', { to: phoneJid, type: 'chat' }, xml('body', {}, 'to the phone')));
     await until(() => laptop.inbox.length === 1, 5000, 'received carbon');
     const received = laptop.inbox[0]!;
     assert.equal(received.kind, 'received-carbon');
-    assert.equal(received.stanza.attrs.from, 'bob@localhost/desk');
+    assert.equal(received.stanza.attrs.from, bobJid);
     assert.equal(received.stanza.getChildText('body'), 'to the phone');
     assert.equal(received.stanzaId, phone.inbox[0]!.stanzaId, 'the archive id, the same on the message and its carbon');
-    phone.client.send(xml('message', { to: 'bob@localhost/desk', type: 'chat' }, xml('body', {}, 'from the phone')));
+    phone.client.send(xml('message', { to: bobJid, type: 'chat' }, xml('body', {}, 'from the phone')));
     await until(() => laptop.inbox.length === 2, 5000, 'sent carbon');
     assert.equal(laptop.inbox[1]!.kind, 'sent-carbon');
-    assert.equal(laptop.inbox[1]!.stanza.attrs.to, 'bob@localhost/desk');
+    assert.equal(laptop.inbox[1]!.stanza.attrs.to, bobJid);
     assert.equal(laptop.inbox[1]!.stanza.getChildText('body'), 'from the phone');
     await laptop.client.setCarbons(false);
-    bob.client.send(xml('message', { to: 'alice@localhost/phone', type: 'chat' }, xml('body', {}, 'no copy now')));
+    bob.client.send(xml('message', { to: phoneJid, type: 'chat' }, xml('body', {}, 'no copy now')));
     await until(() => phone.inbox.length === 2, 5000, 'delivery');
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(laptop.inbox.length, 2, 'carbons off: no copy');
@@ -105,18 +106,19 @@ describe('client: carbons, archive and CSI against Switchboard', { timeout: 60_0
   it('CSI: while inactive, chat states wait and a message with a body brings them along; active again, nothing waits', async () => {
     const carol = await login('carol', 'pocket');
     const bob = await login('bob', 'typist');
+    const carolJid = carol.client.jid!;
     assert.equal(carol.client.setActive(false), true, 'the server offers CSI');
     const ping = (c: Client) => c.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     // The stream is read in order: once a ping sent after <inactive/> is answered, the server has it.
     await ping(carol.client);
-    const composing = () => xml('message', { to: 'carol@localhost/pocket', type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }));
+    const composing = () => xml('message', { to: carolJid, type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }));
     const isComposing = (el: Element) => el.name === 'message' && el.getChild('composing') !== undefined;
     bob.client.send(composing());
     // A ping answered proves the server has had the chat state for a while (its stanzas are in order).
     await ping(bob.client);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(carol.stanzas.filter(isComposing).length, 0, 'held while inactive');
-    bob.client.send(xml('message', { to: 'carol@localhost/pocket', type: 'chat' }, xml('body', {}, 'wake up')));
+    bob.client.send(xml('message', { to: carolJid, type: 'chat' }, xml('body', {}, 'wake up')));
     await until(() => carol.inbox.some((m) => m.stanza.getChildText('body') === 'wake up'), 5000, 'the message with a body');
     const order = carol.stanzas.filter((el) => el.name === 'message').map((el) => (isComposing(el) ? 'composing' : el.getChildText('body')));
     assert.deepEqual(order.slice(-2), ['composing', 'wake up'], 'the held chat state went first, in order');

@@ -1,8 +1,9 @@
 // The client's XEP-0388 SASL2 + XEP-0386 Bind 2 path against our server
 // (with `sasl2` on): login in one exchange with the resource made from the
 // tag, XEP-0198 enabled inline, inline resumption after a cut connection,
-// and a wrong password; and against the same server with SASL2 off, the
-// RFC 6120 fallback.
+// a wrong password, and carbons and the inactive state asked for inline
+// (XEP-0386 §3.2); and against the same server with SASL2 off, the RFC 6120
+// fallback (an iq for carbons and <inactive/> after binding).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,9 @@ import { join } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { startServer, type RunningServer } from '@switchboard/server';
 import { startProxy, type CuttableProxy } from '@switchboard/testkit';
-import { Client, message, type ClientError, type ClientOptions, type Element } from '../src/index.ts';
+import { Client, message, xml, type ClientError, type ClientOptions, type Element } from '../src/index.ts';
+import { createTransport } from '../src/transport/create.ts';
+import { NODE_PLATFORM } from '../src/transport/node-platform.ts';
 
 function until(predicate: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -57,7 +60,7 @@ for (const sasl2 of [true, false]) {
     it('logs in (Bind 2 makes the resource from the tag when SASL2 is on) and exchanges messages', async () => {
       const alice = make({ resource: 'phone' });
       const jid = await alice.connect();
-      if (sasl2) assert.match(jid, /^alice@localhost\/phone\.[A-Za-z0-9_-]+$/);
+      if (sasl2) assert.match(jid, /^alice@localhost\/phone\/[A-Za-z0-9_-]+$/);
       else assert.equal(jid, 'alice@localhost/phone');
       const bob = make({ username: 'bob', password: 'bob-pw', resource: 'desk' });
       const bobJid = await bob.connect();
@@ -92,6 +95,49 @@ for (const sasl2 of [true, false]) {
       assert.equal(mechanisms.length, before + 1);
       await alice.disconnect();
       await bob.disconnect();
+    });
+
+    it(`carbons: true and active: false hold from the session's start (${sasl2 ? 'inline in Bind 2' : 'iq and <inactive/> after binding'})`, async () => {
+      const written: string[] = [];
+      const transportFactory: ClientOptions['transportFactory'] = (o) => {
+        const t = createTransport(o, NODE_PLATFORM);
+        const send = t.send.bind(t);
+        t.send = (text: string) => {
+          written.push(text);
+          send(text);
+        };
+        return t;
+      };
+      const pocket = make({ resource: 'pocket', carbons: true, active: false, transportFactory });
+      const pocketSeen: { kind: string; body: string | undefined }[] = [];
+      const pocketStanzas: Element[] = [];
+      pocket.on('message', (m) => pocketSeen.push({ kind: m.kind, body: m.stanza.getChildText('body') }));
+      pocket.on('stanza', (el) => pocketStanzas.push(el));
+      const pocketJid = await pocket.connect();
+      const desk = make({ resource: 'desk' });
+      const deskJid = await desk.connect();
+      const bob = make({ username: 'bob', password: 'bob-pw', resource: 'b' });
+      await bob.connect();
+      const wire = written.join('');
+      const inBind = /<bind xmlns=["']urn:xmpp:bind:0["']>[\s\S]*<\/bind>/.exec(wire)?.[0] ?? '';
+      if (sasl2) {
+        assert.match(inBind, /<enable xmlns=["']urn:xmpp:carbons:2["']\/>/);
+        assert.match(inBind, /<inactive xmlns=["']urn:xmpp:csi:0["']\/>/);
+        assert.doesNotMatch(wire, /<iq[^>]*>\s*<enable xmlns=["']urn:xmpp:carbons:2/, 'no iq: carbons went inline');
+      } else {
+        assert.match(wire, /<iq[^>]*><enable xmlns=["']urn:xmpp:carbons:2["']\/><\/iq>/);
+        assert.match(wire, /<inactive xmlns=["']urn:xmpp:csi:0["']\/>/);
+      }
+      // Inactive: a chat state waits on the server...
+      bob.send(message({ to: pocketJid, type: 'chat' }).append(xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+      await bob.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(pocketStanzas.filter((el) => el.getChild('composing') !== undefined).length, 0, 'held while inactive');
+      // ...and carbons are on: what bob sends the desk reaches the pocket as a received carbon, the chat state before it.
+      bob.send(message({ to: deskJid, type: 'chat', body: 'to the desk' }));
+      await until(() => pocketSeen.some((m) => m.kind === 'received-carbon' && m.body === 'to the desk'), 5000, 'the carbon');
+      assert.ok(pocketStanzas.findIndex((el) => el.getChild('composing') !== undefined) >= 0, 'the held chat state came with it');
+      await Promise.all([pocket.disconnect(), desk.disconnect(), bob.disconnect()]);
     });
 
     it('a wrong password stops in Disconnected with SB_ERR_AUTH not-authorized', async () => {

@@ -74,3 +74,11 @@ export async function startProsodyServer(): Promise<ServerUnderTest> {
     stop: () => prosody.stop(),
   };
 }
+
+/**
+ * The JID bound for a requested resource: RFC 6120 binds it as asked (Prosody, ejabberd, our server with
+ * SASL2 off); XEP-0386 Bind 2 makes it from the tag, `tag/generated` (§3.1, our server by default).
+ */
+export function boundFor(jid: string, bare: string, resource: string): boolean {
+  return jid === `${bare}/${resource}` || (jid.startsWith(`${bare}/${resource}/`) && /^[A-Za-z0-9_-]+$/.test(jid.slice(bare.length + resource.length + 2)));
+}

@@ -51,7 +51,7 @@ export const configSchema = z.strictObject({
   channelBindingOn: z
     .array(z.enum(['starttls', 'direct-tls']))
     .describe('Listeners offering SCRAM-*-PLUS (RFC 9266 tls-exporter, TLS 1.3); leave one out for clients that mishandle -PLUS (--channel-binding-on starttls,direct-tls|none).'),
-  sasl2: flag('XEP-0388 SASL2 with XEP-0386 Bind2 offered to clients.'),
+  sasl2: flag('XEP-0388 SASL2 with XEP-0386 Bind 2 (inline XEP-0198, XEP-0280 carbons, XEP-0352 state) and XEP-0484 FAST offered to clients, beside RFC 6120 SASL and bind; false: RFC 6120 only.'),
   fastTokenSeconds: count('XEP-0484 FAST token lifetime with SASL2 (0: FAST not offered); a token past half its life is replaced when used.'),
   fastKeyFile: z.string().min(1).describe('File with the key (base64, 32 bytes) sealing stored FAST token keys, kept out of the database; made on first start; relative to dataDir; one file for every c2s of a cluster.'),
   role: z.enum(['all', 'c2s', 'sm', 'muc']).describe('Which components this process runs: all, or one part of a cluster joined over NATS (muc: the services alone, with services own-process).'),

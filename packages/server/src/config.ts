@@ -244,7 +244,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   dataDir: './data',
   allowPlaintextOnLoopback: false,
   channelBindingOn: ['starttls', 'direct-tls'],
-  sasl2: false,
+  sasl2: true,
   fastTokenSeconds: 14 * 24 * 3600,
   fastKeyFile: 'fast-token.key',
   role: 'all',

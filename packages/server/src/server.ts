@@ -195,7 +195,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     limits: { maxStanzaSize: config.limits.maxStanzaSize, maxDepth: config.limits.maxDepth, maxAttributes: config.limits.maxAttributes },
     tlsAvailable: true,
     allowPlaintextOnLoopback: config.allowPlaintextOnLoopback,
-    sasl2: config.sasl2 ?? false,
+    sasl2: config.sasl2,
     authAttempts: config.limits.authAttempts,
     loginMs: config.timeouts.loginSeconds * 1000,
     preAuthMs: config.timeouts.preAuthSeconds * 1000,
@@ -215,6 +215,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     registrationInvites: config.registrationInvites,
     registrationCaptcha: config.registrationCaptcha.enabled,
     unknownUsers: { secret: await serverSecret(storage.userData, config.domain, 'scram-unknown-users'), iterations: config.scramIterations },
+    bind2Secret: await serverSecret(storage.userData, config.domain, 'bind2-resources'),
   };
   const c2s = new C2s(
     router,

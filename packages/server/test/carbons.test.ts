@@ -152,7 +152,9 @@ describe('XEP-0280 message carbons', { timeout: 60_000 }, () => {
     const bob = await online(server, 'bob', 'desk2', 0, false);
     const mallory = await online(server, 'mallory', 'evil', 0, false);
     try {
-      await lib.connect();
+      // SASL2 + Bind 2: the server makes lib's resource from its tag.
+      const libJid = await lib.connect();
+      assert.match(libJid, /^carol@localhost\/lib\//);
       await lib.setCarbons(true);
       const started = new Promise((resolve) => agent.once('session:started', resolve));
       agent.connect();
@@ -164,7 +166,7 @@ describe('XEP-0280 message carbons', { timeout: 60_000 }, () => {
       await slix.expect((e) => e.ev === 'carbons', 'carbons enabled');
 
       // Received: bob writes to one resource, the other two get carbons.
-      bob.send(`<message to='carol@localhost/lib' type='chat'><body>hi-lib</body></message>`);
+      bob.send(`<message to='${libJid}' type='chat'><body>hi-lib</body></message>`);
       await waitFor(() => libSeen.some((m) => m.kind === 'message' && m.stanza.getChildText('body') === 'hi-lib'), 5000, 'lib gets the message');
       await waitFor(() => stanzaReceived.includes('hi-lib'), 5000, 'StanzaJS received carbon');
       await slix.expect((e) => e.ev === 'carbon_received' && e.body === 'hi-lib', 'slixmpp received carbon');
@@ -180,8 +182,8 @@ describe('XEP-0280 message carbons', { timeout: 60_000 }, () => {
       await waitFor(() => stanzaSent.includes('from-slixmpp'), 5000, 'StanzaJS sent carbon from slixmpp');
 
       // §11: mallory wraps a message "from bob" in a received carbon; the server delivers it as mallory's message, our client drops it.
-      mallory.send(`<message to='carol@localhost/lib' type='chat'><received xmlns='${CARBONS}'><forwarded xmlns='urn:xmpp:forward:0'><message from='bob@localhost/desk2' to='carol@localhost/lib' type='chat'><body>forged</body></message></forwarded></received></message>`);
-      bob.send(`<message to='carol@localhost/lib' type='chat'><body>after-forged</body></message>`);
+      mallory.send(`<message to='${libJid}' type='chat'><received xmlns='${CARBONS}'><forwarded xmlns='urn:xmpp:forward:0'><message from='bob@localhost/desk2' to='${libJid}' type='chat'><body>forged</body></message></forwarded></received></message>`);
+      bob.send(`<message to='${libJid}' type='chat'><body>after-forged</body></message>`);
       await waitFor(() => libSeen.some((m) => m.stanza.getChildText('body') === 'after-forged'), 5000, 'the next real message');
       assert.ok(!libSeen.some((m) => m.stanza.getChildText('body') === 'forged'), 'the forged carbon never reached the application');
       // The server does not carbon-copy a carbon either: the others never see it.

@@ -145,6 +145,8 @@ const HEADER = `<?xml version='1.0'?><stream:stream to='localhost' version='1.0'
 export interface SecureRaw {
   socket: TLSSocket;
   expect(re: RegExp): Promise<RegExpMatchArray>;
+  /** Everything read after STARTTLS, in order (expect() consumes from its own copy). */
+  readonly received: string;
 }
 
 /** A raw stream after STARTTLS (TLS verified against the test CA), with its features still to read: for what no library sends. */
@@ -161,7 +163,11 @@ export async function secureRaw(port: number): Promise<SecureRaw> {
   const socket = tlsConnect({ socket: plain, servername: 'localhost' });
   await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
   let text = '';
-  socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+  let all = '';
+  socket.setEncoding('utf8').on('data', (d: string) => {
+    text += d;
+    all += d;
+  });
   socket.write(HEADER);
   const expect = async (re: RegExp): Promise<RegExpMatchArray> => {
     let m: RegExpMatchArray | null = null;
@@ -169,7 +175,13 @@ export async function secureRaw(port: number): Promise<SecureRaw> {
     text = text.slice(text.indexOf(m![0]) + m![0].length);
     return m!;
   };
-  return { socket, expect };
+  return {
+    socket,
+    expect,
+    get received() {
+      return all;
+    },
+  };
 }
 
 /** With several shards in one process, `server.sm` as the tests read it: each user's sessions and roster from the user's shard. */

@@ -113,7 +113,8 @@ describe('WebSocket behind nginx terminating TLS (wsTls false, wsTrustedProxies)
     subscribe('switchboard:c2s:authenticated', onLogin);
     try {
       const client = new Client({ domain: 'localhost', username: 'alice', password: 'alice-pw', resource: 'proxied', transport: { kind: 'websocket', url: `wss://localhost:${proxyPort}/xmpp-websocket` } });
-      assert.equal(await client.connect(), 'alice@localhost/proxied');
+      // Bind 2 (XEP-0386 §3.1): `proxied/…`.
+      assert.match(await client.connect(), /^alice@localhost\/proxied\/[A-Za-z0-9_-]+$/);
       const pong = await client.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
       assert.equal(pong.attrs.type, 'result');
       await client.disconnect();

@@ -164,8 +164,8 @@ export class C2s implements StreamHost {
     return (await this.link.userAction('create', `${username}@${this.policy.domain}`)) ? 'created' : 'failed';
   }
 
-  startSession(stream: C2sStream, fullJid: string): void {
-    this.link.start(stream.id, fullJid);
+  startSession(stream: C2sStream, fullJid: string, features?: readonly Element[]): void {
+    this.link.start(stream.id, fullJid, features);
   }
 
   forward(stream: C2sStream, stanza: Element, text: string | undefined): void {

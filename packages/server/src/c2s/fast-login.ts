@@ -38,8 +38,12 @@ export class FastLogin {
     const isToken = mechanism.startsWith('HT-');
     if (!isToken && request.use) return { ok: false, condition: 'malformed-request', text: '<fast/> with a mechanism that takes no token' };
     if (request.requestToken !== undefined && !this.offers(request.requestToken)) return { ok: false, condition: 'invalid-mechanism', text: `no FAST tokens for ${request.requestToken}` };
-    // §5.1: FAST needs the user agent id; tokens are bound to it.
-    if ((isToken || request.requestToken !== undefined) && agent === undefined) return { ok: false, condition: 'malformed-request', text: 'FAST needs a <user-agent/> id' };
+    // §5.1: FAST needs the user agent id; tokens are bound to it. A token login without one cannot be checked.
+    if (isToken && agent === undefined) return { ok: false, condition: 'malformed-request', text: 'FAST needs a <user-agent/> id' };
+    // COMPAT: @xmpp/client 0.14 asks for a token whenever <fast/> is offered, and sends no <user-agent/> when the
+    // app's credentials callback leaves it out. The password login goes on; a token that could be bound to no
+    // agent is not issued (XEP-0388 §5: an inline request that cannot be met does not fail the authentication).
+    if (request.requestToken !== undefined && agent === undefined) request.requestToken = undefined;
     this.request = request;
     this.agent = agent;
     if (!isToken) return { ok: true, mechanism: undefined };

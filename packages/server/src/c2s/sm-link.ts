@@ -98,11 +98,11 @@ export class SmLink {
     // A lost `end`: the sm is unreachable, and learns of the session's end from our goodbye or silence.
   }
 
-  /** `sm:session start`: bind this connection's full JID. */
-  start(c2sId: string, fullJid: string): void {
+  /** `sm:session start`: bind this connection's full JID, with the features to turn on as it starts (XEP-0386). */
+  start(c2sId: string, fullJid: string, features?: readonly Element[]): void {
     const route = this.smFor(fullJid);
     this.sessionRoutes.set(c2sId, route);
-    this.send(route, c2sId, undefined, sessionControl('start', fullJid));
+    this.send(route, c2sId, undefined, sessionControl('start', fullJid, { features }));
   }
 
   /** `sm:session end`: the connection is gone or closing (`disconnected` is jabberd's 510). */

@@ -74,6 +74,8 @@ export interface StreamPolicy {
   csiQueueSize?: number;
   /** SCRAM parameters for unknown users (SaslContext.unknownUsers). */
   unknownUsers?: { secret: Buffer; iterations: number };
+  /** XEP-0386 §3.1: the key of stable Bind 2 resources (one per user agent id); random resources without it. */
+  bind2Secret?: Buffer;
 }
 
 /** What a stream needs from its c2s (the throttle and failure log: auth-guard.ts). */
@@ -89,8 +91,11 @@ export interface StreamHost extends AuthGuardHost {
   validInvite(token: string): Promise<boolean>;
   /** XEP-0158: the pending CAPTCHA challenges, when registering needs one (auth/captcha.ts). */
   readonly captcha?: CaptchaChallenges;
-  /** Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed. */
-  startSession(stream: C2sStream, fullJid: string): void;
+  /**
+   * Asks the sm to start a session for this full JID; the answer comes back as sessionStarted/sessionStartFailed.
+   * `features`: what the sm turns on for the session before announcing it (XEP-0386 inline XEP-0280 <enable/>).
+   */
+  startSession(stream: C2sStream, fullJid: string, features?: readonly Element[]): void;
   /** A stanza for the sm, `from` stamped; `text` is the same stanza as text, when the stream has it. */
   forward(stream: C2sStream, stanza: Element, text: string | undefined): void;
   /** Tells the sm the session is over (only called when one was started), handing back what the client never acknowledged. */

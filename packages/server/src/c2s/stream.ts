@@ -34,7 +34,7 @@ import { StreamNegotiation } from './stream-negotiation.ts';
 import { StreamResumption } from './stream-resumption.ts';
 import { REPORT_MS, StreamManagement } from './stream-management.ts';
 import type { Control } from '../router/envelope.ts';
-import { bind2Resource, NS_BIND2, NS_SASL2, type Sasl2Request } from './xep0388.ts';
+import { bind2Resource, NS_BIND2, NS_CARBONS, NS_SASL2, type Sasl2Request } from './xep0388.ts';
 import { bindFeatures } from './features.ts';
 
 export type { StopReason, StreamHost, StreamPolicy, StreamState } from './stream-contract.ts';
@@ -237,10 +237,13 @@ export class C2sStream {
   private sasl2Bind(additionalData: string | undefined, request: Sasl2Request, inline: Element[], resumeAnswer: Element | undefined): void {
     const bare = `${this.username}@${this.policy.domain}`;
     if (request.bind) {
-      this.fullJid = `${bare}/${bind2Resource(request.bind.tag)}`;
+      const secret = this.policy.bind2Secret;
+      const stable = secret && request.userAgentId !== undefined ? { secret, bare, userAgentId: request.userAgentId } : undefined;
+      this.fullJid = `${bare}/${bind2Resource(request.bind.tag, stable)}`;
       this.state = 'binding';
       this.bind2 = { additionalData, request, resumeAnswer, inline };
-      this.host.startSession(this, this.fullJid);
+      // XEP-0386 §3.2: carbons go on in the sm as the session starts; the c2s's own (CSI) when it is up.
+      this.host.startSession(this, this.fullJid, request.bind.carbons ? [xml('enable', { xmlns: NS_CARBONS })] : undefined);
       return;
     }
     this.state = 'awaitingBind';
@@ -253,6 +256,8 @@ export class C2sStream {
     const { additionalData, request, resumeAnswer, inline } = this.bind2!;
     this.bind2 = undefined;
     this.smId = smId;
+    // XEP-0386 §3.2: "the session must begin in that state": set before anything can be delivered to it.
+    if (request.bind!.inactive) this.csi.set(true);
     this.establish();
     let enabled: Element | undefined;
     if (request.bind!.enableSm) {

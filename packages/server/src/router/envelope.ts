@@ -87,6 +87,11 @@ export type Control =
        * reach its client. Such a notice only invalidates; it is never answered.
        */
       returned?: Element[];
+      /**
+       * With `start`: session features the client asked for along with binding (XEP-0386 inline, e.g.
+       * XEP-0280 `<enable/>`), on before the session is announced; the sm's modules read them at sessStart.
+       */
+      features?: Element[];
     }
   | { ns: 'sessions'; action: SessionsAction; target: string; failed: boolean }
   | ({ ns: 'resume'; action: ResumeAction; target: string; failed: boolean } & ResumeFields)
@@ -116,7 +121,11 @@ export interface Envelope {
   seq?: number;
 }
 
-export function sessionControl(action: SessionAction, target: string, options: { failed?: boolean; reason?: EndReason; condition?: 'resource-constraint'; returned?: readonly Element[] } = {}): Element {
+export function sessionControl(
+  action: SessionAction,
+  target: string,
+  options: { failed?: boolean; reason?: EndReason; condition?: 'resource-constraint'; returned?: readonly Element[]; features?: readonly Element[] } = {},
+): Element {
   return xml(
     'session',
     {
@@ -128,6 +137,7 @@ export function sessionControl(action: SessionAction, target: string, options: {
       condition: options.condition,
     },
     ...(options.returned ?? []),
+    ...(action === 'start' ? (options.features ?? []) : []),
   );
 }
 
@@ -301,8 +311,10 @@ export function readControl(payload: Element): Control | undefined {
     const control: Control = { ns: 'session', action: action as SessionAction, target, failed };
     if (reason !== undefined && END_REASONS.includes(reason)) control.reason = reason;
     if (failed && payload.attrs.condition === 'resource-constraint') control.condition = 'resource-constraint';
-    const returned = payload.getChildren().filter((c) => c.name === 'message' || c.name === 'iq' || c.name === 'presence');
+    const children = payload.getChildren();
+    const returned = children.filter((c) => c.name === 'message' || c.name === 'iq' || c.name === 'presence');
     if (returned.length > 0 && (action === 'end' || action === 'ended')) control.returned = returned;
+    if (action === 'start' && children.length > 0) control.features = children;
     return control;
   }
   if (xmlns === NS_SM_SESSIONS && payload.name === 'sessions' && SESSIONS_ACTIONS.has(action)) {

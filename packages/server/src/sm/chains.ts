@@ -79,6 +79,8 @@ export interface PresenceOut {
 
 export interface SessionEvent {
   session: SmSession;
+  /** sessStart: what the client asked to have on from the start (XEP-0386 inline, e.g. XEP-0280 `<enable/>`). */
+  features?: readonly Element[];
 }
 
 /** The session's own available presence has been processed (broadcast, probes answered). */

@@ -60,7 +60,7 @@ export class SessionLifecycle {
       if (control.action === 'delete') return this.deleteUser(envelope, control.target);
       return false;
     }
-    if (control.action === 'start') return this.startSession(envelope, control.target);
+    if (control.action === 'start') return this.startSession(envelope, control.target, control.features ?? []);
     if (control.action === 'end') {
       const session = this.sessionOf(envelope);
       // XEP-0198: from a stream the session was resumed away from. What it hands back is in the sm's copy and
@@ -91,8 +91,11 @@ export class SessionLifecycle {
     return false;
   }
 
-  /** `sm:session start`: bind a full JID; a session already bound to it is replaced (RFC 6120 §7.7.2.2). */
-  private async startSession(envelope: Envelope, target: string): Promise<boolean> {
+  /**
+   * `sm:session start`: bind a full JID; a session already bound to it is replaced (RFC 6120 §7.7.2.2).
+   * `features`: XEP-0386 inline requests, which modules turn on at sessStart, before anything reaches the session.
+   */
+  private async startSession(envelope: Envelope, target: string, features: readonly Element[]): Promise<boolean> {
     const { sessions, router } = this.deps;
     const parsed = parseJid(target);
     if (!parsed.ok || envelope.c2s === undefined) return false;
@@ -114,7 +117,7 @@ export class SessionLifecycle {
     try {
       const user = { username: jid.local, bare: session.bareJid };
       if (sessions.bare(session.bareJid).length === 0) await this.deps.chains.emitStrict('userLoad', user);
-      await this.deps.chains.emitStrict('sessStart', { session });
+      await this.deps.chains.emitStrict('sessStart', { session, features });
     } catch (err) {
       // Refused: whatever the modules took for the session is given back through the one ending chain.
       this.deps.rosters.release(jid.local);

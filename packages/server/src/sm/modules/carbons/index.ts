@@ -54,6 +54,13 @@ export const carbons = defineModule<void, Carbons>({
     for (const name of ['enable', 'disable']) ctx.iq({ xmlns: NS_CARBONS, name, targets: ['host', 'account'], handler: toggle });
     // §2: discovered at the server; the account lists what it serves for the user too.
     ctx.feature('host', NS_CARBONS);
+    // XEP-0386 §3.2: <enable/> inside Bind 2: on before the session is announced, so no message slips past.
+    ctx.hook('sessStart', ({ session, features }) => {
+      if (features?.some((f) => f.is('enable', NS_CARBONS)) && !enabled.has(session)) {
+        enabled.add(session);
+        count++;
+      }
+    });
     ctx.hook('sessEnd', ({ session }) => {
       if (enabled.delete(session)) count--;
     });
