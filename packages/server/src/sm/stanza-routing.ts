@@ -333,7 +333,11 @@ export class StanzaRouting {
       if (isSubscriptionType(c.type)) return this.im.inboundSubscription(bare, from.jid.bare().toString(), c.type, stanza);
       if (c.type === 'probe') return this.im.answerProbeFor(from.jid.toString(), bare);
     }
-    return this.route(c);
+    // As for a session's stanza (settle): a step that fails (the store is away) answers the sender on its
+    // shard with internal-server-error instead of leaving the stanza to a log line.
+    const routed = this.route(c);
+    if (routed instanceof Promise) return routed.catch(() => this.sendError(stanza, stanzaError('internal-server-error')));
+    return routed;
   }
 
   /**
