@@ -129,3 +129,31 @@ describe('SASL2 + Bind 2 (XEP-0388, XEP-0386)', { timeout: 30_000 }, () => {
     for (const x of [c, other, bob]) x.socket.destroy();
   });
 });
+
+describe('SASL2 sessions and the pre-authentication limits (issue #18)', { timeout: 30_000 }, () => {
+  let server: TestServer;
+  before(async () => {
+    // Two unauthenticated connections in all; loopback counted like any address.
+    server = await startTestServer({ sasl2: true, limits: { preAuthTotal: 2, preAuthExemptLoopback: false, preAuthStanzaSize: 4096 } });
+    await server.addUser('alice', 'alice-pw');
+  });
+  after(async () => server?.stop());
+
+  it('a SASL2 login stops counting as unauthenticated at <success/>, and gets the full stanza limit', async () => {
+    const online = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await secure(server.c2sPort);
+      await c.expect(/<\/stream:features>/);
+      c.socket.write(authenticate('alice-pw', `<bind xmlns='urn:xmpp:bind:0'><tag>n${i}</tag></bind>`));
+      await c.expect(/<success xmlns="urn:xmpp:sasl:2">[\s\S]*?<\/success>/);
+      online.push(c);
+    }
+    // A third and a fourth connection were admitted: the ones before them no longer counted (before the fix: resource-constraint).
+    const [a] = online;
+    // Past the pre-auth limit (4096 here), within the session's: answered, not policy-violation.
+    a!.socket.write(`<iq type='get' id='big' to='localhost'><ping xmlns='urn:xmpp:ping'/><x xmlns='urn:example:pad'>${'p'.repeat(10_000)}</x></iq>`);
+    await a!.expect(/<iq[^>]*id="big"/);
+    assert.doesNotMatch(a!.received, /policy-violation/);
+    for (const c of online) c.socket.destroy();
+  });
+});

@@ -64,11 +64,11 @@ export interface StreamParserEvents {
 export type Framing = 'stream' | 'websocket';
 
 export class StreamParser {
-  private readonly maxStanzaSize: number;
+  private maxStanzaSize: number;
   private readonly maxDepth: number;
   private readonly maxAttributes: number;
   private readonly maxHeldTree: number;
-  private readonly limits: Partial<ParserLimits>;
+  private limits: Partial<ParserLimits>;
   private readonly isStream: boolean;
   /** Depth of the open element that counts as top level: 1 under the stream root, 0 in WebSocket messages. */
   private readonly topDepth: number;
@@ -130,6 +130,15 @@ export class StreamParser {
     this.maxHeldTree = all.maxHeldTree;
     this.isStream = framing === 'stream';
     this.topDepth = this.isStream ? 1 : 0;
+  }
+
+  /**
+   * A new stanza size limit from the next stanza on, for a stream whose limit changes without a restart
+   * (XEP-0388 SASL2: authenticated, and no new parser as after RFC 6120 SASL). Call it between stanzas.
+   */
+  setMaxStanzaSize(maxStanzaSize: number): void {
+    this.maxStanzaSize = maxStanzaSize;
+    this.limits = { ...this.limits, maxStanzaSize };
   }
 
   /** Feeds a chunk of a TCP stream. */

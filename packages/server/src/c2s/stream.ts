@@ -9,7 +9,7 @@
 // bind, the stanzas both ways, and the ending.
 
 import { randomBytes } from 'node:crypto';
-import { Element, StreamParser, xml, type Attrs } from '@switchboard/xml';
+import { DEFAULT_LIMITS, Element, StreamParser, xml, type Attrs } from '@switchboard/xml';
 import {
   NS_BIND,
   NS_CLIENT,
@@ -154,14 +154,21 @@ export class C2sStream {
     this.state = 'awaitingStream';
     this.headerSent = false;
     this.parser = this.newParser();
-    if (this.type === 'c2s' && !this.authenticationNoted) {
-      this.authenticationNoted = true;
-      this.host.authenticated(this);
-      clearTimeout(this.loginTimer);
-      const left = Math.max(0, this.policy.loginMs - (Date.now() - this.openedAt));
-      this.loginTimer = setTimeout(() => this.fail(streamError('connection-timeout', 'login took too long'), 'out'), left);
-      this.loginTimer.unref();
-    }
+    this.noteAuthenticated();
+  }
+
+  /**
+   * Authenticated (after RFC 6120 SASL's restart, or at XEP-0388 SASL2's <success/>, which has none): the
+   * connection stops counting as unauthenticated at the gate, and the rest of loginMs is for binding.
+   */
+  private noteAuthenticated(): void {
+    if (this.type !== 'c2s' || this.authenticationNoted) return;
+    this.authenticationNoted = true;
+    this.host.authenticated(this);
+    clearTimeout(this.loginTimer);
+    const left = Math.max(0, this.policy.loginMs - (Date.now() - this.openedAt));
+    this.loginTimer = setTimeout(() => this.fail(streamError('connection-timeout', 'login took too long'), 'out'), left);
+    this.loginTimer.unref();
   }
 
   private onElement(el: Element, source: string | undefined): void {
@@ -219,6 +226,11 @@ export class C2sStream {
 
   /** SASL2 succeeded: resume inline, bind inline, or leave binding to the client (the features follow at once, no restart). */
   private sasl2Succeeded(additionalData: string | undefined, request: Sasl2Request, inline: Element[]): void {
+    // No restart follows SASL2 (§5.6): what restart() does for an authenticated stream is done here. Without it
+    // a SASL2 session counted as unauthenticated until it closed (1,000 online, or hibernating, and the gate's
+    // preAuthTotal refused every new connection) and kept the pre-auth stanza limit.
+    this.noteAuthenticated();
+    this.parser.setMaxStanzaSize(this.policy.limits.maxStanzaSize ?? DEFAULT_LIMITS.maxStanzaSize);
     if (request.resume) {
       let resumeAnswer: Element | undefined;
       // The answer may come later, from the sm, when another c2s held the session.
