@@ -64,8 +64,9 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  // A test that sets no timeout of its own fails after 10 minutes instead of holding CI until its limit.
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files],
+  // A test file fails after 10 minutes instead of holding CI until its limit; a fuzzer's long run by hand
+  // (FUZZ_SECONDS) gets its own length and shrinking time.
+  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${(Number(process.env.FUZZ_SECONDS ?? 0) + 600) * 1000}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);
