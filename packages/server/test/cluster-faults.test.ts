@@ -12,30 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from './helpers.ts';
-import { addUsers, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
+import { account, addUsers, errorIds, ids, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
 
 /** Liveness bound the issue asks for (heartbeat 0.5 s + dead after 2 s here, swept twice a second). */
 const BOUND_MS = 5000;
 
-const ids = (text: string, prefix: string): number[] =>
-  [...text.matchAll(new RegExp(`<message[^>]*id="${prefix}(\\d+)"`, 'g'))].map((m) => Number(m[1]));
-const errorIds = (text: string, prefix: string): number[] =>
-  [...text.matchAll(new RegExp(`<message[^>]*(?:id="${prefix}(\\d+)"[^>]*type="error"|type="error"[^>]*id="${prefix}(\\d+)")`, 'g'))].map((m) => Number(m[1] ?? m[2]));
 const unavailableFrom = (text: string, jid: string): boolean =>
   [...text.matchAll(/<presence\b[^>]*>/g)].some((m) => m[0].includes(`from="${jid}"`) && m[0].includes('type="unavailable"'));
-
-function account(n: number, got: number[][]): { lost: number[]; duplicated: number[] } {
-  const seen = new Map<number, number>();
-  for (const list of got) for (const id of list) seen.set(id, (seen.get(id) ?? 0) + 1);
-  const lost: number[] = [];
-  const duplicated: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    const c = seen.get(i) ?? 0;
-    if (c === 0) lost.push(i);
-    if (c > 1) duplicated.push(i);
-  }
-  return { lost, duplicated };
-}
 
 describe('cluster faults: real sm and c2s processes over NATS', { timeout: 120_000 }, () => {
   let nats: NatsServer;

@@ -68,3 +68,38 @@ export async function kill(p: RoleProcess, signal: 'SIGKILL' | 'SIGTERM'): Promi
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
 }
+
+// Counting a numbered burst: every message delivered once, stored offline, or answered with an error.
+
+/** The numbers of the messages (not errors) with ids `${prefix}N` in a client's received text. */
+export const ids = (text: string, prefix: string): number[] =>
+  [...text.matchAll(new RegExp(`<message[^>]*id="${prefix}(\\d+)"`, 'g'))].filter((m) => !m[0].includes('type="error"')).map((m) => Number(m[1]));
+
+/** The numbers of the message errors with ids `${prefix}N` in a sender's received text. */
+export const errorIds = (text: string, prefix: string): number[] =>
+  [...text.matchAll(new RegExp(`<message[^>]*(?:id="${prefix}(\\d+)"[^>]*type="error"|type="error"[^>]*id="${prefix}(\\d+)")`, 'g'))].map((m) => Number(m[1] ?? m[2]));
+
+/** Each of 1..n: how many times it was seen over every list (delivered, stored, answered with an error). */
+export function account(n: number, lists: number[][]): { lost: number[]; duplicated: number[] } {
+  const seen = new Map<number, number>();
+  for (const list of lists) for (const id of list) seen.set(id, (seen.get(id) ?? 0) + 1);
+  const lost: number[] = [];
+  const duplicated: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const c = seen.get(i) ?? 0;
+    if (c === 0) lost.push(i);
+    if (c > 1) duplicated.push(i);
+  }
+  return { lost, duplicated };
+}
+
+/** Two user names (`${prefix}0`, `${prefix}1`, …) on each of the first two shards. */
+export function usersByShard(shards: { indexOf(bareJid: string): number }, prefix: string): [string[], string[]] {
+  const out: [string[], string[]] = [[], []];
+  for (let i = 0; out[0].length < 2 || out[1].length < 2; i++) {
+    const name = `${prefix}${i}`;
+    const list = out[shards.indexOf(`${name}@localhost`)];
+    if (list && list.length < 2) list.push(name);
+  }
+  return out;
+}

@@ -15,30 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from './helpers.ts';
-import { addUsers, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
+import { account, addUsers, errorIds, ids, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
 
 const OUTAGE_MS = Number(process.env.SWITCHBOARD_NATS_OUTAGE_MS ?? 60_000);
 /** How soon after NATS returns fresh logins must chat both ways again. */
 const RECOVERY_BOUND_MS = 15_000;
 
-const ids = (text: string, prefix: string): number[] =>
-  [...text.matchAll(new RegExp(`<message[^>]*id="${prefix}(\\d+)"`, 'g'))].filter((m) => !m[0].includes('type="error"')).map((m) => Number(m[1]));
-const errorIds = (text: string, prefix: string): number[] =>
-  [...text.matchAll(new RegExp(`<message[^>]*(?:id="${prefix}(\\d+)"[^>]*type="error"|type="error"[^>]*id="${prefix}(\\d+)")`, 'g'))].map((m) => Number(m[1] ?? m[2]));
 const streamError = (text: string): string | undefined => text.match(/<stream:error><([a-z-]+)/)?.[1];
-
-function account(n: number, lists: number[][]): { lost: number[]; duplicated: number[] } {
-  const seen = new Map<number, number>();
-  for (const list of lists) for (const id of list) seen.set(id, (seen.get(id) ?? 0) + 1);
-  const lost: number[] = [];
-  const duplicated: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    const c = seen.get(i) ?? 0;
-    if (c === 0) lost.push(i);
-    if (c > 1) duplicated.push(i);
-  }
-  return { lost, duplicated };
-}
 
 describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, { timeout: OUTAGE_MS + 90_000 }, () => {
   let nats: NatsServer;

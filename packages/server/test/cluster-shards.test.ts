@@ -14,41 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from './helpers.ts';
-import { addUsers, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
+import { account, addUsers, errorIds, ids, kill, startRole, usersByShard, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
 import { ShardMap } from '../src/router/shards.ts';
 
 const PG = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const shards = new ShardMap(2);
-
-const ids = (text: string, prefix: string): number[] =>
-  [...text.matchAll(new RegExp(`<message[^>]*id="${prefix}(\\d+)"`, 'g'))].filter((m) => !m[0].includes('type="error"')).map((m) => Number(m[1]));
-const errorIds = (text: string, prefix: string): number[] =>
-  [...text.matchAll(new RegExp(`<message[^>]*(?:id="${prefix}(\\d+)"[^>]*type="error"|type="error"[^>]*id="${prefix}(\\d+)")`, 'g'))].map((m) => Number(m[1] ?? m[2]));
-
-/** Each of 1..n: how many times it was seen over every list (delivered, stored, answered with an error). */
-function account(n: number, lists: number[][]): { lost: number[]; duplicated: number[] } {
-  const seen = new Map<number, number>();
-  for (const list of lists) for (const id of list) seen.set(id, (seen.get(id) ?? 0) + 1);
-  const lost: number[] = [];
-  const duplicated: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    const c = seen.get(i) ?? 0;
-    if (c === 0) lost.push(i);
-    if (c > 1) duplicated.push(i);
-  }
-  return { lost, duplicated };
-}
-
-/** Two user names of each shard. */
-function usersByShard(): [string[], string[]] {
-  const out: [string[], string[]] = [[], []];
-  for (let i = 0; out[0].length < 2 || out[1].length < 2; i++) {
-    const name = `u${i}`;
-    const list = out[shards.indexOf(`${name}@localhost`)]!;
-    if (list.length < 2) list.push(name);
-  }
-  return out;
-}
 
 describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL', { timeout: 150_000 }, () => {
   let nats: NatsServer;
@@ -58,7 +28,7 @@ describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL
   let c2sA: RoleProcess;
   let c2sB: RoleProcess;
   const all: RoleProcess[] = [];
-  const [zero, one] = usersByShard();
+  const [zero, one] = usersByShard(shards, 'u');
 
   /** Which running sm process serves shard k now (by its log). */
   const ownerOf = (k: number): RoleProcess | undefined =>

@@ -15,22 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, startProxy, type CuttableProxy, type NatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from './helpers.ts';
-import { addUsers, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
+import { addUsers, kill, startRole, usersByShard, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
 import { ShardMap } from '../src/router/shards.ts';
 
 const PG = new URL(process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const shards = new ShardMap(2);
-
-/** Two user names of each shard. */
-function usersByShard(): [string[], string[]] {
-  const out: [string[], string[]] = [[], []];
-  for (let i = 0; out[0].length < 2 || out[1].length < 2; i++) {
-    const name = `p${i}`;
-    const list = out[shards.indexOf(`${name}@localhost`)]!;
-    if (list.length < 2) list.push(name);
-  }
-  return out;
-}
 
 describe('PostgreSQL outages under a sharded cluster (2 c2s, 2 sm shards, NATS)', { timeout: 120_000 }, () => {
   let nats: NatsServer;
@@ -40,7 +29,7 @@ describe('PostgreSQL outages under a sharded cluster (2 c2s, 2 sm shards, NATS)'
   const all: RoleProcess[] = [];
   let c2sA: RoleProcess;
   let c2sB: RoleProcess;
-  const [zero, one] = usersByShard();
+  const [zero, one] = usersByShard(shards, 'p');
   // On shard 1 and c2s A, sending; on shard 0 and c2s B, online; on shard 0, offline.
   const sender = one![0]!;
   const online = zero![0]!;
