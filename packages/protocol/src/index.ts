@@ -6,3 +6,4 @@ export * from './xep0004.ts';
 export * from './xep0059.ts';
 export * from './xep0297.ts';
 export * from './xep0313.ts';
+export * from './xep0515.ts';

@@ -3,7 +3,7 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type SecureVersion, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../src/server.ts';
@@ -150,7 +150,7 @@ export interface SecureRaw {
 }
 
 /** A raw stream after STARTTLS (TLS verified against the test CA), with its features still to read: for what no library sends. */
-export async function secureRaw(port: number): Promise<SecureRaw> {
+export async function secureRaw(port: number, tls: { maxVersion?: SecureVersion } = {}): Promise<SecureRaw> {
   const plain = netConnect({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => plain.once('connect', resolve).once('error', reject));
   let received = '';
@@ -160,7 +160,7 @@ export async function secureRaw(port: number): Promise<SecureRaw> {
   plain.write(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
   await waitFor(() => received.includes('<proceed'));
   plain.removeAllListeners('data');
-  const socket = tlsConnect({ socket: plain, servername: 'localhost' });
+  const socket = tlsConnect({ socket: plain, servername: 'localhost', ...tls });
   await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
   let text = '';
   let all = '';

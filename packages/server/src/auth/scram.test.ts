@@ -8,6 +8,7 @@ import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { advertisedString, parseClientFinal, parseClientFirst, ScramServerExchange, type ChannelBinding, type ScramExchangeOptions } from './scram.ts';
 import { deriveScramCredentials } from './scram-credentials.ts';
 import type { ScramCredentials } from '../storage/ports.ts';
+import { describeTlsVersion, tlsVersionHex } from '@switchboard/protocol';
 
 const b = (s: string): Buffer => Buffer.from(s);
 const ZERO_PROOF = Buffer.alloc(32).toString('base64');
@@ -229,5 +230,67 @@ describe('XEP-0474 downgrade protection (SSDP)', () => {
     const first = await ex.start(Buffer.from('n,,n=u,r=c'));
     assert.ok(first.ok);
     assert.match(first.serverFirst.toString(), new RegExp(`,h=${createHash('sha256').update(advertised).digest('base64').replace(/[+/]/g, '\\$&')}$`));
+  });
+});
+
+describe('XEP-0515 TLS channel-binding downgrade protection (TDP)', () => {
+  // §4.3's full example: SCRAM-SHA-1-PLUS over tls-exporter (fake binding data), user/pencil, both h= and t=.
+  const EXAMPLE = {
+    clientFirst: 'p=tls-exporter,,n=user,r=12C4CD5C-E38E-4A98-8F6D-15C38F51CCC6',
+    serverFirst: 'r=12C4CD5C-E38E-4A98-8F6D-15C38F51CCC6a09117a6-ac50-4f2f-93f1-93799c2bddf6,s=QSXCR+Q6sek8bf92,i=4096,h=G6k/rBLDqgOhRRaCuuatSDFkJ08=,t=0304',
+    clientFinal: 'c=cD10bHMtZXhwb3J0ZXIsLFRISVMgSVMgRkFLRSBDQiBEQVRB,r=12C4CD5C-E38E-4A98-8F6D-15C38F51CCC6a09117a6-ac50-4f2f-93f1-93799c2bddf6,p=KHUfN8dSy1K95crT4D5y1ItLJfs=',
+    serverFinal: 'v=3w34ZIMVRkx2f2Ozb3/ecRPVdv4=',
+  };
+  const exampleExchange = async (tlsVersion: string): Promise<ScramServerExchange> =>
+    new ScramServerExchange('sha1', async () => deriveScramCredentials('pencil', 4096, Buffer.from('QSXCR+Q6sek8bf92', 'base64')), { type: 'tls-exporter', data: b('THIS IS FAKE CB DATA') }, true, {
+      serverNonce: () => 'a09117a6-ac50-4f2f-93f1-93799c2bddf6',
+      advertised: advertisedString(['SCRAM-SHA-1', 'SCRAM-SHA-1-PLUS'], ['tls-server-end-point', 'tls-exporter']),
+      tlsVersion,
+    });
+
+  it("answers the XEP's full example byte for byte: t= after h= in server-first, and the proof over it verifies", async () => {
+    const ex = await exampleExchange('0304');
+    const first = await ex.start(b(EXAMPLE.clientFirst));
+    assert.ok(first.ok);
+    assert.equal(first.serverFirst.toString(), EXAMPLE.serverFirst);
+    const final = await ex.finish(b(EXAMPLE.clientFinal));
+    assert.ok(final.ok);
+    assert.equal(final.serverFinal.toString(), EXAMPLE.serverFinal);
+  });
+
+  it('a proof made over a server-first whose t= was changed on the way (0304 → 0303) is refused: the attribute is under the proof', async () => {
+    const creds = await deriveScramCredentials('pencil', 4096);
+    const plain = (): ScramServerExchange => new ScramServerExchange('sha1', async () => creds, undefined, false, { serverNonce: () => 'SERVER', tlsVersion: '0304' });
+    const ex = plain();
+    const first = await ex.start(b('n,,n=user,r=abc'));
+    assert.ok(first.ok);
+    const sent = first.serverFirst.toString();
+    assert.match(sent, /,t=0304$/);
+    const seen = sent.replace(/,t=0304$/, ',t=0303');
+    const nonce = /^r=([^,]+)/.exec(sent)![1]!;
+    assert.deepEqual(await ex.finish(b(clientFinal('sha1', 'pencil', 'n=user,r=abc', seen, b('n,,'), nonce))), { ok: false, condition: 'not-authorized' });
+    // The same client with the message as sent logs in: only the rewrite failed it.
+    const honest = plain();
+    const again = await honest.start(b('n,,n=user,r=abc'));
+    assert.ok(again.ok);
+    assert.ok((await honest.finish(b(clientFinal('sha1', 'pencil', 'n=user,r=abc', again.serverFirst.toString(), b('n,,'), nonce)))).ok);
+  });
+
+  it('no TLS version known (no TLS here, or TLS ended at a proxy): no t= at all', async () => {
+    const creds = await deriveScramCredentials('pw', 4096);
+    const first = await exchange(async () => creds).start(b('n,,n=u,r=c'));
+    assert.ok(first.ok);
+    assert.doesNotMatch(first.serverFirst.toString(), /,t=/);
+  });
+
+  it('reads TLS versions as Node names them, in lowercase hex', () => {
+    assert.equal(tlsVersionHex('TLSv1.3'), '0304');
+    assert.equal(tlsVersionHex('TLSv1.2'), '0303');
+    assert.equal(tlsVersionHex('TLSv1.1'), '0302');
+    assert.equal(tlsVersionHex('TLSv1'), '0301');
+    assert.equal(tlsVersionHex('unknown'), undefined);
+    assert.equal(tlsVersionHex(null), undefined);
+    assert.equal(describeTlsVersion('0303'), 'TLS 1.2');
+    assert.equal(describeTlsVersion('0304'), 'TLS 1.3');
   });
 });

@@ -1,5 +1,6 @@
 // RFC 5802 (SCRAM-SHA-1), RFC 7677 (SCRAM-SHA-256), RFC 9266 (tls-exporter
-// channel binding): the server's half of one exchange. The server never runs
+// channel binding), with the downgrade protection of XEP-0474 (h=) and
+// XEP-0515 (t=): the server's half of one exchange. The server never runs
 // PBKDF2 here: it checks the proof with the stored keys (HMAC and hash only).
 //
 // The message primitives (parse, build, verify) are exported for reuse; the
@@ -113,9 +114,15 @@ export function parseClientFinal(message: Buffer): ClientFinal | undefined {
   return { channelBinding, nonce: r.slice(2), proof, withoutProof: text.slice(0, text.length - p.length - 1) };
 }
 
-/** RFC 5802 §7 server-first-message; the nonce is the client's followed by ours; `h` is XEP-0474's optional attribute. */
-export function buildServerFirst(nonce: string, salt: string, iterations: number, h?: string): string {
-  return `r=${nonce},s=${salt},i=${iterations}${h === undefined ? '' : `,h=${h}`}`;
+/**
+ * RFC 5802 §7 server-first-message; the nonce is the client's followed by ours. Optional attributes follow
+ * i= in the order of XEP-0515's example: `h` is XEP-0474's hash of what was advertised, `t` XEP-0515's TLS
+ * version. Both are covered by the proof (AuthMessage holds this message), so a relay cannot change them.
+ */
+export function buildServerFirst(nonce: string, salt: string, iterations: number, extensions: { h?: string; t?: string } = {}): string {
+  const h = extensions.h === undefined ? '' : `,h=${extensions.h}`;
+  const t = extensions.t === undefined ? '' : `,t=${extensions.t}`;
+  return `r=${nonce},s=${salt},i=${iterations}${h}${t}`;
 }
 
 /**
@@ -179,6 +186,8 @@ export interface ScramExchangeOptions {
   fakeIterations?: number;
   /** XEP-0474: the advertised string S (advertisedString); its hash goes into the server-first message. */
   advertised?: string;
+  /** XEP-0515: the TLS version under this stream (tlsVersionHex), sent as t= in the server-first message. */
+  tlsVersion?: string;
 }
 
 /** Per-process default for fake credentials. */
@@ -199,8 +208,9 @@ type Phase = { kind: 'initial' } | { kind: 'challenged'; first: ClientFirst; ser
 
 export class ScramServerExchange {
   private phase: Phase = { kind: 'initial' };
-  private readonly options: Required<Omit<ScramExchangeOptions, 'advertised'>>;
+  private readonly options: Required<Omit<ScramExchangeOptions, 'advertised' | 'tlsVersion'>>;
   private readonly ssdp: string | undefined;
+  private readonly tdp: string | undefined;
 
   constructor(
     private readonly hash: ScramHash,
@@ -217,6 +227,7 @@ export class ScramServerExchange {
       fakeIterations: options.fakeIterations ?? 4096,
     };
     this.ssdp = options.advertised === undefined ? undefined : digest(hash, Buffer.from(options.advertised)).toString('base64');
+    this.tdp = options.tlsVersion;
   }
 
   async start(clientFirst: Buffer): Promise<{ ok: true; serverFirst: Buffer } | { ok: false; condition: ScramFailure }> {
@@ -236,7 +247,10 @@ export class ScramServerExchange {
     // An unknown user gets a challenge all the same, so a probe cannot tell (RFC 5802 §9).
     const credentials = stored ?? fakeCredentials(this.options.fakeSecret, first.username, this.options.fakeIterations);
     const nonce = first.nonce + this.options.serverNonce();
-    const serverFirst = buildServerFirst(nonce, credentials.salt, credentials.iterations, this.ssdp);
+    const serverFirst = buildServerFirst(nonce, credentials.salt, credentials.iterations, {
+      ...(this.ssdp !== undefined ? { h: this.ssdp } : {}),
+      ...(this.tdp !== undefined ? { t: this.tdp } : {}),
+    });
     this.phase = { kind: 'challenged', first, serverFirst, nonce, credentials, known: stored !== undefined };
     return { ok: true, serverFirst: Buffer.from(serverFirst) };
   }

@@ -83,6 +83,8 @@ export class StreamNegotiation {
         unknownUsers: this.policy.unknownUsers,
         // XEP-0474: SASL and SASL2 list the same mechanisms here; XEP-0440 lists tls-exporter with -PLUS (features.ts).
         advertised: advertisedString(mechanisms, mechanisms.some((m) => m.endsWith('-PLUS')) ? ['tls-exporter'] : undefined),
+        // XEP-0515: the TLS version as this end sees it, for t= in SCRAM's server-first (SASL and SASL2 alike).
+        tlsVersion: this.transport.tlsVersion(),
       },
       (u) => this.guard.lookup(u, (name) => this.host.lookupCredentials(name)),
       this.policy.authAttempts,

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Element } from '@switchboard/xml';
 import { xml } from '@switchboard/xml';
-import { NS_CLIENT, NS_STREAMS } from '@switchboard/protocol';
+import { NS_CLIENT, NS_STREAMS, tlsVersionHex, type TlsVersionHex } from '@switchboard/protocol';
 import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './transport.ts';
 import { idleSweep, type IdleMember, type IdleSweep } from './idle-sweep.ts';
 import { readText, stopReadingText, type ReadPath } from './socket-reads.ts';
@@ -87,6 +87,10 @@ export class TcpTransport implements C2sTransport, IdleMember {
     // RFC 9266: tls-exporter is defined for TLS 1.3 only; tls-unique (RFC 5929) is not offered at all.
     if (!this.bindingOffered || !this.tls || this.tls.getProtocol() !== 'TLSv1.3') return undefined;
     return this.tls.exportKeyingMaterial(32, EXPORTER_LABEL, Buffer.alloc(0));
+  }
+
+  tlsVersion(): TlsVersionHex | undefined {
+    return this.tls ? tlsVersionHex(this.tls.getProtocol()) : undefined;
   }
 
   setEvents(events: TransportEvents): void {

@@ -5,6 +5,7 @@
 
 import type { Element } from '@switchboard/xml';
 import type { Framing } from '@switchboard/xml';
+import type { TlsVersionHex } from '@switchboard/protocol';
 
 export type TransportKind = 'tcp' | 'websocket';
 
@@ -33,6 +34,11 @@ export interface C2sTransport {
   readonly canStartTls: boolean;
   /** TLS 1.3 is active, so tls-exporter channel binding (RFC 9266) is available. */
   channelBinding(): Buffer | undefined;
+  /**
+   * XEP-0515: the version of the TLS that ends in this process ('0304' for TLS 1.3), for SCRAM's t=;
+   * undefined without TLS, or when TLS ends at a proxy in front of us (its version is not ours to state).
+   */
+  tlsVersion(): TlsVersionHex | undefined;
   setEvents(events: TransportEvents): void;
   /** Writes our stream header: `<stream:stream …>` on TCP, `<open/>` on WebSocket. */
   openStream(attrs: Record<string, string>): void;

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { WebSocket } from 'ws';
 import type { Element } from '@switchboard/xml';
 import { xml } from '@switchboard/xml';
-import { NS_CLIENT, NS_FRAMING, NS_STREAMS } from '@switchboard/protocol';
+import { NS_CLIENT, NS_FRAMING, NS_STREAMS, tlsVersionHex, type TlsVersionHex } from '@switchboard/protocol';
 import { isLoopbackAddress, type C2sTransport, type TransportEvents } from './transport.ts';
 import { idleSweep, type IdleMember, type IdleSweep } from './idle-sweep.ts';
 
@@ -66,6 +66,11 @@ export class WebSocketTransport implements C2sTransport, IdleMember {
   channelBinding(): Buffer | undefined {
     if (!this.tlsSocket || this.tlsSocket.getProtocol() !== 'TLSv1.3') return undefined;
     return this.tlsSocket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+  }
+
+  tlsVersion(): TlsVersionHex | undefined {
+    // Behind a proxy that ends TLS (tlsAtProxy), the version the client speaks is the proxy's: say nothing.
+    return this.tlsSocket ? tlsVersionHex(this.tlsSocket.getProtocol()) : undefined;
   }
 
   setEvents(events: TransportEvents): void {

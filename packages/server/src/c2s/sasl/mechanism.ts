@@ -37,4 +37,9 @@ export interface SaslContext {
    * string S; SCRAM puts its hash in the server-first message (h=) so the client sees a stripped list.
    */
   advertised?: string;
+  /**
+   * XEP-0515 (TDP): the TLS version under this stream as four hex digits; SCRAM sends it as t= so a client
+   * whose own TLS is another version (a relay speaking TLS 1.2 to one side and 1.3 to the other) stops.
+   */
+  tlsVersion?: string;
 }

@@ -1,4 +1,5 @@
-// RFC 5802 / RFC 7677 SCRAM, with -PLUS over tls-exporter (RFC 9266). The
+// RFC 5802 / RFC 7677 SCRAM, with -PLUS over tls-exporter (RFC 9266) and the
+// t= of XEP-0515 from the stream's TLS version (SaslContext.tlsVersion). The
 // message handling lives in auth/scram.ts; this adapts it to a step function.
 
 import { prepareLocalpart } from '@switchboard/jid';
@@ -25,7 +26,7 @@ export class ScramMechanism implements SaslMechanism {
     this.exchange = new ScramServerExchange(hash, (name: string) => {
       const prepared = prepareLocalpart(name);
       return prepared === undefined ? Promise.resolve(undefined) : lookup(prepared);
-    }, binding, context.channelBinding !== undefined, { ...(context.unknownUsers ? { fakeSecret: context.unknownUsers.secret, fakeIterations: context.unknownUsers.iterations } : {}), ...(context.advertised !== undefined ? { advertised: context.advertised } : {}) });
+    }, binding, context.channelBinding !== undefined, { ...(context.unknownUsers ? { fakeSecret: context.unknownUsers.secret, fakeIterations: context.unknownUsers.iterations } : {}), ...(context.advertised !== undefined ? { advertised: context.advertised } : {}), ...(context.tlsVersion !== undefined ? { tlsVersion: context.tlsVersion } : {}) });
     this.domain = context.domain;
     this.plus = plus;
     this.plusOffered = context.channelBinding !== undefined;
