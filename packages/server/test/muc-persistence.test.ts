@@ -32,7 +32,7 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
     after(cleanup);
     it('keeps config, affiliations, subject and history; loads lazily; says 332 on shutdown', async () => {
       let server = await startTestServer({ allowPlaintextOnLoopback: true, ...overrides() });
-      for (const u of ['alice', 'bob']) await server.addUser(u, 'pw');
+      for (const u of ['alice', 'bob', 'carol']) await server.addUser(u, 'pw');
       const alice = await login(server, 'alice');
       const bob = await login(server, 'bob');
       await exchange(alice, `<presence to='keep@${ROOMS}/Alice'><x xmlns='${MUC}'/></presence>`, /<status code="201"\/>/);
@@ -48,6 +48,10 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       // §7.10: bob reserves a nick; XEP-0486: alice gives the room an avatar. Both are kept with the room.
       await exchange(bob, `<iq type='set' id='reg' to='keep@${ROOMS}'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#register</value></field><field var='muc#register_roomnick'><value>Bobbo</value></field></x></query></iq>`, /<iq(?=[^>]*id="reg")[^>]*type="result"/);
       await exchange(alice, `<iq type='set' id='av' to='keep@${ROOMS}'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>AAEC</BINVAL></PHOTO></vCard></iq>`, /<iq(?=[^>]*id="av")[^>]*type="result"/);
+      // §9.9: carol, a stranger, asks to register; the request waits for an admin across the restart.
+      const carolBefore = await login(server, 'carol', 'before');
+      await exchange(carolBefore, `<iq type='set' id='ask' to='keep@${ROOMS}'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#register</value></field><field var='muc#register_roomnick'><value>Caro</value></field></x></query></iq>`, /<iq(?=[^>]*id="ask")[^>]*type="result"/);
+      carolBefore.close();
       // Let the archive write land before stopping.
       await new Promise((r) => setTimeout(r, 200));
       alice.received = '';
@@ -72,7 +76,6 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       assert.match(bob2.received, /<x xmlns="vcard-temp:x:update"><photo>0c7a623fd2bbc05b06423be359e4021d36e721ad<\/photo>/);
       assert.equal(muc.loadedRooms, 1);
       // Members-only survived: a stranger is refused.
-      await server.addUser('carol', 'pw').catch(() => undefined);
       const carol = await login(server, 'carol');
       await exchange(carol, `<presence to='keep@${ROOMS}/Carol'><x xmlns='${MUC}'/></presence>`, /type="error".*?<registration-required/);
       const items = await exchange(carol, `<iq type='get' id='rooms' to='${ROOMS}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, /<iq(?=[^>]*id="rooms").*?<\/iq>/);
@@ -83,6 +86,13 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       assert.match(bob2.received, new RegExp(`<stanza-id xmlns="urn:xmpp:sid:0" by="keep@${ROOMS}" id="[^"]+"/>`));
       assert.match(mam[0], /<fin xmlns="urn:xmpp:mam:2" complete="true">.*?<count>1<\/count>/);
       await exchange(carol, `<iq type='set' id='mam2' to='keep@${ROOMS}'><query xmlns='urn:xmpp:mam:2'/></iq>`, /id="mam2"[^>]*type="error".*?<forbidden/);
+      // Carol's request came back with the room: the owner approves it now, and she enters under the nick she asked for.
+      const alice2 = await login(server, 'alice', 'again');
+      carol.received = '';
+      alice2.send(`<message to='keep@${ROOMS}'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#register</value></field><field var='muc#jid'><value>carol@localhost</value></field><field var='muc#register_allow'><value>1</value></field></x></message>`);
+      await carol.expect(/<field var="muc#register_roomnick"><value>Caro<\/value><\/field><field var="muc#register_allow"><value>1<\/value>/);
+      await exchange(carol, `<presence to='keep@${ROOMS}/Carol'><x xmlns='${MUC}'/></presence>`, new RegExp(`<presence from="keep@${ROOMS}/Caro"[^>]*>(?:(?!</presence>).)*<status code="110"/>`));
+      alice2.close();
       bob2.close();
       carol.close();
       await server.stop();

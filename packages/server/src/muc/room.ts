@@ -13,6 +13,7 @@ import {
   NS_MUC,
   NS_MUC_USER,
   NS_OCCUPANT_ID,
+  NS_HATS,
   type AffiliationEntry,
   type Affiliation,
   type Role,
@@ -62,6 +63,20 @@ export class Occupant {
   }
 }
 
+/** A §9.9 registration request in a members-only room, waiting for an admin's answer. */
+export interface RegistrationRequest {
+  nick: string;
+  /** The other muc#register fields the user filled in (muc#register_first, _last, _url, _email, _faqentry). */
+  fields: Record<string, string>;
+  requestedAt: string;
+}
+
+/** A XEP-0317 hat the room defines: its URI identifies it, the title is shown, the hue (XEP-0392 angle) colours it. */
+export interface HatDefinition {
+  title: string;
+  hue?: string;
+}
+
 export interface Subject {
   text: string;
   /** The occupant JID (room@service/nick) that set it, or the room's. */
@@ -76,6 +91,11 @@ export class Room {
   readonly byRealJid = new Map<string, Occupant>();
   readonly history: History;
   subject: Subject | undefined;
+  /** §9.9: registration requests awaiting approval, by bare JID (bounded in xep0045-registration-requests.ts). */
+  readonly registrationRequests = new Map<string, RegistrationRequest>();
+  /** XEP-0317: the hats this room defines, by URI, and the hats each user wears, by bare JID (bounded in xep0317-hats.ts). */
+  readonly hats = new Map<string, HatDefinition>();
+  readonly hatsWorn = new Map<string, string[]>();
   /** §10.1.1: created and not yet configured; only its owner may enter. */
   locked = false;
   destroyed = false;
@@ -109,6 +129,10 @@ export class Room {
   }
 
   setAffiliation(bareJid: string, affiliation: Affiliation, reason?: string): void {
+    // §9.9: a membership given (or a ban) answers any registration request of that user.
+    if (affiliation !== 'none') this.registrationRequests.delete(bareJid);
+    // A banned user's hats go with the ban (XEP-0317 keeps hats for those the room knows).
+    if (affiliation === 'outcast') this.hatsWorn.delete(bareJid);
     if (affiliation === 'none') {
       const nick = this.affiliations.get(bareJid)?.nick;
       this.affiliations.delete(bareJid);
@@ -130,6 +154,12 @@ export class Room {
   reservedNick(bareJid: string): string | undefined {
     const entry = this.affiliations.get(bareJid);
     return entry && AFFILIATION_RANK[entry.affiliation] >= AFFILIATION_RANK.member ? entry.nick : undefined;
+  }
+
+  /** The bare JID whose §9.9 request asks for `nick`, if any. */
+  pendingNickOwner(nick: string): string | undefined {
+    for (const [jid, request] of this.registrationRequests) if (request.nick === nick) return jid;
+    return undefined;
   }
 
   /** The bare JID that reserved `nick` (§7.10), if another did. */
@@ -180,7 +210,7 @@ export class Room {
         if (typeof child === 'string') continue;
         // The user's own muc elements and occupant ids are the room's to write.
         const ns = child.attrs.xmlns;
-        if (ns === NS_MUC || ns === NS_MUC_USER || ns === NS_OCCUPANT_ID) continue;
+        if (ns === NS_MUC || ns === NS_MUC_USER || ns === NS_OCCUPANT_ID || ns === NS_HATS) continue;
         children.push(child);
       }
     }
@@ -196,6 +226,9 @@ export class Room {
     for (const code of options.codes ?? []) x.children.push(xml('status', { code }));
     children.push(x);
     children.push(xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: occupant.occupantId }));
+    // XEP-0317 §3.1: the hats the user wears, after the muc#user payload (never on leaving).
+    const worn = options.type === 'unavailable' ? undefined : this.hatsWorn.get(occupant.bareJid);
+    if (worn && worn.length > 0) children.push(xml('hats', { xmlns: NS_HATS }, worn.map((uri) => xml('hat', { uri, title: this.hats.get(uri)?.title ?? uri, hue: this.hats.get(uri)?.hue }))));
     const presence = xml('presence', { from: this.occupantJid(occupant.nick), to, type: options.type });
     presence.children.push(...children);
     return presence;

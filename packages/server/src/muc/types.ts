@@ -13,6 +13,11 @@ export const NS_MUC_REGISTER = 'http://jabber.org/protocol/muc#register';
 export const NS_DATA = 'jabber:x:data';
 /** XEP-0421 */
 export const NS_OCCUPANT_ID = 'urn:xmpp:occupant-id:0';
+/** XEP-0317 (0.3): hats in occupant presence, and the FORM_TYPE of its ad-hoc commands. */
+export const NS_HATS = 'urn:xmpp:hats:0';
+export const NS_HATS_COMMANDS = 'urn:xmpp:hats:commands';
+/** XEP-0050 */
+export const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 /** XEP-0410 */
 export const NS_SELF_PING = 'http://jabber.org/protocol/muc#self-ping-optimization';
 /** XEP-0249 */

@@ -1,5 +1,6 @@
 // XEP-0045 messages: groupchat (§7.4), subject (§8.1), private messages
-// (§7.5), mediated invitations and declines (§7.8.2), voice requests (§7.13).
+// (§7.5), mediated invitations and declines (§7.8.2), voice requests (§7.13),
+// and answers to registration requests (§9.9).
 // Each occupant is throttled (resource-constraint past its burst).
 
 import { xml, type Element } from '@switchboard/xml';
@@ -7,7 +8,8 @@ import type { Jid } from '@switchboard/jid';
 import { parseJid } from '@switchboard/jid';
 import { NS_STANZA_ID, stanzaError, type StanzaError } from '@switchboard/protocol';
 import type { Occupant, Room } from './room.ts';
-import { NS_DATA, NS_MUC_REQUEST, NS_MUC_USER, NS_OCCUPANT_ID } from './types.ts';
+import { NS_DATA, NS_MUC_REGISTER, NS_MUC_REQUEST, NS_MUC_USER, NS_OCCUPANT_ID } from './types.ts';
+import { registrationDecision } from './xep0045-registration-requests.ts';
 import { broadcastPresence } from './xep0045-presence.ts';
 
 const flooded = (): StanzaError => stanzaError('resource-constraint', { type: 'wait', text: 'too many messages; slow down' });
@@ -20,6 +22,8 @@ export function messageToRoom(room: Room, stanza: Element, from: Jid): StanzaErr
   if (x && (x.getChild('invite') || x.getChild('decline'))) return invitation(room, stanza, from, occupant, x);
   const form = stanza.getChild('x', NS_DATA);
   if (form && formType(form) === NS_MUC_REQUEST) return voiceRequest(room, occupant, form);
+  // §9.9: an owner's or admin's answer to a registration request (they need not be in the room).
+  if (form && formType(form) === NS_MUC_REGISTER) return registrationDecision(room, from, form);
   if (stanza.attrs.type !== 'groupchat') return stanzaError('bad-request', { text: 'messages to a room are groupchat' });
   // §7.4 / §18: only occupants speak in a room.
   if (!occupant) return stanzaError('not-acceptable', { text: 'only occupants may send messages to the room' });

@@ -5,6 +5,9 @@
 // and §15.6). §7.12: the reserved nick is discovered with disco#info on the
 // node x-roomuser-item. A registration is cancelled with <remove/>
 // (XEP-0077 §3.2): the nick is released and a member becomes none.
+// In a members-only room a user with no affiliation cannot make itself a
+// member: its registration is a request for the owners and admins to
+// approve (§9.9, xep0045-registration-requests.ts).
 
 import { xml, type Element } from '@switchboard/xml';
 import { parseJid } from '@switchboard/jid';
@@ -12,6 +15,7 @@ import { NS_DISCO_INFO, stanzaError, type StanzaError } from '@switchboard/proto
 import type { Room } from './room.ts';
 import { broadcastPresence, removeOccupant } from './xep0045-presence.ts';
 import { AFFILIATION_RANK, NS_DATA, NS_MUC_REGISTER, STATUS } from './types.ts';
+import { fieldValue, requestRegistration } from './xep0045-registration-requests.ts';
 
 export const NS_REGISTER = 'jabber:iq:register';
 /** §7.12 */
@@ -23,10 +27,16 @@ export function registerGet(room: Room, bare: string): Element | StanzaError {
   if (refused) return refused;
   const nick = room.reservedNick(bare);
   if (nick !== undefined) return xml('query', { xmlns: NS_REGISTER }, xml('registered'), xml('username', {}, nick));
+  const pending = room.registrationRequests.get(bare);
+  const instructions = pending
+    ? `Your request for "${pending.nick}" is waiting for an admin's approval; submitting again replaces it.`
+    : room.config.membersOnly && room.affiliation(bare) === 'none'
+      ? "Ask to become a member of this room with a nickname; the room's admins approve it."
+      : 'Reserve a nickname in this room.';
   return xml(
     'query',
     { xmlns: NS_REGISTER },
-    xml('instructions', {}, 'Reserve a nickname in this room.'),
+    xml('instructions', {}, instructions),
     xml(
       'x',
       { xmlns: NS_DATA, type: 'form' },
@@ -50,9 +60,11 @@ export async function registerSet(room: Room, query: Element, bare: string): Pro
   if (wanted === '' || !parsed.ok || parsed.jid.resource === undefined) return stanzaError('not-acceptable', { text: 'not a valid nickname' });
   const nick = parsed.jid.resource;
   if ([...nick].length > room.host.limits.maxNickLength) return stanzaError('not-acceptable', { text: `nicknames are at most ${room.host.limits.maxNickLength} characters` });
-  const owner = room.nickOwner(nick);
+  const owner = room.nickOwner(nick) ?? room.pendingNickOwner(nick);
   const inUse = room.occupants.get(nick);
-  if ((owner !== undefined && owner !== bare) || (inUse !== undefined && inUse.bareJid !== bare)) return stanzaError('conflict', { text: 'that nickname is reserved or in use' });
+  if ((owner !== undefined && owner !== bare) || (inUse !== undefined && inUse.bareJid !== bare)) return stanzaError('conflict', { text: 'that nickname is reserved, asked for or in use' });
+  // §9.9: in a members-only room membership is the admins' to give.
+  if (room.config.membersOnly && room.affiliation(bare) === 'none') return requestRegistration(room, bare, nick, form);
   const before = room.affiliation(bare);
   const entry = room.affiliations.get(bare);
   if (entry && AFFILIATION_RANK[entry.affiliation] >= AFFILIATION_RANK.member) entry.nick = nick;
@@ -70,6 +82,11 @@ export async function registerSet(room: Room, query: Element, bare: string): Pro
 }
 
 async function unregister(room: Room, bare: string): Promise<StanzaError | undefined> {
+  // A request not yet answered is withdrawn.
+  if (room.registrationRequests.delete(bare)) {
+    if (room.config.persistent) await room.host.save(room);
+    return undefined;
+  }
   const entry = room.affiliations.get(bare);
   if (!entry || entry.nick === undefined) return stanzaError('item-not-found', { text: 'not registered' });
   delete entry.nick;
@@ -86,11 +103,9 @@ async function unregister(room: Room, bare: string): Promise<StanzaError | undef
   return undefined;
 }
 
-/** Outcasts may not register (§7.2.8), nor may non-members of a members-only room (its admins make members, §9.3). */
+/** Outcasts may not register (§7.2.8). */
 function mayRegister(room: Room, bare: string): StanzaError | undefined {
-  const affiliation = room.affiliation(bare);
-  if (affiliation === 'outcast') return stanzaError('forbidden', { type: 'auth' });
-  if (room.config.membersOnly && affiliation === 'none') return stanzaError('registration-required', { type: 'auth', text: 'only members may register in a members-only room' });
+  if (room.affiliation(bare) === 'outcast') return stanzaError('forbidden', { type: 'auth' });
   return undefined;
 }
 
@@ -98,9 +113,4 @@ function mayRegister(room: Room, bare: string): StanzaError | undefined {
 export function reservedNickInfo(room: Room, bare: string): Element {
   const nick = room.reservedNick(bare);
   return xml('query', { xmlns: NS_DISCO_INFO, node: ROOMUSER_NODE }, nick !== undefined && xml('identity', { category: 'conference', type: 'text', name: nick }));
-}
-
-function fieldValue(form: Element, name: string): string | undefined {
-  for (const field of form.getChildren('field')) if (field.attrs.var === name) return field.getChildText('value');
-  return undefined;
 }
