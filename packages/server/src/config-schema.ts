@@ -56,6 +56,7 @@ export const configSchema = z.strictObject({
   fastKeyFile: z.string().min(1).describe('File with the key (base64, 32 bytes) sealing stored FAST token keys, kept out of the database; made on first start; relative to dataDir; one file for every c2s of a cluster.'),
   role: z.enum(['all', 'c2s', 'sm', 'muc']).describe('Which components this process runs: all, or one part of a cluster joined over NATS (muc: the services alone, with services own-process).'),
   shards: z.number().int().min(1).max(1024).describe('Sm shards the users are spread over (SHA-1 of the bare JID); each is served by one sm process at a time (a lease), others stand by; the same in every process of a cluster.'),
+  serviceShards: z.number().int().min(1).max(1024).describe('Shards each service domain (group chat) is split into by SHA-1 of the room JID; each is served by one process at a time (a lease), any other process hosting the service stands by and takes over a dead owner\'s shards; the same in every process of a cluster.'),
   resumeThroughSm: z.enum(['auto', 'always', 'never']).describe('XEP-0198: the sm keeps a copy of what it sends each resumable session (within limits.smQueue*), so that its client can resume through any c2s, also after its c2s died; auto: in a cluster over NATS (one process has one c2s). The same in every process of a cluster.'),
   services: z.enum(['with-sm', 'own-process']).describe("Where services (group chat) run in a cluster: in the sm's process, or in processes of their own (--role muc)."),
   muc: z

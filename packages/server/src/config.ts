@@ -99,6 +99,13 @@ export interface ServerConfig {
    * cluster must have the same count. 1: one sm serves everyone.
    */
   shards: number;
+  /**
+   * Shards each service domain (group chat) is split into by SHA-1 of the bare
+   * address a stanza is to, the room JID (docs/protocol.md "Service shards"):
+   * each is served by one process at a time (a lease), others stand by; the
+   * same in every process of a cluster.
+   */
+  serviceShards: number;
   /** XEP-0198: the sm keeps a copy of what it sends resumable sessions so that a client may resume through any c2s; auto: in a cluster over NATS. */
   resumeThroughSm: 'auto' | 'always' | 'never';
   /**
@@ -250,6 +257,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   role: 'all',
   services: 'with-sm',
   shards: 1,
+  serviceShards: 1,
   resumeThroughSm: 'auto',
   router: { kind: 'in-process' },
   storage: { kind: 'sqlite' },

@@ -97,9 +97,10 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   installLogEvents();
   // Services are routed as components: the sm knows their domains (so a stanza for one that is down gets an error), nothing more.
   const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
+  const serviceShards = new Map(mucServices(config).map((m) => [m.domain, config.serviceShards]));
   const shards = new ShardMap(config.shards);
   const newSm = (index: number): SessionManager =>
-    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, externalServices: config.externalServices, admins: config.admins, admin: () => admin, resumeCopy: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
+    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, serviceShards, externalServices: config.externalServices, admins: config.admins, admin: () => admin, resumeCopy: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
       archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText, writer: { delayMs: config.archiveWriteDelayMs } } });
   const sms = new Map<number, SessionManager>();
   const admin = adminOverShards(config, storage, sms);
@@ -123,6 +124,7 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   // stand by until an owner is gone, and two can never process the same shard's stanzas (router/shard-claims.ts).
   let stopping = false;
   const claims = new ShardClaims(await router.leaseBucket(config.timeouts.deadAfterSeconds * 1000), {
+    group: 'sm',
     count: shards.count,
     ttlMs: config.timeouts.deadAfterSeconds * 1000,
     holder: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
@@ -167,9 +169,15 @@ export interface ServicesNode {
   stop(): Promise<void>;
 }
 
-/** The services of the configuration (group chat), each a component on the router. */
+/**
+ * The services of the configuration (group chat), each a component on the
+ * router. Across processes each service shard is owned through a lease, so
+ * any number of processes may host a service: the others stand by.
+ */
 export async function startServicesNode(config: ServerConfig, router: Router, storage: Storage): Promise<ServicesNode> {
-  const host = new ServiceHost(router, new ShardMap(config.shards));
+  const ttlMs = config.timeouts.deadAfterSeconds * 1000;
+  const leases = router instanceof NatsRouter ? { bucket: await router.leaseBucket(ttlMs), ttlMs, holder: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}` } : undefined;
+  const host = new ServiceHost(router, { smShards: new ShardMap(config.shards), serviceShards: config.serviceShards, ...(leases ? { leases } : {}) });
   const muc = new Map<string, MucService>();
   for (const options of mucServices(config)) {
     const service = new MucService(options, storage.muc, storage.archive);

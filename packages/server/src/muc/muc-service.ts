@@ -91,6 +91,20 @@ export class MucService implements Service {
     this.rooms.clear();
   }
 
+  /**
+   * Another process serves these rooms from now on (service/service-host.ts):
+   * their occupants leave with 332 as at a shutdown when it is a clean
+   * handover, and the rooms leave memory; persistent ones are in the store
+   * for the new owner, who loads them at their next stanza.
+   */
+  async stopShard(belongs: (bareJid: string) => boolean, clean: boolean): Promise<void> {
+    for (const [local, room] of [...this.rooms]) {
+      if (!belongs(room.jid)) continue;
+      if (clean) for (const occupant of [...room.occupants.values()]) removeOccupant(room, occupant, [STATUS.shutdown]);
+      this.rooms.delete(local);
+    }
+  }
+
   receive(stanza: Element): void | Promise<void> {
     const to = parseJid(stanza.attrs.to ?? '');
     const from = parseJid(stanza.attrs.from ?? '');

@@ -1,16 +1,19 @@
-// Which sm process serves which shard (#17, docs/protocol.md "Shards"). Each
+// Which process serves which shard (#17, docs/protocol.md "Shards" and
+// "Service shards"): the sm's shards, and each service domain's. Each
 // shard `k` is owned through its own lease (lease.ts: a key in the prefix's
 // JetStream KV bucket, created only when absent, renewed with a revision
-// check, expiring `ttlMs` after its owner's last renewal). Every sm process
-// also keeps a member key alive in the same bucket, so each can count the
-// live sm processes and take its share, ceil(shards / members):
+// check, expiring `ttlMs` after its owner's last renewal). Every process of
+// a group (the sm processes; the processes hosting one service domain) also
+// keeps a member key alive in the same bucket, so each can count the live
+// processes of its group and take its share, ceil(shards / members):
 //
 // - holding fewer than its share, it tries to create the leases of the
 //   shards it lacks (a dead owner's lease expires within ttlMs, and the
 //   first to create it after that owns it);
 // - holding more (a process joined), it gives one back per round, cleanly:
-//   its sm stops (the c2s close that shard's streams, clients reconnect) and
-//   the lease is deleted so another takes it at once;
+//   its sm stops (the c2s close that shard's streams, clients reconnect), or
+//   its service says goodbye to that shard's users, and the lease is deleted
+//   so another takes it at once;
 // - a process whose share is none stands by.
 //
 // Two processes never both serve a shard: the lease is created only when
@@ -25,6 +28,8 @@ const encoder = new TextEncoder();
 const MEMBER_PREFIX = 'member_';
 
 export interface ShardClaimsOptions {
+  /** Who shares these shards, e.g. `sm` or a service's domain: members are counted per group. */
+  group: string;
   count: number;
   /** Lease lifetime without renewal (and a member's): how long a dead process's shards stay unowned. */
   ttlMs: number;
@@ -47,6 +52,8 @@ export class ShardClaims {
   private round: Promise<void> = Promise.resolve();
   private stopped = false;
   private saidStandby = false;
+  private readonly memberPrefix: string;
+  private readonly memberKey: string;
 
   constructor(
     private readonly kv: KV,
@@ -55,6 +62,9 @@ export class ShardClaims {
     this.leases = Array.from({ length: options.count }, (_, k) =>
       Lease.inBucket(kv, options.keyOf(k), { ttlMs: options.ttlMs, holder: options.holder, onLost: () => this.onLost(k) }),
     );
+    // `=` never appears in a safe group name, so one group's prefix is never another's.
+    this.memberPrefix = `${MEMBER_PREFIX}${keySafe(options.group).replace(/=/g, '_')}=`;
+    this.memberKey = this.memberPrefix + keySafe(options.holder);
   }
 
   /** The shards this process serves now. */
@@ -83,13 +93,13 @@ export class ShardClaims {
 
   private async claim(): Promise<void> {
     if (this.stopped) return;
-    await this.kv.put(MEMBER_PREFIX + keySafe(this.options.holder), encoder.encode(String(this.held.size)));
+    await this.kv.put(this.memberKey, encoder.encode(String(this.held.size)));
     const members = await this.members();
     const share = Math.ceil(this.options.count / Math.max(1, members));
     if (this.held.size > share) {
       // A process joined: give one shard back, the highest, cleanly.
       const k = Math.max(...this.held);
-      log('info', `shards: ${members} sm processes, share ${share}: giving shard ${k} back`, undefined, 'shards.rebalance');
+      log('info', `shards of ${this.options.group}: ${members} processes, share ${share}: giving shard ${k} back`, undefined, 'shards.rebalance');
       await this.release(k);
       return;
     }
@@ -101,25 +111,25 @@ export class ShardClaims {
       try {
         await this.options.acquired(k);
       } catch (err) {
-        log('error', `shards: serving shard ${k} failed; giving it back`, err, 'shards.acquire.failed');
+        log('error', `shards of ${this.options.group}: serving shard ${k} failed; giving it back`, err, 'shards.acquire.failed');
         await this.release(k);
       }
     }
     if (this.held.size === 0 && !this.saidStandby) {
       this.saidStandby = true;
-      log('info', `shards: every shard is owned (${members} sm processes): standing by`, undefined, 'lease.standby');
+      log('info', `shards of ${this.options.group}: every shard is owned (${members} processes): standing by`, undefined, 'lease.standby');
     }
   }
 
   private async members(): Promise<number> {
     let n = 0;
-    for await (const key of await this.kv.keys()) if (key.startsWith(MEMBER_PREFIX)) n++;
+    for await (const key of await this.kv.keys()) if (key.startsWith(this.memberPrefix)) n++;
     return n;
   }
 
   private async release(k: number): Promise<void> {
     if (!this.held.delete(k)) return;
-    await this.options.releasing(k).catch((err: unknown) => log('error', `shards: stopping shard ${k} failed`, err));
+    await this.options.releasing(k).catch((err: unknown) => log('error', `shards of ${this.options.group}: stopping shard ${k} failed`, err));
     await this.leases[k]!.release();
   }
 
@@ -134,7 +144,7 @@ export class ShardClaims {
     clearInterval(this.timer);
     await this.round;
     for (const k of [...this.held]) await this.release(k);
-    await this.kv.delete(MEMBER_PREFIX + keySafe(this.options.holder)).catch(() => undefined);
+    await this.kv.delete(this.memberKey).catch(() => undefined);
   }
 }
 

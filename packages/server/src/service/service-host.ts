@@ -1,62 +1,157 @@
-// Runs services as components on the router (docs/protocol.md "Services").
-// Each service is attached at `component/<domain>`, the address XEP-0114
-// components use, and announces itself to the sm with the `component`
-// control, so the sm routes its domain exactly as it routes an external
-// component's: the sm holds no service code. The host works the same on the
-// in-process router and on NATS; in a cluster it runs in the sm's process or
-// in one of its own (`--role muc`).
+// Runs services as components on the router (docs/protocol.md "Services" and
+// "Service shards"). A service domain is split into shards by the room (or
+// node, or whatever bare address a stanza is to; router/service-shards.ts),
+// each attached at its own address, `component/<domain>` when there is one
+// shard. Each attached shard announces itself to the sm with the `component`
+// control, so the sm routes it exactly as it routes an external component:
+// the sm holds no service code.
+//
+// In one process the host serves every shard. Across processes (`leases`)
+// each shard is owned through a lease, by the same claims as the sm's shards
+// (router/shard-claims.ts): any number of processes may host a service, each
+// takes its share, the rest stand by, and a dead owner's shards are taken
+// within the lease's TTL. The new owner holds nothing in memory for them: a
+// MUC loads a room from the store at its first stanza, with no occupants.
 
+import type { KV } from 'nats';
 import type { Element } from '@switchboard/xml';
 import { replyWithError, stanzaError } from '@switchboard/protocol';
-import { componentAddress, componentControl, fanOutPayload, readControl, type Envelope } from '../router/envelope.ts';
+import { componentControl, fanOutPayload, readControl, type Envelope } from '../router/envelope.ts';
 import type { ComponentAddress, Router } from '../router/router.ts';
 import { ShardMap } from '../router/shards.ts';
+import { ServiceShards } from '../router/service-shards.ts';
+import { ShardClaims } from '../router/shard-claims.ts';
+import { log } from '../log-line.ts';
 import type { Service } from './service.ts';
 
+/** Ownership across processes: the prefix's lease bucket (router/lease.ts) and who this process is in it. */
+export interface ServiceLeases {
+  bucket: KV;
+  /** A lease not renewed for this long expires: how long a dead process's shards stay unowned. */
+  ttlMs: number;
+  holder: string;
+}
+
+export interface ServiceHostOptions {
+  /** The sm shards: a stanza goes to the shard of its recipient, an announcement to every shard. */
+  smShards?: ShardMap;
+  /** Shards of each service domain (default 1); the same in every process of a cluster. */
+  serviceShards?: number;
+  /** Across processes: each shard owned through a lease. Absent: this process serves every shard. */
+  leases?: ServiceLeases;
+}
+
+/** One service and the shards of it this process serves. */
+interface Hosted {
+  service: Service;
+  shards: ServiceShards;
+  /** Shards attached here now: a stanza for another (one in flight at a handover) is answered, never served. */
+  serving: Set<number>;
+  claims: ShardClaims | undefined;
+  send(stanza: Element): void;
+}
+
 export class ServiceHost {
-  private readonly running: Service[] = [];
+  private readonly hosted: Hosted[] = [];
+  private readonly smShards: ShardMap;
+  private readonly serviceShards: number;
 
   constructor(
     private readonly router: Router,
-    /** The sm shards: a stanza goes to the shard of its recipient, an announcement to every shard. */
-    private readonly shards: ShardMap = new ShardMap(1),
-  ) {}
+    private readonly options: ServiceHostOptions = {},
+  ) {
+    this.smShards = options.smShards ?? new ShardMap(1);
+    this.serviceShards = options.serviceShards ?? 1;
+  }
 
-  private announce(from: string, action: 'online' | 'offline', domain: string): void {
-    for (const to of this.shards.addresses()) this.router.route({ to, from, payload: componentControl(action, domain) });
+  private announce(from: ComponentAddress, action: 'online' | 'offline', domain: string): void {
+    for (const to of this.smShards.addresses()) this.router.route({ to, from, payload: componentControl(action, domain) });
   }
 
   get services(): readonly Service[] {
-    return this.running;
+    return this.hosted.map((h) => h.service);
   }
 
-  /** Starts the service, attaches its domain and tells the sm it is online. */
+  /** The shards of `domain` this process serves now. */
+  servingShards(domain: string): number[] {
+    const hosted = this.hosted.find((h) => h.service.domain === domain);
+    return hosted ? [...hosted.serving].sort((a, b) => a - b) : [];
+  }
+
+  /** Starts the service, then serves its shards: all of them, or across processes those its leases give it. */
   async add(service: Service): Promise<void> {
-    const address = componentAddress(service.domain);
-    const send = (stanza: Element): void => this.router.route({ to: this.shards.addressOf(stanza.attrs.to ?? ''), from: address, payload: stanza });
+    const shards = new ServiceShards(service.domain, this.serviceShards);
+    // What the service sends goes out from the shard its `from` belongs to (the room's), to the sm of its `to`.
+    const send = (stanza: Element): void =>
+      this.router.route({ to: this.smShards.addressOf(stanza.attrs.to ?? ''), from: shards.addressOf(stanza.attrs.from ?? service.domain), payload: stanza });
     const fanOut = (stanza: Element, recipients: readonly string[]): void => {
       if (recipients.length === 0) return;
       if (recipients.length === 1) return send(stanza.withAttrs({ to: recipients[0] }));
+      const from = shards.addressOf(stanza.attrs.from ?? service.domain);
       // One envelope per sm shard, with the recipients it owns.
       const byShard = new Map<ComponentAddress, { jid: string }[]>();
       for (const jid of recipients) {
-        const to = this.shards.addressOf(jid);
+        const to = this.smShards.addressOf(jid);
         let targets = byShard.get(to);
         if (!targets) byShard.set(to, (targets = []));
         targets.push({ jid });
       }
-      for (const [to, targets] of byShard) this.router.route({ to, from: address, payload: fanOutPayload(stanza, targets) });
+      for (const [to, targets] of byShard) this.router.route({ to, from, payload: fanOutPayload(stanza, targets) });
     };
     await service.start({ domain: service.domain, send, fanOut });
-    await this.router.attach(address, (envelope) => this.receive(service, envelope, send));
-    this.running.push(service);
-    this.announce(address, 'online', service.domain);
+    const hosted: Hosted = { service, shards, serving: new Set(), claims: undefined, send };
+    this.hosted.push(hosted);
+    const leases = this.options.leases;
+    if (!leases) {
+      for (let k = 0; k < shards.count; k++) await this.attachShard(hosted, k);
+      return;
+    }
+    hosted.claims = new ShardClaims(leases.bucket, {
+      group: service.domain,
+      count: shards.count,
+      ttlMs: leases.ttlMs,
+      holder: leases.holder,
+      keyOf: (k) => shards.address(k),
+      acquired: (k) => this.attachShard(hosted, k),
+      releasing: (k) => this.releaseShard(hosted, k, true),
+      // Fenced: another process owns the shard now. Stop at once and forget its state; its users learn it by
+      // XEP-0410 self-ping, as after a crash (the new owner answers not-acceptable).
+      lost: (k) => void this.releaseShard(hosted, k, false),
+    });
+    // A standby does not wait here: it serves whatever it is given later.
+    await hosted.claims.start();
   }
 
-  private receive(service: Service, envelope: Envelope, send: (stanza: Element) => void): void {
+  private async attachShard(hosted: Hosted, k: number): Promise<void> {
+    const address = hosted.shards.address(k);
+    await this.router.attach(address, (envelope) => this.receive(hosted, k, envelope));
+    hosted.serving.add(k);
+    this.announce(address, 'online', hosted.service.domain);
+    log('info', `${hosted.service.kind} ${hosted.service.domain}: serving ${address} (shard ${k} of ${hosted.shards.count})`, undefined, 'service.shard.serving');
+  }
+
+  /** Stops serving shard `k`: the service forgets it (saying goodbye first when `clean`), the sm hears it is offline. */
+  private async releaseShard(hosted: Hosted, k: number, clean: boolean): Promise<void> {
+    if (!hosted.serving.delete(k)) return;
+    const address = hosted.shards.address(k);
+    if (!clean) await this.router.detach(address);
+    await hosted.service.stopShard?.((jid) => hosted.shards.indexOf(jid) === k, clean);
+    this.announce(address, 'offline', hosted.service.domain);
+    if (clean) await this.router.detach(address);
+    log(clean ? 'info' : 'error', `${hosted.service.kind} ${hosted.service.domain}: ${clean ? 'gave' : 'lost'} ${address} (shard ${k})`, undefined, 'service.shard.released');
+  }
+
+  private receive(hosted: Hosted, k: number, envelope: Envelope): void {
     // Controls (a failed announcement coming back) are the host's, not the service's.
     if (readControl(envelope.payload)) return;
+    const { service, send } = hosted;
     const stanza = envelope.payload;
+    if (!hosted.serving.has(k)) {
+      // Sent while this process owned the shard, arriving after it gave it up: served here it would split the room.
+      const reply = replyWithError(stanza, stanzaError('service-unavailable', { text: 'this part of the service is moving to another process; try again' }));
+      if (reply) send(reply);
+      return;
+    }
     const fail = (err: unknown): void => {
       console.error(`switchboard: ${service.kind} ${service.domain} failed on a stanza`, err);
       // Nothing is lost: the sender learns the service could not handle it.
@@ -71,13 +166,19 @@ export class ServiceHost {
     }
   }
 
-  /** Stops every service (each says goodbye to its users first), then tells the sm they are offline. */
+  /** Stops every service (each says goodbye to its users first), then tells the sm its shards are offline. */
   async stop(): Promise<void> {
-    for (const service of this.running.splice(0).reverse()) {
-      const address = componentAddress(service.domain);
+    for (const hosted of this.hosted.splice(0).reverse()) {
+      const { service } = hosted;
+      // Across processes each shard is given back cleanly (its users told, its lease deleted for a standby at once).
+      if (hosted.claims) await hosted.claims.stop().catch((err: unknown) => console.error(`switchboard: giving back ${service.kind} ${service.domain}`, err));
       await service.stop().catch((err: unknown) => console.error(`switchboard: stopping ${service.kind} ${service.domain}`, err));
-      this.announce(address, 'offline', service.domain);
-      await this.router.detach(address);
+      for (const k of [...hosted.serving]) {
+        hosted.serving.delete(k);
+        const address = hosted.shards.address(k);
+        this.announce(address, 'offline', service.domain);
+        await this.router.detach(address);
+      }
     }
   }
 }

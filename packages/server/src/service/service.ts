@@ -35,4 +35,12 @@ export interface Service {
   receive(stanza: Element): void | Promise<void>;
   /** Stops serving: tells whoever it serves (a MUC sends 332), keeps what must survive. */
   stop(): Promise<void>;
+  /**
+   * This process no longer serves one shard of the domain (docs/protocol.md
+   * "Service shards"): forget what is in memory for the addresses `belongs`
+   * says are in it, after telling their users when `clean` (a handover; not
+   * when the shard was lost to another owner, who serves them already).
+   * What must survive is in the store, for the next owner to load.
+   */
+  stopShard?(belongs: (bareJid: string) => boolean, clean: boolean): Promise<void>;
 }

@@ -20,6 +20,8 @@ import {
 import type { ComponentAddress, LivenessEvent, Router, UndeliverableReason } from '../router/router.ts';
 import { rerouteReturned } from './returned.ts';
 import { isSmAddress, ShardMap } from '../router/shards.ts';
+import { componentDomainOf } from '../router/service-shards.ts';
+import { stanzaError } from '@switchboard/protocol';
 import { performance } from 'node:perf_hooks';
 import { channels, type SmStanzaTimedMessage } from '../diagnostics.ts';
 import { moduleLogger } from '../log.ts';
@@ -58,6 +60,8 @@ export interface SmOptions {
   scramIterations?: number;
   /** XEP-0114 component domains from the configuration. */
   componentDomains?: string[];
+  /** Service domains split into shards, with their counts (docs/protocol.md "Service shards"). */
+  serviceShards?: ReadonlyMap<string, number>;
   /** XEP-0215 external services (STUN/TURN) from the configuration. */
   externalServices?: readonly ExternalService[];
   /** XEP-0313 message archive (sm/modules/mam/); absent or false: none. */
@@ -118,7 +122,7 @@ export class SessionManager {
       { domain: this.domain, maxRosterItems: quotas.rosterItems },
     );
     const shared = { router, address: this.address, domain: this.domain, sessions: this.sessions, accounts: storage.accounts, im: this.im, chains: this.chains };
-    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, returned: (stanza) => this.rerouteLogged(stanza), shards, resumeFull: (session, stanza) => this.resumption.full(session, stanza) });
+    this.routing = new StanzaRouting({ ...shared, policy: { chatToAllResources: false, ...options.delivery }, iq: this.iq, knownComponents, serviceShards: options.serviceShards, returned: (stanza) => this.rerouteLogged(stanza), shards, resumeFull: (session, stanza) => this.resumption.full(session, stanza) });
     this.lifecycle = new SessionLifecycle({ ...shared, owns: (bare) => this.routing.peerOf(bare) === undefined, maxResources: quotas.resources, rosters: this.rosters, reroute: (stanza) => this.rerouteLogged(stanza) });
     this.resumption = new SmResumption({
       router,
@@ -203,9 +207,10 @@ export class SessionManager {
 
   /** A c2s went away (goodbye, silence past the bound, restart): every session it held ends through the one destroy path. */
   private liveness(event: LivenessEvent): void {
-    // A service or external component (`component/<domain>`) is routed to while it is alive: its liveness is its presence.
-    if (event.address.startsWith(COMPONENT_ADDRESS_PREFIX)) {
-      const target = event.address.slice(COMPONENT_ADDRESS_PREFIX.length);
+    // A service or external component (`component/<domain>`, or one shard of a service's) is routed to while it is
+    // alive: its liveness is its presence.
+    const target = componentDomainOf(event.address);
+    if (target !== undefined) {
       this.routing.componentPresence(event.address, { ns: 'component', action: event.state === 'up' ? 'online' : 'offline', target, failed: false });
       return;
     }
@@ -223,12 +228,15 @@ export class SessionManager {
       if (!readControl(envelope.payload)) this.logged(this.routing.peerUnreachable(envelope.payload, reason));
       return;
     }
-    if (envelope.to.startsWith(COMPONENT_ADDRESS_PREFIX) && reason !== 'unconfirmed') {
-      // The service is not there: its domain is offline until it announces itself again, and the stanza is
-      // answered (service-unavailable) by routing it once more.
-      const target = envelope.to.slice(COMPONENT_ADDRESS_PREFIX.length);
-      this.routing.componentPresence(envelope.to, { ns: 'component', action: 'offline', target, failed: false });
-      if (!readControl(envelope.payload)) void this.reroute(envelope.payload);
+    const component = componentDomainOf(envelope.to);
+    if (component !== undefined) {
+      if (readControl(envelope.payload)) return;
+      // It may have arrived (NATS failed after the publish): answered, not sent twice (as for another shard's sm).
+      if (reason === 'unconfirmed') return this.routing.sendError(envelope.payload, stanzaError('remote-server-timeout'));
+      // The service (or this shard of it) is not there: offline until it announces itself again (a standby taking
+      // the shard over), and the stanza is answered (service-unavailable) by routing it once more.
+      this.routing.componentPresence(envelope.to, { ns: 'component', action: 'offline', target: component, failed: false });
+      void this.reroute(envelope.payload);
       return;
     }
     const fanOut = envelope.payload.name === 'fanout' ? readFanOut(envelope.payload) : undefined;
@@ -301,10 +309,9 @@ export class SessionManager {
       return;
     }
     if (envelope.from.startsWith(COMPONENT_ADDRESS_PREFIX)) {
-      const domain = envelope.from.slice(COMPONENT_ADDRESS_PREFIX.length);
       const fanOut = envelope.payload.name === 'fanout' ? readFanOut(envelope.payload) : undefined;
-      if (fanOut) this.routing.fanOutFromComponent(domain, fanOut);
-      else this.routing.fromComponent(domain, envelope.payload);
+      if (fanOut) this.routing.fanOutFromComponent(envelope.from, fanOut);
+      else this.routing.fromComponent(envelope.from, envelope.payload);
       return;
     }
     const session = this.lifecycle.sessionOf(envelope);

@@ -9,7 +9,8 @@
 import { Element } from '@switchboard/xml';
 import { parseJid, type Jid } from '@switchboard/jid';
 import { isStanzaError, iqPayload, iqResult, replyWithError, stanzaError, type StanzaError } from '@switchboard/protocol';
-import { COMPONENT_ADDRESS_PREFIX, type Control, type FanOut } from '../router/envelope.ts';
+import type { Control, FanOut } from '../router/envelope.ts';
+import { componentDomainOf, serviceShardAddress, serviceShardOf } from '../router/service-shards.ts';
 import type { ComponentAddress, Router, UndeliverableReason } from '../router/router.ts';
 import { bareOf, type ShardMap } from '../router/shards.ts';
 import { log } from '../log-line.ts';
@@ -38,6 +39,8 @@ export interface StanzaRoutingDeps {
   chains: Chains;
   /** Component domains the configuration knows (connected or not). */
   knownComponents: ReadonlySet<string>;
+  /** Service domains split into shards, with their counts (docs/protocol.md "Service shards"); absent: one. */
+  serviceShards?: ReadonlyMap<string, number>;
   /** A stanza for a session that ended after it was chosen: RFC 6121 §8.5 decides again (returned.ts). */
   returned: (stanza: Element) => void;
   /** The cluster's shards; a user of another shard is that shard's sm's (docs/protocol.md "Shards"). */
@@ -59,12 +62,13 @@ export class StanzaRouting {
   private readonly im: InstantMessaging;
   private readonly chains: Chains;
   private readonly knownComponents: ReadonlySet<string>;
+  private readonly serviceShards: ReadonlyMap<string, number>;
   private readonly returned: (stanza: Element) => void;
   private readonly shards: ShardMap;
   private readonly resumeFull: StanzaRoutingDeps['resumeFull'];
   private readonly queries: ServerQueries;
-  /** XEP-0114 component domains connected now. */
-  private readonly components = new Set<string>();
+  /** Component and service shard addresses alive now (`component/<domain>`, `component/<domain>/shard-k`). */
+  private readonly components = new Set<ComponentAddress>();
   /** The fan-out being expanded (fanOutFromComponent): sendTo adds its copies to it instead of sending each. */
   private batch: FanOutBatch | undefined;
 
@@ -80,6 +84,7 @@ export class StanzaRouting {
     this.im = deps.im;
     this.chains = deps.chains;
     this.knownComponents = deps.knownComponents;
+    this.serviceShards = deps.serviceShards ?? new Map();
     this.returned = deps.returned;
     this.shards = deps.shards;
     this.resumeFull = deps.resumeFull;
@@ -91,11 +96,18 @@ export class StanzaRouting {
   }
 
   /** The component ns of the internal protocol: a component came online or went offline. */
-  componentPresence(from: string, control: Extract<Control, { ns: 'component' }>): boolean {
-    if (from !== COMPONENT_ADDRESS_PREFIX + control.target) return false;
-    if (control.action === 'online') this.components.add(control.target);
-    else this.components.delete(control.target);
+  componentPresence(from: ComponentAddress, control: Extract<Control, { ns: 'component' }>): boolean {
+    if (componentDomainOf(from) !== control.target) return false;
+    if (control.action === 'online') this.components.add(from);
+    else this.components.delete(from);
     return true;
+  }
+
+  /** The live address serving `jid` of a component domain: the domain's, or the shard of its bare JID's (shard 0 for the domain itself). */
+  private componentFor(jid: Jid): ComponentAddress | undefined {
+    const count = this.serviceShards.get(jid.domain) ?? 1;
+    const address = serviceShardAddress(jid.domain, count === 1 ? 0 : serviceShardOf(jid.bare().toString(), count), count);
+    return this.components.has(address) ? address : undefined;
   }
 
   /** A stanza a session sent; `text` is the stanza as text, when its c2s had it (Envelope.text). */
@@ -148,13 +160,16 @@ export class StanzaRouting {
     const to = c.to ?? (session ? session.jid.bare() : undefined);
     if (!to) return;
     switch (c.address) {
-      case 'remote':
-        // XEP-0114: a connected component's domain; anything else needs s2s, which we lack (RFC 6120 §10.4.3).
-        if (this.components.has(to.domain)) {
-          this.router.route({ to: COMPONENT_ADDRESS_PREFIX + to.domain, from: this.address, payload: c.stanza });
+      case 'remote': {
+        // XEP-0114: a connected component's domain (the live shard of a service's); anything else needs s2s,
+        // which we lack (RFC 6120 §10.4.3). A service shard with no owner now (a failover) is service-unavailable.
+        const component = this.componentFor(to);
+        if (component !== undefined) {
+          this.router.route({ to: component, from: this.address, payload: c.stanza });
           return;
         }
         return this.sendError(c.stanza, stanzaError(this.knownComponents.has(to.domain) ? 'service-unavailable' : 'remote-server-not-found'));
+      }
       case 'host':
         return this.settle(this.chains.run('pktSm', { c, target: 'host', account: undefined, session }), c.stanza);
       case 'self':
@@ -265,7 +280,8 @@ export class StanzaRouting {
     const peer = this.shards.count > 1 && this.isLocalUser(to) ? this.peerOf(bareOf(to)) : undefined;
     if (peer !== undefined) return this.toPeer(peer, stanza);
     const parsed = parseJid(to);
-    if (parsed.ok && this.components.has(parsed.jid.domain)) this.router.route({ to: COMPONENT_ADDRESS_PREFIX + parsed.jid.domain, from: this.address, payload: stanza });
+    const component = parsed.ok ? this.componentFor(parsed.jid) : undefined;
+    if (component !== undefined) this.router.route({ to: component, from: this.address, payload: stanza });
   }
 
   private isLocalUser(jid: string | undefined): boolean {
@@ -280,9 +296,10 @@ export class StanzaRouting {
     return this.queries.ask(to, payload, (iq) => this.sendTo(session, iq));
   }
 
-  /** XEP-0114: a stanza from a component, already checked to come from its own domain. */
-  fromComponent(domain: string, stanza: Element): void {
-    if (!this.components.has(domain)) return;
+  /** XEP-0114: a stanza from a component (or a service shard) at `address`, checked to come from its own domain. */
+  fromComponent(address: ComponentAddress, stanza: Element): void {
+    const domain = componentDomainOf(address);
+    if (domain === undefined || !this.components.has(address)) return;
     const from = parseJid(stanza.attrs.from ?? '');
     if (!from.ok || from.jid.domain !== domain) return;
     const result = classify(stanza, this.domain);
@@ -365,8 +382,9 @@ export class StanzaRouting {
    * blocking, the other modules, errors back to the component), and the
    * copies that are delivered unchanged go out in one envelope per c2s.
    */
-  fanOutFromComponent(domain: string, { stanza, targets }: FanOut): void {
-    if (!this.components.has(domain)) return;
+  fanOutFromComponent(address: ComponentAddress, { stanza, targets }: FanOut): void {
+    const domain = componentDomainOf(address);
+    if (domain === undefined || !this.components.has(address)) return;
     const from = parseJid(stanza.attrs.from ?? '');
     if (!from.ok || from.jid.domain !== domain) return;
     const shape = classify(stanza, this.domain);
