@@ -1,5 +1,5 @@
 // Real processes for the cluster fault tests and the cluster benchmark: an
-// sm or a c2s started with the CLI, over the test's own nats-server, found
+// sm, a c2s or a MUC service process started with the CLI, over the test's own nats-server, found
 // ready by the line it logs, and killed the way a fault kills it.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -41,7 +41,7 @@ export function addUsers(o: ClusterOptions, users: string[]): void {
 }
 
 /** Resolves once the process is serving (or, with `ready`, once its log matches that). */
-export function startRole(o: ClusterOptions, role: 'sm' | 'c2s', ready?: RegExp): Promise<RoleProcess> {
+export function startRole(o: ClusterOptions, role: 'sm' | 'c2s' | 'muc', ready?: RegExp): Promise<RoleProcess> {
   const args = [...commonArgs(o), '--role', role];
   if (role === 'c2s') args.push('--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback');
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'info' } });
@@ -53,7 +53,7 @@ export function startRole(o: ClusterOptions, role: 'sm' | 'c2s', ready?: RegExp)
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       proc.log += d.toString();
-      const match = out.match(ready ?? (role === 'c2s' ? /c2s 127\.0\.0\.1:(\d+)/ : /sm for localhost/));
+      const match = out.match(ready ?? (role === 'c2s' ? /c2s 127\.0\.0\.1:(\d+)/ : role === 'muc' ? /muc for localhost/ : /sm for localhost/));
       if (match) {
         proc.port = role === 'c2s' ? Number(match[1]) : undefined;
         resolve(proc);
@@ -102,4 +102,11 @@ export function usersByShard(shards: { indexOf(bareJid: string): number }, prefi
     if (list && list.length < 2) list.push(name);
   }
   return out;
+}
+
+/** Whether the process serves `address` now (a shard of the sm or of a service), by its log: it said it serves it and has not given it back since. */
+export function serves(p: RoleProcess, address: string): boolean {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return false;
+  const serving = p.log.lastIndexOf(`serving ${address} `);
+  return serving >= 0 && serving > Math.max(p.log.lastIndexOf(`gave ${address} `), p.log.lastIndexOf(`lost ${address} `), p.log.lastIndexOf(`lease ${address.replace(/[^A-Za-z0-9_=-]/g, '_')} released`));
 }
