@@ -92,6 +92,7 @@ export async function authenticate(stream: NegotiationStream, features: Element,
     allowPlainWithoutTls: options.allowPlainWithoutTls,
     channelBinding: transport.channelBinding(),
     channelBindingTypes: channelBindingTypes(features),
+    tlsVersion: transport.tlsVersion?.(),
   });
   if (!mechanism) throw new ClientError('SB_ERR_AUTH', `no usable SASL mechanism (offered: ${offered.join(' ') || 'none'})`, { fatal: true });
   const initial = await mechanism.initial();
@@ -118,9 +119,13 @@ export async function authenticate(stream: NegotiationStream, features: Element,
   }
 }
 
-/** A mechanism refused the server's answer: a downgrade (XEP-0474) or a server that cannot prove it knows the secret. Never retried. */
+/**
+ * A mechanism refused the server's answer: a downgrade (XEP-0474, XEP-0515) or a server that cannot prove it knows
+ * the secret. Fatal, so never retried: not with another mechanism, not on the next connection (which would meet the
+ * same relay).
+ */
 export function mechanismError(err: unknown): ClientError {
-  if (err instanceof DowngradeDetected) return new ClientError('SB_ERR_DOWNGRADE', err.message, { fatal: true });
+  if (err instanceof DowngradeDetected) return new ClientError('SB_ERR_DOWNGRADE', err.message, { fatal: true, downgrade: err.downgrade });
   return new ClientError('SB_ERR_AUTH', (err as Error).message, { fatal: true });
 }
 

@@ -81,6 +81,7 @@ export async function authenticate2(stream: NegotiationStream, features: Element
     allowPlainWithoutTls: options.allowPlainWithoutTls,
     channelBinding: stream.transport.channelBinding(),
     channelBindingTypes: channelBindingTypes(features),
+    tlsVersion: stream.transport.tlsVersion?.(),
   });
   if (!mechanism) throw new ClientError('SB_ERR_AUTH', `no usable SASL2 mechanism (offered: ${offered.join(' ') || 'none'})`, { fatal: true });
   const inline = feature.getChild('inline');

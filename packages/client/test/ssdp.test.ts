@@ -11,56 +11,13 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
-import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { startServer, type RunningServer } from '@switchboard/server';
 import { Client, type ClientError, type ClientOptions } from '../src/index.ts';
-
-type Rewrite = (features: string) => string;
-
-/**
- * Relays bytes both ways, rewriting the server's first <stream:features/> (held until it is whole).
- * `tls`: accepts TLS with the test certificate and speaks TLS to the server's direct-TLS port.
- */
-async function startRelay(target: number, rewrite: Rewrite, tls: boolean): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const onClient = (client: Socket): void => {
-    const upstream = tls ? tlsConnect({ host: '127.0.0.1', port: target, servername: 'localhost' }) : netConnect({ host: '127.0.0.1', port: target });
-    sockets.add(client).add(upstream);
-    let pending = '';
-    let rewritten = false;
-    upstream.setEncoding('utf8').on('data', (text: string) => {
-      if (rewritten) return void client.write(text);
-      pending += text;
-      const end = pending.indexOf('</stream:features>');
-      if (end < 0) return;
-      rewritten = true;
-      client.write(rewrite(pending.slice(0, end)) + pending.slice(end));
-    });
-    client.on('data', (chunk: Buffer) => upstream.write(chunk));
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  };
-  const server: Server = tls
-    ? createTlsServer({ cert: readFileSync(process.env.SWITCHBOARD_TEST_TLS_CERT!), key: readFileSync(process.env.SWITCHBOARD_TEST_TLS_KEY!) }, onClient)
-    : createServer(onClient);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { startRelay, type Rewrite } from './rewriting-relay.ts';
 
 const stripStartTls: Rewrite = (f) => f.replace(/<starttls[^>]*\/>|<starttls[\s\S]*?<\/starttls>/, '');
 const stripSha256: Rewrite = (f) => stripStartTls(f).replaceAll('<mechanism>SCRAM-SHA-256</mechanism>', '');
@@ -90,7 +47,7 @@ for (const sasl2 of [false, true]) {
     });
 
     const login = async (rewrite: Rewrite, tls: boolean): Promise<{ jid?: string; error?: ClientError }> => {
-      const relay = await startRelay(tls ? server.c2sDirectTlsPort! : server.c2sPort, rewrite, tls);
+      const relay = await startRelay({ target: tls ? server.c2sDirectTlsPort! : server.c2sPort, rewrites: [{ until: '</stream:features>', rewrite }], ...(tls ? { tls: {} } : {}) });
       relays.push(relay);
       const options: ClientOptions = {
         domain: 'localhost', username: 'alice', password: 'alice-pw', requireTls: false, timeoutMs: 5000, retry: { maxAttempts: 1 },

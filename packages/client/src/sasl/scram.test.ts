@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromUtf8, utf8 } from './bytes.ts';
-import { ScramClient } from './scram.ts';
+import { advertisedString, DowngradeDetected, ScramClient } from './scram.ts';
 
 const text = (b: Uint8Array | undefined): string => fromUtf8(b!);
 
@@ -56,5 +56,44 @@ describe('SCRAM client', () => {
     // c= carries the gs2 header followed by the binding data (RFC 5802 §7, RFC 9266).
     const final = text(await bound.challenge(utf8('r=NS,s=QSXCR+Q6sek8bf92,i=1')));
     assert.equal(final.split(',')[0], `c=${Buffer.from([...Buffer.from('p=tls-exporter,,'), 1, 2, 3]).toString('base64')}`);
+  });
+});
+
+describe('XEP-0515 (TDP): the server\'s t= against our own TLS version', () => {
+  // §4.3's full example: SCRAM-SHA-1-PLUS over tls-exporter (fake binding data), user/pencil, h= and t=0304.
+  const NONCE = '12C4CD5C-E38E-4A98-8F6D-15C38F51CCC6';
+  const SERVER_FIRST = `r=${NONCE}a09117a6-ac50-4f2f-93f1-93799c2bddf6,s=QSXCR+Q6sek8bf92,i=4096,h=G6k/rBLDqgOhRRaCuuatSDFkJ08=,t=0304`;
+  const advertised = advertisedString(['SCRAM-SHA-1', 'SCRAM-SHA-1-PLUS'], ['tls-server-end-point', 'tls-exporter']);
+  const example = (tlsVersion: '0304' | '0303' | 'none' | undefined): ScramClient =>
+    new ScramClient('SCRAM-SHA-1-PLUS', 'SHA-1', { username: 'user', password: 'pencil' }, { data: utf8('THIS IS FAKE CB DATA') }, NONCE, { advertised, tlsVersion });
+
+  it("the XEP's full example, byte for byte, when our TLS is 1.3 as the server's", async () => {
+    const c = example('0304');
+    assert.equal(text(await c.initial()), `p=tls-exporter,,n=user,r=${NONCE}`);
+    const final = await c.challenge(utf8(SERVER_FIRST));
+    assert.equal(text(final), `c=cD10bHMtZXhwb3J0ZXIsLFRISVMgSVMgRkFLRSBDQiBEQVRB,r=${NONCE}a09117a6-ac50-4f2f-93f1-93799c2bddf6,p=KHUfN8dSy1K95crT4D5y1ItLJfs=`);
+    await c.success(utf8('v=3w34ZIMVRkx2f2Ozb3/ecRPVdv4='));
+  });
+
+  it('another version on our side (TLS 1.2, or no TLS at all) stops before the proof, with what each side speaks', async () => {
+    for (const [own, words] of [['0303', /TLS 1\.3 and ours is TLS 1\.2/], ['none', /TLS 1\.3 and ours is no TLS/]] as const) {
+      const c = example(own);
+      await c.initial();
+      await assert.rejects(c.challenge(utf8(SERVER_FIRST)), (err: unknown) => {
+        assert.ok(err instanceof DowngradeDetected);
+        assert.deepEqual(err.downgrade, { kind: 'tls-version', server: '0304', client: own });
+        assert.match(err.message, words);
+        return true;
+      });
+    }
+  });
+
+  it('a server that sends no t= (Prosody, ejabberd) and a transport that cannot tell its version are not checked', async () => {
+    const noT = example('0303');
+    await noT.initial();
+    await noT.challenge(utf8(SERVER_FIRST.replace(',t=0304', '')));
+    const unknown = example(undefined);
+    await unknown.initial();
+    assert.equal(text(await unknown.challenge(utf8(SERVER_FIRST))).split(',p=')[1], 'KHUfN8dSy1K95crT4D5y1ItLJfs=');
   });
 });

@@ -1,20 +1,36 @@
 // RFC 5802 / RFC 7677 SCRAM client over WebCrypto, with -PLUS channel
 // binding by tls-exporter (RFC 9266). Verifies the server's signature, so a
-// server that does not know the keys cannot pretend to.
+// server that does not know the keys cannot pretend to. Checks the two
+// downgrade attributes of the server-first message before it proves
+// anything: XEP-0474's h= (the advertised lists) and XEP-0515's t= (the TLS
+// version).
 
+import { describeTlsVersion } from '@switchboard/protocol';
 import { concat, digest, equalBytes, fromBase64, fromUtf8, hmac, pbkdf2, randomNonce, toBase64, utf8, xor, type HashName } from './bytes.ts';
 import type { ClientMechanism, Credentials } from './mechanism.ts';
 import { saslprep } from './saslprep.ts';
+import type { OwnTlsVersion } from '../transport/transport.ts';
+import type { Downgrade } from '../errors.ts';
 
 /** RFC 5802 §5.1: "," and "=" in a saslname. */
 const escapeName = (name: string): string => name.replace(/=/g, '=3D').replace(/,/g, '=2C');
 
-/** XEP-0474: the server's hash of what it advertised differs from what reached us: someone in the middle changed the list. */
+/** Someone in the middle changed what the server said (XEP-0474) or the TLS under it (XEP-0515). */
 export class DowngradeDetected extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly downgrade: Downgrade,
+  ) {
     super(message);
     this.name = 'DowngradeDetected';
   }
+}
+
+export interface DowngradeChecks {
+  /** XEP-0474: the mechanisms and channel-binding types as they reached us (advertisedString). */
+  advertised?: string;
+  /** XEP-0515: our own TLS version, to compare with the server's t=. */
+  tlsVersion?: OwnTlsVersion;
 }
 
 /**
@@ -39,8 +55,7 @@ export class ScramClient implements ClientMechanism {
     private readonly binding: { data: Uint8Array } | { supportedButNotOffered: boolean },
     /** Random by default; fixed only to check against the RFCs' examples. */
     private readonly clientNonce: string = randomNonce(),
-    /** XEP-0474: the mechanisms and channel-binding types as they reached us (advertisedString). */
-    private readonly advertised?: string,
+    private readonly checks: DowngradeChecks = {},
   ) {
     const authz = credentials.authzid ? `a=${escapeName(credentials.authzid)}` : '';
     const flag = 'data' in binding ? 'p=tls-exporter' : binding.supportedButNotOffered ? 'y' : 'n';
@@ -66,8 +81,22 @@ export class ScramClient implements ClientMechanism {
     // XEP-0474 §5.2: a server that hashes what it advertised (h=) tells us whether the list was changed on the way.
     // The value is covered by the proof (AuthMessage), so it cannot be stripped or altered without failing the login.
     const h = attrs.get('h');
-    if (h !== undefined && this.advertised !== undefined && h !== toBase64(await digest(this.hash, utf8(this.advertised)))) {
-      throw new DowngradeDetected('SCRAM: the mechanisms or channel-binding types the server advertised were changed on the way (XEP-0474)');
+    const advertised = this.checks.advertised;
+    if (h !== undefined && advertised !== undefined && h !== toBase64(await digest(this.hash, utf8(advertised)))) {
+      throw new DowngradeDetected('SCRAM: the mechanisms or channel-binding types the server advertised were changed on the way (XEP-0474)', { kind: 'advertised-lists' });
+    }
+    // XEP-0515 §4.2: a server that states its TLS version (t=) tells us whether TLS was ended in the middle with
+    // another version on each side (which changes the channel-binding types each end sees). Covered by the proof
+    // like h=. A server that does not send t= (Prosody, ejabberd today) is not checked; neither is a transport
+    // that cannot tell its own version (a browser's WebSocket).
+    const t = attrs.get('t');
+    const own = this.checks.tlsVersion;
+    if (t !== undefined && own !== undefined && t !== own) {
+      const ours = own === 'none' ? 'no TLS' : describeTlsVersion(own);
+      throw new DowngradeDetected(
+        `SCRAM: the server's TLS is ${describeTlsVersion(t)} and ours is ${ours}: TLS is ended in the middle (XEP-0515)`,
+        { kind: 'tls-version', server: t, client: own },
+      );
     }
     const salted = await pbkdf2(this.hash, utf8(saslprep(this.credentials.password)), fromBase64(salt), iterations);
     const clientKey = await hmac(this.hash, salted, utf8('Client Key'));

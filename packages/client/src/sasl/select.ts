@@ -1,6 +1,7 @@
 import { type ClientMechanism, type Credentials, type MechanismName, MECHANISM_PREFERENCE } from './mechanism.ts';
 import { PlainClient } from './plain.ts';
 import { advertisedString, ScramClient } from './scram.ts';
+import type { OwnTlsVersion } from '../transport/transport.ts';
 
 export interface SelectOptions {
   offered: readonly string[];
@@ -19,21 +20,23 @@ export interface SelectOptions {
    * under TLS 1.3 knows only tls-unique) would refuse the proof as a wrong password.
    */
   channelBindingTypes: readonly string[] | undefined;
+  /** XEP-0515: the TLS version of this connection, checked against the server's t= (undefined: cannot tell, not checked). */
+  tlsVersion?: OwnTlsVersion;
 }
 
 /** Picks the strongest mechanism both sides support and the options allow, or undefined. */
 export function selectMechanism(options: SelectOptions): ClientMechanism | undefined {
   const order = options.allowed ?? MECHANISM_PREFERENCE;
   const anyPlusOffered = options.offered.some((m) => m.endsWith('-PLUS'));
-  // XEP-0474: what reached us, for SCRAM to check against the server's hash.
-  const advertised = advertisedString(options.offered, options.channelBindingTypes);
+  // XEP-0474: what reached us, for SCRAM to check against the server's hash; XEP-0515: our TLS version, against its t=.
+  const checks = { advertised: advertisedString(options.offered, options.channelBindingTypes), tlsVersion: options.tlsVersion };
   for (const name of order) {
     if (!options.offered.includes(name)) continue;
     switch (name) {
       case 'SCRAM-SHA-256-PLUS':
       case 'SCRAM-SHA-1-PLUS':
         if (!options.channelBinding || !options.channelBindingTypes?.includes('tls-exporter')) continue;
-        return new ScramClient(name, name.startsWith('SCRAM-SHA-256') ? 'SHA-256' : 'SHA-1', options.credentials, { data: options.channelBinding }, undefined, advertised);
+        return new ScramClient(name, name.startsWith('SCRAM-SHA-256') ? 'SHA-256' : 'SHA-1', options.credentials, { data: options.channelBinding }, undefined, checks);
       case 'SCRAM-SHA-256':
       case 'SCRAM-SHA-1':
         // RFC 5802 §6: 'y' tells the server we could have bound but saw no -PLUS offered, so a server that did
@@ -41,7 +44,7 @@ export function selectMechanism(options: SelectOptions): ClientMechanism | undef
         // binding type in common), the honest flag is 'n'.
         return new ScramClient(name, name === 'SCRAM-SHA-256' ? 'SHA-256' : 'SHA-1', options.credentials, {
           supportedButNotOffered: options.channelBinding !== undefined && !anyPlusOffered,
-        }, undefined, advertised);
+        }, undefined, checks);
       case 'PLAIN':
         if (!options.secure && !options.allowPlainWithoutTls) continue;
         return new PlainClient(options.credentials);

@@ -2,7 +2,7 @@
 // bundle (WebSocket only) never pulls in node:net or node:tls.
 
 import type { Framing } from '@switchboard/xml';
-import type { ClientTransport, TcpOptions, TransportEvents } from './transport.ts';
+import type { ClientTransport, OwnTlsVersion, TcpOptions, TransportEvents } from './transport.ts';
 
 export class LazyTcpTransport implements ClientTransport {
   readonly framing: Framing = 'stream';
@@ -44,6 +44,10 @@ export class LazyTcpTransport implements ClientTransport {
 
   channelBinding(): Uint8Array | undefined {
     return this.inner?.channelBinding();
+  }
+
+  tlsVersion(): OwnTlsVersion {
+    return this.inner?.tlsVersion?.();
   }
 
   close(): void {

@@ -4,7 +4,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { promises as dns } from 'node:dns';
-import type { ClientTransport, TcpOptions, TransportEvents } from './transport.ts';
+import { tlsVersionHex } from '@switchboard/protocol';
+import type { ClientTransport, OwnTlsVersion, TcpOptions, TransportEvents } from './transport.ts';
 
 interface Target {
   host: string;
@@ -114,6 +115,10 @@ export class TcpTransport implements ClientTransport {
   channelBinding(): Uint8Array | undefined {
     if (!this.tls || this.tls.getProtocol() !== 'TLSv1.3') return undefined;
     return this.tls.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+  }
+
+  tlsVersion(): OwnTlsVersion {
+    return this.tls ? tlsVersionHex(this.tls.getProtocol()) : 'none';
   }
 
   close(): void {

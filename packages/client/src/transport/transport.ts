@@ -3,6 +3,13 @@
 // in framing, which framing.ts writes.
 
 import type { Framing } from '@switchboard/xml';
+import type { TlsVersionHex } from '@switchboard/protocol';
+
+/**
+ * XEP-0515: the TLS under our end of the stream, as far as the transport can tell: its version ('0304'),
+ * 'none' without TLS, or undefined when it cannot say (a browser's WebSocket shows no TLS details).
+ */
+export type OwnTlsVersion = TlsVersionHex | 'none' | undefined;
 
 export interface TransportEvents {
   data(text: string): void;
@@ -24,6 +31,11 @@ export interface ClientTransport {
   startTls(): Promise<void>;
   /** RFC 9266 tls-exporter data when TLS 1.3 is up, for SCRAM-*-PLUS. */
   channelBinding(): Uint8Array | undefined;
+  /**
+   * XEP-0515: the TLS version under the stream, which SCRAM compares with the server's t=. Optional for
+   * transports an application brings (transportFactory): without it nothing is compared.
+   */
+  tlsVersion?(): OwnTlsVersion;
   close(): void;
 }
 

@@ -3,7 +3,8 @@
 // built-in and no ws is imported here.
 
 import type { WebSocketClass } from './platform.ts';
-import type { ClientTransport, TransportEvents, WebSocketOptions } from './transport.ts';
+import { tlsVersionHex } from '@switchboard/protocol';
+import type { ClientTransport, OwnTlsVersion, TransportEvents, WebSocketOptions } from './transport.ts';
 
 interface SocketLike {
   readonly readyState: number;
@@ -81,6 +82,14 @@ export class WebSocketTransport implements ClientTransport {
 
   channelBinding(): Uint8Array | undefined {
     return undefined;
+  }
+
+  tlsVersion(): OwnTlsVersion {
+    if (!this.secure) return 'none';
+    // A browser shows nothing of the TLS under a WebSocket: then we cannot tell, and XEP-0515 is not checked.
+    // In Node the `ws` package keeps its TLS socket in a private field; read it when it is there.
+    const tls = (this.socket as { _socket?: { getProtocol?: () => string | null } } | undefined)?._socket;
+    return typeof tls?.getProtocol === 'function' ? tlsVersionHex(tls.getProtocol()) : undefined;
   }
 
   close(): void {
