@@ -1,5 +1,6 @@
 // Issue #20: a persistent room survives a restart (configuration,
-// affiliations, subject, history), rooms are loaded only when used, and
+// affiliations, subject, history, reserved nicks, §9.9 registration requests,
+// XEP-0317 hats, the avatar), rooms are loaded only when used, and
 // occupants are told of the shutdown with status 332. Run on SQLite and on
 // the machine's PostgreSQL, in a schema of its own.
 
@@ -48,6 +49,9 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       // §7.10: bob reserves a nick; XEP-0486: alice gives the room an avatar. Both are kept with the room.
       await exchange(bob, `<iq type='set' id='reg' to='keep@${ROOMS}'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#register</value></field><field var='muc#register_roomnick'><value>Bobbo</value></field></x></query></iq>`, /<iq(?=[^>]*id="reg")[^>]*type="result"/);
       await exchange(alice, `<iq type='set' id='av' to='keep@${ROOMS}'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>AAEC</BINVAL></PHOTO></vCard></iq>`, /<iq(?=[^>]*id="av")[^>]*type="result"/);
+      // XEP-0317: a hat defined and worn by bob is kept with the room.
+      await exchange(alice, `<iq type='set' id='hat' to='keep@${ROOMS}'><command xmlns='http://jabber.org/protocol/commands' node='urn:xmpp:hats:commands:create'><x xmlns='jabber:x:data' type='submit'><field var='hats#title'><value>Keeper of keys</value></field><field var='hats#uri'><value>urn:example:keys</value></field></x></command></iq>`, /<iq(?=[^>]*id="hat")[^>]*type="result"/);
+      await exchange(alice, `<iq type='set' id='don' to='keep@${ROOMS}'><command xmlns='http://jabber.org/protocol/commands' node='urn:xmpp:hats:commands:assign'><x xmlns='jabber:x:data' type='submit'><field var='hats#jid'><value>bob@localhost</value></field><field var='hats#uri'><value>urn:example:keys</value></field></x></command></iq>`, /<iq(?=[^>]*id="don")[^>]*type="result"/);
       // §9.9: carol, a stranger, asks to register; the request waits for an admin across the restart.
       const carolBefore = await login(server, 'carol', 'before');
       await exchange(carolBefore, `<iq type='set' id='ask' to='keep@${ROOMS}'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#register</value></field><field var='muc#register_roomnick'><value>Caro</value></field></x></query></iq>`, /<iq(?=[^>]*id="ask")[^>]*type="result"/);
@@ -73,6 +77,7 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       assert.match(bob2.received, /affiliation="member"/);
       // The reserved nick and the avatar came back with the room: bob is given "Bobbo" (210) and sees the hash.
       assert.match(bob2.received, new RegExp(`<presence from="keep@${ROOMS}/Bobbo"[^>]*>(?:(?!</presence>).)*<status code="210"/>`));
+      assert.match(bob2.received, new RegExp(`<presence from="keep@${ROOMS}/Bobbo"[^>]*>(?:(?!</presence>).)*<hats xmlns="urn:xmpp:hats:0"><hat uri="urn:example:keys" title="Keeper of keys"/></hats>`));
       assert.match(bob2.received, /<x xmlns="vcard-temp:x:update"><photo>0c7a623fd2bbc05b06423be359e4021d36e721ad<\/photo>/);
       assert.equal(muc.loadedRooms, 1);
       // Members-only survived: a stranger is refused.

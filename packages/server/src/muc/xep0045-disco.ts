@@ -5,7 +5,7 @@
 import { xml, type Element } from '@switchboard/xml';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING } from '@switchboard/protocol';
 import type { Room } from './room.ts';
-import { NS_CONFERENCE, NS_DATA, NS_MUC, NS_MUC_ROOMINFO, NS_MUC_REQUEST, NS_OCCUPANT_ID, NS_SELF_PING } from './types.ts';
+import { NS_COMMANDS, NS_CONFERENCE, NS_DATA, NS_HATS, NS_MUC, NS_MUC_ROOMINFO, NS_MUC_REQUEST, NS_OCCUPANT_ID, NS_SELF_PING } from './types.ts';
 
 export const NS_MAM = 'urn:xmpp:mam:2';
 
@@ -35,9 +35,11 @@ export function roomInfo(room: Room, node?: string): Element {
     NS_MUC_REQUEST,
     NS_MAM,
     NS_PING,
-    // §7.10 registration, XEP-0486 room vCard.
+    // §7.10 registration, XEP-0486 room vCard, XEP-0317 hats and the XEP-0050 commands that manage them.
     'jabber:iq:register',
     'vcard-temp',
+    NS_HATS,
+    NS_COMMANDS,
   ];
   const field = (v: string, value: string | undefined, label: string): Element | false => value !== undefined && xml('field', { var: v, label }, xml('value', {}, value));
   const form = xml(

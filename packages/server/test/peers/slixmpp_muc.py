@@ -24,7 +24,7 @@ class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, password):
         # COMPAT: see slixmpp_peer.py, PLAIN under TLS.
         super().__init__(jid, password, sasl_mech="PLAIN")
-        for plugin in ("xep_0030", "xep_0045", "xep_0004", "xep_0203", "xep_0249"):
+        for plugin in ("xep_0030", "xep_0045", "xep_0004", "xep_0050", "xep_0203", "xep_0249"):
             self.register_plugin(plugin)
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
@@ -46,7 +46,9 @@ class Peer(slixmpp.ClientXMPP):
             emit(ev="groupchat", **{"from": str(msg["from"]), "body": msg["body"], "delayed": msg.xml.find("{urn:xmpp:delay}delay") is not None})
 
     def on_presence(self, pr):
-        emit(ev="presence", **{"from": str(pr["from"]), "type": pr["type"], "codes": sorted(pr["muc"]["status_codes"]), "role": pr["muc"]["role"], "affiliation": pr["muc"]["affiliation"]})
+        # slixmpp 1.8 has no XEP-0317 plugin: the hats are read from the stanza's XML.
+        hats = [{"uri": h.get("uri"), "title": h.get("title"), "hue": h.get("hue")} for h in pr.xml.findall("{urn:xmpp:hats:0}hats/{urn:xmpp:hats:0}hat")]
+        emit(ev="presence", **{"from": str(pr["from"]), "type": pr["type"], "codes": sorted(pr["muc"]["status_codes"]), "role": pr["muc"]["role"], "affiliation": pr["muc"]["affiliation"], "hats": hats})
 
     def on_invite(self, msg):
         emit(ev="invite", room=str(msg["from"]), inviter=str(msg["muc"]["invite"]["from"]), reason=msg["muc"]["invite"]["reason"])
@@ -113,6 +115,23 @@ class Peer(slixmpp.ClientXMPP):
                 iq.append(query)
                 await iq.send(timeout=5)
                 emit(ev="done", cmd=name)
+            elif name == "adhoc":
+                # XEP-0050 with slixmpp's xep_0050: execute, fill in the form it answers, complete.
+                adhoc = self.plugin["xep_0050"]
+                first = await adhoc.send_command(c["to"], c["node"], timeout=5)
+                command = first["command"]
+                if command["status"] == "executing":
+                    form = command["form"]
+                    answer = self.plugin["xep_0004"].make_form(ftype="submit")
+                    for var in form.get_fields():
+                        if var == "FORM_TYPE":
+                            answer.add_field(var=var, ftype="hidden", value=form.get_fields()[var]["value"])
+                        elif var in c.get("fields", {}):
+                            answer.add_field(var=var, value=c["fields"][var])
+                    done = await adhoc.send_command(c["to"], c["node"], action="complete", payload=answer, sessionid=command["sessionid"], timeout=5)
+                    command = done["command"]
+                rows = [dict(item) for item in command["form"]["items"]] if command.xml.find("{jabber:x:data}x") is not None else []
+                emit(ev="adhoc", node=c["node"], status=command["status"], rows=rows)
             elif name == "request_voice":
                 muc.request_voice(c["room"], "participant")
             elif name == "leave":
