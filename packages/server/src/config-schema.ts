@@ -115,6 +115,7 @@ export const configSchema = z.strictObject({
     deadAfterSeconds: seconds('Router liveness: silence after which a component is known dead.'),
     storageSeconds: seconds('Longest wait for one storage call before it fails with a stanza error.'),
     ackSeconds: seconds('XEP-0198: seconds an <r/> may go unanswered before the link counts as dead.'),
+    adminSeconds: seconds('In a cluster: seconds an sm shard or process has to answer an admin command before it is reported as not answering.'),
   }),
   components: z
     .array(z.strictObject({ domain: z.string().min(1), secret: z.string().min(1) }))

@@ -170,6 +170,8 @@ export interface ServerConfig {
     storageSeconds: number;
     /** XEP-0198: seconds an <r/> may go unanswered before the link counts as dead. */
     ackSeconds: number;
+    /** In a cluster: seconds an asked sm shard or process has to answer an admin command (admin/cluster.ts). */
+    adminSeconds: number;
   };
   /** XEP-0114 external components: each gets its domain (a subdomain, usually) and shares a secret. */
   components: { domain: string; secret: string }[];
@@ -280,7 +282,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
     stanzaBurst: 2000,
     csiQueueSize: 100,
   },
-  timeouts: { idleSeconds: 600, loginSeconds: 60, preAuthSeconds: 20, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60 },
+  timeouts: { idleSeconds: 600, loginSeconds: 60, preAuthSeconds: 20, resumeSeconds: 300, heartbeatSeconds: 1, deadAfterSeconds: 3, storageSeconds: 5, ackSeconds: 60, adminSeconds: 5 },
   registration: false,
   registrationLimit: DEFAULT_REGISTRATION_LIMIT,
   registrationInvites: false,

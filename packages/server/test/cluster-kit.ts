@@ -41,8 +41,8 @@ export function addUsers(o: ClusterOptions, users: string[]): void {
 }
 
 /** Resolves once the process is serving (or, with `ready`, once its log matches that). */
-export function startRole(o: ClusterOptions, role: 'sm' | 'c2s' | 'muc', ready?: RegExp): Promise<RoleProcess> {
-  const args = [...commonArgs(o), '--role', role];
+export function startRole(o: ClusterOptions, role: 'sm' | 'c2s' | 'muc', ready?: RegExp, extraArgs: string[] = []): Promise<RoleProcess> {
+  const args = [...commonArgs(o), '--role', role, ...extraArgs];
   if (role === 'c2s') args.push('--c2s-port', '0', '--c2s-tls-port', '-1', '--ws-port', '-1', '--allow-plaintext-on-loopback');
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'info' } });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

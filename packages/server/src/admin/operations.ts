@@ -22,8 +22,11 @@ export type AdminErrorCode = 'bad-request' | 'bad-jid' | 'bad-password' | 'exist
 
 export type AdminResult<T> = { ok: true; value: T } | { ok: false; code: AdminErrorCode; message: string };
 
-/** Who asked, for the log line every change leaves: `socket` (the local CLI) or an admin's JID (XEP-0133). */
-export type AdminActor = { via: 'socket' } | { via: 'xep0133'; jid: string };
+/**
+ * Who asked, for the log line every change leaves: `socket` (the local CLI), an admin's JID (XEP-0133),
+ * or another process of the cluster over the router (its admin address; admin/cluster.ts).
+ */
+export type AdminActor = { via: 'socket' } | { via: 'xep0133'; jid: string } | { via: 'router'; from: string };
 
 export interface SessionInfo {
   jid: string;
@@ -112,7 +115,8 @@ export class AdminOperations {
   private audit(actor: AdminActor, event: string, target: string, extra: Record<string, unknown> = {}): void {
     if (this.deps.audit) return this.deps.audit({ event, target, actor, extra });
     // Never a password: only who, what and whom.
-    moduleLogger('admin').info({ event, target, ...actor, ...extra }, `admin: ${event} ${target} (${actor.via === 'socket' ? 'admin socket' : actor.jid})`);
+    const who = actor.via === 'socket' ? 'admin socket' : actor.via === 'router' ? `admin socket of ${actor.from}` : actor.jid;
+    moduleLogger('admin').info({ event, target, ...actor, ...extra }, `admin: ${event} ${target} (${who})`);
   }
 
   async addUser(jid: string, password: string, actor: AdminActor): Promise<AdminResult<{ jid: string }>> {
@@ -166,6 +170,26 @@ export class AdminOperations {
     const ended = this.deps.endSessions(account.bare, 'account-disabled');
     this.audit(actor, 'admin.user.disabled', account.bare, { sessionsEnded: ended.length });
     return done({ jid: account.bare, sessionsEnded: ended.length });
+  }
+
+  /** The account was stored by another process (admin/cluster.ts): the modules set the user up here. */
+  async userCreated(jid: string): Promise<AdminResult<{ jid: string }>> {
+    const account = this.account(jid);
+    if ('ok' in account) return account;
+    const bare = await this.deps.userCreated(account.bare);
+    return bare === undefined ? fail('no-such-user', `no such account: ${account.bare}`) : done({ jid: bare });
+  }
+
+  /** Ends sessions for a change another process made in the store (a password, a disabled account); no audit line here, the asker leaves it. */
+  endSessions(jid: string, reason: 'password-changed' | 'account-disabled'): AdminResult<{ ended: string[] }> {
+    const parsed = parseJid(jid);
+    if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return fail('bad-jid', `${jid} is not a JID on the served domain ${this.domain}`);
+    if (!this.deps.serves(parsed.jid.bare().toString())) return fail('failed', `${parsed.jid.bare().toString()} belongs to an sm shard another process serves`);
+    return done({ ended: this.deps.endSessions(parsed.jid.toString(), reason) });
+  }
+
+  sessionCount(): number {
+    return this.deps.sessions.size;
   }
 
   async listUsers(domain?: string): Promise<AdminResult<string[]>> {

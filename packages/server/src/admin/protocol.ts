@@ -9,10 +9,11 @@
 //   ← {"id":2,"ok":false,"error":{"code":"no-such-user","message":"no such account: dave@localhost"}}
 
 import { z } from 'zod';
-import type { AdminErrorCode, AdminStats, SessionInfo } from './operations.ts';
+import type { AdminErrorCode } from './operations.ts';
+import type { SessionsReport, StatsReport } from './endpoint.ts';
 
 /** Bumped when a request or answer changes shape; the CLI says so instead of misreading. */
-export const ADMIN_PROTOCOL_VERSION = 1;
+export const ADMIN_PROTOCOL_VERSION = 2;
 
 /** Longest request line accepted (a password, a JID and a little JSON). */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -59,9 +60,11 @@ export interface AdminResults {
   'user.remove': { jid: string; sessionsEnded: number };
   'user.passwd': { jid: string; sessionsEnded: number };
   'user.list': string[];
-  'sessions.list': SessionInfo[];
+  /** Version 2: with the shards that did not answer (a cluster). */
+  'sessions.list': SessionsReport;
   'session.kick': { ended: string[] };
-  stats: AdminStats & ProcessStats;
+  /** Version 2: each component's own figures, and who did not answer (a cluster). */
+  stats: StatsReport & ProcessStats;
   reload: ReloadReport;
 }
 

@@ -11,12 +11,14 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { moduleLogger } from '../log.ts';
-import type { AdminOperations, AdminResult } from './operations.ts';
+import type { AdminResult } from './operations.ts';
+import type { AdminEndpoint } from './endpoint.ts';
 import { ADMIN_PROTOCOL_VERSION, adminRequestSchema, MAX_REQUEST_BYTES, type AdminReply, type AdminRequest, type ProcessStats, type ReloadReport } from './protocol.ts';
 
 export interface AdminSocketOptions {
   path: string;
-  operations: AdminOperations;
+  /** This process's operations, or the cluster's through the router (admin/cluster.ts). */
+  operations: AdminEndpoint;
   /** Re-reads the configuration and applies what it can (ops/reload.ts). */
   reload(): Promise<ReloadReport>;
   /** What only the process knows (version, role, its c2s connections). */
@@ -200,9 +202,9 @@ async function perform(req: AdminRequest, options: AdminSocketOptions): Promise<
     case 'user.list':
       return reply(req.id, await ops.listUsers(req.domain));
     case 'sessions.list':
-      return ok(ops.listSessions());
+      return ok(await ops.listSessions());
     case 'session.kick':
-      return reply(req.id, ops.kick(req.jid, actor));
+      return reply(req.id, await ops.kick(req.jid, actor));
     case 'stats':
       return ok({ ...(await ops.stats()), ...options.processStats() });
     case 'reload':

@@ -5,7 +5,7 @@
 import type { ServerConfig } from '../config.ts';
 import { AdminClient, adminSocketPath } from '../admin/socket-client.ts';
 import type { AdminReply } from '../admin/protocol.ts';
-import type { SessionInfo } from '../admin/operations.ts';
+import type { ComponentStats, SessionsReport, StatsReport, Unanswered } from '../admin/endpoint.ts';
 import type { UserCommandOutput } from './user.ts';
 
 export const ADMIN_USAGE = `  switchboard sessions list            the running server's sessions
@@ -32,19 +32,23 @@ function print(reply: AdminReply, parsed: Parsed, io: UserCommandOutput): number
   }
   switch (parsed.op) {
     case 'sessions.list': {
-      const sessions = reply.result as SessionInfo[];
+      const { sessions, unanswered } = reply.result as SessionsReport;
       for (const s of sessions) io.out(`${s.jid}\t${s.available ? (s.show ?? 'available') : 'unavailable'}\tpriority ${s.priority}\t${s.c2s}\t${s.sm}`);
       io.err(`${sessions.length} session${sessions.length === 1 ? '' : 's'}`);
-      return 0;
+      return reportUnanswered(unanswered, io);
     }
     case 'session.kick': {
       const { ended } = reply.result as { ended: string[] };
       for (const jid of ended) io.out(`ended ${jid}`);
       return 0;
     }
-    case 'stats':
-      for (const [k, v] of Object.entries(reply.result as unknown as Record<string, unknown>)) io.out(`${k}\t${String(v)}`);
-      return 0;
+    case 'stats': {
+      const { components, unanswered, ...totals } = reply.result as StatsReport;
+      for (const [k, v] of Object.entries(totals)) io.out(`${k}\t${String(v)}`);
+      // In a cluster: one line per sm shard and per process, `component ADDRESS key=value …`.
+      for (const c of components) io.out(`component\t${c.address}\t${describe(c)}`);
+      return reportUnanswered(unanswered, io);
+    }
     case 'reload': {
       const r = reply.result as { applied: string[]; needsRestart: string[]; errors: string[] };
       io.out(`applied: ${r.applied.length > 0 ? r.applied.join(', ') : 'nothing changed'}`);
@@ -53,6 +57,19 @@ function print(reply: AdminReply, parsed: Parsed, io: UserCommandOutput): number
       return r.errors.length > 0 ? 1 : 0;
     }
   }
+}
+
+function describe(c: ComponentStats): string {
+  return Object.entries(c)
+    .filter(([k, v]) => k !== 'address' && v !== undefined)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
+}
+
+/** Components that did not answer make the answer partial: each named on stderr, and exit 1. */
+function reportUnanswered(unanswered: Unanswered[], io: UserCommandOutput): number {
+  for (const u of unanswered) io.err(`no answer from ${u.address}: ${u.reason}`);
+  return unanswered.length > 0 ? 1 : 0;
 }
 
 export async function adminCommand(command: string, args: string[], config: ServerConfig, io: UserCommandOutput = consoleOutput): Promise<number> {

@@ -13,7 +13,15 @@ import { userCommand } from './user.ts';
 import { ADMIN_USAGE, adminCommand } from './admin.ts';
 import { startAdminSocket, type AdminSocket } from '../admin/socket-server.ts';
 import { adminSocketPath } from '../admin/socket-client.ts';
-import type { AdminOperations } from '../admin/operations.ts';
+import { localEndpoint, type AdminEndpoint } from '../admin/endpoint.ts';
+import { ClusterAdmin } from '../admin/cluster.ts';
+import { NatsRouter } from '../router/nats.ts';
+import { ShardMap } from '../router/shards.ts';
+import type { Router } from '../router/router.ts';
+import type { Storage } from '../storage/ports.ts';
+import { prepareDomainpart } from '@switchboard/jid';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { ReloadReport } from '../admin/protocol.ts';
 import { applyReload, type ReloadTargets } from '../ops/reload.ts';
 import { setLogLevel } from '../log.ts';
@@ -194,8 +202,8 @@ interface Running {
   stop(): Promise<void>;
   /** The WebSocket listener's port, when this process has one. */
   wsPort: number | undefined;
-  /** The administration operations, in the process that runs the sm. */
-  admin?: AdminOperations;
+  /** The administration: this process's sm, or in a cluster every shard's and process's over the router. */
+  admin?: AdminEndpoint;
   /** This process's c2s, for a reload. */
   c2s?: ReloadTargets['c2s'];
   c2sConnections?(): number;
@@ -204,7 +212,18 @@ interface Running {
 async function serveAll(config: ServerConfig): Promise<Running> {
   const server = await startServer(config);
   moduleLogger('server').info({ event: 'server.started' }, `switchboard: serving ${config.domain}: ${describeListeners(config, server)}; data in ${config.dataDir} (${server.storage.kind})`);
-  return { stop: () => server.stop(), wsPort: server.wsPort, admin: server.admin, c2s: server, c2sConnections: () => server.c2s.connectionCount };
+  const c2sConnections = (): number => server.c2s.connectionCount;
+  const cluster = server.router instanceof NatsRouter ? await startClusterAdmin(config, server.router, server.storage, () => ({ c2sConnections: c2sConnections(), shards: [...server.sms.keys()] })) : undefined;
+  return {
+    async stop() {
+      await cluster?.close();
+      await server.stop();
+    },
+    wsPort: server.wsPort,
+    admin: cluster ?? localEndpoint(server.admin),
+    c2s: server,
+    c2sConnections,
+  };
 }
 
 /** One side of a cluster: the router must be NATS so the other side can be elsewhere. */
@@ -220,18 +239,40 @@ async function serveRole(config: ServerConfig): Promise<Running> {
   const serving = services ? `; services ${[...services.muc.keys()].join(', ')}` : '';
   moduleLogger('server').info({ event: 'server.started', role: config.role }, `switchboard: ${config.role} for ${config.domain} on ${config.router.url}: ${what}${serving} (${storage.kind})`);
   const c2sNode = node && 'c2s' in node ? node : undefined;
+  const smNode = node && 'sms' in node ? node : undefined;
+  // Every process of a cluster answers the admin socket for the whole cluster, over the router.
+  const admin = await startClusterAdmin(config, router, storage, () => ({ c2sConnections: c2sNode?.c2s.connectionCount, shards: smNode ? [...smNode.sms.keys()] : [] }));
   return {
     wsPort: c2sNode?.wsPort,
-    admin: node && 'sms' in node ? node.admin : undefined,
+    admin,
     c2s: c2sNode,
     c2sConnections: c2sNode ? () => c2sNode.c2s.connectionCount : undefined,
     async stop() {
+      await admin.close();
       await services?.stop();
       await node?.stop();
       await router.close();
       await storage.close();
     },
   };
+}
+
+/** This process's part in the administration of its cluster (admin/cluster.ts). */
+async function startClusterAdmin(config: ServerConfig, router: Router, storage: Storage, own: () => { c2sConnections: number | undefined; shards: number[] }): Promise<ClusterAdmin> {
+  const startedAt = Date.now();
+  return ClusterAdmin.start({
+    router,
+    shards: new ShardMap(config.shards),
+    accounts: storage.accounts,
+    domain: prepareDomainpart(config.domain) ?? config.domain,
+    scramIterations: config.scramIterations,
+    node: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    answerMs: config.timeouts.adminSeconds * 1000,
+    processStats: () => {
+      const { c2sConnections, shards } = own();
+      return { role: config.role, pid: process.pid, version: version(), uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000), rssBytes: process.memoryUsage().rss, c2sConnections, shards };
+    },
+  });
 }
 
 function describeListeners(config: ServerConfig, node: { c2sPort: number; c2sDirectTlsPort: number | undefined; wsPort: number | undefined }): string {

@@ -392,3 +392,33 @@ export function readLive(el: Element): Live | undefined {
   if (state !== 'query' && (!address || !epoch)) return undefined;
   return { state: state as LiveState, address, epoch };
 }
+
+/**
+ * `admin`: the administration of a cluster over the router (docs/protocol.md
+ * "Administration over the router"). A process's admin socket asks the sm
+ * shard that holds a user, every shard, or every process; each request
+ * carries an unpredictable id and its answer comes back with the same id from
+ * the address asked. The body is the op's arguments or result as one JSON
+ * object, checked against admin/route-protocol.ts on arrival.
+ */
+export const NS_ADMIN_ROUTE = 'urn:switchboard:admin';
+
+export interface AdminRoutePayload {
+  action: 'request' | 'answer';
+  id: string;
+  op: string;
+  /** JSON: a request's arguments, or an answer's result. */
+  body: string;
+}
+
+export function adminRoutePayload(p: AdminRoutePayload): Element {
+  return xml('admin', { xmlns: NS_ADMIN_ROUTE, action: p.action, id: p.id, op: p.op }, p.body);
+}
+
+/** Reads an admin payload; undefined when the payload is not one. */
+export function readAdminRoutePayload(payload: Element): AdminRoutePayload | undefined {
+  if (payload.name !== 'admin' || payload.attrs.xmlns !== NS_ADMIN_ROUTE) return undefined;
+  const { action, id, op } = payload.attrs;
+  if ((action !== 'request' && action !== 'answer') || !id || !op) return undefined;
+  return { action, id, op, body: payload.text() };
+}

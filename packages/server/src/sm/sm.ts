@@ -6,11 +6,13 @@
 // one that owns it: session-lifecycle.ts for sessions and users,
 // stanza-routing.ts for stanzas and components.
 
+import { answerShardRequest } from '../admin/shard-answers.ts';
 import type { Element } from '@switchboard/xml';
 import {
   COMPONENT_ADDRESS_PREFIX,
   failedReply,
   readControl,
+  readAdminRoutePayload,
   readFanOut,
   sessionControl,
   type Control,
@@ -302,6 +304,12 @@ export class SessionManager {
     if (control?.ns === 'resume') return this.resumption.perform(envelope, control);
     if (control) {
       void this.onControl(envelope, control);
+      return;
+    }
+    const adminRequest = readAdminRoutePayload(envelope.payload);
+    if (adminRequest) {
+      // Another process's admin socket asks about this shard's users and sessions (admin/cluster.ts).
+      void answerShardRequest(envelope, adminRequest, this.admin, this.address, (e) => this.router.route(e));
       return;
     }
     if (isSmAddress(envelope.from)) {
