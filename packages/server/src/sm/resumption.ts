@@ -26,7 +26,7 @@ export interface SmResumptionDeps {
   /** The one destroy path (session-lifecycle.ts), which stores or answers what a hibernating session held. */
   invalidate(session: SmSession): void;
   /** A stanza no client took, for RFC 6121 §8.5 to decide again (returned.ts). */
-  reroute(stanza: Element): void;
+  reroute(stanza: Element): Promise<void>;
 }
 
 export class SmResumption {

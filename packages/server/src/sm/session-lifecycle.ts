@@ -33,7 +33,8 @@ export interface SessionLifecycleDeps {
   /** RFC 6120 §7.6.2.1: most resources bound to one account at once. */
   maxResources: number;
   /** A stanza no client took, for RFC 6121 §8.5 to decide again (returned.ts). */
-  reroute(stanza: Element): void | Promise<void>;
+  /** Delivers, stores or answers a stanza handed back; settles when done, never rejects. */
+  reroute(stanza: Element): Promise<void>;
 }
 
 export class SessionLifecycle {
@@ -68,11 +69,9 @@ export class SessionLifecycle {
       if (!session && this.resumedAwayFrom(envelope)) return true;
       if (control.returned) {
         // A notice with stanzas handed back (the 510 race, an expired hibernation): it only invalidates, never answered.
-        const reroute = (): void => {
-          for (const stanza of control.returned!) void this.deps.reroute(stanza);
-        };
+        const reroute = (): Promise<void> => this.rerouteInOrder(control.returned!);
         if (!session) {
-          reroute();
+          void reroute();
           return true;
         }
         this.invalidate(session, control.reason ?? 'disconnected');
@@ -195,6 +194,14 @@ export class SessionLifecycle {
     this.destroySession(session, reason);
   }
 
+  /**
+   * Stanzas handed back, one after the other: the offline store (PostgreSQL's pool runs inserts side by side) and
+   * the next resource see them in the order the client would have.
+   */
+  private async rerouteInOrder(stanzas: Iterable<Element>): Promise<void> {
+    for (const stanza of stanzas) await this.deps.reroute(stanza);
+  }
+
   /** The single destroy path every ending goes through. */
   private destroySession(session: SmSession, reason: EndReason): void {
     if (session.ended) return;
@@ -217,7 +224,7 @@ export class SessionLifecycle {
         await chains.emit('sessEnd', { session, reason, status });
       }
     });
-    if (held) session.queue.run(() => { for (const stanza of held) void this.deps.reroute(stanza); });
+    if (held) session.queue.run(() => this.rerouteInOrder(held));
     channels.smSessionEnded.publish({ jid: session.fullJid, reason });
   }
 }

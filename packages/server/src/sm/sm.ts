@@ -196,10 +196,19 @@ export class SessionManager {
     if (pending) pending.catch((err: unknown) => moduleLogger('sm').error({ event: 'sm.step.failed', err }, 'a stanza from another shard could not be handled'));
   }
 
-  /** reroute() from a synchronous path: a failure (the store is away) is logged, never an unhandled rejection. */
-  private rerouteLogged(stanza: Element): void {
-    const pending = this.reroute(stanza);
-    if (pending) pending.catch((err: unknown) => moduleLogger('sm').error({ event: 'reroute.failed', err }, 'a returned stanza could not be routed again'));
+  /**
+   * reroute(), settled when the stanza is delivered, stored or answered, so that a batch handed back can go in
+   * order (offline storage keeps arrival order only if each store is done before the next starts). A failure (the
+   * store is away) is logged, never an unhandled rejection.
+   */
+  private rerouteLogged(stanza: Element): Promise<void> {
+    const failed = (err: unknown): void => moduleLogger('sm').error({ event: 'reroute.failed', err }, 'a returned stanza could not be routed again');
+    try {
+      return Promise.resolve(this.reroute(stanza)).catch(failed);
+    } catch (err) {
+      failed(err);
+      return Promise.resolve();
+    }
   }
 
   /** A stanza no client took (returned.ts): delivered to another resource, stored, or answered. */
