@@ -3,8 +3,12 @@
 // ready by the line it logs, and killed the way a fault kills it.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startNatsServer, startProxy, type CuttableProxy, type NatsServer } from '@switchboard/testkit';
+import { ShardMap } from '../src/router/shards.ts';
 
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
@@ -93,13 +97,13 @@ export function account(n: number, lists: number[][]): { lost: number[]; duplica
   return { lost, duplicated };
 }
 
-/** Two user names (`${prefix}0`, `${prefix}1`, …) on each of the first two shards. */
-export function usersByShard(shards: { indexOf(bareJid: string): number }, prefix: string): [string[], string[]] {
+/** `perShard` user names (`${prefix}0`, `${prefix}1`, …) on each of the first two shards. */
+export function usersByShard(shards: { indexOf(bareJid: string): number }, prefix: string, perShard = 2): [string[], string[]] {
   const out: [string[], string[]] = [[], []];
-  for (let i = 0; out[0].length < 2 || out[1].length < 2; i++) {
+  for (let i = 0; out[0].length < perShard || out[1].length < perShard; i++) {
     const name = `${prefix}${i}`;
     const list = out[shards.indexOf(`${name}@localhost`)];
-    if (list && list.length < 2) list.push(name);
+    if (list && list.length < perShard) list.push(name);
   }
   return out;
 }
@@ -109,4 +113,104 @@ export function serves(p: RoleProcess, address: string): boolean {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return false;
   const serving = p.log.lastIndexOf(`serving ${address} `);
   return serving >= 0 && serving > Math.max(p.log.lastIndexOf(`gave ${address} `), p.log.lastIndexOf(`lost ${address} `), p.log.lastIndexOf(`lease ${address.replace(/[^A-Za-z0-9_=-]/g, '_')} released`));
+}
+
+// The topology of #17's fault suite, one for every fault test: two c2s; two sm processes, each owning one of two
+// shards, and a standby; the test's own nats-server; the machine's PostgreSQL (a schema of the test's own) reached
+// through a relay the test can cut or stall.
+
+const PG = new URL(process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+export const clusterShards = new ShardMap(2);
+
+export interface FullCluster {
+  nats: NatsServer;
+  /** In front of PostgreSQL: `refuse()` is a database that is down, `freeze()` one that hangs. */
+  pg: CuttableProxy;
+  o: ClusterOptions;
+  /** The sm processes now running or last started (a killed one stays until `supervise` replaces it). */
+  sms: RoleProcess[];
+  /** c2s A and c2s B. */
+  c2s: [RoleProcess, RoleProcess];
+  /** Which running sm process serves shard k now (by its log). */
+  ownerOf(k: number): RoleProcess | undefined;
+  /** The running sm that serves no shard. */
+  standby(): RoleProcess | undefined;
+  /**
+   * The test as supervisor, as systemd would be: an sm fenced by its lease (exit 75) or stopped by the test is
+   * started again, as a standby; any other exit, or a c2s that died by itself, fails. Returns what it restarted.
+   */
+  supervise(): Promise<string[]>;
+  /** Starts c2s `i` again after the test killed it. */
+  restartC2s(i: 0 | 1): Promise<RoleProcess>;
+  /** Until each shard is served by its own process and one more stands by. */
+  settled(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts the topology with `users` made in its store; `config` adds to the processes' configuration. */
+export async function startFullCluster(name: string, users: string[], config: Record<string, unknown> = {}): Promise<FullCluster> {
+  const nats = await startNatsServer();
+  const pg = await startProxy(Number(PG.port || 5432));
+  const relayed = new URL(PG.toString());
+  relayed.host = `127.0.0.1:${pg.port}`;
+  const dir = mkdtempSync(join(tmpdir(), `switchboard-${name}-`));
+  const schema = `sb${name.replace(/[^a-z]/g, '').slice(0, 8)}${randomBytes(4).toString('hex')}`;
+  const timeouts = { heartbeatSeconds: 0.5, deadAfterSeconds: 2, ...(config.timeouts as object | undefined) };
+  const configWith = (url: URL): Record<string, unknown> => ({ shards: clusterShards.count, ...config, timeouts, storage: { kind: 'postgres', url: url.toString(), schema } });
+  // The accounts go straight to the database: `user add` runs synchronously, and the relay lives in this process.
+  const o: ClusterOptions = { dir, natsUrl: nats.url, prefix: `sb${randomBytes(4).toString('hex')}`, config: configWith(PG) };
+  addUsers(o, users);
+  o.config = configWith(relayed);
+  const all: RoleProcess[] = [];
+  const started = (p: RoleProcess): RoleProcess => (all.push(p), p);
+  const alive = (p: RoleProcess): boolean => p.child.exitCode === null && p.child.signalCode === null;
+  const sms: RoleProcess[] = [];
+  const ownerOf = (k: number): RoleProcess | undefined =>
+    sms.find((p) => serves(p, clusterShards.address(k)));
+  const standby = (): RoleProcess | undefined => sms.filter(alive).find((p) => p !== ownerOf(0) && p !== ownerOf(1));
+  const settled = async (timeoutMs = 15_000): Promise<void> => {
+    const until = Date.now() + timeoutMs;
+    while (!(ownerOf(0) && ownerOf(1) && ownerOf(0) !== ownerOf(1) && standby())) {
+      if (Date.now() > until) throw new Error(`the cluster did not settle: ${sms.map((p) => p.log.slice(-500)).join('\n---\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  // The first sm takes both shards and gives one back when the second joins; the third finds both owned and stands by.
+  sms.push(started(await startRole(o, 'sm')));
+  sms.push(started(await startRole(o, 'sm')));
+  sms.push(started(await startRole(o, 'sm', /standing by|sm for localhost/)));
+  const c2s = (await Promise.all([startRole(o, 'c2s'), startRole(o, 'c2s')])).map(started) as [RoleProcess, RoleProcess];
+  await settled();
+  return {
+    nats,
+    pg,
+    o,
+    sms,
+    c2s,
+    ownerOf,
+    standby,
+    settled,
+    async supervise() {
+      const restarted: string[] = [];
+      for (const [i, p] of sms.entries()) {
+        if (alive(p)) continue;
+        if (p.child.signalCode === null && p.child.exitCode !== 75 && p.child.exitCode !== 0) throw new Error(`an sm died with ${p.child.exitCode}: ${p.log.slice(-2000)}`);
+        restarted.push(`sm ${i} (${p.child.signalCode ?? `exit ${p.child.exitCode}`}${p.child.exitCode === 75 ? `: ${p.log.match(/lease [^"]*lost[^"]*/)?.[0] ?? 'fenced'}` : ''})`);
+        sms[i] = started(await startRole(o, 'sm', /standing by|sm for localhost/));
+      }
+      for (const p of c2s) if (!alive(p) && p.child.signalCode === null && p.child.exitCode !== 0) throw new Error(`a c2s died with ${p.child.exitCode}: ${p.log.slice(-2000)}`);
+      return restarted;
+    },
+    async restartC2s(i) {
+      c2s[i] = started(await startRole(o, 'c2s'));
+      return c2s[i];
+    },
+    async close() {
+      pg.accept();
+      await Promise.all(all.map((p) => kill(p, 'SIGKILL')));
+      await pg.close();
+      await nats.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

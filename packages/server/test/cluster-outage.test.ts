@@ -1,21 +1,17 @@
-// NATS stopped 60 s (#17), with real processes: one sm and two c2s over the
-// test's own nats-server. Numbered bursts run both ways between a user on
-// each c2s before, through and after the outage. Each message is counted:
-// delivered once, stored offline, or answered with an error to its sender;
-// none lost, none duplicated. Every process stays up, or (an sm fenced by
-// its lease, exit 75) is restarted by the test as its supervisor would. It
-// prints how long after NATS returned service came back and which streams
-// were reset, with which stream error, and why (the processes' log lines).
+// NATS stopped 60 s (#17), with real processes in the fault suite's topology
+// (cluster-kit.ts): two c2s, two sm shards and a standby, PostgreSQL.
+// Numbered bursts run both ways between a user on each c2s and each shard,
+// before, through and after the outage. Each message is counted: delivered
+// once, stored offline, or answered with an error to its sender; none lost,
+// none duplicated. Every process stays up, or (an sm fenced by its lease,
+// exit 75) is restarted by the test as its supervisor would. It prints how
+// long after NATS returned service came back and which streams were reset,
+// with which stream error, and why (the processes' log lines).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startNatsServer, type NatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from './helpers.ts';
-import { account, addUsers, errorIds, ids, kill, startRole, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
+import { account, clusterShards, errorIds, ids, startFullCluster, usersByShard, type FullCluster } from './cluster-kit.ts';
 
 const OUTAGE_MS = Number(process.env.SWITCHBOARD_NATS_OUTAGE_MS ?? 60_000);
 /** How soon after NATS returns fresh logins must chat both ways again. */
@@ -23,41 +19,27 @@ const RECOVERY_BOUND_MS = 15_000;
 
 const streamError = (text: string): string | undefined => text.match(/<stream:error><([a-z-]+)/)?.[1];
 
-describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, { timeout: OUTAGE_MS + 90_000 }, () => {
-  let nats: NatsServer;
-  let dir: string;
-  let o: ClusterOptions;
-  let sm: RoleProcess;
-  let c2sA: RoleProcess;
-  let c2sB: RoleProcess;
-  const all: RoleProcess[] = [];
+// alice and carol on shard 0, bob and dave on shard 1.
+const [[aliceName, carolName], [bobName, daveName]] = usersByShard(clusterShards, 'o') as [[string, string], [string, string]];
+
+describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways (2 c2s, 2 sm shards + standby, PostgreSQL)`, { timeout: OUTAGE_MS + 120_000 }, () => {
+  let cluster: FullCluster;
   const restarts: string[] = [];
+  const c2sA = { get port() { return cluster.c2s[0].port; } };
+  const c2sB = { get port() { return cluster.c2s[1].port; } };
 
   before(async () => {
-    nats = await startNatsServer();
-    dir = mkdtempSync(join(tmpdir(), 'switchboard-outage-'));
-    o = { dir, natsUrl: nats.url, prefix: `sbo${randomBytes(4).toString('hex')}` };
-    addUsers(o, ['alice', 'bob', 'carol', 'dave']);
-    sm = await startRole(o, 'sm');
-    [c2sA, c2sB] = await Promise.all([startRole(o, 'c2s'), startRole(o, 'c2s')]);
-    all.push(sm, c2sA!, c2sB!);
+    cluster = await startFullCluster('outage', [aliceName, bobName, carolName, daveName]);
   });
 
   after(async () => {
-    for (const p of all) await kill(p, 'SIGKILL');
-    await nats.close();
-    rmSync(dir, { recursive: true, force: true });
+    await cluster?.close();
   });
 
   /** The test as supervisor: an sm fenced by its lease exits 75 and is started again; any other exit is a failure. */
   async function supervise(): Promise<void> {
-    if (sm.child.exitCode !== null || sm.child.signalCode !== null) {
-      assert.equal(sm.child.exitCode, 75, `sm died: ${sm.log.slice(-2000)}`);
-      restarts.push(`sm exited 75 (${sm.log.match(/lease [^"]*lost[^"]*/)?.[0] ?? 'fenced'})`);
-      sm = await startRole(o, 'sm', /standing by|sm for localhost/);
-      all.push(sm);
-    }
-    for (const p of [c2sA, c2sB]) assert.equal(p.child.exitCode, null, `c2s died: ${p.log.slice(-2000)}`);
+    restarts.push(...(await cluster.supervise()));
+    for (const p of cluster.c2s) assert.equal(p.child.exitCode, null, `c2s died: ${p.log.slice(-2000)}`);
   }
 
   async function online(port: number, user: string, resource: string): Promise<RawClient> {
@@ -90,8 +72,8 @@ describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, {
     const x = await RawClient.connect(c2sA.port!);
     const y = await RawClient.connect(c2sB.port!);
     try {
-      const xJid = await login(x, 'carol');
-      const yJid = await login(y, 'dave');
+      const xJid = await login(x, carolName);
+      const yJid = await login(y, daveName);
       x.send(`<message to='${yJid}' type='chat' id='probe1'><body>there</body></message>`);
       y.send(`<message to='${xJid}' type='chat' id='probe2'><body>back</body></message>`);
       await y.expect(/<body>there<\/body>/, 1500);
@@ -106,10 +88,11 @@ describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, {
   }
 
   it('every message delivered once, stored offline or answered with an error; every process up (or restarted); service back within the bound', async () => {
-    const alice = await online(c2sA.port!, 'alice', 'a');
-    const bob = await online(c2sB.port!, 'bob', 'b');
+    const alice = await online(c2sA.port!, aliceName, 'a');
+    const bob = await online(c2sB.port!, bobName, 'b');
     await new Promise((r) => setTimeout(r, 300));
-    const logFrom = all.map((p) => p.log.length);
+    const processes = (): { log: string }[] => [...cluster.sms, ...cluster.c2s];
+    const logFrom = processes().map((p) => p.log.length);
 
     let sentA = 0;
     let sentB = 0;
@@ -124,8 +107,8 @@ describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, {
     // whose stream was closed would reconnect; it writes nothing more there).
     const burst = (async () => {
       for (let tick = 1; running; tick++) {
-        if (open(alice)) alice.send(`<message to='bob@localhost' type='chat' id='a${++sentA}'><body>${sentA}</body></message>`);
-        if (open(bob)) bob.send(`<message to='alice@localhost' type='chat' id='b${++sentB}'><body>${sentB}</body></message>`);
+        if (open(alice)) alice.send(`<message to='${bobName}@localhost' type='chat' id='a${++sentA}'><body>${sentA}</body></message>`);
+        if (open(bob)) bob.send(`<message to='${aliceName}@localhost' type='chat' id='b${++sentB}'><body>${sentB}</body></message>`);
         if (tick % 10 === 0 && open(alice)) alice.send(`<iq type='get' id='p${++pings}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
         for (const [name, c] of [['alice (c2s A)', alice], ['bob (c2s B)', bob]] as const) {
           if (!open(c) && !resets.some((r) => r.startsWith(name))) {
@@ -134,7 +117,7 @@ describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, {
           }
         }
         if (returned > 0) {
-          for (const [name, p] of [['sm', sm], ['c2s A', c2sA], ['c2s B', c2sB]] as const) {
+          for (const [name, p] of [...cluster.sms.map((p, i) => [`sm ${i}`, p] as const), ['c2s A', cluster.c2s[0]] as const, ['c2s B', cluster.c2s[1]] as const]) {
             if (!reconnected.has(name) && p.log.lastIndexOf('"event":"backend.connected"') > p.log.lastIndexOf('"event":"backend.disconnected"')) reconnected.set(name, Date.now() - returned);
           }
         }
@@ -143,11 +126,11 @@ describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, {
     })();
 
     await new Promise((r) => setTimeout(r, 2000));
-    await nats.stop();
+    await cluster.nats.stop();
     stopped = Date.now();
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     await supervise();
-    await nats.start();
+    await cluster.nats.start();
     returned = Date.now();
     let serviceMs = -1;
     await waitFor(async () => {
@@ -162,12 +145,12 @@ describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways`, {
     await new Promise((r) => setTimeout(r, 1500));
     await supervise();
 
-    const toBob = { delivered: ids(bob.received, 'a'), stored: await offlineOf(c2sB.port!, 'bob', 'a'), errors: errorIds(alice.received, 'a') };
-    const toAlice = { delivered: ids(alice.received, 'b'), stored: await offlineOf(c2sA.port!, 'alice', 'b'), errors: errorIds(bob.received, 'b') };
+    const toBob = { delivered: ids(bob.received, 'a'), stored: await offlineOf(c2sB.port!, bobName, 'a'), errors: errorIds(alice.received, 'a') };
+    const toAlice = { delivered: ids(alice.received, 'b'), stored: await offlineOf(c2sA.port!, aliceName, 'b'), errors: errorIds(bob.received, 'b') };
     const a = account(sentA, [toBob.delivered, toBob.stored, toBob.errors]);
     const b = account(sentB, [toAlice.delivered, toAlice.stored, toAlice.errors]);
     const answered = [...alice.received.matchAll(/<iq[^>]*id="p(\d+)"/g)].length;
-    const why = all
+    const why = processes()
       .map((p, i) => p.log.slice(logFrom[i] ?? 0))
       .join('\n')
       .split('\n')

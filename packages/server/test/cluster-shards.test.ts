@@ -8,54 +8,22 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startNatsServer, type NatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from './helpers.ts';
-import { account, addUsers, errorIds, ids, kill, startRole, usersByShard, type ClusterOptions, type RoleProcess } from './cluster-kit.ts';
-import { ShardMap } from '../src/router/shards.ts';
-
-const PG = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const shards = new ShardMap(2);
+import { account, clusterShards as shards, errorIds, ids, kill, startFullCluster, usersByShard, type FullCluster } from './cluster-kit.ts';
 
 describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL', { timeout: 150_000 }, () => {
-  let nats: NatsServer;
-  let dir: string;
-  let o: ClusterOptions;
-  const sms: RoleProcess[] = [];
-  let c2sA: RoleProcess;
-  let c2sB: RoleProcess;
-  const all: RoleProcess[] = [];
+  let cluster: FullCluster;
   const [zero, one] = usersByShard(shards, 'u');
-
-  /** Which running sm process serves shard k now (by its log). */
-  const ownerOf = (k: number): RoleProcess | undefined =>
-    sms.filter((p) => p.child.exitCode === null && p.child.signalCode === null).find((p) => {
-      const serving = p.log.lastIndexOf(`serving ${shards.address(k)} `);
-      return serving >= 0 && serving > p.log.lastIndexOf(`lease ${shards.address(k).replace(/\//g, '_')} released`);
-    });
+  const c2sA = { get port() { return cluster.c2s[0].port; } };
+  const c2sB = { get port() { return cluster.c2s[1].port; } };
+  const ownerOf = (k: number) => cluster.ownerOf(k);
 
   before(async () => {
-    nats = await startNatsServer();
-    dir = mkdtempSync(join(tmpdir(), 'switchboard-shards-'));
-    const schema = `sbsh${randomBytes(4).toString('hex')}`;
-    o = { dir, natsUrl: nats.url, prefix: `sbs${randomBytes(4).toString('hex')}`, config: { shards: 2, storage: { kind: 'postgres', url: PG, schema } } };
-    addUsers(o, [...zero!, ...one!]);
-    // The first sm takes both shards, gives one back when the second joins; the third finds both owned and stands by.
-    sms.push(await startRole(o, 'sm'));
-    sms.push(await startRole(o, 'sm'));
-    await waitFor(() => ownerOf(0) !== undefined && ownerOf(1) !== undefined && ownerOf(0) !== ownerOf(1), 10_000, 'one shard each');
-    sms.push(await startRole(o, 'sm', /standing by/));
-    [c2sA, c2sB] = await Promise.all([startRole(o, 'c2s'), startRole(o, 'c2s')]);
-    all.push(...sms, c2sA!, c2sB!);
+    cluster = await startFullCluster('shards', [...zero!, ...one!]);
   });
 
   after(async () => {
-    for (const p of all) await kill(p, 'SIGKILL');
-    await nats.close();
-    rmSync(dir, { recursive: true, force: true });
+    await cluster?.close();
   });
 
   async function online(port: number, user: string, resource: string): Promise<RawClient> {
@@ -80,7 +48,7 @@ describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL
   it('kill -9 of the sm owning a shard mid-burst: the standby serves it within 10 s; every message delivered once, stored offline, or answered with an error', async () => {
     const victim = ownerOf(0)!;
     const survivor = ownerOf(1)!;
-    const standby = sms.find((p) => p !== victim && p !== survivor)!;
+    const standby = cluster.standby()!;
     // Across shards and c2s both ways: a sender on the surviving shard to a recipient on the dying one, and back.
     const toDying = { from: await online(c2sA.port!, one![0]!, 's'), to: await online(c2sB.port!, zero![0]!, 'r') };
     const fromDying = { from: await online(c2sB.port!, zero![1]!, 's'), to: await online(c2sA.port!, one![1]!, 'r') };
@@ -147,7 +115,7 @@ describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL
     const alice = await online(c2sA.port!, zero![0]!, 'n');
     const bob = await online(c2sB.port!, one![0]!, 'n');
     await new Promise((r) => setTimeout(r, 300));
-    await nats.stop();
+    await cluster.nats.stop();
     const t0 = Date.now();
     let sent = 0;
     while (Date.now() - t0 < 10_000) {
@@ -155,19 +123,14 @@ describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL
       alice.send(`<message to='${one![0]}@localhost' type='chat' id='n${sent}'><body>${sent}</body></message>`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    await nats.start();
+    await cluster.nats.start();
     const a = account(sent, [ids(bob.received, 'n'), errorIds(alice.received, 'n')]);
     console.log(`NATS down 10 s: sent ${sent}, errors ${errorIds(alice.received, 'n').length}, lost ${a.lost.join(',') || 'none'}`);
     assert.deepEqual(a.lost, []);
     assert.deepEqual(a.duplicated, []);
-    // The test is the supervisor: an sm fenced when another took its shard after the outage exits 75 and is started again.
-    for (const [i, p] of sms.entries()) {
-      if (p.child.exitCode === null) continue;
-      assert.equal(p.child.exitCode, 75, p.log.slice(-2000));
-      sms[i] = await startRole(o, 'sm', /standing by|sm for localhost/);
-      all.push(sms[i]!);
-    }
-    for (const p of [c2sA, c2sB]) assert.equal(p.child.exitCode, null, p.log.slice(-2000));
+    // The test is the supervisor: an sm fenced when another took its shard after the outage exits 75 and is started
+    // again (the sm killed by the test before too).
+    await cluster.supervise();
     await waitFor(async () => {
       const x = await RawClient.connect(c2sA.port!);
       const y = await RawClient.connect(c2sB.port!);
