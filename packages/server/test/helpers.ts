@@ -31,6 +31,8 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     scramIterations: 4096,
     // SWITCHBOARD_TEST_SHARDS=N runs a suite with the users spread over N sm shards in one process (the cross-shard paths).
     ...(process.env.SWITCHBOARD_TEST_SHARDS ? { shards: Number(process.env.SWITCHBOARD_TEST_SHARDS) } : {}),
+    // SWITCHBOARD_TEST_SERVICE_SHARDS=N runs a suite with each service (group chat) split into N shards by room JID in one process.
+    ...(process.env.SWITCHBOARD_TEST_SERVICE_SHARDS ? { serviceShards: Number(process.env.SWITCHBOARD_TEST_SERVICE_SHARDS) } : {}),
     // SWITCHBOARD_TEST_RESUME_THROUGH_SM=1 runs a suite with the sm keeping its XEP-0198 copy (docs/protocol.md), as a cluster does.
     ...(process.env.SWITCHBOARD_TEST_RESUME_THROUGH_SM ? { resumeThroughSm: 'always' as const } : {}),
     ...overrides,

@@ -5,7 +5,8 @@
 // owning one shard is killed (kill -9): the other takes the shard over within
 // the lease's bound, the persistent rooms are still there (configuration,
 // affiliations), the occupants learn they are out by XEP-0410 self-ping
-// (not-acceptable from the new owner), rejoin, and the talk goes on.
+// (not-acceptable from the new owner), rejoin, and the talk goes on. A
+// third process joining takes a shard back by a clean handover (332).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -147,6 +148,25 @@ describe('service shards: a MUC in two shards over two processes of its own', { 
     assert.match(alice.received, /affiliation="owner"/);
     // The talk resumes in every room, on both shards, each message exactly once.
     await burst('b', 10);
+  });
+
+  it('a MUC process joining: the owner of both shards gives one back cleanly, its occupants told 332, and they rejoin on the new owner', async () => {
+    const holder = mucs.find((p) => serves(p, shards.address(0)) && serves(p, shards.address(1)))!;
+    assert.ok(holder, 'one process serves both shards after the kill');
+    alice.received = '';
+    bob.received = '';
+    const joined = await startRole(o, 'muc');
+    mucs.push(joined);
+    all.push(joined);
+    await waitFor(() => serves(joined, shards.address(1)) && !serves(holder, shards.address(1)), 15_000, 'shard 1 handed over');
+    // XEP-0045 §15.6 (shutdown, 332) for each room of the shard given back, to each occupant; the rooms of shard 0 stay.
+    for (const room of one!) {
+      await alice.expect(new RegExp(`<presence[^>]*from="${room}@${SERVICE}/Alice"[^>]*type="unavailable"[^>]*>(?:(?!</presence>).)*<status code="332"/>`));
+      await bob.expect(new RegExp(`<presence[^>]*from="${room}@${SERVICE}/Bob"[^>]*type="unavailable"[^>]*>(?:(?!</presence>).)*<status code="332"/>`));
+    }
+    for (const room of zero!) assert.doesNotMatch(alice.received, new RegExp(`from="${room}@${SERVICE}/[^"]*"[^>]*type="unavailable"`));
+    for (const room of one!) await enter(room, false);
+    await burst('c', 10);
   });
 
   it('disco#items on the service lists the rooms of both shards', async () => {
