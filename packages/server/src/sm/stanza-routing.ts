@@ -98,9 +98,17 @@ export class StanzaRouting {
   /** The component ns of the internal protocol: a component came online or went offline. */
   componentPresence(from: ComponentAddress, control: Extract<Control, { ns: 'component' }>): boolean {
     if (componentDomainOf(from) !== control.target) return false;
+    if (control.action === 'online' && !this.components.has(from)) this.checkShardCount(from, control.target);
     if (control.action === 'online') this.components.add(from);
     else this.components.delete(from);
     return true;
+  }
+
+  /** A service shard's address this sm would never route to: the processes disagree on `serviceShards` (every stanza for some rooms would be service-unavailable). */
+  private checkShardCount(address: ComponentAddress, domain: string): void {
+    const count = this.serviceShards.get(domain) ?? 1;
+    for (let k = 0; k < count; k++) if (serviceShardAddress(domain, k, count) === address) return;
+    log('warn', `sm ${this.address}: ${address} is alive but this sm splits ${domain} into ${count} shard(s): do all processes have the same serviceShards?`, undefined, 'sm.service.shards.mismatch');
   }
 
   /** The live address serving `jid` of a component domain: the domain's, or the shard of its bare JID's (shard 0 for the domain itself). */
