@@ -34,6 +34,13 @@ describe('envelope codec', () => {
     assert.equal(readControl(back.payload), undefined, 'a stanza is not a control');
   });
 
+  it('round-trips a stanza one shard passed on to its owner (forwarded), and leaves it off otherwise', () => {
+    const stanza = xml('message', { to: 'bob@localhost', from: 'alice@localhost/a', type: 'chat' });
+    assert.equal(wireRoundTrip({ to: 'sm/shard-1', from: 'sm/shard-0', payload: stanza, forwarded: true }).forwarded, true);
+    assert.equal(wireRoundTrip({ to: 'sm/shard-1', from: 'sm/shard-0', payload: stanza }).forwarded, undefined);
+    assert.equal(encodeEnvelope({ to: 'sm/shard-1', from: 'sm/shard-0', payload: stanza }).attrs.forwarded, undefined);
+  });
+
   for (const action of ['start', 'started', 'end', 'ended'] as const) {
     it(`round-trips sm:session ${action}`, () => {
       const back = wireRoundTrip({ to: 'sm', from: 'c2s/1', c2s: 'c1', payload: sessionControl(action, 'alice@localhost/r') });

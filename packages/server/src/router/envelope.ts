@@ -119,6 +119,12 @@ export interface Envelope {
    * c2s: its number in the sm's copy (docs/protocol.md "Resumption through any c2s").
    */
   seq?: number;
+  /**
+   * sm → sm, a stanza a shard passed on to the shard that owns its recipient
+   * (it was misrouted: the owner changed, or the processes disagree on the
+   * shard count). It is never passed on a second time (docs/protocol.md "Shards").
+   */
+  forwarded?: boolean;
 }
 
 export function sessionControl(
@@ -323,14 +329,14 @@ export function readControl(payload: Element): Control | undefined {
   return undefined;
 }
 
-/** The wire form: `<route xmlns='urn:switchboard:route' to from c2s? sm? seq?>payload</route>`. */
+/** The wire form: `<route xmlns='urn:switchboard:route' to from c2s? sm? seq? forwarded?>payload</route>`. */
 export function encodeEnvelope(envelope: Envelope): Element {
-  return xml('route', { xmlns: NS_ROUTE, to: envelope.to, from: envelope.from, c2s: envelope.c2s, sm: envelope.sm, seq: envelope.seq?.toString() }, envelope.payload);
+  return xml('route', { xmlns: NS_ROUTE, to: envelope.to, from: envelope.from, c2s: envelope.c2s, sm: envelope.sm, seq: envelope.seq?.toString(), forwarded: envelope.forwarded ? '1' : undefined }, envelope.payload);
 }
 
 export function decodeEnvelope(el: Element): Envelope | undefined {
   if (el.name !== 'route' || el.attrs.xmlns !== NS_ROUTE) return undefined;
-  const { to, from, c2s, sm, seq } = el.attrs;
+  const { to, from, c2s, sm, seq, forwarded } = el.attrs;
   const children = el.getChildren();
   const payload = children[0];
   if (!to || !from || children.length !== 1 || !payload) return undefined;
@@ -338,6 +344,7 @@ export function decodeEnvelope(el: Element): Envelope | undefined {
   if (c2s !== undefined) envelope.c2s = c2s;
   if (sm !== undefined) envelope.sm = sm;
   if (seq !== undefined && /^\d+$/.test(seq)) envelope.seq = Number(seq);
+  if (forwarded === '1' || forwarded === 'true') envelope.forwarded = true;
   return envelope;
 }
 

@@ -65,6 +65,11 @@ describe('RFC 6121 §8.5 delivery', () => {
     assert.equal(toBareJid(c('message', { to: 'bob@localhost', type: 'chat' }), [neg, unavailable], policy).action, 'offline');
   });
 
+  it('presence error to the bare JID goes to every available resource (the answer to a subscription request sent from it); none: ignored', () => {
+    assert.deepEqual(targets(toBareJid(c('presence', { to: 'bob@localhost', type: 'error' }), all, policy)), ['high', 'low', 'neg']);
+    assert.equal(toBareJid(c('presence', { to: 'bob@localhost', type: 'error' }), [unavailable], policy).action, 'ignore');
+  });
+
   it('§8.5.2.2: headline with nobody available is ignored; groupchat errors', () => {
     assert.equal(toBareJid(c('message', { to: 'bob@localhost', type: 'headline' }), [unavailable], policy).action, 'ignore');
     assert.equal(toBareJid(c('message', { to: 'bob@localhost', type: 'groupchat' }), all, policy).action, 'error');

@@ -15,6 +15,9 @@
 //     ...none available .. chat/normal: offline store (#3), else error service-unavailable;
 //                          headline: ignore; groupchat: error service-unavailable
 //     presence (avail/unavail) every available resource; none: ignore
+//     presence error ..... every available resource; none: ignore (as Prosody's mod_presence: the
+//                          answer to a subscription request or probe the user's server sent
+//                          from the bare JID, e.g. another shard's store was away)
 //     presence (subscription, probe) roster rules (#3)
 //     iq ................. handled by the server on the account's behalf (iq.ts)
 //   to full JID, resource bound (§8.5.3.1)
@@ -85,7 +88,7 @@ function highestPriority(sessions: readonly SmSession[]): SmSession[] {
 }
 
 function presenceToBare(type: string, sessions: readonly SmSession[]): Delivery {
-  if (type === 'available' || type === 'unavailable') {
+  if (type === 'available' || type === 'unavailable' || type === 'error') {
     const available = sessions.filter((s) => s.available);
     return available.length > 0 ? { action: 'deliver', to: available } : ignore;
   }

@@ -132,7 +132,8 @@ export class InstantMessaging {
     const peer = this.host.peerOf(contactBare);
     if (peer !== undefined) {
       // The contact's side is its shard's: the stanza goes there as a server's outbound subscription would.
-      this.host.toPeer(peer, xml('presence', { type, from: userBare, to: contactBare }, statusOf(original)));
+      // With the client's id, so that an error the contact's shard answers with (its store away) is matched to it.
+      this.host.toPeer(peer, xml('presence', { type, from: userBare, to: contactBare, id: original?.attrs.id }, statusOf(original)));
       return;
     }
     if (!(await this.host.accountExists(contact))) return;
@@ -231,9 +232,9 @@ export class InstantMessaging {
   }
 
   /** §4.3.2: a probe from `prober` for a local user: the user's available presences, if the prober is subscribed. */
-  async answerProbe(prober: SmSession, targetBare: string): Promise<void> {
+  async answerProbe(prober: SmSession, targetBare: string, id?: string): Promise<void> {
     const peer = this.local(targetBare) !== undefined ? this.host.peerOf(targetBare) : undefined;
-    if (peer !== undefined) return this.host.toPeer(peer, xml('presence', { type: 'probe', from: prober.fullJid, to: targetBare }));
+    if (peer !== undefined) return this.host.toPeer(peer, xml('presence', { type: 'probe', from: prober.fullJid, to: targetBare, id }));
     return this.answerProbeFor(prober.fullJid, targetBare);
   }
 

@@ -191,24 +191,23 @@ export class SessionManager {
     await this.installed.stop();
   }
 
-  /** A step started from a synchronous path: a failure (the store is away) is logged, never an unhandled rejection. */
+  /**
+   * A step started from a synchronous path. The steps answer their own failures (StanzaRouting.answered);
+   * this is the last guard, so a bug there is a log line, never an unhandled rejection.
+   */
   private logged(pending: void | Promise<void>): void {
-    if (pending) pending.catch((err: unknown) => moduleLogger('sm').error({ event: 'sm.step.failed', err }, 'a stanza from another shard could not be handled'));
+    if (pending) pending.catch((err: unknown) => moduleLogger('sm').error({ event: 'sm.step.failed', err }, 'a stanza could not be handled'));
   }
 
   /**
    * reroute(), settled when the stanza is delivered, stored or answered, so that a batch handed back can go in
    * order (offline storage keeps arrival order only if each store is done before the next starts). A failure (the
-   * store is away) is logged, never an unhandled rejection.
+   * store is away) answers the stanza's sender (internal-server-error, StanzaRouting.answered); never an
+   * unhandled rejection.
    */
   private rerouteLogged(stanza: Element): Promise<void> {
     const failed = (err: unknown): void => moduleLogger('sm').error({ event: 'reroute.failed', err }, 'a returned stanza could not be routed again');
-    try {
-      return Promise.resolve(this.reroute(stanza)).catch(failed);
-    } catch (err) {
-      failed(err);
-      return Promise.resolve();
-    }
+    return Promise.resolve(this.routing.answered(stanza, () => this.reroute(stanza))).catch(failed);
   }
 
   /** A stanza no client took (returned.ts): delivered to another resource, stored, or answered. */
@@ -247,7 +246,7 @@ export class SessionManager {
       // The service (or this shard of it) is not there: offline until it announces itself again (a standby taking
       // the shard over), and the stanza is answered (service-unavailable) by routing it once more.
       this.routing.componentPresence(envelope.to, { ns: 'component', action: 'offline', target: component, failed: false });
-      void this.reroute(envelope.payload);
+      void this.rerouteLogged(envelope.payload);
       return;
     }
     const fanOut = envelope.payload.name === 'fanout' ? readFanOut(envelope.payload) : undefined;
@@ -269,7 +268,7 @@ export class SessionManager {
       // It may have arrived: the c2s still answers for the session, and XEP-0198 covers its client.
       return;
     }
-    void this.reroute(envelope.payload);
+    void this.rerouteLogged(envelope.payload);
   }
 
   /** Routes a classified stanza to its destination (RFC 6120 §10). */
@@ -322,7 +321,7 @@ export class SessionManager {
       return;
     }
     if (isSmAddress(envelope.from)) {
-      this.logged(this.routing.fromPeer(envelope.payload, envelope.text));
+      this.logged(this.routing.fromPeer(envelope.payload, envelope.text, envelope.forwarded === true));
       return;
     }
     if (envelope.from.startsWith(COMPONENT_ADDRESS_PREFIX)) {

@@ -157,7 +157,7 @@ export class StanzaRouting {
       return;
     }
     // §4.3: a probe is answered by the server from what it knows, never delivered.
-    if (c.type === 'probe') return this.im.answerProbe(session, to.bare().toString());
+    if (c.type === 'probe') return this.im.answerProbe(session, to.bare().toString(), c.stanza.attrs.id);
     // Directed presence (§4.6), to users and to services (a MUC room hears of the session's end through it).
     if (c.address !== 'host') await this.im.directed(session, c.stanza, to.toString(), to.bare().toString());
     return this.route(c, session);
@@ -339,30 +339,75 @@ export class StanzaRouting {
    * A stanza another shard's sm sent for a user of this one: that sm did the
    * sender's side (in-sess, the outbound subscription state); this is the
    * recipient's, as a server's inbound side is (RFC 6121 §3 inbound, §4.3
-   * probes, §8.5 delivery).
+   * probes, §8.5 delivery). Whatever happens to it, it is delivered, stored
+   * or answered to its sender on its shard (answered()): a step that fails
+   * (the store refused or timed out) gets internal-server-error, as a
+   * session's stanza does (settle), and RFC 6121 §3.1 wants a subscription
+   * request that could not be stored answered, never lost. `forwarded`: a
+   * shard already passed it on once (misrouted()).
    */
-  fromPeer(stanza: Element, text?: string): void | Promise<void> {
+  fromPeer(stanza: Element, text?: string, forwarded = false): void | Promise<void> {
+    return this.answered(stanza, () => this.recipientSide(stanza, text, forwarded));
+  }
+
+  private recipientSide(stanza: Element, text: string | undefined, forwarded: boolean): void | Promise<void> {
     const result = classify(stanza, this.domain, text);
-    if (!result.ok) return;
+    if (!result.ok) return this.sendError(stanza, stanzaError(result.problem));
     const c = result.value;
-    if (c.address !== 'bare' && c.address !== 'full') return;
+    // Shards send each other stanzas for users; anything else (the host, a component) is routed as any stanza.
+    if (c.address !== 'bare' && c.address !== 'full') return c.to === undefined ? this.sendError(stanza, stanzaError('bad-request')) : this.route(c);
     const bare = c.to!.bare().toString();
-    if (this.peerOf(bare) !== undefined) {
-      // Never sent on: two sms that disagree on the shard count would pass it back and forth.
-      log('warn', `sm ${this.address}: a stanza for ${bare} from another shard is not this shard's (do all processes have the same shards?)`, undefined, 'sm.shard.misrouted');
-      return;
-    }
+    const owner = this.peerOf(bare);
+    if (owner !== undefined) return this.misrouted(c, owner, forwarded);
     if (c.kind === 'presence') {
       const from = parseJid(stanza.attrs.from ?? '');
       if (!from.ok) return;
       if (isSubscriptionType(c.type)) return this.im.inboundSubscription(bare, from.jid.bare().toString(), c.type, stanza);
       if (c.type === 'probe') return this.im.answerProbeFor(from.jid.toString(), bare);
     }
-    // As for a session's stanza (settle): a step that fails (the store is away) answers the sender on its
-    // shard with internal-server-error instead of leaving the stanza to a log line.
-    const routed = this.route(c);
-    if (routed instanceof Promise) return routed.catch(() => this.sendError(stanza, stanzaError('internal-server-error')));
-    return routed;
+    return this.route(c);
+  }
+
+  /**
+   * A stanza for a user of another shard reached this one: the owner changed
+   * while it was in flight (a takeover, a rebalance) or the processes
+   * disagree on the shard count. It goes on once to the shard the user's
+   * hash names, when the router knows a live owner there (its lease holder
+   * announced it); with none, it is decided as for a shard with no owner
+   * (peerUnreachable: stored or answered). One that was passed on already is
+   * answered instead, so two processes that disagree on the count cannot
+   * pass it back and forth.
+   */
+  private misrouted(c: Classified, owner: ComponentAddress, forwarded: boolean): void | Promise<void> {
+    const bare = c.to!.bare().toString();
+    if (forwarded) {
+      log('warn', `sm ${this.address}: a stanza for ${bare} was passed on to this shard and is not its own either (do all processes have the same shards?)`, undefined, 'sm.shard.misrouted');
+      return this.sendError(c.stanza, stanzaError('service-unavailable', { text: 'the shard of the recipient could not be found' }));
+    }
+    if (this.router.epochOf(owner) === undefined) return this.peerUnreachable(c.stanza, 'no-component');
+    log('info', `sm ${this.address}: a stanza for ${bare} passed on to ${owner}, its owner`, undefined, 'sm.shard.forwarded');
+    this.router.route({ to: owner, from: this.address, payload: c.stanza, text: c.text, forwarded: true });
+  }
+
+  /**
+   * Runs a step for a stanza that came to the sm without a session's queue
+   * (from another shard, returned by a c2s, undeliverable): a failure (the
+   * store refused or timed out, or a bug) answers the stanza's sender with
+   * internal-server-error instead of a log line or an unhandled rejection.
+   * replyWithError never answers an error or a result, so errors cannot loop.
+   */
+  answered(stanza: Element, step: () => void | Promise<void>): void | Promise<void> {
+    const failed = (err: unknown): void => {
+      log('warn', `sm ${this.address}: a <${stanza.name}/> from ${stanza.attrs.from ?? '?'} to ${stanza.attrs.to ?? '?'} failed; answering its sender`, err, 'sm.stanza.failed');
+      this.sendError(stanza, stanzaError('internal-server-error'));
+    };
+    let pending: void | Promise<void>;
+    try {
+      pending = step();
+    } catch (err) {
+      return failed(err);
+    }
+    if (pending instanceof Promise) return pending.catch(failed);
   }
 
   /**
@@ -370,16 +415,20 @@ export class StanzaRouting {
    * that shard right now: a failover; or no connection). Nothing is dropped
    * silently: a message is decided here as the owner would for a user with no
    * session (offline storage in the shared store, or an error), an iq is
-   * answered; presence is state and is dropped (the next broadcast replaces it).
+   * answered, and so are subscription requests and probes (RFC 6121 §3.1: a
+   * subscription request is never lost; the sender may send it again). Other
+   * presence is state and is dropped (the next broadcast replaces it).
    * An `unconfirmed` one may have arrived, so it is answered with an error
    * rather than stored twice.
    */
   peerUnreachable(stanza: Element, reason: UndeliverableReason): void | Promise<void> {
     const result = classify(stanza, this.domain);
-    if (!result.ok || result.value.kind === 'presence' || result.value.type === 'error' || result.value.type === 'result') return;
+    if (!result.ok || result.value.type === 'error' || result.value.type === 'result') return;
     const c = result.value;
+    if (c.kind === 'presence' && !isSubscriptionType(c.type) && c.type !== 'probe') return;
     if (c.kind === 'message' && reason !== 'unconfirmed' && c.to?.local !== undefined) {
-      return this.routeToIdleAccount(c, c.to, c.to.bare().toString(), undefined);
+      const to = c.to;
+      return this.answered(stanza, () => this.routeToIdleAccount(c, to, to.bare().toString(), undefined));
     }
     return this.sendError(stanza, stanzaError(reason === 'unconfirmed' ? 'remote-server-timeout' : 'service-unavailable'));
   }
