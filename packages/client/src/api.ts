@@ -14,6 +14,8 @@ export { readMessage, markPrivate, NS_CARBONS, type IncomingMessage } from './ca
 export { NS_CSI } from './csi.ts';
 export { fetchArchivePage, queryArchive, getArchivePrefs, setArchivePrefs, type ArchivedMessage, type ArchiveFilter, type ArchiveOptions, type ArchivePage, type MamHost } from './mam.ts';
 export { Muc, MucError, NS_MUC, type GroupchatMessage, type HistoryRequest, type JoinOptions, type JoinedRoom, type MucAffiliation, type MucEvents, type MucHost, type MucRole, type Occupant, type RoomConfig } from './muc.ts';
+export { NS_HATS, type Hat, type HatAssignment } from './muc-hats.ts';
+export type { RegistrationDetails, RegistrationOutcome, RegistrationRequest } from './muc-registration.ts';
 export type { Platform, WebSocketClass } from './transport/platform.ts';
 export type { FastToken, FastTokenStorage, FastMechanismName } from './fast.ts';
 export type { UserAgent } from './sasl2.ts';

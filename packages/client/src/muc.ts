@@ -1,13 +1,17 @@
 // XEP-0045 Multi-User Chat on the client: join a room (with a history
 // request) and get its occupants, leave, talk, change nick, set the subject,
 // configure the room with typed fields instead of a raw form, invite, and
-// moderate (kick, ban, roles, affiliations). Occupant events carry the
-// status codes of §15.6. Only presence and messages from a joined room's
-// JIDs are read, so nothing else can pose as an occupant.
+// moderate (kick, ban, roles, affiliations), register with a room (§7.10)
+// and answer registration requests (§9.9, muc-registration.ts), and manage
+// XEP-0317 hats (muc-hats.ts), which occupants carry typed. Occupant events
+// carry the status codes of §15.6. Only presence and messages from a joined
+// room's JIDs are read, so nothing else can pose as an occupant.
 
 import { xml, type Element } from '@switchboard/xml';
 import { parseStanzaError, type StanzaError } from '@switchboard/protocol';
 import { Emitter } from './emitter.ts';
+import { hatCommandRequest, readAssignments, readHatList, readHats, type Hat, type HatAssignment, type HatCommand } from './muc-hats.ts';
+import { NS_REGISTER, readRegistrationMessage, registrationDecision, registrationSubmit, type RegistrationDetails, type RegistrationOutcome, type RegistrationRequest } from './muc-registration.ts';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 const NS_MUC_USER = `${NS_MUC}#user`;
@@ -30,6 +34,8 @@ export interface Occupant {
   occupantId?: string;
   show?: string;
   status?: string;
+  /** XEP-0317: the hats the room shows on this occupant, when it wears any. */
+  hats?: Hat[];
 }
 
 /** §7.2.14 history request: all limits given apply together. */
@@ -99,6 +105,10 @@ export interface MucEvents {
   subject: { room: string; nick: string; subject: string };
   /** A mediated invitation (§7.8.2) or a direct one (XEP-0249). */
   invite: { room: string; from: string; reason?: string; password?: string; kind: 'mediated' | 'direct' };
+  /** §9.9: a room we own or administer asks us to approve a registration (answer with decideRegistration). */
+  'registration:requested': RegistrationRequest;
+  /** §9.9: the room's admins answered our own registration request. */
+  'registration:decided': RegistrationOutcome;
   /** We are out of the room: the codes say why; `destroyed` when the room is gone (§10.9). */
   'room:left': { room: string; codes: string[]; reason?: string; destroyed?: { venue?: string; reason?: string } };
 }
@@ -336,6 +346,71 @@ export class Muc extends Emitter<MucEvents> {
     );
   }
 
+  /**
+   * §7.10: registers with the room under `nick`. 'registered': we are a
+   * member with that nick reserved; 'pending': the room is members-only and
+   * its admins decide (§9.9; 'registration:decided' tells us). Rejects with
+   * conflict when the nick is another's, forbidden when we are banned.
+   */
+  async register(room: string, nick: string, details: RegistrationDetails = {}): Promise<'registered' | 'pending'> {
+    await this.client.iq(registrationSubmit(room, this.client.newId(), nick, details));
+    return (await this.reservedNick(room)) === nick ? 'registered' : 'pending';
+  }
+
+  /** §7.10's get: the nick we reserved in the room, if any. */
+  async reservedNick(room: string): Promise<string | undefined> {
+    const result = await this.client.iq(xml('iq', { type: 'get', to: room, id: this.client.newId() }, xml('query', { xmlns: NS_REGISTER })));
+    const query = result.getChild('query', NS_REGISTER);
+    return query?.getChild('registered') ? query.getChildText('username') : undefined;
+  }
+
+  /** XEP-0077 §3.2 in a room: gives up the reserved nick (and a membership that came with it), or withdraws a waiting request. */
+  async unregister(room: string): Promise<void> {
+    await this.client.iq(xml('iq', { type: 'set', to: room, id: this.client.newId() }, xml('query', { xmlns: NS_REGISTER }, xml('remove'))));
+  }
+
+  /** §9.9: approves or denies a registration request (owners and admins; the room answers an error message otherwise). */
+  decideRegistration(room: string, jid: string, allow: boolean): void {
+    this.client.send(registrationDecision(room, this.client.newId(), jid, allow));
+  }
+
+  /** XEP-0317: the hats the room defines. */
+  async hats(room: string): Promise<Hat[]> {
+    return readHatList(await this.hatCommand(room, 'list'));
+  }
+
+  /** XEP-0317: who wears which hat (owners and admins). */
+  async assignedHats(room: string): Promise<HatAssignment[]> {
+    return readAssignments(await this.hatCommand(room, 'list-assigned'));
+  }
+
+  /** XEP-0317: defines a hat, or retitles one with the same URI (owners and admins); without a URI one is made. */
+  async createHat(room: string, hat: { title: string; uri?: string; hue?: number }): Promise<Hat> {
+    const uri = hat.uri ?? `urn:xmpp:hats:${room}:${this.client.newId()}`;
+    const fields: Record<string, string> = { 'hats#title': hat.title, 'hats#uri': uri };
+    if (hat.hue !== undefined) fields['hats#hue'] = String(hat.hue);
+    await this.hatCommand(room, 'create', fields);
+    return hat.hue === undefined ? { uri, title: hat.title } : { uri, title: hat.title, hue: hat.hue };
+  }
+
+  /** XEP-0317: removes a hat from the room and from everyone wearing it. */
+  async destroyHat(room: string, uri: string): Promise<void> {
+    await this.hatCommand(room, 'destroy', { 'hats#uri': uri });
+  }
+
+  /** XEP-0317: puts a hat the room defines on a user (by bare JID). */
+  async assignHat(room: string, jid: string, uri: string): Promise<void> {
+    await this.hatCommand(room, 'assign', { 'hats#jid': jid, 'hats#uri': uri });
+  }
+
+  async unassignHat(room: string, jid: string, uri: string): Promise<void> {
+    await this.hatCommand(room, 'unassign', { 'hats#jid': jid, 'hats#uri': uri });
+  }
+
+  private hatCommand(room: string, command: HatCommand, fields?: Record<string, string>): Promise<Element> {
+    return this.client.iq(hatCommandRequest(room, this.client.newId(), command, fields));
+  }
+
   private admin(room: string, type: 'get' | 'set', item: Element): Promise<Element> {
     return this.client.iq(xml('iq', { type, to: room, id: this.client.newId() }, xml('query', { xmlns: NS_MUC_ADMIN }, item)));
   }
@@ -352,6 +427,9 @@ export class Muc extends Emitter<MucEvents> {
       const x = el.getChild('x', NS_MUC_USER);
       const invite = x?.getChild('invite');
       if (invite && nickOf(from) === '') return this.emit('invite', { room, from: invite.attrs.from ?? '', reason: invite.getChildText('reason'), password: x?.getChildText('password'), kind: 'mediated' });
+      // §9.9, from the room's own JID: a request to approve, or the outcome of ours.
+      const registration = nickOf(from) === '' && el.attrs.type !== 'error' && el.attrs.type !== 'groupchat' ? readRegistrationMessage(room, el) : undefined;
+      if (registration) return 'request' in registration ? this.emit('registration:requested', registration.request) : this.emit('registration:decided', registration.outcome);
       if (!state?.joined || el.attrs.type !== 'groupchat') return;
       const subject = el.getChild('subject');
       if (subject && !el.getChild('body')) return this.emit('subject', { room, nick: nickOf(from), subject: subject.text() });
@@ -402,6 +480,8 @@ function readOccupant(el: Element): { occupant: Occupant; codes: string[]; newNi
   if (show) occupant.show = show;
   const status = el.getChildText('status');
   if (status) occupant.status = status;
+  const hats = readHats(el);
+  if (hats.length > 0) occupant.hats = hats;
   const destroyEl = x.getChild('destroy');
   return {
     occupant,

@@ -1,7 +1,7 @@
 // Type tests for the public API (checked by `npm run typecheck`, never run):
 // events are a closed, typed map, errors carry typed codes and conditions.
 
-import { Client, ClientError, IqError, message, presence, type ClientErrorCode, type ConnectionState } from '../src/index.ts';
+import { Client, ClientError, IqError, Muc, message, presence, type ClientErrorCode, type ConnectionState, type Hat } from '../src/index.ts';
 
 declare const client: Client;
 
@@ -44,3 +44,20 @@ async function requests(): Promise<void> {
   presence({ show: 'busy' });
 }
 void requests;
+
+// Group chat: hats are typed on occupants; registration events carry typed payloads.
+declare const muc: Muc;
+muc.on('occupant:changed', ({ occupant }) => {
+  const hats: Hat[] | undefined = occupant.hats;
+  const hue: number | undefined = hats?.[0]?.hue;
+  void hue;
+});
+muc.on('registration:requested', ({ jid, nick, details }) => jid + nick + (details.email ?? ''));
+muc.on('registration:decided', ({ allowed }) => !allowed);
+async function groupchat(): Promise<void> {
+  const outcome: 'registered' | 'pending' = await muc.register('room@conference.example.org', 'nick');
+  // @ts-expect-error: a hat needs a title
+  await muc.createHat('room@conference.example.org', { uri: 'urn:x' });
+  void outcome;
+}
+void groupchat;

@@ -1,11 +1,12 @@
 // Issue #20: our client library's typed MUC API (packages/client/src/muc.ts)
 // against our server: join with history and the roster of occupants,
 // groupchat, nick change, subject, typed configuration, invitations, kick and
-// ban with their status codes, leave.
+// ban with their status codes, leave; §7.10 registration and §9.9 approval
+// through the API; XEP-0317 hats managed through it and typed on occupants.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Muc, MucError, type MucEvents } from '@switchboard/client';
+import { Client, IqError, Muc, MucError, type MucEvents } from '@switchboard/client';
 import { startTestServer, waitFor, type TestServer } from './helpers.ts';
 
 const ROOMS = 'conference.localhost';
@@ -27,7 +28,7 @@ describe('client MUC API', { timeout: 60_000 }, () => {
   const clients: Client[] = [];
   before(async () => {
     server = await startTestServer({ allowPlaintextOnLoopback: true });
-    for (const u of ['alice', 'bob', 'carol']) await server.addUser(u, 'pw');
+    for (const u of ['alice', 'bob', 'carol', 'dave']) await server.addUser(u, 'pw');
   });
   after(async () => {
     for (const c of clients) await c.disconnect();
@@ -104,5 +105,63 @@ describe('client MUC API', { timeout: 60_000 }, () => {
     assert.equal(a.muc.occupants(room).size, 0);
     await a.muc.join(room, 'Alice');
     await a.muc.destroy(room, { reason: 'done' });
+  });
+
+  it('registers (at once in an open room, by approval in a members-only one), manages hats, and reads them on occupants', async () => {
+    const a = await online(server, 'alice');
+    const b = await online(server, 'bob');
+    const d = await online(server, 'dave');
+    clients.push(a.client, b.client, d.client);
+    const open = `open@${ROOMS}`;
+    const club = `club@${ROOMS}`;
+    await a.muc.join(open, 'Alice');
+    await a.muc.configure(open);
+    await a.muc.join(club, 'Alice');
+    await a.muc.configure(club, { membersOnly: true });
+
+    // §7.10 in an open room: registered at once.
+    assert.equal(await b.muc.register(open, 'Bobby'), 'registered');
+    assert.equal(await b.muc.reservedNick(open), 'Bobby');
+    await assert.rejects(d.muc.register(open, 'Bobby'), (e: IqError) => e.condition === 'conflict');
+    // §9.9 in a members-only room: pending; the owner is asked, a non-admin's answer is refused, the owner's counts.
+    const asked = record(a.muc, 'registration:requested');
+    const told = record(b.muc, 'registration:decided');
+    assert.equal(await b.muc.register(club, 'Bob of the club', { first: 'Robert' }), 'pending');
+    await waitFor(() => asked.some((r) => r.room === club && r.jid === 'bob@localhost' && r.nick === 'Bob of the club' && r.details.first === 'Robert'));
+    const refused = new Promise<void>((resolve) => d.client.on('stanza', (el) => { if (el.name === 'message' && el.attrs.type === 'error' && el.attrs.from === club && el.toString().includes('<forbidden')) resolve(); }));
+    d.muc.decideRegistration(club, 'bob@localhost', true);
+    await refused;
+    await assert.rejects(b.muc.join(club, 'Bob'), (e: MucError) => e.condition === 'registration-required');
+    a.muc.decideRegistration(club, 'bob@localhost', true);
+    await waitFor(() => told.some((t) => t.room === club && t.nick === 'Bob of the club' && t.allowed));
+    assert.equal(await b.muc.reservedNick(club), 'Bob of the club');
+    const entered = await b.muc.join(club, 'Bob');
+    assert.equal(entered.nick, 'Bob of the club');
+    assert.ok(entered.codes.includes('210'));
+    // Denied and withdrawn.
+    const daveTold = record(d.muc, 'registration:decided');
+    assert.equal(await d.muc.register(club, 'Dee'), 'pending');
+    await waitFor(() => asked.some((r) => r.jid === 'dave@localhost'));
+    a.muc.decideRegistration(club, 'dave@localhost', false);
+    await waitFor(() => daveTold.some((t) => t.nick === 'Dee' && !t.allowed));
+    assert.equal(await d.muc.register(club, 'Dee'), 'pending');
+    await d.muc.unregister(club);
+
+    // XEP-0317: the owner defines and assigns; every client sees the hat on bob, typed.
+    const teacher = await a.muc.createHat(club, { title: 'Teacher', hue: 210 });
+    const host = await a.muc.createHat(club, { title: 'Host', uri: 'urn:example:host' });
+    assert.deepEqual(await b.muc.hats(club), [teacher, host]);
+    await assert.rejects(b.muc.assignHat(club, 'bob@localhost', teacher.uri), (e: IqError) => e.condition === 'forbidden');
+    const aliceSees = record(a.muc, 'occupant:changed');
+    await a.muc.assignHat(club, 'bob@localhost', teacher.uri);
+    await waitFor(() => aliceSees.some((e) => e.occupant.nick === 'Bob of the club' && e.occupant.hats?.[0]?.uri === teacher.uri));
+    assert.deepEqual(a.muc.occupants(club).get('Bob of the club')!.hats, [{ uri: teacher.uri, title: 'Teacher', hue: 210 }]);
+    await waitFor(() => b.muc.occupants(club).get('Bob of the club')?.hats?.length === 1);
+    assert.deepEqual(await a.muc.assignedHats(club), [{ jid: 'bob@localhost', uri: teacher.uri, title: 'Teacher', hue: 210 }]);
+    await assert.rejects(a.muc.assignHat(club, 'bob@localhost', 'urn:none'), (e: IqError) => e.condition === 'item-not-found');
+    await a.muc.unassignHat(club, 'bob@localhost', teacher.uri);
+    await waitFor(() => a.muc.occupants(club).get('Bob of the club')!.hats === undefined);
+    await a.muc.destroyHat(club, host.uri);
+    assert.deepEqual(await a.muc.hats(club), [teacher]);
   });
 });
