@@ -66,6 +66,12 @@ describe('XEP-0045 §9.9 registration requests in members-only rooms', { timeout
     await exchange(bob, join('club', 'Bob'), /type="error".*?<registration-required/);
     const waiting = await exchange(bob, `<iq type='get' id='f2' to='club@${ROOMS}'><query xmlns='${REGISTER}'/></iq>`, /<iq[^>]*id="f2".*?<\/iq>/);
     assert.match(waiting[0], /waiting for an admin&apos;s approval|waiting for an admin's approval/);
+    // Asking again for the same nick sends nothing more; asking at once for another is refused (each request is a message to every admin).
+    alice.received = '';
+    await exchange(bob, register('club', 'Bobby', 'again'), result('again'));
+    await exchange(bob, register('club', 'Robby', 'other'), iqError('other', 'resource-constraint'));
+    assert.doesNotMatch(alice.received, /Registration request/);
+    assert.equal(room.registrationRequests.get('bob@localhost')!.nick, 'Bobby');
     // Nobody else may ask for the nick a request asks for.
     await exchange(carol, register('club', 'Bobby', 'reg2'), iqError('reg2', 'conflict'));
     // A member who is not an admin cannot approve; nor can a stranger.

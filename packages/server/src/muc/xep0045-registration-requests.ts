@@ -22,6 +22,8 @@ import { AFFILIATION_RANK, NS_DATA, NS_MUC_REGISTER } from './types.ts';
 
 /** Requests one room keeps at most; past it a new one gets resource-constraint. */
 export const MAX_REGISTRATION_REQUESTS = 100;
+/** A user replaces its request at most this often: each one is a message to every owner and admin. */
+export const REQUEST_INTERVAL_MS = 60_000;
 
 /** The muc#register fields a request may carry besides the nick (§15.5.1). */
 const EXTRA_FIELDS: readonly [string, string, string][] = [
@@ -35,8 +37,14 @@ const MAX_FIELD_LENGTH = 1024;
 
 /** §7.10 in a members-only room, from a user with no affiliation: kept as a request, sent to owners and admins. */
 export async function requestRegistration(room: Room, bare: string, nick: string, form: Element): Promise<StanzaError | undefined> {
-  if (!room.registrationRequests.has(bare) && room.registrationRequests.size >= MAX_REGISTRATION_REQUESTS) {
+  const earlier = room.registrationRequests.get(bare);
+  if (!earlier && room.registrationRequests.size >= MAX_REGISTRATION_REQUESTS) {
     return stanzaError('resource-constraint', { type: 'wait', text: 'too many registration requests are waiting in this room' });
+  }
+  // The same request again is already with the admins; another one replaces it, but not in a flood.
+  if (earlier?.nick === nick) return undefined;
+  if (earlier && Date.now() - Date.parse(earlier.requestedAt) < REQUEST_INTERVAL_MS) {
+    return stanzaError('resource-constraint', { type: 'wait', text: 'your request was just sent to the admins; wait before changing it' });
   }
   const fields: Record<string, string> = {};
   for (const [name] of EXTRA_FIELDS) {
