@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Element, parseElement } from '@switchboard/xml';
 import { isStanzaError } from './errors.ts';
-import { mamFinElement, mamPrefsElement, mamQueryElement, mamResultMessage, parseMamFin, parseMamPrefs, parseMamQuery, parseMamResult, type MamQuery } from './xep0313.ts';
+import { mamFinElement, mamMetadataElement, mamPrefsElement, mamQueryElement, mamResultMessage, parseMamFin, parseMamMetadata, parseMamPrefs, parseMamQuery, parseMamResult, type MamQuery } from './xep0313.ts';
 import { stanzaIdBy, stanzaIdElement, withoutStanzaIdsBy } from './xep0297.ts';
 
 const el = (text: string): Element => {
@@ -94,5 +94,17 @@ describe('XEP-0359 stanza ids', () => {
     assert.equal(clean.attrs.to, 'b@x');
     const plain = el('<message><body>y</body></message>');
     assert.equal(withoutStanzaIdsBy(plain, 'b@x'), plain, 'nothing to strip: the same element');
+  });
+});
+
+describe('XEP-0313 §5 archive metadata', () => {
+  it("reads the XEP's example and round-trips what the server writes; an empty archive is an empty <metadata/>", () => {
+    const example = el(`<metadata xmlns='urn:xmpp:mam:2'><start id='YWxwaGEg' timestamp='2008-08-22T21:09:04Z' /><end id='b21lZ2Eg' timestamp='2020-04-20T14:34:21Z' /></metadata>`);
+    const read = parseMamMetadata(example)!;
+    assert.deepEqual(read, { start: { id: 'YWxwaGEg', timestamp: new Date('2008-08-22T21:09:04Z') }, end: { id: 'b21lZ2Eg', timestamp: new Date('2020-04-20T14:34:21Z') } });
+    assert.deepEqual(parseMamMetadata(el(mamMetadataElement(read).toString())), read);
+    assert.equal(mamMetadataElement({}).toString(), '<metadata xmlns="urn:xmpp:mam:2"/>');
+    assert.deepEqual(parseMamMetadata(el('<metadata xmlns="urn:xmpp:mam:2"/>')), {});
+    assert.equal(parseMamMetadata(el('<metadata xmlns="urn:xmpp:mam:1"/>')), undefined);
   });
 });

@@ -1,6 +1,7 @@
 // XEP-0313 Message Archive Management (urn:xmpp:mam:2, v1.1 with #extended):
 // the query a client sends (§4.1: a XEP-0004 form and XEP-0059 paging), the
-// results the server forwards (§4.2), the <fin/> after them (§4.3), and
+// results the server forwards (§4.2), the <fin/> after them (§4.3), the
+// archive's metadata (§5, #extended; also inside XEP-0386's <bound/>), and
 // preferences (§6). Both the server and the client library use these.
 
 import { Element, xml } from '@switchboard/xml';
@@ -176,6 +177,38 @@ export function parseMamFin(payload: Element | undefined): MamFin | undefined {
   if (!payload || !payload.is('fin', NS_MAM)) return undefined;
   const complete = payload.attrs.complete;
   return { complete: complete === 'true' || complete === '1', rsm: parseRsmResult(payload.getChild('set', NS_RSM)) };
+}
+
+/**
+ * §5 (archive metadata, #extended): the first and last message of an archive, each by its id and XEP-0082 time
+ * (with milliseconds, as the archive's <delay/> stamps: a client can use it as a query's start or end as it is).
+ * Both are absent for an empty archive (the XEP says nothing of that case; an empty `<metadata/>` is what
+ * Prosody answers and QXmpp reads).
+ */
+export interface MamMetadata {
+  start?: { id: string; timestamp: Date };
+  end?: { id: string; timestamp: Date };
+}
+
+/** `<metadata xmlns='urn:xmpp:mam:2'>`: the answer to a metadata get, and XEP-0386's child of `<bound/>`. */
+export function mamMetadataElement(m: MamMetadata): Element {
+  const edge = (name: 'start' | 'end', e: { id: string; timestamp: Date } | undefined): Element | undefined =>
+    e && xml(name, { id: e.id, timestamp: e.timestamp.toISOString() });
+  return xml('metadata', { xmlns: NS_MAM }, edge('start', m.start), edge('end', m.end));
+}
+
+/** Reads a `<metadata/>`; an edge without an id or a valid timestamp is left out. */
+export function parseMamMetadata(el: Element | undefined): MamMetadata | undefined {
+  if (!el || !el.is('metadata', NS_MAM)) return undefined;
+  const edge = (name: 'start' | 'end'): { id: string; timestamp: Date } | undefined => {
+    const child = el.getChild(name);
+    const id = child?.attrs.id;
+    const timestamp = child?.attrs.timestamp === undefined ? undefined : parseDateTime(child.attrs.timestamp);
+    return id !== undefined && timestamp !== undefined ? { id, timestamp } : undefined;
+  };
+  const start = edge('start');
+  const end = edge('end');
+  return { ...(start ? { start } : {}), ...(end ? { end } : {}) };
 }
 
 /** §6: archiving preferences. */

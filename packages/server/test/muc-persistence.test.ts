@@ -91,6 +91,11 @@ function restartSuite(name: string, overrides: () => ConfigOverrides, cleanup: (
       assert.match(bob2.received, new RegExp(`<stanza-id xmlns="urn:xmpp:sid:0" by="keep@${ROOMS}" id="[^"]+"/>`));
       assert.match(mam[0], /<fin xmlns="urn:xmpp:mam:2" complete="true">.*?<count>1<\/count>/);
       await exchange(carol, `<iq type='set' id='mam2' to='keep@${ROOMS}'><query xmlns='urn:xmpp:mam:2'/></iq>`, /id="mam2"[^>]*type="error".*?<forbidden/);
+      // §5 metadata (#extended, which the room advertises): its one message is both first and last; not for a stranger.
+      const onlyId = new RegExp(`<result xmlns="urn:xmpp:mam:2" queryid="q1" id="([^"]+)"`).exec(bob2.received)![1]!;
+      const md = await exchange(bob2, `<iq type='get' id='md' to='keep@${ROOMS}'><metadata xmlns='urn:xmpp:mam:2'/></iq>`, /<iq(?=[^>]*id="md")[^>]*type="result".*?<\/iq>/);
+      assert.match(md[0], new RegExp(`<metadata xmlns="urn:xmpp:mam:2"><start id="${onlyId}" timestamp="[^"]+"/><end id="${onlyId}" timestamp="[^"]+"/></metadata>`));
+      await exchange(carol, `<iq type='get' id='md2' to='keep@${ROOMS}'><metadata xmlns='urn:xmpp:mam:2'/></iq>`, /id="md2"[^>]*type="error".*?<forbidden/);
       // Carol's request came back with the room: the owner approves it now, and she enters under the nick she asked for.
       const alice2 = await login(server, 'alice', 'again');
       carol.received = '';

@@ -73,7 +73,7 @@ export class C2s implements StreamHost {
     this.captcha = options.captcha;
     this.gate = options.gate ?? new ConnectionGate({ preAuthPerAddress: 20, preAuthTotal: 1000, preAuthExemptLoopback: true, memoryBudgetBytes: 0 });
     this.link = new SmLink(router, `c2s/${node}`, {
-      started: (c2sId, smId) => this.streams.get(c2sId)?.sessionStarted(smId),
+      started: (c2sId, smId, bound) => this.streams.get(c2sId)?.sessionStarted(smId, bound),
       startFailed: (c2sId, condition) => this.streams.get(c2sId)?.sessionStartFailed(condition),
       ended: (c2sId, reason, returned) => {
         const stream = this.streams.get(c2sId);

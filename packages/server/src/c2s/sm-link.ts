@@ -21,7 +21,8 @@ import { toStamper } from './stamp.ts';
 
 /** What the c2s does with what the sm says. */
 export interface SmLinkHandler {
-  started(c2sId: string, smId: string): void;
+  /** The session is up; `bound`: what the sm's modules put in XEP-0386's `<bound/>` (for a Bind 2 start). */
+  started(c2sId: string, smId: string, bound: readonly Element[]): void;
   /** The bind failed; `condition` when the sm gave one (resource-constraint), else internal-server-error. */
   startFailed(c2sId: string, condition?: 'resource-constraint'): void;
   /** The session is over; `reason` is set when the sm ended it on its own, `returned` holds client stanzas it did not take. */
@@ -196,7 +197,7 @@ export class SmLink {
     switch (control.action) {
       case 'started':
         if (control.failed || envelope.sm === undefined) this.handler.startFailed(c2sId, control.condition);
-        else this.handler.started(c2sId, envelope.sm);
+        else this.handler.started(c2sId, envelope.sm, control.bound ?? []);
         return;
       case 'start':
         // A failed start echoed back.

@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, Element, StreamParser, xml, type Attrs } from '@switchb
 import {
   NS_BIND,
   NS_CLIENT,
+  NS_MAM,
   NS_SESSION,
   iqResult,
   replyWithError,
@@ -254,8 +255,10 @@ export class C2sStream {
       this.fullJid = `${bare}/${bind2Resource(request.bind.tag, stable)}`;
       this.state = 'binding';
       this.bind2 = { additionalData, request, resumeAnswer, inline };
-      // XEP-0386 §3.2: carbons go on in the sm as the session starts; the c2s's own (CSI) when it is up.
-      this.host.startSession(this, this.fullJid, request.bind.carbons ? [xml('enable', { xmlns: NS_CARBONS })] : undefined);
+      // XEP-0386 §3.2: carbons go on in the sm as the session starts; the c2s's own (CSI) when it is up. The archive's
+      // <metadata/> (XEP-0313), which §3.2 says <bound/> SHOULD carry, is asked for at the same moment: the sm's
+      // archive answers it in `started` when it is on, describing the archive as the session is bound.
+      this.host.startSession(this, this.fullJid, [request.bind.carbons ? xml('enable', { xmlns: NS_CARBONS }) : undefined, xml('metadata', { xmlns: NS_MAM })].filter((f) => f !== undefined));
       return;
     }
     this.state = 'awaitingBind';
@@ -264,7 +267,7 @@ export class C2sStream {
   }
 
   /** XEP-0386 §3: the session is up; <success/> says where it is bound and what was enabled. */
-  private bind2Started(smId: string): void {
+  private bind2Started(smId: string, bound: readonly Element[]): void {
     const { additionalData, request, resumeAnswer, inline } = this.bind2!;
     this.bind2 = undefined;
     this.smId = smId;
@@ -275,15 +278,15 @@ export class C2sStream {
     if (request.bind!.enableSm) {
       enabled = this.startSm(request.bind!.resumable).enabled(this.policy.resumeSeconds);
     }
-    this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [resumeAnswer, xml('bound', { xmlns: NS_BIND2 }, enabled), ...inline]));
+    this.transport.send(this.sasl2Success(additionalData, this.fullJid!, [resumeAnswer, xml('bound', { xmlns: NS_BIND2 }, enabled, ...bound), ...inline]));
     const held = this.held;
     this.held = [];
     for (const el of held) this.onStanza(el);
   }
 
   /** The sm started the session: answer the bind request and let held stanzas through. */
-  sessionStarted(smId: string): void {
-    if (this.state === 'binding' && this.bind2) return this.bind2Started(smId);
+  sessionStarted(smId: string, bound: readonly Element[] = []): void {
+    if (this.state === 'binding' && this.bind2) return this.bind2Started(smId, bound);
     if (this.state !== 'binding' || !this.bindIq) return;
     this.smId = smId;
     this.establish();

@@ -7,16 +7,33 @@
 
 import { Element, parseElement, xml } from '@switchboard/xml';
 import type { Jid } from '@switchboard/jid';
-import { mamFinElement, mamQueryForm, mamResultMessage, NS_MAM, parseMamQuery, stanzaError, type StanzaError } from '@switchboard/protocol';
-import type { MessageArchive } from '../storage/archive.ts';
+import { mamFinElement, mamMetadataElement, mamQueryForm, mamResultMessage, NS_MAM, parseMamQuery, stanzaError, type StanzaError } from '@switchboard/protocol';
+import { archiveEdges, metadataOf, type MessageArchive } from '../storage/archive.ts';
 import type { Room } from './room.ts';
 
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 20;
 
-export async function roomArchiveQuery(room: Room, stanza: Element, payload: Element, from: Jid, archive: MessageArchive): Promise<Element | StanzaError> {
+/** Who may read the room's archive: who may enter it (members of a members-only room; anyone not banned from an open one). */
+function readRefused(room: Room, from: Jid): StanzaError | undefined {
   const affiliation = room.affiliation(from.bare().toString());
   if (affiliation === 'outcast' || (room.config.membersOnly && affiliation === 'none')) return stanzaError('forbidden', { type: 'auth', text: "this room's archive is for its members" });
+  return undefined;
+}
+
+/** §5: the room archive's first and last message (the room advertises #extended, which requires it). */
+export async function roomArchiveMetadata(room: Room, stanza: Element, from: Jid, archive: MessageArchive): Promise<Element | StanzaError> {
+  const refused = readRefused(room, from);
+  if (refused) return refused;
+  if (stanza.attrs.type !== 'get') return stanzaError('bad-request', { text: 'archive metadata is read with a get' });
+  const local = room.jid.slice(0, room.jid.indexOf('@'));
+  const domain = room.jid.slice(room.jid.indexOf('@') + 1);
+  return mamMetadataElement(metadataOf(await archiveEdges(archive, local, domain)));
+}
+
+export async function roomArchiveQuery(room: Room, stanza: Element, payload: Element, from: Jid, archive: MessageArchive): Promise<Element | StanzaError> {
+  const refused = readRefused(room, from);
+  if (refused) return refused;
   if (stanza.attrs.type === 'get') return xml('query', { xmlns: NS_MAM }, mamQueryForm(false));
   const parsed = parseMamQuery(payload);
   if (!parsed.ok) return parsed.error;

@@ -55,6 +55,15 @@ describe('envelope codec', () => {
     });
   }
 
+  it("round-trips the Bind 2 requests in start and the <bound/> children in started (XEP-0386, XEP-0313 metadata)", () => {
+    const request = [xml('enable', { xmlns: 'urn:xmpp:carbons:2' }), xml('metadata', { xmlns: 'urn:xmpp:mam:2' })];
+    const start = readControl(wireRoundTrip({ to: 'sm', from: 'c2s/1', c2s: 'c1', payload: sessionControl('start', 'a@b/c', { features: request }) }).payload);
+    assert.deepEqual(start?.ns === 'session' && start.features?.map((f) => f.toString()), request.map((f) => f.toString()));
+    const metadata = xml('metadata', { xmlns: 'urn:xmpp:mam:2' }, xml('start', { id: 'x1', timestamp: '2026-01-01T00:00:00.000Z' }), xml('end', { id: 'x9', timestamp: '2026-01-02T00:00:00.000Z' }));
+    const started = readControl(wireRoundTrip({ to: 'c2s/1', from: 'sm', c2s: 'c1', sm: 's1', payload: sessionControl('started', 'a@b/c', { bound: [metadata] }) }).payload);
+    assert.deepEqual(started?.ns === 'session' && started.bound?.map((f) => f.toString()), [metadata.toString()]);
+  });
+
   it('carries every end reason', () => {
     for (const reason of END_REASONS) {
       const back = wireRoundTrip({ to: 'c2s/1', from: 'sm', c2s: 'c1', sm: 's1', payload: sessionControl('ended', 'a@b/c', { reason }) });

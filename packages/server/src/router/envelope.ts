@@ -92,6 +92,8 @@ export type Control =
        * XEP-0280 `<enable/>`), on before the session is announced; the sm's modules read them at sessStart.
        */
       features?: Element[];
+      /** With `started`: what goes inside XEP-0386's `<bound/>` from the sm's modules (XEP-0313 `<metadata/>`). */
+      bound?: Element[];
     }
   | { ns: 'sessions'; action: SessionsAction; target: string; failed: boolean }
   | ({ ns: 'resume'; action: ResumeAction; target: string; failed: boolean } & ResumeFields)
@@ -130,7 +132,7 @@ export interface Envelope {
 export function sessionControl(
   action: SessionAction,
   target: string,
-  options: { failed?: boolean; reason?: EndReason; condition?: 'resource-constraint'; returned?: readonly Element[]; features?: readonly Element[] } = {},
+  options: { failed?: boolean; reason?: EndReason; condition?: 'resource-constraint'; returned?: readonly Element[]; features?: readonly Element[]; bound?: readonly Element[] } = {},
 ): Element {
   return xml(
     'session',
@@ -144,6 +146,7 @@ export function sessionControl(
     },
     ...(options.returned ?? []),
     ...(action === 'start' ? (options.features ?? []) : []),
+    ...(action === 'started' ? (options.bound ?? []) : []),
   );
 }
 
@@ -321,6 +324,7 @@ export function readControl(payload: Element): Control | undefined {
     const returned = children.filter((c) => c.name === 'message' || c.name === 'iq' || c.name === 'presence');
     if (returned.length > 0 && (action === 'end' || action === 'ended')) control.returned = returned;
     if (action === 'start' && children.length > 0) control.features = children;
+    if (action === 'started' && !failed && children.length > 0) control.bound = children;
     return control;
   }
   if (xmlns === NS_SM_SESSIONS && payload.name === 'sessions' && SESSIONS_ACTIONS.has(action)) {

@@ -81,6 +81,11 @@ export interface SessionEvent {
   session: SmSession;
   /** sessStart: what the client asked to have on from the start (XEP-0386 inline, e.g. XEP-0280 `<enable/>`). */
   features?: readonly Element[];
+  /**
+   * sessStart: what modules answer inside XEP-0386's `<bound/>` (XEP-0313 `<metadata/>`), pushed here; it goes back
+   * to the c2s with `started`. Only for a Bind 2 start, which asks for it among `features`.
+   */
+  bound?: Element[];
 }
 
 /** The session's own available presence has been processed (broadcast, probes answered). */

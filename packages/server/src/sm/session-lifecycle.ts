@@ -113,10 +113,11 @@ export class SessionLifecycle {
     const session = new SmSession(`sm${(++this.nextId).toString(36)}`, envelope.c2s, router.routeTo(envelope.from), jid);
     // The roster is loaded once, when the user's first resource binds, and shared (RFC 6121 §2.2).
     session.roster = await this.deps.rosters.retain(jid.local);
+    const bound: Element[] = [];
     try {
       const user = { username: jid.local, bare: session.bareJid };
       if (sessions.bare(session.bareJid).length === 0) await this.deps.chains.emitStrict('userLoad', user);
-      await this.deps.chains.emitStrict('sessStart', { session, features });
+      await this.deps.chains.emitStrict('sessStart', { session, features, bound });
     } catch (err) {
       // Refused: whatever the modules took for the session is given back through the one ending chain.
       this.deps.rosters.release(jid.local);
@@ -126,7 +127,7 @@ export class SessionLifecycle {
     }
     sessions.add(session);
     channels.smSessionStarted.publish({ jid: session.fullJid, sm: session.smId });
-    router.route({ to: envelope.from, from: this.deps.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('started', session.fullJid) });
+    router.route({ to: envelope.from, from: this.deps.address, c2s: envelope.c2s, sm: session.smId, payload: sessionControl('started', session.fullJid, { bound }) });
     return true;
   }
 

@@ -165,3 +165,24 @@ export function fts5Query(text: string, username: string): string | undefined {
   if (words.length === 0) return undefined;
   return `username : ${quote(username)} AND body : (${words.map(quote).join(' ')})`;
 }
+
+/**
+ * XEP-0313 §5 (archive metadata): the first and the last message of one archive (a user's, or a room's under its
+ * localpart and the service's domain), by two one-item pages of the port's query: the first page, and the last
+ * (an empty `before`). Both undefined for an empty archive.
+ */
+export async function archiveEdges(archive: MessageArchive, username: string, host: string): Promise<{ first?: ArchivedMessage; last?: ArchivedMessage }> {
+  const first = await archive.query(username, host, { max: 1 });
+  const last = await archive.query(username, host, { max: 1, before: '' });
+  const start = first.ok ? first.page.messages[0] : undefined;
+  const end = last.ok ? last.page.messages.at(-1) : undefined;
+  return { ...(start ? { first: start } : {}), ...(end ? { last: end } : {}) };
+}
+
+/** The edges as XEP-0313 §5's `<metadata/>` says them: id and time of each. */
+export function metadataOf(edges: { first?: ArchivedMessage; last?: ArchivedMessage }): { start?: { id: string; timestamp: Date }; end?: { id: string; timestamp: Date } } {
+  const edge = (m: ArchivedMessage | undefined) => m && { id: m.id, timestamp: m.timestamp };
+  const start = edge(edges.first);
+  const end = edge(edges.last);
+  return { ...(start ? { start } : {}), ...(end ? { end } : {}) };
+}

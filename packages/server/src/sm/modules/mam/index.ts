@@ -11,7 +11,8 @@
 //                user of another shard it is written here, under an id of its own)
 //   pktUser  60  a message for a local user, to be delivered or stored offline: forged stanza ids by
 //                the user are stripped (XEP-0359 §5), the id is stamped, both entries are written
-//   iq       account  urn:xmpp:mam:2 query (form get, query set) and prefs (get, set)
+//   iq       account  urn:xmpp:mam:2 query (form get, query set), metadata (get) and prefs (get, set)
+//   sessStart         XEP-0386 Bind 2 asks for the archive's <metadata/> (§3.2): answered into <bound/>
 //
 // The id is chosen in memory and the entries are written behind (writer.ts:
 // one transaction per archiveWriteDelayMs, 1 s by default, for every
@@ -23,7 +24,7 @@
 // storage to be delivered at all (offline) is refused by offline storage.
 
 import { Element } from '@switchboard/xml';
-import { NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaIdBy, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
+import { mamMetadataElement, NS_MAM, NS_MAM_EXTENDED, NS_STANZA_ID, stanzaIdBy, stanzaIdElement, withoutStanzaIdsBy } from '@switchboard/protocol';
 import type { ArchiveDefault, ArchiveEntry, ArchivePrefs } from '../../../storage/archive.ts';
 import { bareOf } from '../../../storage/archive.ts';
 import type { PktUser, Verdict } from '../../chains.ts';
@@ -33,7 +34,7 @@ import { isReturned } from '../../returned.ts';
 import { moduleLogger } from '../../../log.ts';
 import { archivable, bodyText, decide } from './eligible.ts';
 import { PrefsCache } from './prefs-cache.ts';
-import { serveQuery, servePrefs, type QueryDeps } from './query.ts';
+import { archiveMetadata, serveMetadata, serveQuery, servePrefs, type QueryDeps } from './query.ts';
 import { ArchiveSweep } from './sweep.ts';
 import { ArchiveWriter, DEFAULT_WRITER_OPTIONS, type ArchiveWriterOptions } from './writer.ts';
 import { stanzaIdOf } from './stanza-id.ts';
@@ -194,6 +195,17 @@ export const mam = defineModule<MamOptions, MamApi>({
     const deps: QueryDeps = { domain, archive, prefs, sendTo: ctx.sendTo, beforeRead: () => writer.flush(), maxPage: 250, defaultPage: 50, maxIds: 250, fullText: options.fullText };
     ctx.iq({ xmlns: NS_MAM, name: 'query', targets: ['account'], handler: (iq) => serveQuery(deps, iq) });
     ctx.iq({ xmlns: NS_MAM, name: 'prefs', targets: ['account'], handler: (iq) => servePrefs(deps, iq) });
+    ctx.iq({ xmlns: NS_MAM, name: 'metadata', targets: ['account'], handler: (iq) => serveMetadata(deps, iq) });
+    // XEP-0386 §3.2: <bound/> SHOULD describe the archive at the moment of binding, so a client knows where to sync
+    // from. An archive that cannot be read leaves it out (logged): the bind goes on, as messages go on unarchived.
+    ctx.hook('sessStart', async ({ session, features, bound }) => {
+      if (!bound || !features?.some((f) => f.is('metadata', NS_MAM))) return;
+      try {
+        bound.push(mamMetadataElement(await archiveMetadata(deps, session.username)));
+      } catch (err) {
+        moduleLogger('mam').error({ event: 'archive.failed', user: session.username, err }, 'Bind 2 answered without the archive metadata: the archive failed');
+      }
+    });
     ctx.feature('account', NS_MAM_EXTENDED);
     ctx.feature('account', NS_STANZA_ID);
     ctx.hook('userDelete', ({ username }) => prefs.forget(username));

@@ -1,11 +1,12 @@
-// XEP-0313 §4 and §6 on the server: the query form, queries (filters and
+// XEP-0313 §4, §5 and §6 on the server: the query form, queries (filters and
 // XEP-0059 paging; the results forwarded in order, then <fin/> in the iq
-// result) and preferences. Only the archive's owner reads or changes it.
+// result), the archive's metadata and preferences. Only the archive's owner
+// reads or changes it.
 
 import { Element, parseElement, xml } from '@switchboard/xml';
 import { parseJid } from '@switchboard/jid';
-import { isStanzaError, mamFinElement, mamPrefsElement, mamQueryForm, mamResultMessage, NS_MAM, parseMamPrefs, parseMamQuery, stanzaError } from '@switchboard/protocol';
-import type { ArchivePrefs, MessageArchive } from '../../../storage/archive.ts';
+import { isStanzaError, mamFinElement, mamMetadataElement, mamPrefsElement, mamQueryForm, mamResultMessage, NS_MAM, parseMamPrefs, parseMamQuery, stanzaError, type MamMetadata } from '@switchboard/protocol';
+import { archiveEdges, metadataOf, type ArchivePrefs, type MessageArchive } from '../../../storage/archive.ts';
 import type { IqContext, IqOutcome } from '../../iq-handlers.ts';
 import type { SmSession } from '../../session.ts';
 import type { PrefsCache } from './prefs-cache.ts';
@@ -98,4 +99,20 @@ export async function servePrefs(deps: QueryDeps, ctx: IqContext): Promise<IqOut
   }
   await deps.prefs.set(who.username, clean);
   return mamPrefsElement(clean);
+}
+
+/**
+ * §5: the first and the last message of a user's archive, after what was queued before (read your writes).
+ */
+export async function archiveMetadata(deps: Pick<QueryDeps, 'archive' | 'domain' | 'beforeRead'>, username: string): Promise<MamMetadata> {
+  await deps.beforeRead();
+  return metadataOf(await archiveEdges(deps.archive, username, deps.domain));
+}
+
+/** §5: `<metadata/>` get, which #extended (advertised) makes required. */
+export async function serveMetadata(deps: QueryDeps, ctx: IqContext): Promise<IqOutcome> {
+  const who = owner(ctx);
+  if (!who) return stanzaError('forbidden', { text: "another user's archive" });
+  if (ctx.type !== 'get') return stanzaError('bad-request', { text: 'archive metadata is read with a get' });
+  return mamMetadataElement(await archiveMetadata(deps, who.username));
 }
