@@ -128,8 +128,12 @@ export async function startBenchServer(users: number, contacts = 0, options: { t
   const cmd = [...pin, process.execPath, ...(options.nodeFlags ?? SERVER_FLAGS), ...runner, cli, 'serve', ...args, ...(options.args ?? [])];
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
+    let out = '';
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('serving')) resolve();
+      out += d.toString();
+      // The line that says the listeners are up (a service says "serving" its shard before the c2s listens).
+      if (out.includes('switchboard: serving')) resolve();
+      if (out.length > 65_536) out = out.slice(-1024);
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
