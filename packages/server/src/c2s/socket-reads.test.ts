@@ -4,6 +4,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { isUtf8 } from 'node:buffer';
+import fc from 'fast-check';
 import { Utf8Reads, readText, stopReadingText, wholeCharacters, type ReadPath } from './socket-reads.ts';
 
 // One of each UTF-8 length: 1 (a), 2 (é), 3 (€), 4 (𝄞) bytes.
@@ -57,6 +59,30 @@ describe('Utf8Reads', () => {
       const outs = bytes.map((b) => reads.text(Buffer.from([b]), 1));
       assert.ok(outs.includes(null), `${what}, byte by byte`);
     }
+  });
+});
+
+describe('Utf8Reads against simdutf', () => {
+  it('accepts U+FFFD sent as such, in one read or cut between two', () => {
+    const bytes = Buffer.from('a\uFFFDb');
+    assert.equal(new Utf8Reads().text(bytes, bytes.length), 'a\uFFFDb');
+    const reads = new Utf8Reads();
+    assert.equal(reads.text(bytes.subarray(0, 2), 2), 'a');
+    assert.equal(reads.text(Buffer.from(bytes.subarray(2)), 3), '\uFFFDb');
+  });
+
+  it('refuses exactly what isUtf8 refuses, and decodes the rest as toString does (random bytes)', () => {
+    const byte = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0x80, max: 0xff }), fc.constantFrom(0xef, 0xbf, 0xbd, 0xed, 0xf4, 0xc0));
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 24 }), (list) => {
+        const bytes = Buffer.from(list);
+        const end = wholeCharacters(bytes);
+        const out = new Utf8Reads().text(bytes, bytes.length);
+        if (!isUtf8(bytes.subarray(0, end))) return out === null;
+        return out === bytes.toString('utf8', 0, end);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
 
