@@ -6,12 +6,16 @@
 // cases: a member who is not an admin cannot approve, a nick asked for by a
 // pending request is refused to others (conflict), a nick taken between the
 // request and the approval fails the approval (conflict, the user is told
-// no), an unknown request is item-not-found, an outcast cannot ask.
+// no), an unknown request is item-not-found, an outcast cannot ask. Then
+// third-party clients: slixmpp asks (its register form over xep_0004), and a
+// StanzaJS admin gets the form as a `dataform` message and approves it.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from './helpers.ts';
+import * as Stanza from 'stanza';
+import { startTestServer, waitFor, type TestServer } from './helpers.ts';
 import { MUC, ROOMS, createRoom, exchange, join, login } from './muc-kit.ts';
+import { SlixmppMucPeer } from './peers/slixmpp-muc.ts';
 
 const REGISTER = 'jabber:iq:register';
 const register = (room: string, nick: string, id = 'reg', extra = ''): string =>
@@ -29,11 +33,15 @@ const outcome = (room: string, allowed: boolean): RegExp =>
 
 describe('XEP-0045 §9.9 registration requests in members-only rooms', { timeout: 60_000 }, () => {
   let server: TestServer;
+  const peers: SlixmppMucPeer[] = [];
+  const agents: Stanza.Agent[] = [];
   before(async () => {
     server = await startTestServer({ allowPlaintextOnLoopback: true });
     for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) await server.addUser(u, 'pw');
   });
   after(async () => {
+    for (const p of peers) await p.stop();
+    for (const a of agents) a.disconnect();
     await server.stop();
   });
 
@@ -139,4 +147,45 @@ describe('XEP-0045 §9.9 registration requests in members-only rooms', { timeout
     assert.equal(server.services.muc.get(ROOMS)!.rooms.get('open')!.affiliation('carol@localhost'), 'member');
     for (const c of [alice, carol, erin, dave]) c.close();
   });
+
+  it('slixmpp asks to register in a members-only room; a StanzaJS admin gets the form and approves; slixmpp is given its nick (210)', async () => {
+    const alice = await login(server, 'alice', 'interop');
+    await createRoom(alice, 'guild', 'Alice', { 'muc#roomconfig_membersonly': '1' });
+    await exchange(alice, `<iq type='set' id='adm' to='guild@${ROOMS}'><query xmlns='${MUC}#admin'><item affiliation='admin' jid='frank@localhost'/></query></iq>`, result('adm'));
+    const room = `guild@${ROOMS}`;
+
+    const frank = Stanza.createClient({ jid: 'frank@localhost', password: 'pw', resource: 'web', transports: { websocket: `wss://localhost:${server.wsPort}/xmpp-websocket`, bosh: false } });
+    // COMPAT: as in im-scenarios.test.ts, StanzaJS cannot do -PLUS over Node's WebSocket.
+    frank.sasl.disable('SCRAM-SHA-256-PLUS');
+    frank.sasl.disable('SCRAM-SHA-1-PLUS');
+    agents.push(frank);
+    const started = new Promise<void>((resolve) => frank.once('session:started', () => resolve()));
+    frank.connect();
+    await started;
+    await frank.sendPresence();
+    const asked = new Promise<Stanza.Stanzas.ReceivedMessage>((resolve) => frank.on('dataform', (m) => { if (m.from === room) resolve(m); }));
+
+    const dave = new SlixmppMucPeer('dave@localhost/slix', 'pw', server.c2sPort);
+    peers.push(dave);
+    await dave.expect((e) => e.ev === 'online', 'online');
+    const sent = await dave.run({ cmd: 'register', room, nick: 'Davey' }, (e) => e.ev === 'done' || e.ev === 'error', 'registered');
+    assert.equal(sent.ev, 'done', JSON.stringify(sent));
+    const refused = await dave.run({ cmd: 'join', room, nick: 'Dave' }, (e) => e.ev === 'joined' || e.ev === 'error', 'refused while waiting');
+    assert.equal(refused.condition, 'registration-required');
+
+    // StanzaJS parses the §9.9 form; frank sends it back with the checkbox set.
+    const request = await asked;
+    const form = request.forms![0]!;
+    const value = (name: string): unknown => form.fields!.find((f) => f.name === name)?.value;
+    assert.equal(form.title, 'Registration request');
+    assert.equal(value('muc#register_roomnick'), 'Davey');
+    assert.equal(String(value('muc#jid')), 'dave@localhost');
+    assert.equal(value('muc#register_allow'), false);
+    frank.sendMessage({ to: room, forms: [{ type: 'submit', fields: [{ name: 'FORM_TYPE', type: 'hidden', value: `${MUC}#register` }, { name: 'muc#jid', type: 'jid-single', value: 'dave@localhost' }, { name: 'muc#register_allow', type: 'boolean', value: true }] }] });
+    await waitFor(() => server.services.muc.get(ROOMS)!.rooms.get('guild')!.affiliation('dave@localhost') === 'member', 10_000, 'dave a member');
+    const joined = await dave.run({ cmd: 'join', room, nick: 'Dave' }, (e) => e.ev === 'presence' && e.from === `${room}/Davey` && (e.codes as number[]).includes(210), 'given the nick');
+    assert.ok((joined.codes as number[]).includes(110));
+    alice.close();
+  });
 });
+
