@@ -36,6 +36,7 @@ import { AuthThrottle } from './auth/throttle.ts';
 import { serverSecret } from './auth/server-secret.ts';
 import { FastTokens, loadFastKey } from './auth/fast-tokens.ts';
 import { RegistrationLimiter } from './auth/registration-limit.ts';
+import { SharedAuthThrottle, SharedRegistrationLimit, type LoginThrottle, type RegistrationLimit } from './auth/shared-throttle.ts';
 import { Invites } from './auth/invites.ts';
 import { CaptchaChallenges } from './auth/captcha.ts';
 import type { Element } from '@switchboard/xml';
@@ -192,6 +193,26 @@ function serverCaps(sm: SessionManager): Element {
   return capsElement(capsVerification([{ category: 'server', type: 'im', name: 'Switchboard' }], sm.iq.features('host')));
 }
 
+/**
+ * The login throttle and registration limit of a c2s: its own, and in a cluster (NATS) also counted in
+ * tables every c2s shares (auth/shared-throttle.ts), so alternating c2s processes gains an attacker nothing.
+ * Entries are forgotten as the local tables forget them; each bucket is capped at about 256 bytes per
+ * tracked key. A bucket that cannot be opened leaves the process with its own tables, and says so.
+ */
+async function authLimits(config: ServerConfig, router: Router): Promise<{ throttle: LoginThrottle; registrationLimit: RegistrationLimit }> {
+  const throttle = new AuthThrottle(config.authThrottle);
+  const registrationLimit = new RegistrationLimiter(config.registrationLimit);
+  if (!(router instanceof NatsRouter)) return { throttle, registrationLimit };
+  try {
+    const failures = await router.sharedTable('auth_failures', { ttlMs: config.authThrottle.forgetAfterMs, maxBytes: config.authThrottle.maxTracked * 2 * 256 });
+    const registrations = await router.sharedTable('registrations', { ttlMs: config.registrationLimit.windowSeconds * 1000, maxBytes: config.registrationLimit.maxTracked * 256 });
+    return { throttle: new SharedAuthThrottle(throttle, failures), registrationLimit: new SharedRegistrationLimit(registrationLimit, config.registrationLimit, registrations) };
+  } catch (err) {
+    moduleLogger('c2s').warn({ event: 'shared-table.down', err }, 'the shared login throttle could not be opened (JetStream); this c2s counts failures on its own');
+    return { throttle, registrationLimit };
+  }
+}
+
 export async function startC2sNode(config: ServerConfig, router: Router, storage: Storage, caps?: Element): Promise<C2sNode> {
   installLogEvents();
   let tls = await loadTlsMaterial({ domain: config.domain, dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
@@ -232,8 +253,7 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
     storage.accounts,
     config.scramIterations,
     {
-      throttle: new AuthThrottle(config.authThrottle),
-      registrationLimit: new RegistrationLimiter(config.registrationLimit),
+      ...(await authLimits(config, router)),
       invites,
       ...(config.registrationCaptcha.enabled ? { captcha: new CaptchaChallenges(config.registrationCaptcha) } : {}),
       gate: new ConnectionGate({

@@ -40,10 +40,24 @@ export const DEFAULT_AUTH_THROTTLE: AuthThrottleConfig = {
   maxTracked: 100_000,
 };
 
-interface Entry {
+/** One address's or account's failures (also the value of a cluster's shared entry, shared-throttle.ts). */
+export interface FailureEntry {
   failures: number;
   lastFailureAt: number;
   blockedUntil: number;
+}
+type Entry = FailureEntry;
+
+/**
+ * The entry after one more failure at `now`: past `free` failures each one
+ * doubles the back-off (from baseDelayMs, capped at maxDelayMs); failures
+ * older than forgetAfterMs are forgotten first.
+ */
+export function nextFailure(prev: FailureEntry | undefined, free: number, config: AuthThrottleConfig, now: number): FailureEntry {
+  const failures = (prev && now - prev.lastFailureAt <= config.forgetAfterMs ? prev.failures : 0) + 1;
+  const over = failures - free;
+  const delay = over <= 0 ? 0 : Math.min(config.maxDelayMs, config.baseDelayMs * 2 ** Math.min(over - 1, 30));
+  return { failures, lastFailureAt: now, blockedUntil: now + delay };
 }
 
 /** A Map that forgets its oldest-touched key past `max` (touching = setting). */
@@ -126,11 +140,9 @@ export class AuthThrottle {
   }
 
   private bump(table: BoundedMap<string, Entry>, key: string, free: number, now: number): number {
-    const failures = (this.live(table, key, now)?.failures ?? 0) + 1;
-    const over = failures - free;
-    const delay = over <= 0 ? 0 : Math.min(this.config.maxDelayMs, this.config.baseDelayMs * 2 ** Math.min(over - 1, 30));
-    table.set(key, { failures, lastFailureAt: now, blockedUntil: now + delay });
-    return delay;
+    const entry = nextFailure(this.live(table, key, now), free, this.config, now);
+    table.set(key, entry);
+    return entry.blockedUntil - now;
   }
 }
 

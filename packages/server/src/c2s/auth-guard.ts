@@ -7,7 +7,8 @@
 
 import type { Element } from '@switchboard/xml';
 import type { AuthFailure } from '../auth/auth-log.ts';
-import type { AuthThrottle } from '../auth/throttle.ts';
+import type { Admission } from '../auth/throttle.ts';
+import type { LoginThrottle } from '../auth/shared-throttle.ts';
 import type { ScramCredentials } from '../storage/ports.ts';
 
 /** Thrown by the guarded lookup; the mechanisms turn a failed lookup into temporary-auth-failure. */
@@ -19,7 +20,8 @@ export class AuthThrottled extends Error {
 }
 
 export interface AuthGuardHost {
-  throttle: AuthThrottle;
+  /** This process's throttle, or the cluster's (auth/shared-throttle.ts). */
+  throttle: LoginThrottle;
   authFailed(failure: AuthFailure): void;
 }
 
@@ -48,6 +50,11 @@ export class AuthGuard {
   lookup<T = ScramCredentials | undefined>(username: string, inner: (username: string) => Promise<T>): Promise<T> {
     this.account = `${username}@${this.domain}`;
     const admission = this.host.throttle.admit(this.address, this.account);
+    if (admission instanceof Promise) return admission.then((a) => this.admitted(a, username, inner));
+    return this.admitted(admission, username, inner);
+  }
+
+  private admitted<T>(admission: Admission, username: string, inner: (username: string) => Promise<T>): Promise<T> {
     if (!admission.ok) {
       this.refusal = new AuthThrottled(admission.retryAfterMs);
       return Promise.reject(this.refusal);
@@ -60,14 +67,14 @@ export class AuthGuard {
    * is logged, and counted when a password was actually checked. Returns how
    * long to hold the reply.
    */
-  settle(result: 'success' | 'failure', reply: Element): number {
+  settle(result: 'success' | 'failure', reply: Element): number | Promise<number> {
     if (result === 'success') {
       if (this.account !== undefined) this.host.throttle.succeeded(this.account);
       return 0;
     }
     const reason = reply.getChildren()[0]?.name ?? 'failure';
     const failure: AuthFailure = { address: this.address, account: this.account, mechanism: this.mechanism, reason, transport: this.transport, stream: this.stream };
-    let holdMs = 0;
+    let holdMs: number | Promise<number> = 0;
     if (this.refusal) {
       failure.reason = 'throttled';
       failure.retryAfterMs = this.refusal.retryAfterMs;

@@ -14,17 +14,18 @@ import { deriveScramCredentials } from '../auth/scram-credentials.ts';
 import type { RegisterOutcome } from './register.ts';
 import { AuthThrottle } from '../auth/throttle.ts';
 import { RegistrationLimiter } from '../auth/registration-limit.ts';
+import type { LoginThrottle, RegistrationLimit } from '../auth/shared-throttle.ts';
 import type { Invites } from '../auth/invites.ts';
 import type { CaptchaChallenges } from '../auth/captcha.ts';
 import type { AuthFailure, AuthFailureSink } from '../auth/auth-log.ts';
 
 export interface C2sOptions {
-  /** Password-guessing back-off shared by this process's streams. */
-  throttle?: AuthThrottle;
+  /** Password-guessing back-off shared by this process's streams (and, in a cluster, by every c2s: auth/shared-throttle.ts). */
+  throttle?: LoginThrottle;
   /** Where each failed authentication is reported (besides the diagnostics channel). */
   authFailures?: AuthFailureSink;
-  /** XEP-0077 attempts per address. */
-  registrationLimit?: RegistrationLimiter;
+  /** XEP-0077 attempts per address (in a cluster, counted by every c2s together). */
+  registrationLimit?: RegistrationLimit;
   /** XEP-0445 invitations; required for registering when the policy says so. */
   invites?: Invites;
   /** XEP-0158 challenges for registering (with StreamPolicy.registrationCaptcha). */
@@ -47,9 +48,9 @@ export class C2s implements StreamHost {
   private readonly resumableStreams = new Map<string, C2sStream>();
   readonly link: SmLink;
   private keepaliveTimer: NodeJS.Timeout | undefined;
-  readonly throttle: AuthThrottle;
+  readonly throttle: LoginThrottle;
   private readonly authFailures: AuthFailureSink | undefined;
-  private readonly registrationLimit: RegistrationLimiter;
+  private readonly registrationLimit: RegistrationLimit;
   private readonly invites: Invites | undefined;
   readonly gate: ConnectionGate;
   readonly fastTokens: FastTokens | undefined;
@@ -134,7 +135,7 @@ export class C2s implements StreamHost {
     this.authFailures?.(failure);
   }
 
-  registrationAttempt(address: string): boolean {
+  registrationAttempt(address: string): boolean | Promise<boolean> {
     return this.registrationLimit.attempt(address);
   }
 

@@ -26,7 +26,7 @@ export interface RegistrationOptions {
   enabled: boolean;
   secure: boolean;
   /** Counts an attempt to create an account from this stream's address; false when it is over its limit. */
-  admit(): boolean;
+  admit(): boolean | Promise<boolean>;
   /** An invitation is required, and the one this stream presented (validated), if any. */
   invite: { required: boolean; token: string | undefined };
   create(username: string, password: string, invite: string | undefined): Promise<RegisterOutcome>;
@@ -103,7 +103,7 @@ export async function handleRegistration(el: Element, options: RegistrationOptio
     return replyWithError(el, stanzaError('not-acceptable', { text: 'answer the CAPTCHA of the registration form (iq get)' }));
   }
   // Local policy (§3.1 leaves it to the server): wait, then try again. Wrong answers count too.
-  if (!options.admit()) return replyWithError(el, stanzaError('policy-violation', { type: 'wait', text: 'too many registrations from this address; try again later' }));
+  if (!(await options.admit())) return replyWithError(el, stanzaError('policy-violation', { type: 'wait', text: 'too many registrations from this address; try again later' }));
   if (options.captcha) {
     // One answer per challenge, right or wrong: a wrong one, or one to a spent, expired or someone else's challenge, makes no account.
     const verdict = options.captcha.check(challenge!, answer!);

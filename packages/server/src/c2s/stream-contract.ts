@@ -86,7 +86,7 @@ export interface StreamHost extends AuthGuardHost {
   /** XEP-0077: creates the account (spending the invitation, when one is required) and tells the sm. */
   registerAccount(username: string, password: string, invite: string | undefined): Promise<RegisterOutcome>;
   /** Counts an attempt to register from `address`; false when it is over its limit. */
-  registrationAttempt(address: string): boolean;
+  registrationAttempt(address: string): boolean | Promise<boolean>;
   /** XEP-0445: is this a live invitation? */
   validInvite(token: string): Promise<boolean>;
   /** XEP-0158: the pending CAPTCHA challenges, when registering needs one (auth/captcha.ts). */

@@ -232,7 +232,10 @@ export class StreamNegotiation {
     if (stream.state !== 'authenticating') return; // stopped meanwhile
     if (outcome.result !== 'continue') {
       // A wrong password past the free allowance: the reply waits out (part of) the back-off.
-      const holdMs = this.guard.settle(outcome.result, outcome.reply);
+      const settled = this.guard.settle(outcome.result, outcome.reply);
+      // A cluster's shared count answers after a round trip (auth/shared-throttle.ts); one process's, at once.
+      const holdMs = typeof settled === 'number' ? settled : await settled;
+      if (stream.state !== 'authenticating') return;
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs).unref());
       if (stream.state !== 'authenticating') return;
     }

@@ -20,6 +20,7 @@
 
 import { connect, createInbox, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { parseElement } from '@switchboard/xml';
+import { KvTable, type KvTableOptions } from './shared-table.ts';
 import { decodeEnvelope, encodeEnvelope, liveElement, readLive, type Envelope, type Live } from './envelope.ts';
 import { DEFAULT_LIVENESS, LivenessTable, newEpoch, type LivenessOptions } from './liveness.ts';
 import type { AttachOptions, ComponentAddress, EnvelopeHandler, LivenessListener, Route, Router, UndeliverableHandler, UndeliverableReason } from './router.ts';
@@ -298,6 +299,11 @@ export class NatsRouter implements Router {
   /** The KV bucket of this prefix's leases (lease.ts), for several leases and the members of a shard group (shard-claims.ts). */
   leaseBucket(ttlMs: number): Promise<KV> {
     return Lease.bucket(this.nc, this.prefix, ttlMs);
+  }
+
+  /** A table every process on this prefix shares, its entries forgotten past a TTL (shared-table.ts). */
+  sharedTable(name: string, options: KvTableOptions): Promise<KvTable> {
+    return KvTable.open(this.nc, this.prefix, name, options);
   }
 
   /** Exclusive ownership of `address` among the processes on this prefix (lease.ts). */
