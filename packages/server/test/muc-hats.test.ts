@@ -121,6 +121,9 @@ describe('XEP-0317 hats', { timeout: 90_000 }, () => {
     assert.equal(room.hatsWorn.size, 0);
     // Cancel ends a command (XEP-0050 §3.5).
     await exchange(alice, `<iq type='set' id='cx' to='class@${ROOMS}'><command xmlns='${COMMANDS}' node='urn:xmpp:hats:commands:create' sessionid='s1' action='cancel'/></iq>`, /<iq(?=[^>]*id="cx")[^>]*type="result"[^>]*><command[^>]*status="canceled"/);
+    // In a members-only room, a stranger may not even list the hats.
+    await exchange(alice, `<iq type='set' id='mo' to='class@${ROOMS}'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_membersonly'><value>1</value></field></x></query></iq>`, /<iq(?=[^>]*id="mo")[^>]*type="result"/);
+    await exchange(carol, `<iq type='set' id='ls2' to='class@${ROOMS}'><command xmlns='${COMMANDS}' node='urn:xmpp:hats:commands:list'/></iq>`, iqError('ls2', 'forbidden'));
     for (const c of [alice, bob, carol]) c.close();
   });
 

@@ -12,7 +12,8 @@
 //   urn:xmpp:hats:commands:unassign       take it off (hats#jid, hats#uri)
 //
 // 0.2's don/doff (accountjid, hat) are read as assign/unassign. Owners and
-// admins run them all; anyone not banned may list the hats defined. Every
+// admins run them all; anyone not banned may list the hats defined (only
+// members, in a members-only room). Every
 // change is shown at once: each occupant wearing a changed hat is broadcast
 // again. Commands are one step (execute → the form, or execute/complete
 // with the form → done), so the room keeps no command sessions.
@@ -57,7 +58,8 @@ function commandOf(node: string | undefined): Command | undefined {
 
 function mayRun(room: Room, command: Command, bare: string): boolean {
   const affiliation = room.affiliation(bare);
-  if (command === 'list') return affiliation !== 'outcast';
+  // The hats defined are as public as the room: in a members-only room, for its members.
+  if (command === 'list') return affiliation !== 'outcast' && (!room.config.membersOnly || AFFILIATION_RANK[affiliation] >= AFFILIATION_RANK.member);
   return AFFILIATION_RANK[affiliation] >= AFFILIATION_RANK.admin;
 }
 
