@@ -2,7 +2,9 @@
 // own: how long until contacts see a killed c2s's users go unavailable, how
 // long until a standby sm serves after the active one is killed, and the
 // server CPU per message of a cluster (2 c2s + sm + its standby, over NATS)
-// against the single process (in-process router) on the same load.
+// against the single process (in-process router) on the same load; and how
+// long until a MUC shard whose process was killed is served by the other
+// MUC process, and until its occupants' self-ping is answered (#20).
 //
 // The servers run through tsx, as the fault tests start them; CPU is read
 // from /proc for every server process (and nats-server, shown apart), over
@@ -15,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { startNatsServer } from '@switchboard/testkit';
 import { RawClient, waitFor } from '../packages/server/test/helpers.ts';
-import { addUsers, kill, startRole, type ClusterOptions, type RoleProcess } from '../packages/server/test/cluster-kit.ts';
+import { addUsers, kill, serves, startRole, type ClusterOptions, type RoleProcess } from '../packages/server/test/cluster-kit.ts';
+import { ServiceShards } from '../packages/server/src/router/service-shards.ts';
 import { ShardMap } from '../packages/server/src/router/shards.ts';
 import type { BenchRow } from './row.ts';
 
@@ -117,6 +120,7 @@ export async function clusterBench(options: { pairs: number; messages: number; r
   }
 
   rows.push(...(await shardedBench(options, users)));
+  rows.push(...(await mucFailoverBench(options.rounds)));
 
   // The same load on the single process.
   const single = mkdtempSync(join(tmpdir(), 'switchboard-bench-single-'));
@@ -188,4 +192,72 @@ async function shardedBench(options: { pairs: number; messages: number }, users:
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+const MUC_GROUP = 'MUC in 2 shards over 2 processes of its own (sm, c2s, NATS)';
+
+/**
+ * Service shards (#20): the process owning shard 1 of the MUC is killed, `rounds` times (a new MUC process joins
+ * after each, and takes shard 1 back by the clean handover). Measured: from the kill to the other process serving
+ * the shard (its log), and to an occupant's XEP-0410 self-ping answered by the new owner (not-acceptable: rejoin).
+ */
+async function mucFailoverBench(rounds: number): Promise<BenchRow[]> {
+  const nats = await startNatsServer();
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-muc-'));
+  const o: ClusterOptions = { dir, natsUrl: nats.url, prefix: `sbm${randomBytes(4).toString('hex')}`, config: { serviceShards: 2, services: 'own-process' } };
+  addUsers(o, ['alice']);
+  const shards = new ServiceShards('conference.localhost', 2);
+  let room = 'room0';
+  for (let i = 1; shards.indexOf(`${room}@conference.localhost`) !== 1; i++) room = `room${i}`;
+  const procs: RoleProcess[] = [];
+  const takeovers: number[] = [];
+  const pinged: number[] = [];
+  const MUC = 'http://jabber.org/protocol/muc';
+  try {
+    const [sm, c2s, ...mucs] = await Promise.all([startRole(o, 'sm'), startRole(o, 'c2s'), startRole(o, 'muc'), startRole(o, 'muc')]);
+    procs.push(sm, c2s, ...mucs);
+    const alice = await RawClient.connect(c2s.port!);
+    await alice.login('alice', 'pw', 'a');
+    alice.send('<presence/>');
+    const owner = (k: number): RoleProcess | undefined => mucs.find((p) => serves(p, shards.address(k)));
+    for (let r = 0; r < rounds; r++) {
+      await waitFor(() => owner(0) !== undefined && owner(1) !== undefined && owner(0) !== owner(1), 20_000, 'one MUC shard each');
+      alice.received = '';
+      alice.send(`<presence to='${room}@conference.localhost/Alice'><x xmlns='${MUC}'/></presence>`);
+      await alice.expect(/<status code="110"\/>/, 10_000);
+      // Persistent, so the new owner has the room (without occupants) and answers not-acceptable, not item-not-found.
+      if (r === 0) {
+        alice.send(`<iq type='set' id='cfg' to='${room}@conference.localhost'><query xmlns='${MUC}#owner'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#roomconfig</value></field><field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query></iq>`);
+        await alice.expect(/<iq(?=[^>]*id="cfg")[^>]*type="result"/);
+      }
+      const victim = owner(1)!;
+      const other = mucs.find((p) => p !== victim && serves(p, shards.address(0)))!;
+      alice.received = '';
+      const t0 = Date.now();
+      await kill(victim, 'SIGKILL');
+      let n = 0;
+      let served = 0;
+      // A self-ping every 100 ms, as an impatient client would: remote-server-timeout until the new owner answers.
+      while (!/<not-acceptable/.test(alice.received) && Date.now() - t0 < 20_000) {
+        alice.send(`<iq type='get' id='sp${++n}' to='${room}@conference.localhost/Alice'><ping xmlns='urn:xmpp:ping'/></iq>`);
+        await new Promise((res) => setTimeout(res, 100));
+        if (!served && serves(other, shards.address(1))) served = Date.now() - t0;
+      }
+      pinged.push(Date.now() - t0);
+      takeovers.push(served || Date.now() - t0);
+      mucs.splice(mucs.indexOf(victim), 1);
+      const joined = await startRole(o, 'muc');
+      procs.push(joined);
+      mucs.push(joined);
+    }
+    alice.close();
+  } finally {
+    for (const p of procs) await kill(p, 'SIGKILL');
+    await nats.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return [
+    { group: MUC_GROUP, name: 'MUC process kill -9 → other serves its shard', value: median(takeovers), unit: 'ms', note: `median of ${takeovers.join(', ')} (lease TTL = dead after = 2 s)` },
+    { group: MUC_GROUP, name: 'MUC process kill -9 → self-ping answered (rejoin)', value: median(pinged), unit: 'ms', note: `median of ${pinged.join(', ')}; a ping every 100 ms` },
+  ];
 }

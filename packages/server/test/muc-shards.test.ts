@@ -116,6 +116,9 @@ describe('service shards: a MUC in two shards over two processes of its own', { 
     await kill(victim, 'SIGKILL');
     // Messages through the failover to a room of the dead shard: each delivered once or answered with an error.
     const room = one![0]!;
+    // XEP-0410 during the failover: the shard's owner vanished, so remote-server-timeout ("no decision, try again"),
+    // not service-unavailable (which a self-pinging client reads as "still joined").
+    alice.send(`<iq type='get' id='spw' to='${room}@${SERVICE}/Alice'><ping xmlns='urn:xmpp:ping'/></iq>`);
     let sent = 0;
     while (!serves(survivor, shards.address(1)) && Date.now() - t0 < 15_000) {
       sent++;
@@ -131,6 +134,7 @@ describe('service shards: a MUC in two shards over two processes of its own', { 
     assert.deepEqual(counted, { lost: [], duplicated: [] }, `of ${sent}`);
     console.log(`# through the failover: ${sent} messages, ${ids(bob.received, 'f').length} delivered, ${errorIds(alice.received, 'f').length} answered with an error`);
 
+    assert.match(alice.received, /<iq(?=[^>]*id="spw")[^>]*type="error"[^>]*>.*?<remote-server-timeout/);
     // XEP-0410: the new owner has no occupants, so a self-ping to a room of shard 1 is not-acceptable (rejoin);
     // one to a room of shard 0, whose owner lives, is answered.
     alice.send(`<iq type='get' id='sp1' to='${room}@${SERVICE}/Alice'><ping xmlns='urn:xmpp:ping'/></iq>`);

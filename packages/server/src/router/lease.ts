@@ -31,6 +31,9 @@ export class Lease {
   private timer: NodeJS.Timeout | undefined;
   private held = false;
   private closed = false;
+  /** When the entry was last written by us (created or renewed): it is ours for ttlMs from then at least. */
+  private renewedAt = 0;
+  private renewing: Promise<void> | undefined;
 
   private constructor(
     private readonly kv: KV,
@@ -61,6 +64,7 @@ export class Lease {
     } catch {
       return false;
     }
+    this.renewedAt = Date.now();
     this.held = true;
     this.closed = false;
     log('info', `lease ${this.key} acquired`, undefined, 'lease.acquired');
@@ -80,6 +84,7 @@ export class Lease {
     while (!this.closed) {
       try {
         this.revision = await this.kv.create(this.key, encoder.encode(this.options.holder));
+        this.renewedAt = Date.now();
         this.held = true;
         log('info', `lease ${this.key} acquired`, undefined, 'lease.acquired');
         this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.options.ttlMs / 3)));
@@ -94,16 +99,40 @@ export class Lease {
     throw new Error('lease closed before it was acquired');
   }
 
-  private async renew(): Promise<void> {
+  /**
+   * Held, and renewed within the TTL by this process's clock: nobody else can hold it now. An owner that was
+   * paused (a stopped process, a long GC, a migrated VM) past the TTL is held but not fresh until it renews: it
+   * may have been taken meanwhile, and serving before it knows would serve twice.
+   */
+  get isFresh(): boolean {
+    return this.held && Date.now() - this.renewedAt < this.options.ttlMs;
+  }
+
+  /** Renews now (or joins the renewal under way) and says whether the lease is held and fresh after it. */
+  async confirm(): Promise<boolean> {
+    await this.renew();
+    return this.isFresh;
+  }
+
+  private renew(): Promise<void> {
+    // One renewal at a time: two with the same revision would make the second look like a lost lease.
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
     if (!this.held) return;
+    const started = Date.now();
     try {
       this.revision = await this.kv.update(this.key, encoder.encode(this.options.holder), this.revision);
+      this.renewedAt = started;
       return;
     } catch {
       // Our entry expired (an outage longer than the TTL) or another holder wrote it: take it back if it is free.
     }
     try {
       this.revision = await this.kv.create(this.key, encoder.encode(this.options.holder));
+      this.renewedAt = started;
       return;
     } catch (err) {
       // Taken by someone else, or NATS unreachable: only the first means lost; the next renewal finds out.

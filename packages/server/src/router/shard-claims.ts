@@ -72,6 +72,17 @@ export class ShardClaims {
     return [...this.held].sort((a, b) => a - b);
   }
 
+  /** Shard `k` is held and its lease renewed within the TTL (lease.ts isFresh): serving it cannot serve twice. */
+  fresh(k: number): boolean {
+    return this.held.has(k) && this.leases[k]!.isFresh;
+  }
+
+  /** Renews shard `k`'s lease now; true when it is still this process's and fresh (false: lost, or unknown). */
+  async confirm(k: number): Promise<boolean> {
+    if (!this.held.has(k)) return false;
+    return (await this.leases[k]!.confirm()) && this.held.has(k);
+  }
+
   /** Runs the first round, then one every sixth of the TTL (so a dead owner's shards are taken within ttlMs plus a round). */
   async start(): Promise<void> {
     await this.runRound();

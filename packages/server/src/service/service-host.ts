@@ -48,8 +48,13 @@ interface Hosted {
   /** Shards attached here now: a stanza for another (one in flight at a handover) is answered, never served. */
   serving: Set<number>;
   claims: ShardClaims | undefined;
+  /** Envelopes that came while a shard's lease was not fresh, waiting for its renewal, by shard. */
+  unconfirmed: Map<number, Envelope[]>;
   send(stanza: Element): void;
 }
+
+/** Most envelopes one shard holds while its lease is renewed after a pause; past it they are answered at once. */
+const MAX_UNCONFIRMED = 1000;
 
 export class ServiceHost {
   private readonly hosted: Hosted[] = [];
@@ -99,7 +104,7 @@ export class ServiceHost {
       for (const [to, targets] of byShard) this.router.route({ to, from, payload: fanOutPayload(stanza, targets) });
     };
     await service.start({ domain: service.domain, send, fanOut });
-    const hosted: Hosted = { service, shards, serving: new Set(), claims: undefined, send };
+    const hosted: Hosted = { service, shards, serving: new Set(), claims: undefined, unconfirmed: new Map(), send };
     this.hosted.push(hosted);
     const leases = this.options.leases;
     if (!leases) {
@@ -135,23 +140,63 @@ export class ServiceHost {
     if (!hosted.serving.delete(k)) return;
     const address = hosted.shards.address(k);
     if (!clean) await this.router.detach(address);
-    await hosted.service.stopShard?.((jid) => hosted.shards.indexOf(jid) === k, clean);
+    // Whatever the service fails on, the shard is given up: attached after its lease goes, it would split rooms.
+    await Promise.resolve(hosted.service.stopShard?.((jid) => hosted.shards.indexOf(jid) === k, clean)).catch((err: unknown) =>
+      log('error', `${hosted.service.kind} ${hosted.service.domain}: forgetting shard ${k} failed`, err, 'service.shard.stop.failed'),
+    );
+    // Fenced, not a word: the address is the new owner's now, and an `offline` from here would make the sm take
+    // it for gone (the goodbye of our detach carries our old epoch, which the others ignore).
+    if (!clean) return log('error', `${hosted.service.kind} ${hosted.service.domain}: lost ${address} (shard ${k}) to another process`, undefined, 'service.shard.lost');
     this.announce(address, 'offline', hosted.service.domain);
-    if (clean) await this.router.detach(address);
-    log(clean ? 'info' : 'error', `${hosted.service.kind} ${hosted.service.domain}: ${clean ? 'gave' : 'lost'} ${address} (shard ${k})`, undefined, 'service.shard.released');
+    await this.router.detach(address);
+    log('info', `${hosted.service.kind} ${hosted.service.domain}: gave ${address} (shard ${k}) back`, undefined, 'service.shard.released');
   }
 
   private receive(hosted: Hosted, k: number, envelope: Envelope): void {
     // Controls (a failed announcement coming back) are the host's, not the service's.
     if (readControl(envelope.payload)) return;
-    const { service, send } = hosted;
-    const stanza = envelope.payload;
-    if (!hosted.serving.has(k)) {
-      // Sent while this process owned the shard, arriving after it gave it up: served here it would split the room.
-      const reply = replyWithError(stanza, stanzaError('service-unavailable', { text: 'this part of the service is moving to another process; try again' }));
-      if (reply) send(reply);
+    if (hosted.claims && (!hosted.claims.fresh(k) || hosted.unconfirmed.has(k))) return this.holdUntilRenewed(hosted, k, envelope);
+    this.serve(hosted, k, envelope);
+  }
+
+  /**
+   * This process was paused past its lease's TTL (stopped, a long GC): another may own the shard now and have
+   * been sent the same envelopes. They wait for a renewal: still ours, they are served in order; taken, each is
+   * answered service-unavailable — never served twice, never dropped (one the new owner also got costs its sender
+   * an extra error: docs/protocol.md "Service shards").
+   */
+  private holdUntilRenewed(hosted: Hosted, k: number, envelope: Envelope): void {
+    let waiting = hosted.unconfirmed.get(k);
+    if (waiting && waiting.length >= MAX_UNCONFIRMED) return this.unavailable(hosted, envelope);
+    if (waiting) {
+      waiting.push(envelope);
       return;
     }
+    hosted.unconfirmed.set(k, (waiting = [envelope]));
+    const claims = hosted.claims!;
+    void claims
+      .confirm(k)
+      .catch(() => false)
+      .then((ours) => {
+        hosted.unconfirmed.delete(k);
+        if (!ours) log('warn', `${hosted.service.kind} ${hosted.service.domain}: shard ${k}'s lease could not be renewed after a pause; ${waiting.length} stanza(s) answered, not served`, undefined, 'service.shard.unconfirmed');
+        for (const e of waiting) {
+          if (ours) this.serve(hosted, k, e);
+          else this.unavailable(hosted, e);
+        }
+      });
+  }
+
+  private unavailable(hosted: Hosted, envelope: Envelope): void {
+    const reply = replyWithError(envelope.payload, stanzaError('service-unavailable', { text: 'this part of the service is moving to another process; try again' }));
+    if (reply) hosted.send(reply);
+  }
+
+  private serve(hosted: Hosted, k: number, envelope: Envelope): void {
+    const { service, send } = hosted;
+    const stanza = envelope.payload;
+    // Sent while this process owned the shard, arriving after it gave it up: served here it would split the room.
+    if (!hosted.serving.has(k)) return this.unavailable(hosted, envelope);
     const fail = (err: unknown): void => {
       console.error(`switchboard: ${service.kind} ${service.domain} failed on a stanza`, err);
       // Nothing is lost: the sender learns the service could not handle it.

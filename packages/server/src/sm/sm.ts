@@ -221,7 +221,8 @@ export class SessionManager {
     // alive: its liveness is its presence.
     const target = componentDomainOf(event.address);
     if (target !== undefined) {
-      this.routing.componentPresence(event.address, { ns: 'component', action: event.state === 'up' ? 'online' : 'offline', target, failed: false });
+      const vanished = event.state === 'down' && event.why === 'timeout';
+      this.routing.componentPresence(event.address, { ns: 'component', action: event.state === 'up' ? 'online' : 'offline', target, failed: false }, vanished);
       return;
     }
     if (event.state !== 'down' || !event.address.startsWith('c2s/')) return;
@@ -244,8 +245,8 @@ export class SessionManager {
       // It may have arrived (NATS failed after the publish): answered, not sent twice (as for another shard's sm).
       if (reason === 'unconfirmed') return this.routing.sendError(envelope.payload, stanzaError('remote-server-timeout'));
       // The service (or this shard of it) is not there: offline until it announces itself again (a standby taking
-      // the shard over), and the stanza is answered (service-unavailable) by routing it once more.
-      this.routing.componentPresence(envelope.to, { ns: 'component', action: 'offline', target: component, failed: false });
+      // the shard over), and the stanza is answered (remote-server-timeout: it vanished) by routing it once more.
+      this.routing.componentPresence(envelope.to, { ns: 'component', action: 'offline', target: component, failed: false }, true);
       void this.rerouteLogged(envelope.payload);
       return;
     }

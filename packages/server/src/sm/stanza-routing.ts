@@ -69,6 +69,8 @@ export class StanzaRouting {
   private readonly queries: ServerQueries;
   /** Component and service shard addresses alive now (`component/<domain>`, `component/<domain>/shard-k`). */
   private readonly components = new Set<ComponentAddress>();
+  /** Addresses that went down without a goodbye (a crash): a standby may be taking them over. */
+  private readonly vanished = new Set<ComponentAddress>();
   /** The fan-out being expanded (fanOutFromComponent): sendTo adds its copies to it instead of sending each. */
   private batch: FanOutBatch | undefined;
 
@@ -96,12 +98,24 @@ export class StanzaRouting {
   }
 
   /** The component ns of the internal protocol: a component came online or went offline. */
-  componentPresence(from: ComponentAddress, control: Extract<Control, { ns: 'component' }>): boolean {
+  componentPresence(from: ComponentAddress, control: Extract<Control, { ns: 'component' }>, vanished = false): boolean {
     if (componentDomainOf(from) !== control.target) return false;
     if (control.action === 'online' && !this.components.has(from)) this.checkShardCount(from, control.target);
-    if (control.action === 'online') this.components.add(from);
-    else this.components.delete(from);
+    if (control.action === 'online') {
+      this.components.add(from);
+      this.vanished.delete(from);
+    } else {
+      this.components.delete(from);
+      if (vanished) this.vanished.add(from);
+      else this.vanished.delete(from);
+    }
     return true;
+  }
+
+  private vanishedAt(jid: Jid): boolean {
+    if (this.vanished.size === 0) return false;
+    const count = this.serviceShards.get(jid.domain) ?? 1;
+    return this.vanished.has(serviceShardAddress(jid.domain, count === 1 ? 0 : serviceShardOf(jid.bare().toString(), count), count));
   }
 
   /** A service shard's address this sm would never route to: the processes disagree on `serviceShards` (every stanza for some rooms would be service-unavailable). */
@@ -176,7 +190,10 @@ export class StanzaRouting {
           this.router.route({ to: component, from: this.address, payload: c.stanza });
           return;
         }
-        return this.sendError(c.stanza, stanzaError(this.knownComponents.has(to.domain) ? 'service-unavailable' : 'remote-server-not-found'));
+        if (!this.knownComponents.has(to.domain)) return this.sendError(c.stanza, stanzaError('remote-server-not-found'));
+        // Gone without a goodbye (a crash; a standby takes over within the liveness bound): remote-server-timeout,
+        // which a XEP-0410 self-ping reads as "no decision, try again" — service-unavailable would read "still joined".
+        return this.sendError(c.stanza, stanzaError(this.vanishedAt(to) ? 'remote-server-timeout' : 'service-unavailable'));
       }
       case 'host':
         return this.settle(this.chains.run('pktSm', { c, target: 'host', account: undefined, session }), c.stanza);
