@@ -18,4 +18,5 @@ export { NS_HATS, type Hat, type HatAssignment } from './muc-hats.ts';
 export type { RegistrationDetails, RegistrationOutcome, RegistrationRequest } from './muc-registration.ts';
 export type { Platform, WebSocketClass } from './transport/platform.ts';
 export type { FastToken, FastTokenStorage, FastMechanismName } from './fast.ts';
+export type { MamMetadata } from '@switchboard/protocol';
 export type { UserAgent } from './sasl2.ts';

@@ -26,7 +26,7 @@ import type { FastTokenStorage } from './fast.ts';
 import { bareJid, carbonsRequest, readMessage, type IncomingMessage } from './carbons.ts';
 import { ClientStateIndication, NS_CSI } from './csi.ts';
 import { getArchivePrefs, queryArchive, setArchivePrefs, type ArchiveFilter, type ArchiveOptions, type ArchivedMessage } from './mam.ts';
-import type { MamPrefs } from '@switchboard/protocol';
+import type { MamMetadata, MamPrefs } from '@switchboard/protocol';
 
 export interface ClientOptions {
   domain: string;
@@ -107,8 +107,12 @@ const BLAMES_OUR_STANZA = new Set(['policy-violation', 'bad-format', 'bad-namesp
 export interface ClientEvents {
   /** Every transition, in order. */
   state: { from: ConnectionState; to: ConnectionState };
-  /** Binding: a new session is up (initial presence goes out right after). */
-  online: { jid: string };
+  /**
+   * Binding: a new session is up (initial presence goes out right after). `archive`: with Bind 2 and the server's
+   * archive on (XEP-0386 §3.2), its first and last message as the session was bound (XEP-0313 metadata; both absent
+   * for an empty archive), so the app knows where to sync from (`archive({ afterId: … })`).
+   */
+  online: { jid: string; archive?: MamMetadata };
   /** Binding: the previous session was resumed (XEP-0198); unacknowledged stanzas are re-sent. */
   resumed: { jid: string };
   /** The machine reached Disconnected; `error` says why when it was not disconnect(). */
@@ -346,13 +350,13 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /** A new session is bound, by RFC 6120 or inline: Binding, `online`, then the initial presence and the outbox. */
-  private bound(stream: Connection, jid: string): void {
+  private bound(stream: Connection, jid: string, archive?: MamMetadata): void {
     if (stream !== this.conn) throw new Cancelled();
     this.boundJid = jid;
     this.transition('Binding');
     // A `state` listener may have called disconnect(): then this attempt is over and says nothing more.
     if (stream !== this.conn) throw new Cancelled();
-    this.emit('online', { jid });
+    this.emit('online', archive ? { jid, archive } : { jid });
     if (stream !== this.conn) throw new Cancelled();
     const presence = this.options.initialPresence ?? true;
     this.initialPresenceSent = presence === false ? undefined : presence === true ? xml('presence') : presence;
@@ -397,7 +401,7 @@ export class Client extends Emitter<ClientEvents> {
       jid = await bindResource(stream, after, this.options.resource, this.newId());
       await this.enableStreamManagement(stream, after);
     }
-    this.bound(stream, jid);
+    this.bound(stream, jid, result.bound?.archive);
   }
 
   /** XEP-0198 §5: resume the previous session when the server still has it; false means bind anew. */

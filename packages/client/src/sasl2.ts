@@ -7,6 +7,7 @@
 // what was done inline. No stream restart follows (§5.6).
 
 import { xml, type Element } from '@switchboard/xml';
+import { NS_MAM, parseMamMetadata, type MamMetadata } from '@switchboard/protocol';
 import { ClientError } from './errors.ts';
 import { channelBindingTypes, mechanismError, type NegotiationStream } from './negotiation.ts';
 import { fromBase64, toBase64 } from './sasl/bytes.ts';
@@ -55,7 +56,7 @@ export interface Sasl2Result {
    * Bound inline (XEP-0386), with XEP-0198's <enabled/> when it was asked for, and which of carbons and
    * the inactive state went inline (§3.2: they need no answer; what did not go inline is the caller's to do).
    */
-  bound: { enabled: Element | undefined; carbons: boolean; inactive: boolean } | undefined;
+  bound: { enabled: Element | undefined; carbons: boolean; inactive: boolean; archive: MamMetadata | undefined } | undefined;
   /** XEP-0484: a new token, asked for or rotated in. */
   token: { token: string; expiry: string } | undefined;
 }
@@ -133,6 +134,8 @@ export async function authenticate2(stream: NegotiationStream, features: Element
     if (!jid) throw new ClientError('SB_ERR_NEGOTIATION', 'SASL2 success without an authorization identifier');
     const resume = el.getChildren().find((c) => c.attrs.xmlns === NS_SM && (c.name === 'resumed' || c.name === 'failed'));
     const bound = el.getChild('bound', NS_BIND2);
-    return { jid, resume, bound: bound ? { enabled: bound.getChild('enabled', NS_SM), carbons, inactive } : undefined, token: readToken(el) };
+    // XEP-0386 §3.2: the archive as the session was bound (XEP-0313 metadata), when the server's archive is on.
+    const archive = parseMamMetadata(bound?.getChild('metadata', NS_MAM));
+    return { jid, resume, bound: bound ? { enabled: bound.getChild('enabled', NS_SM), carbons, inactive, archive } : undefined, token: readToken(el) };
   }
 }

@@ -10,6 +10,7 @@ client.on('state', ({ from, to }) => {
   void states;
 });
 client.on('online', ({ jid }) => jid.toUpperCase());
+client.on('online', ({ archive }) => archive?.end?.timestamp.getTime() ?? archive?.start?.id.length);
 client.on('retrying', ({ attempt, delayMs, error }) => attempt + delayMs + error.code.length);
 client.on('stanza', (el) => el.getChildText('body'));
 client.on('offline', ({ error }) => error?.detail.streamError?.condition);

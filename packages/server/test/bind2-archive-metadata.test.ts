@@ -6,6 +6,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Client } from '@switchboard/client';
 import { secureRaw as secure, startTestServer, type SecureRaw, type TestServer } from './helpers.ts';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -59,6 +60,24 @@ describe('Bind 2 <bound/> with the archive metadata (XEP-0386 §3.2, XEP-0313 §
     c.socket.write(`<iq type='get' id='md3' to='bob@localhost'><metadata xmlns='urn:xmpp:mam:2'/></iq>`);
     await c.expect(/<iq[^>]*id="md3"[^>]*type="error"[\s\S]*?<forbidden|<iq[^>]*type="error"[^>]*id="md3"[\s\S]*?<forbidden/);
     c.socket.destroy();
+  });
+
+  it('our client hands the metadata to the app with `online`, and its archive() reads on from the end it names', async () => {
+    const client = new Client({ domain: 'localhost', username: 'alice', password: 'alice-pw', resource: 'app', transport: { kind: 'tcp', host: '127.0.0.1', port: server.c2sPort } });
+    try {
+      const online = new Promise<{ jid: string; archive?: { start?: { id: string }; end?: { id: string; timestamp: Date } } }>((resolve) => client.once('online', resolve));
+      await client.connect();
+      const { archive } = await online;
+      assert.ok(archive?.start && archive.end, 'the archive holds the three messages of the test before');
+      const all: string[] = [];
+      for await (const m of client.archive()) all.push(m.id);
+      assert.deepEqual([archive.start.id, archive.end.id], [all[0], all.at(-1)]);
+      const newer: string[] = [];
+      for await (const m of client.archive({ afterId: archive.end.id })) newer.push(m.id);
+      assert.deepEqual(newer, [], 'nothing after the end');
+    } finally {
+      await client.disconnect();
+    }
   });
 
   it('without the archive, Bind 2 answers as before: no <metadata/> in <bound/>', async () => {
