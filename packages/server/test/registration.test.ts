@@ -45,8 +45,19 @@ describe('XEP-0077 in-band registration', { timeout: 30_000 }, () => {
 
       const a = await RawClient.connect(server.c2sPort);
       assert.equal(await a.login('newbie', 'first', 'one'), 'newbie@localhost/one');
+      // Another session, logged in with the old password (a stolen one, say): the change ends it, not the changer's.
+      const old = await RawClient.connect(server.c2sPort);
+      assert.equal(await old.login('newbie', 'first', 'old'), 'newbie@localhost/old');
       a.send("<iq type='set' id='pw'><query xmlns='jabber:iq:register'><username>newbie</username><password>second</password></query></iq>");
       await a.expect(/<iq type="result" id="pw"/);
+      await old.expect(/<reset xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/);
+      await old.waitClosed();
+      a.send("<iq type='get' id='still'><ping xmlns='urn:xmpp:ping'/></iq>");
+      await a.expect(/id="still"/);
+      assert.doesNotMatch(a.received, /<stream:error>/);
+      const stale = await RawClient.connect(server.c2sPort);
+      await assert.rejects(stale.login('newbie', 'first', 'stale'), 'the old password no longer works');
+      stale.close();
       const b = await RawClient.connect(server.c2sPort);
       assert.equal(await b.login('newbie', 'second', 'two'), 'newbie@localhost/two', 'the new password works');
       await server.storage.userData.set('newbie', 'localhost', 'vcard', '', '<vCard xmlns="vcard-temp"/>');

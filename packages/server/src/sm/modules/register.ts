@@ -1,12 +1,17 @@
 // XEP-0077 after authentication, answered by the sm for the account itself:
 // password change (§3.3) and account removal (§3.2), which goes through the
 // same path as `sm:sessions delete`: every session ends (the c2s closes
-// them with <not-authorized/>) and all the user's data is removed.
+// them with <not-authorized/>) and all the user's data is removed. A
+// password change ends the account's other sessions (<reset/>, as an
+// administrator's change does): a password is changed because it may be
+// known to someone else, whose session must not outlive it (CWE-613). The
+// store drops the account's FAST tokens with the old credentials.
 
 import { xml } from '@switchboard/xml';
 import { stanzaError } from '@switchboard/protocol';
 import { deriveScramCredentials } from '../../auth/scram-credentials.ts';
 import type { AccountStore } from '../../storage/ports.ts';
+import type { SmSession } from '../session.ts';
 import type { IqRegistry } from '../iq-handlers.ts';
 import { defineModule } from '../module.ts';
 
@@ -19,6 +24,8 @@ export interface RegisterDeps {
   accounts: AccountStore;
   /** Removes the account after the reply has gone out. */
   removeAccount(username: string): void;
+  /** Ends every session of the account but `session`, after the reply has gone out. */
+  endOtherSessions(session: SmSession): void;
 }
 
 export function registerInBandRegistration(iq: IqRegistry, deps: RegisterDeps): void {
@@ -45,7 +52,8 @@ export function registerInBandRegistration(iq: IqRegistry, deps: RegisterDeps): 
       } catch {
         return stanzaError('not-acceptable', { text: 'the password has characters SASLprep prohibits' });
       }
-      await deps.accounts.setCredentials(session.username, deps.domain, credentials);
+      if (!(await deps.accounts.setCredentials(session.username, deps.domain, credentials))) return stanzaError('item-not-found');
+      deps.endOtherSessions(session);
       return undefined;
     },
   });
@@ -63,6 +71,10 @@ export const inBandRegistration = defineModule<{ enabled: boolean; scramIteratio
         accounts: ctx.storage.accounts,
         // After the result has been routed: the same path as `sm:sessions delete`.
         removeAccount: (username) => setImmediate(() => ctx.removeUser(`${username}@${ctx.domain}`)),
+        endOtherSessions: (session) =>
+          setImmediate(() => {
+            for (const other of [...ctx.sessions.bare(session.bareJid)]) if (other !== session) ctx.admin().endSessions(other.fullJid, 'password-changed');
+          }),
       },
     );
   },
