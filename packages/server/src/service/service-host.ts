@@ -77,12 +77,6 @@ export class ServiceHost {
     return this.hosted.map((h) => h.service);
   }
 
-  /** The shards of `domain` this process serves now. */
-  servingShards(domain: string): number[] {
-    const hosted = this.hosted.find((h) => h.service.domain === domain);
-    return hosted ? [...hosted.serving].sort((a, b) => a - b) : [];
-  }
-
   /** Starts the service, then serves its shards: all of them, or across processes those its leases give it. */
   async add(service: Service): Promise<void> {
     const shards = new ServiceShards(service.domain, this.serviceShards);
