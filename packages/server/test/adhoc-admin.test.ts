@@ -74,11 +74,18 @@ describe('XEP-0133 service administration over XEP-0050', { timeout: 60_000 }, (
       'delete-user',
       'disable-user',
       'end-user-session',
+      'get-disabled-users-list',
+      'get-disabled-users-num',
       'get-online-users-list',
       'get-online-users-num',
       'get-registered-users-list',
+      'get-registered-users-num',
+      'get-user-lastlogin',
+      'get-user-roster',
+      'reenable-user',
       'urn:switchboard:admin:0#sessions',
       'urn:switchboard:admin:0#stats',
+      'user-stats',
     ]);
     assert.deepEqual(await items(eve), [], 'a non-admin sees none');
     const info = await admin.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('query', { xmlns: NS_DISCO_INFO, node: `${NS_ADMIN}#add-user` })));
@@ -136,6 +143,58 @@ describe('XEP-0133 service administration over XEP-0050', { timeout: 60_000 }, (
     await assert.rejects(retry.login('frank', 'frank-pw', 'y'));
     retry.close();
     assert.equal(await server.storage.accounts.accountExists('frank', 'localhost'), true, 'the data stays');
+  });
+
+  it('get-disabled-users-num/-list name the disabled account; reenable-user brings its old password back', async () => {
+    const admin = await connect('admin', 'admin-pw', 'reenable');
+    const value = (command: Element, name: string): string[] =>
+      command.getChild('x', 'jabber:x:data')!.getChildren('field').find((f) => f.attrs.var === name)!.getChildren('value').map((v) => v.text());
+    const num = async (): Promise<string[]> => value((await command(admin, 'get-disabled-users-num')).getChild('command', NS_COMMANDS)!, 'disabledusersnum');
+    assert.deepEqual(await num(), ['1']);
+    assert.deepEqual(value(await run(admin, 'get-disabled-users-list', { max_items: '100' }), 'disableduserjids'), ['frank@localhost']);
+    // Disabled again: what was put aside the first time stays (not the unknowable password of the first disabling).
+    await run(admin, 'disable-user', { accountjids: ['frank@localhost'] });
+    const done = await run(admin, 'reenable-user', { accountjids: ['frank@localhost', 'bob@localhost'] });
+    assert.equal(done.getChildText('note'), 're-enabled frank@localhost\nbob@localhost is not disabled');
+    assert.equal(done.getChild('note')!.attrs.type, 'error');
+    const frank = await RawClient.connect(server.c2sPort);
+    assert.equal(await frank.login('frank', 'frank-pw', 'back'), 'frank@localhost/back');
+    frank.close();
+    assert.deepEqual(await num(), ['0']);
+  });
+
+  it('get-registered-users-num, get-user-lastlogin, get-user-roster and user-stats', async () => {
+    const admin = await connect('admin', 'admin-pw', 'looks');
+    await admin.iq(xml('iq', { type: 'set' }, xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', { jid: 'bob@localhost', name: 'Bob' }, xml('group', {}, 'Work')))));
+    await server.addUser('henry', 'henry-pw');
+    const field = (command: Element, name: string): string[] =>
+      command.getChild('x', 'jabber:x:data')!.getChildren('field').find((f) => f.attrs.var === name)!.getChildren('value').map((v) => v.text());
+    const registered = (await command(admin, 'get-registered-users-num')).getChild('command', NS_COMMANDS)!;
+    assert.equal(registered.attrs.status, 'completed');
+    assert.deepEqual(field(registered, 'registeredusersnum'), [String((await server.storage.accounts.listAccounts('localhost')).length)]);
+
+    const before = Date.now();
+    const last = await run(admin, 'get-user-lastlogin', { accountjids: ['admin@localhost', 'henry@localhost'] });
+    assert.deepEqual(field(last, 'accountjids'), ['admin@localhost', 'henry@localhost']);
+    const [adminLast, henryLast] = field(last, 'lastlogin');
+    // XEP-0082 DateTime of this test's login (written off the bind's path, so read once it is there).
+    assert.match(adminLast!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(Date.parse(adminLast!) <= before && before - Date.parse(adminLast!) < 60_000);
+    assert.equal(henryLast, 'never');
+    const unknown = await run(admin, 'get-user-lastlogin', { accountjids: ['nobody@localhost'] });
+    assert.equal(unknown.getChildText('note'), 'no such account: nobody@localhost');
+
+    const roster = await run(admin, 'get-user-roster', { accountjids: ['admin@localhost'] });
+    const query = roster.getChild('x', 'jabber:x:data')!.getChild('query', 'jabber:iq:roster')!;
+    assert.deepEqual(
+      query.getChildren('item').map((i) => [i.attrs.jid, i.attrs.name, i.attrs.subscription, i.getChildText('group')]),
+      [['bob@localhost', 'Bob', 'none', 'Work']],
+    );
+
+    const stats = await run(admin, 'user-stats', { accountjid: 'admin@localhost' });
+    assert.deepEqual(field(stats, 'rostersize'), ['1']);
+    // Bind 2 (on by default) makes the resource: what the client asked for, then a part of the server's.
+    assert.ok(field(stats, 'onlineresources').some((r) => r.startsWith('looks/')));
   });
 
   it('get-online-users-num/-list and announce reach the online users; sessions are the requester’s own', async () => {
@@ -234,6 +293,13 @@ describe('XEP-0133 service administration over XEP-0050', { timeout: 60_000 }, (
     assert.deepEqual(byCommand('executing', 'add-user')!.fields, ['FORM_TYPE', 'accountjid', 'password', 'password-verify']);
     assert.deepEqual([byCommand('completed', 'add-user')!.status, byCommand('completed', 'add-user')!.note], ['completed', 'added grace@localhost']);
     assert.ok((byCommand('completed', 'get-online-users-list')!.jids as string[]).includes('admin@localhost'));
+    assert.deepEqual(byCommand('completed', 'get-registered-users-num'), { ev: 'completed', command: 'get-registered-users-num', status: 'completed', count: String((await server.storage.accounts.listAccounts('localhost')).length) });
+    const last = byCommand('completed', 'get-user-lastlogin')!;
+    assert.deepEqual(last.jids, ['admin@localhost', 'grace@localhost']);
+    // slixmpp reads a text-multi's values back as lines of one string.
+    const [adminLast, graceLast] = String(last.lastlogin).split('\n');
+    assert.match(adminLast!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(graceLast, 'never');
     const grace = await connect('grace', 'slix-pw', 'new');
     assert.ok(grace);
 

@@ -25,6 +25,7 @@ async function setup(answerMs = 300) {
     router,
     shards: new ShardMap(2),
     accounts: storage.accounts,
+    userData: storage.userData,
     domain: 'localhost',
     scramIterations: 4096,
     node: 'test',

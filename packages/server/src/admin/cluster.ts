@@ -21,9 +21,9 @@ import { deriveScramCredentials } from '../auth/scram-credentials.ts';
 import { adminRoutePayload, readAdminRoutePayload, type Envelope } from '../router/envelope.ts';
 import type { ComponentAddress, Router } from '../router/router.ts';
 import type { ShardMap } from '../router/shards.ts';
-import type { AccountStore } from '../storage/ports.ts';
+import type { AccountStore, UserDataStore } from '../storage/ports.ts';
 import { moduleLogger } from '../log.ts';
-import { checkPassword, parseAccountJid, type AdminActor, type AdminErrorCode, type AdminResult, type SessionInfo } from './operations.ts';
+import { checkPassword, DISABLED_ACCOUNTS_KIND, parseAccountJid, type AdminActor, type AdminErrorCode, type AdminResult, type SessionInfo } from './operations.ts';
 import type { AdminEndpoint, ComponentStats, SessionsReport, StatsReport, Unanswered } from './endpoint.ts';
 import { answerSchema, isProcessOp, parseBody, type RouteAnswer, type RouteArgs, type RouteOp, type RouteValue } from './route-protocol.ts';
 import { parseJid } from '@switchboard/jid';
@@ -34,6 +34,7 @@ export interface ClusterAdminOptions {
   router: Router;
   shards: ShardMap;
   accounts: AccountStore;
+  userData: UserDataStore;
   /** The served domain, prepared. */
   domain: string;
   scramIterations: number;
@@ -179,6 +180,8 @@ export class ClusterAdmin implements AdminEndpoint {
     if (!(await this.o.accounts.setCredentials(account.local, account.domain, await deriveScramCredentials(password, this.o.scramIterations)))) {
       return fail('no-such-user', `no such account: ${account.bare}`);
     }
+    // A new password enables a disabled account (admin/operations.ts disableUser).
+    await this.o.userData.delete('', account.domain, DISABLED_ACCOUNTS_KIND, account.local);
     const ended = await this.askShard(account.bare, 'sessions.end', { jid: account.bare, reason: 'password-changed' }, `the password of ${account.bare} is changed, but its live sessions may not have ended`);
     this.audit(actor, 'admin.user.password-changed', account.bare, { sessionsEnded: ended.ok ? ended.value.ended.length : 'unknown' });
     return ended.ok ? { ok: true, value: { jid: account.bare, sessionsEnded: ended.value.ended.length } } : ended;

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { parseJid, prepareDomainpart } from '@switchboard/jid';
 import { deriveScramCredentials, preparePassword } from '../auth/scram-credentials.ts';
 import type { EndReason } from '../router/envelope.ts';
-import type { AccountStore } from '../storage/ports.ts';
+import type { AccountStore, ScramCredentials, UserDataStore } from '../storage/ports.ts';
 import { xml, type Element } from '@switchboard/xml';
 import type { SmSession } from '../sm/session.ts';
 import { moduleLogger } from '../log.ts';
@@ -61,6 +61,8 @@ export interface SessionView {
 export interface AdminDeps {
   domain: string;
   accounts: AccountStore;
+  /** Where a disabled account's credentials wait to be enabled again, and each user's last login. */
+  userData: UserDataStore;
   sessions: SessionView;
   scramIterations: number;
   /** The user's sessions are held here (its sm shard runs in this process); always true unsharded. */
@@ -76,6 +78,14 @@ export interface AdminDeps {
   /** Where each change is recorded; a log line (event admin.*) unless given. */
   audit?(line: { event: string; target: string; actor: AdminActor; extra: Record<string, unknown> }): void;
 }
+
+/**
+ * XEP-0133 §4.3/§4.4: a disabled account's own credentials, kept server-wide (username '') by its
+ * username until reenable-user puts them back; the list is the disabled users (§4.14, §4.19).
+ */
+export const DISABLED_ACCOUNTS_KIND = 'disabled-accounts';
+/** The time of the user's last session start (XEP-0133 §4.9), written by the adhoc module at each login. */
+export const LAST_LOGIN_KIND = 'lastlogin';
 
 const fail = <T>(code: AdminErrorCode, message: string): AdminResult<T> => ({ ok: false, code, message });
 const done = <T>(value: T): AdminResult<T> => ({ ok: true, value });
@@ -138,6 +148,7 @@ export class AdminOperations {
     const sessionsEnded = this.deps.sessions.bare(account.bare).length;
     if (!(await this.deps.accounts.accountExists(account.local, account.domain))) return fail('no-such-user', `no such account: ${account.bare}`);
     if ((await this.deps.removeUser(account.bare)) === undefined) return fail('no-such-user', `no such account: ${account.bare}`);
+    await this.deps.userData.delete('', account.domain, DISABLED_ACCOUNTS_KIND, account.local);
     this.audit(actor, 'admin.user.removed', account.bare, { sessionsEnded });
     return done({ jid: account.bare, sessionsEnded });
   }
@@ -151,18 +162,27 @@ export class AdminOperations {
     if (!(await this.deps.accounts.setCredentials(account.local, account.domain, await deriveScramCredentials(password, this.deps.scramIterations)))) {
       return fail('no-such-user', `no such account: ${account.bare}`);
     }
+    // A new password enables a disabled account: what disable-user put aside is obsolete.
+    await this.deps.userData.delete('', account.domain, DISABLED_ACCOUNTS_KIND, account.local);
     const ended = this.deps.endSessions(account.bare, 'password-changed');
     this.audit(actor, 'admin.user.password-changed', account.bare, { sessionsEnded: ended.length });
     return done({ jid: account.bare, sessionsEnded: ended.length });
   }
 
   /**
-   * Disables an account as ejabberd's ban_account does: its credentials become those of a random
-   * password nobody knows, and its sessions end (not-authorized). Setting a password enables it again.
+   * Disables an account (XEP-0133 §4.3): its credentials are put aside and replaced by those of a
+   * random password nobody knows, and its sessions end (not-authorized); its data stays.
+   * reenable-user puts the old credentials back (the old password works again); a new password enables it too.
    */
   async disableUser(jid: string, actor: AdminActor): Promise<AdminResult<{ jid: string; sessionsEnded: number }>> {
     const account = this.account(jid);
     if ('ok' in account) return account;
+    const current = await this.deps.accounts.getAccount(account.local, account.domain);
+    if (!current) return fail('no-such-user', `no such account: ${account.bare}`);
+    // Disabled twice, the first credentials stay put aside (not the unknowable ones of the first time).
+    if ((await this.deps.userData.get('', account.domain, DISABLED_ACCOUNTS_KIND, account.local)) === undefined) {
+      await this.deps.userData.set('', account.domain, DISABLED_ACCOUNTS_KIND, account.local, JSON.stringify(current.credentials));
+    }
     const unknowable = randomBytes(32).toString('base64url');
     if (!(await this.deps.accounts.setCredentials(account.local, account.domain, await deriveScramCredentials(unknowable, this.deps.scramIterations)))) {
       return fail('no-such-user', `no such account: ${account.bare}`);
@@ -170,6 +190,37 @@ export class AdminOperations {
     const ended = this.deps.endSessions(account.bare, 'account-disabled');
     this.audit(actor, 'admin.user.disabled', account.bare, { sessionsEnded: ended.length });
     return done({ jid: account.bare, sessionsEnded: ended.length });
+  }
+
+  /** XEP-0133 §4.4: the credentials put aside by disableUser come back. */
+  async reenableUser(jid: string, actor: AdminActor): Promise<AdminResult<{ jid: string }>> {
+    const account = this.account(jid);
+    if ('ok' in account) return account;
+    const saved = await this.deps.userData.get('', account.domain, DISABLED_ACCOUNTS_KIND, account.local);
+    if (saved === undefined) {
+      const exists = await this.deps.accounts.accountExists(account.local, account.domain);
+      return exists ? fail('bad-request', `${account.bare} is not disabled`) : fail('no-such-user', `no such account: ${account.bare}`);
+    }
+    if (!(await this.deps.accounts.setCredentials(account.local, account.domain, JSON.parse(saved) as ScramCredentials))) {
+      await this.deps.userData.delete('', account.domain, DISABLED_ACCOUNTS_KIND, account.local);
+      return fail('no-such-user', `no such account: ${account.bare}`);
+    }
+    await this.deps.userData.delete('', account.domain, DISABLED_ACCOUNTS_KIND, account.local);
+    this.audit(actor, 'admin.user.reenabled', account.bare);
+    return done({ jid: account.bare });
+  }
+
+  /** XEP-0133 §4.19: the disabled accounts, bare JIDs in order. */
+  async listDisabled(): Promise<string[]> {
+    return (await this.deps.userData.list('', this.domain, DISABLED_ACCOUNTS_KIND)).map((r) => `${r.key}@${this.domain}`);
+  }
+
+  /** XEP-0133 §4.9: when the user last started a session (XEP-0082 DateTime), or undefined if never since it was recorded. */
+  async lastLogin(jid: string): Promise<AdminResult<{ jid: string; at: string | undefined }>> {
+    const account = parseAccountJid(jid, this.domain);
+    if (typeof account === 'string') return fail('bad-jid', account);
+    if (!(await this.deps.accounts.accountExists(account.local, account.domain))) return fail('no-such-user', `no such account: ${account.bare}`);
+    return done({ jid: account.bare, at: await this.deps.userData.get(account.local, account.domain, LAST_LOGIN_KIND, '') });
   }
 
   /** The account was stored by another process (admin/cluster.ts): the modules set the user up here. */
@@ -186,6 +237,11 @@ export class AdminOperations {
     if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return fail('bad-jid', `${jid} is not a JID on the served domain ${this.domain}`);
     if (!this.deps.serves(parsed.jid.bare().toString())) return fail('failed', `${parsed.jid.bare().toString()} belongs to an sm shard another process serves`);
     return done({ ended: this.deps.endSessions(parsed.jid.toString(), reason) });
+  }
+
+  /** The sessions of a bare JID this process holds. */
+  sessionsOf(bare: string): readonly SmSession[] {
+    return this.deps.sessions.bare(bare);
   }
 
   sessionCount(): number {

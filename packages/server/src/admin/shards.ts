@@ -24,6 +24,7 @@ export function adminOverShards(config: Pick<ServerConfig, 'domain' | 'scramIter
   return new AdminOperations({
     domain: config.domain,
     accounts: storage.accounts,
+    userData: storage.userData,
     scramIterations: config.scramIterations,
     sessions: {
       get size() {

@@ -264,6 +264,7 @@ async function startClusterAdmin(config: ServerConfig, router: Router, storage: 
     router,
     shards: new ShardMap(config.shards),
     accounts: storage.accounts,
+    userData: storage.userData,
     domain: prepareDomainpart(config.domain) ?? config.domain,
     scramIterations: config.scramIterations,
     node: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

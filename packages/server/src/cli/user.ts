@@ -109,6 +109,7 @@ async function inStore(config: ServerConfig, command: Request): Promise<AdminRep
     const ops = new AdminOperations({
       domain: served,
       accounts: storage.accounts,
+      userData: storage.userData,
       sessions: new SessionTable(),
       scramIterations: config.scramIterations,
       userCreated: async (bare) => bare,

@@ -138,6 +138,7 @@ export class SessionManager {
     this.admin = new AdminOperations({
       domain: this.domain,
       accounts: storage.accounts,
+      userData: storage.userData,
       sessions: this.sessions,
       scramIterations: options.scramIterations ?? 4096,
       serves: (bare) => this.owns(bare),

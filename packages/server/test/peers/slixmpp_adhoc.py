@@ -1,7 +1,8 @@
 # XEP-0133 service administration from slixmpp's own plugins (xep_0030,
 # xep_0004, xep_0050, xep_0133): lists the server's commands, adds a user
 # through add-user (execute, then complete with the filled-in form), reads
-# get-online-users-list, and prints one JSON line per step. A refused step
+# get-online-users-list, get-registered-users-num and get-user-lastlogin,
+# and prints one JSON line per step. A refused step
 # prints {"ev": "error", "step": ..., "condition": ...} and the run stops.
 #
 #   /usr/bin/python3 slixmpp_adhoc.py JID PASSWORD HOST PORT NEW_JID NEW_PASSWORD
@@ -67,6 +68,15 @@ class Admin(slixmpp.ClientXMPP):
             done = await self.run_command("get-online-users-list", {"max_items": "100"})
             values = done["form"].get_fields()["onlineuserjids"]["value"]
             emit(ev="completed", command="get-online-users-list", status=done["status"], jids=sorted(str(v) for v in values))
+            step = "get-registered-users-num"
+            done = await self.run_command("get-registered-users-num", {})
+            emit(ev="completed", command="get-registered-users-num", status=done["status"],
+                 count=done["form"].get_fields()["registeredusersnum"]["value"])
+            step = "get-user-lastlogin"
+            done = await self.run_command("get-user-lastlogin", {"accountjids": [self.boundjid.bare, self.new_jid]})
+            fields = done["form"].get_fields()
+            emit(ev="completed", command="get-user-lastlogin", status=done["status"],
+                 jids=[str(v) for v in fields["accountjids"]["value"]], lastlogin=fields["lastlogin"]["value"])
         except IqError as err:
             emit(ev="error", step=step, condition=err.iq["error"]["condition"])
         except Exception as err:  # anything else: said, and the run ends instead of hanging

@@ -27,6 +27,9 @@ import type { IqContext } from '../../iq-handlers.ts';
 import { submittedValues } from './data-form.ts';
 import { noteElement, xep0133Commands, type AdhocCommand, type CommandOutcome } from './xep0133.ts';
 import { switchboardCommands } from './switchboard-commands.ts';
+import { accountCommands } from './xep0133-accounts.ts';
+import { LAST_LOGIN_KIND } from '../../../admin/operations.ts';
+import { moduleLogger } from '../../../log.ts';
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 
@@ -54,10 +57,19 @@ export const adhoc = defineModule<{ admins: readonly string[] }>({
     );
     const isAdmin = (from: Jid): boolean => admins.has(from.bare().toString());
     const commands = new Map<string, AdhocCommand>();
-    for (const command of [...xep0133Commands(ctx.admin), ...switchboardCommands(ctx.admin)]) {
+    const accounts = accountCommands(ctx.admin, { roster: (username) => ctx.rosters.load(username) });
+    for (const command of [...xep0133Commands(ctx.admin), ...accounts, ...switchboardCommands(ctx.admin)]) {
       commands.set(command.node, command);
     }
     const sessions = new Map<string, CommandSession>();
+
+    // XEP-0133 §4.9 get-user-lastlogin: each session start is written down, after the bind and off its path
+    // (a failed write costs the admin a stale time, never the user a login).
+    ctx.hook('sessStart', ({ session }) => {
+      ctx.storage.userData.set(session.username, session.host, LAST_LOGIN_KIND, '', new Date().toISOString()).catch((err: unknown) => {
+        moduleLogger('adhoc').warn({ event: 'admin.lastlogin.failed', err }, `last login of ${session.bareJid} not recorded`);
+      });
+    });
 
     ctx.discoNode(NS_COMMANDS, {
       info: () => [xml('identity', { category: 'automation', type: 'command-list', name: 'Commands' })],

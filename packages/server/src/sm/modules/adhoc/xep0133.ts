@@ -8,9 +8,14 @@
 //   §4.15 get-online-users-num   §4.16 get-online-users-list
 //   get-registered-users-list    §4.23 announce
 //
-// Not offered: reenable-user (§4.4: disabling replaces the password, so
-// change-user-password is how an account comes back), get-user-password
-// (passwords are kept only as SCRAM keys), and the rest of the list.
+// and in xep0133-accounts.ts: §4.4 reenable-user, §4.8 get-user-roster,
+// §4.9 get-user-lastlogin, §4.10 user-stats, §4.13 get-registered-users-num,
+// §4.14 get-disabled-users-num, §4.19 get-disabled-users-list.
+//
+// Not offered: get-user-password (passwords are kept only as SCRAM keys),
+// the black- and whitelists, active and idle users (no notion of idle beyond
+// XEP-0352), the message of the day and welcome message, edit-admin (admins
+// come from the configuration), restart and shutdown.
 
 import { xml, type Element } from '@switchboard/xml';
 import type { AdminActor, AdminOperations } from '../../../admin/operations.ts';
@@ -35,14 +40,14 @@ export interface AdhocCommand {
 }
 
 
-const formType: Field = { var: 'FORM_TYPE', type: 'hidden', values: [NS_ADMIN] };
-const first = (values: ReadonlyMap<string, string[]>, name: string): string | undefined => values.get(name)?.[0]?.trim() || undefined;
-const error = (text: string): CommandOutcome => ({ note: { type: 'error', text } });
-const info = (text: string): CommandOutcome => ({ note: { type: 'info', text } });
+export const formType: Field = { var: 'FORM_TYPE', type: 'hidden', values: [NS_ADMIN] };
+export const first = (values: ReadonlyMap<string, string[]>, name: string): string | undefined => values.get(name)?.[0]?.trim() || undefined;
+export const error = (text: string): CommandOutcome => ({ note: { type: 'error', text } });
+export const info = (text: string): CommandOutcome => ({ note: { type: 'info', text } });
 const ended = (n: number): string => (n === 0 ? '' : `; ${n} session${n === 1 ? '' : 's'} ended`);
 
 /** Runs an operation on each JID of a jid-multi field and says what happened to each. */
-async function eachJid(values: ReadonlyMap<string, string[]>, op: (jid: string) => Promise<{ ok: true; value: { jid: string; sessionsEnded: number } } | { ok: false; message: string }>, verb: string): Promise<CommandOutcome> {
+export async function eachJid(values: ReadonlyMap<string, string[]>, op: (jid: string) => Promise<{ ok: true; value: { jid: string; sessionsEnded: number } } | { ok: false; message: string }>, verb: string): Promise<CommandOutcome> {
   const jids = (values.get('accountjids') ?? []).map((j) => j.trim()).filter((j) => j !== '');
   if (jids.length === 0) return error('no account given (accountjids)');
   const lines: string[] = [];
@@ -101,7 +106,7 @@ export function xep0133Commands(operations: () => AdminOperations): AdhocCommand
       name: 'Disable a User',
       form: dataForm('form', {
         title: 'Disabling a User',
-        instructions: 'The account keeps its data; its password is replaced by one nobody knows and its sessions end. Change its password to enable it again.',
+        instructions: 'The account keeps its data; its password is replaced by one nobody knows and its sessions end. Re-enable it (its old password works again) or change its password to enable it.',
         fields: [formType, { var: 'accountjids', type: 'jid-multi', label: 'The Jabber ID(s) to disable', required: true }],
       }),
       run: (values, actor) => eachJid(values, (jid) => admin().disableUser(jid, actor), 'disabled'),
