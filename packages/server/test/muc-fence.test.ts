@@ -6,6 +6,7 @@
 // it serves none of them: its lease is not fresh, the renewal finds it taken,
 // and it is fenced (detached, its rooms forgotten) and answers what it held
 // with service-unavailable. Then every message is delivered exactly once.
+// Last, a SIGTERM of the owner: a clean handover (332, the lease deleted).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ const SERVICE = 'conference.localhost';
 const ROOM = `team@${SERVICE}`;
 const ADDRESS = `component/${SERVICE}`;
 
-describe('a MUC owner paused past its lease is fenced and serves nothing twice', { timeout: 120_000 }, () => {
+describe('a MUC owner paused past its lease is fenced and serves nothing twice; one stopped hands over at once', { timeout: 120_000 }, () => {
   let nats: NatsServer;
   let dir: string;
   const mucs: RoleProcess[] = [];
@@ -103,5 +104,22 @@ describe('a MUC owner paused past its lease is fenced and serves nothing twice',
     assert.doesNotMatch(alice.received, /<status code="110"\/>/);
     assert.doesNotMatch(bob.received, /<status code="110"\/>/);
     await burst('b', 10);
+  });
+
+  it('SIGTERM of the owner: its occupants are told 332 and the standby (the fenced process) serves at once, without waiting for the TTL', async () => {
+    const owner = mucs.find((p) => serves(p, ADDRESS))!;
+    const standby = mucs.find((p) => p !== owner)!;
+    alice.received = '';
+    bob.received = '';
+    const t0 = Date.now();
+    assert.equal(await kill(owner, 'SIGTERM'), 0);
+    // XEP-0045 §15.6: the room's occupants hear it is shutting down, before the lease goes.
+    await alice.expect(new RegExp(`<presence[^>]*from="${ROOM}/Alice"[^>]*type="unavailable"[^>]*>(?:(?!</presence>).)*<status code="332"/>`));
+    await bob.expect(new RegExp(`<presence[^>]*from="${ROOM}/Bob"[^>]*type="unavailable"[^>]*>(?:(?!</presence>).)*<status code="332"/>`));
+    await waitFor(() => serves(standby, ADDRESS), 15_000, 'the standby serving');
+    console.log(`# SIGTERM of the MUC owner → the standby serves in ${Date.now() - t0} ms (the lease deleted; TTL 2000 ms)`);
+    await enter(alice, 'Alice');
+    await enter(bob, 'Bob');
+    await burst('c', 10);
   });
 });
