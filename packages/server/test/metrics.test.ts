@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startHttpListener, type HttpListener } from '../src/ops/http-listener.ts';
+import { storeSizes } from '../src/ops/store-sizes.ts';
 import { RawClient, startTestServer, waitFor, type TestServer } from './helpers.ts';
 
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -26,11 +27,13 @@ describe('operator HTTP listener', () => {
   let base = '';
 
   before(async () => {
-    server = await startTestServer({ allowPlaintextOnLoopback: true });
-    http = await startHttpListener({ host: '127.0.0.1', port: 0, websocketUrl: `wss://localhost:${server.wsPort}/xmpp-websocket`, ready: () => ready });
+    server = await startTestServer({ allowPlaintextOnLoopback: true, archive: true, archiveWriteDelayMs: 50 });
+    // Sizes read at each scrape here (maxAgeMs 0); a server reads them at most once a minute.
+    http = await startHttpListener({ host: '127.0.0.1', port: 0, websocketUrl: `wss://localhost:${server.wsPort}/xmpp-websocket`, ready: () => ready, storeSizes: storeSizes(server.storage, { maxAgeMs: 0 }) });
     base = `http://127.0.0.1:${http.port}`;
     await server.addUser('alice', 'alice-pw');
     await server.addUser('bob', 'bob-pw');
+    await server.addUser('carol', 'carol-pw');
   });
   after(async () => {
     await http.close();
@@ -92,6 +95,32 @@ describe('operator HTTP listener', () => {
     assert.ok(sum > 0 && sum < 5, 'the timed messages took some time, and not seconds');
     alice.close();
     bob.close();
+    await waitFor(async () => sample(await metrics(), 'switchboard_sm_sessions') === 0, 5000, 'sessions ended');
+  });
+
+  it('gauges the offline queue and the archive, as the store counts them', async () => {
+    const metrics = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
+    const archived = async (): Promise<number> => {
+      let n = 0;
+      for (const u of ['alice', 'bob', 'carol']) n += await server.storage.archive.count(u, 'localhost');
+      return n;
+    };
+    const alice = await RawClient.connect(server.c2sPort);
+    await alice.login('alice', 'alice-pw', 'a');
+    for (let i = 0; i < 2; i++) alice.send(`<message to='carol@localhost' type='chat' id='off${i}'><body>later ${i}</body></message>`);
+    await waitFor(async () => sample(await metrics(), 'switchboard_offline_messages') === 2, 5000, 'two messages waiting offline');
+    // Each is in alice's archive and carol's, written behind (archiveWriteDelayMs): the gauge follows the store's counts.
+    let text = '';
+    await waitFor(async () => (await archived()) >= 4 && sample((text = await metrics()), 'switchboard_archive_messages') === (await archived()), 5000, 'the archive counted');
+    assert.equal(sample(text, 'switchboard_archive_messages'), await archived());
+
+    const carol = await RawClient.connect(server.c2sPort);
+    await carol.login('carol', 'carol-pw', 'c');
+    carol.send('<presence/>');
+    await carol.expect(/later 1/);
+    await waitFor(async () => sample(await metrics(), 'switchboard_offline_messages') === 0, 5000, 'the queue delivered');
+    alice.close();
+    carol.close();
     await waitFor(async () => sample(await metrics(), 'switchboard_sm_sessions') === 0, 5000, 'sessions ended');
   });
 

@@ -32,6 +32,7 @@ import { installProcessGuards } from '../process-guard.ts';
 import { configureLogging, flushLogs, moduleLogger } from '../log.ts';
 import { checkDataDir, describeStartError } from './start-checks.ts';
 import { startHttpListener } from '../ops/http-listener.ts';
+import { storeSizes, type StoreSizeSource } from '../ops/store-sizes.ts';
 import { loadConsoleFiles } from '../ops/console.ts';
 import { publicWebSocketUrl } from '../ops/host-meta.ts';
 
@@ -126,7 +127,7 @@ async function serve(config: ServerConfig, argv: string[]): Promise<number> {
   let ready = true;
   const http =
     config.http.port >= 0
-      ? await startHttpListener({ host: config.http.bindAddress, port: config.http.port, websocketUrl: publicWebSocketUrl(config, running.wsPort), ready: () => ready, console: consoleFiles })
+      ? await startHttpListener({ host: config.http.bindAddress, port: config.http.port, websocketUrl: publicWebSocketUrl(config, running.wsPort), ready: () => ready, console: consoleFiles, storeSizes: running.sizes })
       : undefined;
   if (http) moduleLogger('server').info({ event: 'http.started', port: http.port, console: config.http.console }, `switchboard: operator HTTP on ${config.http.bindAddress}:${http.port} (/metrics, /health, /ready, /.well-known/host-meta${config.http.console ? ', the web console at /' : ''})`);
 
@@ -207,6 +208,8 @@ interface Running {
   /** This process's c2s, for a reload. */
   c2s?: ReloadTargets['c2s'];
   c2sConnections?(): number;
+  /** The store's sizes for the gauges, in a process that runs an sm. */
+  sizes?: StoreSizeSource;
 }
 
 async function serveAll(config: ServerConfig): Promise<Running> {
@@ -221,6 +224,7 @@ async function serveAll(config: ServerConfig): Promise<Running> {
     },
     wsPort: server.wsPort,
     admin: cluster ?? localEndpoint(server.admin),
+    sizes: storeSizes(server.storage),
     c2s: server,
     c2sConnections,
   };
@@ -245,6 +249,7 @@ async function serveRole(config: ServerConfig): Promise<Running> {
   return {
     wsPort: c2sNode?.wsPort,
     admin,
+    sizes: smNode ? storeSizes(storage) : undefined,
     c2s: c2sNode,
     c2sConnections: c2sNode ? () => c2sNode.c2s.connectionCount : undefined,
     async stop() {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { processMetrics } from './metrics.ts';
 import { CORS_HEADERS, hostMetaJson, hostMetaXrd } from './host-meta.ts';
 import { serveConsoleFile, type ConsoleFiles } from './console.ts';
+import type { StoreSizeSource } from './store-sizes.ts';
 
 export interface HttpListenerOptions {
   host: string;
@@ -19,6 +20,8 @@ export interface HttpListenerOptions {
   ready: () => boolean;
   /** The web console's files (http.console); none: / answers 404. */
   console?: ConsoleFiles;
+  /** The store's sizes for the gauges (the process that runs the sm); none: those gauges have no sample. */
+  storeSizes?: StoreSizeSource;
 }
 
 export interface HttpListener {
@@ -28,6 +31,7 @@ export interface HttpListener {
 
 export async function startHttpListener(options: HttpListenerOptions): Promise<HttpListener> {
   const metrics = processMetrics();
+  metrics.watchStoreSizes(options.storeSizes);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const isHostMeta = path === '/.well-known/host-meta' || path === '/.well-known/host-meta.json';

@@ -19,9 +19,12 @@ import {
   type ArchiveWriteFailedMessage,
 } from '../diagnostics.ts';
 import type { AuthFailure } from '../auth/auth-log.ts';
+import type { StoreSizeSource } from './store-sizes.ts';
 
 export interface Metrics {
   readonly registry: Registry;
+  /** Where the store-size gauges read from (the process that holds the sm's store); none: they have no sample. */
+  watchStoreSizes(source: StoreSizeSource | undefined): void;
   /** The exposition text for /metrics. */
   text(): Promise<string>;
   readonly contentType: string;
@@ -71,6 +74,24 @@ export function processMetrics(): Metrics {
   const components = new Gauge({ name: 'switchboard_component_up', help: '1 while a component (XEP-0114, service) is connected, 0 after it left.', labelNames: ['kind', 'name'], registers: [registry] });
   const backends = new Gauge({ name: 'switchboard_backend_up', help: '1 while a backend connection (nats, postgres) is up.', labelNames: ['backend'], registers: [registry] });
   const archiveFailures = new Counter({ name: 'switchboard_archive_write_failures_total', help: 'Archive entries (XEP-0313) whose transaction failed: delivered, not archived.', registers: [registry] });
+
+  // Sizes of the shared store: every process reading the same store reports the same value (max(), not sum(), across processes).
+  let sizes: StoreSizeSource | undefined;
+  for (const [name, key, help] of [
+    ['switchboard_offline_messages', 'offlineMessages', 'Messages stored offline for all users (XEP-0160), counted at most once a minute and up to 1,000,000 (ops/store-sizes.ts).'],
+    ['switchboard_archive_messages', 'archiveMessages', 'Messages in every user\'s archive (XEP-0313), the sum of the per-user counts the store keeps, read at most once a minute.'],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const read = await sizes?.read();
+        if (read) this.set(read[key]);
+      },
+    });
+  }
 
   const storageSeconds = new Histogram({
     name: 'switchboard_storage_call_seconds',
@@ -130,6 +151,6 @@ export function processMetrics(): Metrics {
 
   subscribe(channels.archiveWriteFailed.name, (m) => archiveFailures.inc((m as ArchiveWriteFailedMessage).entries));
 
-  metrics = { registry, text: () => registry.metrics(), contentType: registry.contentType };
+  metrics = { registry, text: () => registry.metrics(), contentType: registry.contentType, watchStoreSizes: (source) => void (sizes = source) };
   return metrics;
 }

@@ -54,8 +54,9 @@ export function runArchiveContract(name: string, open: () => Promise<Storage>): 
 
   describe(`archive contract: ${name}`, () => {
     it(
-      'appends, reads back in order, and keeps users apart',
+      'appends, reads back in order, and keeps users apart; the total over every archive follows',
       withStore(async (s, host) => {
+        const total0 = await s.archive.total();
         await s.archive.append([entry('alice', host, 1), entry('bob', host, 1), entry('alice', host, 2)]);
         const r = await s.archive.query('alice', host, { max: 10 });
         assert.ok(r.ok);
@@ -69,6 +70,7 @@ export function runArchiveContract(name: string, open: () => Promise<Storage>): 
         assert.equal(await s.archive.count('alice', host), 2);
         assert.equal(await s.archive.count('bob', host), 1);
         assert.equal(await s.archive.count('carol', host), 0);
+        assert.equal(await s.archive.total(), total0 + 3);
         const none = await s.archive.query('carol', host, { max: 10 });
         assert.deepEqual(none, { ok: true, page: { messages: [], count: 0, complete: true } });
       }),
@@ -187,6 +189,7 @@ export function runArchiveContract(name: string, open: () => Promise<Storage>): 
         // Expiry is global: this case's messages are dated far in the past, before every other case's.
         const old = (u: string, i: number) => entry(u, host, i, { timestamp: new Date(1000 + i * 1000) });
         await s.archive.append([...Array.from({ length: 30 }, (_, i) => old('alice', i)), ...Array.from({ length: 10 }, (_, i) => old('bob', i))]);
+        const total0 = await s.archive.total();
         // Messages at 1 s .. 30 s; expire everything before 21 s: alice's 0..19 and bob's 0..9.
         const before = new Date(1000 + 20 * 1000);
         const batches: number[] = [];
@@ -196,6 +199,7 @@ export function runArchiveContract(name: string, open: () => Promise<Storage>): 
           if (n < 7) break;
         }
         assert.deepEqual(batches, [7, 7, 7, 7, 2]);
+        assert.equal(await s.archive.total(), total0 - 30);
         assert.equal(await s.archive.count('alice', host), 10);
         assert.equal(await s.archive.count('bob', host), 0);
         const r = await s.archive.query('alice', host, { max: 100 });
@@ -253,8 +257,10 @@ export function runArchiveContract(name: string, open: () => Promise<Storage>): 
           await s.archive.append([entry(u, host, 1)]);
           await s.archive.setPrefs(u, host, { default: 'always', always: [], never: [] });
         }
+        const total0 = await s.archive.total();
         assert.equal(await s.accounts.removeAccount('alice', host), true);
         assert.equal(await s.archive.count('alice', host), 0);
+        assert.equal(await s.archive.total(), total0 - 1);
         assert.equal(await s.archive.getPrefs('alice', host), undefined);
         const r = await s.archive.query('alice', host, { max: 10 });
         assert.ok(r.ok && r.page.messages.length === 0);

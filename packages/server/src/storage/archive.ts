@@ -95,6 +95,8 @@ export interface MessageArchive {
   query(username: string, host: string, query: ArchiveQuery): Promise<ArchiveQueryResult>;
   /** Messages in one user's archive. */
   count(username: string, host: string): Promise<number>;
+  /** Messages in every archive: the sum of the per-user counts the store keeps (one row per user, no message scanned). */
+  total(): Promise<number>;
   /** Stored preferences, or undefined when the user never set any. */
   getPrefs(username: string, host: string): Promise<ArchivePrefs | undefined>;
   setPrefs(username: string, host: string, prefs: ArchivePrefs): Promise<void>;

@@ -114,9 +114,12 @@ export function runStorageContract(name: string, open: () => Promise<Storage>): 
     );
 
     it(
-      'offline messages: in order, up to the quota, taken once',
+      'offline messages: in order, up to the quota, taken once; the total over all users, up to a cap',
       withStore(async (s, host) => {
+        const total0 = await s.offline.total(1_000_000);
         for (let i = 0; i < 3; i++) assert.equal(await s.offline.store('bob', host, `<message id="${i}"/>`, 3), true);
+        assert.equal(await s.offline.total(1_000_000), total0 + 3);
+        assert.equal(await s.offline.total(total0 + 1), total0 + 1, 'counted no further than the cap');
         assert.equal(await s.offline.store('bob', host, '<message id="over"/>', 3), false, 'over quota');
         assert.equal(await s.offline.count('bob', host), 3);
         const taken = await s.offline.take('bob', host);
@@ -124,6 +127,7 @@ export function runStorageContract(name: string, open: () => Promise<Storage>): 
         assert.ok(taken[0]!.storedAt instanceof Date);
         assert.deepEqual(await s.offline.take('bob', host), []);
         assert.equal(await s.offline.count('bob', host), 0);
+        assert.equal(await s.offline.total(1_000_000), total0);
       }),
     );
 

@@ -122,6 +122,11 @@ export interface OfflineStore {
   /** Returns every stored message, oldest first, and deletes them (one transaction). */
   take(username: string, host: string): Promise<OfflineMessage[]>;
   count(username: string, host: string): Promise<number>;
+  /**
+   * Messages stored for all users together, for the operator's gauge (ops/store-sizes.ts): counted
+   * up to `cap` and no further, so the work of one call is bounded however large the queues grow.
+   */
+  total(cap: number): Promise<number>;
   /** Every user's queue, oldest first, by (host, username); a user with messages stored already is skipped. */
   readonly bulk: BulkCopy<UserOffline>;
 }

@@ -156,6 +156,11 @@ export class PostgresArchive implements MessageArchive {
     }
   }
 
+  async total(): Promise<number> {
+    const r = await this.pool.query<{ n: string }>(`SELECT COALESCE(SUM(n), 0) AS n FROM ${this.counts}`);
+    return Number(r.rows[0]!.n);
+  }
+
   async count(username: string, host: string): Promise<number> {
     const r = await this.pool.query<{ n: string }>(`SELECT n FROM ${this.counts} WHERE host = $1 AND username = $2`, [host, username]);
     return Number(r.rows[0]?.n ?? 0);

@@ -157,6 +157,11 @@ class PostgresOffline implements OfflineStore {
     return r.rows.sort((a, b) => Number(a.id) - Number(b.id)).map((row) => ({ stanza: row.stanza, storedAt: row.stored_at }));
   }
 
+  async total(cap: number): Promise<number> {
+    const r = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM "${this.schema}".offline_messages LIMIT $1) t`, [cap]);
+    return Number(r.rows[0]!.n);
+  }
+
   async count(username: string, host: string): Promise<number> {
     const r = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "${this.schema}".offline_messages WHERE host = $1 AND username = $2`, [host, username]);
     return Number(r.rows[0]!.n);

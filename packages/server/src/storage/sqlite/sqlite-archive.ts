@@ -102,6 +102,7 @@ export class SqliteArchive implements MessageArchive {
   private readonly appendTx;
   private readonly keyOf;
   private readonly countOf;
+  private readonly totalStmt;
   private readonly prefsGet;
   private readonly prefsSet;
   private readonly expireTx;
@@ -136,6 +137,7 @@ export class SqliteArchive implements MessageArchive {
       if (text && first !== undefined) indexText.run(first);
     });
     this.keyOf = db.prepare<[string, string, string], ArchiveKey>('SELECT ts, seq FROM archive WHERE host = ? AND username = ? AND id = ?');
+    this.totalStmt = db.prepare<[], { n: number }>('SELECT COALESCE(SUM(n), 0) AS n FROM archive_counts');
     this.countOf = db.prepare<[string, string], { n: number }>('SELECT n FROM archive_counts WHERE host = ? AND username = ?');
     this.prefsGet = db.prepare<[string, string], { prefs: string }>('SELECT prefs FROM archive_prefs WHERE host = ? AND username = ?');
     this.prefsSet = db.prepare('INSERT INTO archive_prefs (host, username, prefs) VALUES (?, ?, ?) ON CONFLICT (host, username) DO UPDATE SET prefs = excluded.prefs');
@@ -207,6 +209,10 @@ export class SqliteArchive implements MessageArchive {
     } catch (err) {
       throw storageError('archive query failed', err);
     }
+  }
+
+  async total(): Promise<number> {
+    return this.totalStmt.get()!.n;
   }
 
   async count(username: string, host: string): Promise<number> {

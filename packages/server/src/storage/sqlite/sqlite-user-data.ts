@@ -56,6 +56,7 @@ export class SqliteRosters implements RosterStore {
 export class SqliteOffline implements OfflineStore {
   private readonly insert;
   private readonly countStmt;
+  private readonly totalStmt;
   private readonly usageStmt;
   private readonly select;
   private readonly clear;
@@ -66,6 +67,7 @@ export class SqliteOffline implements OfflineStore {
   constructor(db: Database.Database) {
     this.insert = db.prepare('INSERT INTO offline_messages (host, username, stanza, stored_at) VALUES (?, ?, ?, ?)');
     this.countStmt = db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM offline_messages WHERE host = ? AND username = ?');
+    this.totalStmt = db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM offline_messages LIMIT ?)');
     this.usageStmt = db.prepare<[string, string], { n: number; bytes: number }>(
       'SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(CAST(stanza AS BLOB))), 0) AS bytes FROM offline_messages WHERE host = ? AND username = ?',
     );
@@ -92,6 +94,10 @@ export class SqliteOffline implements OfflineStore {
 
   async take(username: string, host: string): Promise<OfflineMessage[]> {
     return this.takeTx.immediate(host, username);
+  }
+
+  async total(cap: number): Promise<number> {
+    return this.totalStmt.get(cap)!.n;
   }
 
   async count(username: string, host: string): Promise<number> {
