@@ -334,10 +334,16 @@ export async function startC2sNode(config: ServerConfig, router: Router, storage
   };
 }
 
+/** What a test may put around the store it opened (a store slower than a login, say); the server never uses it. */
+export interface StorageSeam {
+  storage?: (opened: Storage) => Storage;
+}
+
 /** The whole server in one process: `npm start`. */
-export async function startServer(overrides: ConfigOverrides = {}): Promise<RunningServer> {
+export async function startServer(overrides: ConfigOverrides = {}, seam: StorageSeam = {}): Promise<RunningServer> {
   const config = mergeConfig(DEFAULT_CONFIG, overrides);
-  const storage = timedStorage(await openStorage(config));
+  const opened = await openStorage(config);
+  const storage = timedStorage(seam.storage ? seam.storage(opened) : opened);
   const router = await openRouter(config);
   const smNode = await startSmNode(config, router, storage);
   const services = await startServicesNode(config, router, storage);

@@ -6,7 +6,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type SecureVersion, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../src/server.ts';
+import { startServer, type RunningServer, type StorageSeam } from '../src/server.ts';
 import type { ConfigOverrides } from '../src/config.ts';
 import { ShardMap } from '../src/router/shards.ts';
 
@@ -17,7 +17,7 @@ export interface TestServer extends RunningServer {
 }
 
 /** Starts a server on 127.0.0.1 with ports chosen by the kernel; stop() also removes its data. */
-export async function startTestServer(overrides: ConfigOverrides = {}): Promise<TestServer> {
+export async function startTestServer(overrides: ConfigOverrides = {}, seam: StorageSeam = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   const cert = process.env.SWITCHBOARD_TEST_TLS_CERT;
   const key = process.env.SWITCHBOARD_TEST_TLS_KEY;
@@ -37,7 +37,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     ...(process.env.SWITCHBOARD_TEST_RESUME_THROUGH_SM ? { resumeThroughSm: 'always' as const } : {}),
     ...overrides,
     dataDir,
-  });
+  }, seam);
   const stop = server.stop.bind(server);
   if (server.sms.size > 1) Object.defineProperty(server, 'sm', { value: shardedView(server) });
   return Object.assign(server, {
