@@ -3,8 +3,9 @@
 // tarball installed into a fresh project, then `npx switchboard` adds a user,
 // serves (with the web console built beside the bundle, dist/console/), and
 // our client logs in to it; SIGTERM ends it with status 0.
-// And the packaging files: the Dockerfile (linted here, not built: no
-// container runtime on this machine) and the systemd unit.
+// And the packaging files: the Dockerfile (linted here with dockerfile-utils
+// and its structure checked, not built: no container daemon or registry on
+// this machine) and the systemd unit.
 //
 // The install skips better-sqlite3's build script and takes the addon npm ci
 // already compiled for this machine from the same version (checked): compiling
@@ -21,6 +22,10 @@ import { promisify } from 'node:util';
 import { Client } from '@switchboard/client';
 import { xml } from '@switchboard/xml';
 import { freePort, waitForPort } from '@switchboard/testkit';
+import { validate } from 'dockerfile-utils';
+import { DockerfileParser } from 'dockerfile-ast';
+import { DEFAULT_CONFIG } from '../src/config.ts';
+import { parseCommandLine } from '../src/config-load.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -89,25 +94,62 @@ describe('packed @switchboard/server: npx switchboard', { timeout: 120_000 }, ()
 });
 
 describe('packaging files', () => {
-  it('the Dockerfile parses and copies what the documented build puts beside it', () => {
+  it('the Dockerfile passes the linter (dockerfile-utils) with nothing to say', () => {
     const text = readFileSync(join(ROOT, 'packaging/Dockerfile'), 'utf8');
-    // Instructions, with backslash continuations joined (the Dockerfile reference's syntax).
-    const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-    const known = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
-    const instructions = lines.map((l) => l.split(/\s+/)[0]!);
-    assert.deepEqual(instructions.filter((i) => !known.has(i)), [], 'unknown instructions');
-    assert.equal(instructions[0], 'FROM');
-    // Exec-form JSON arrays must be valid JSON (a shell-form slip runs something else).
-    for (const l of lines.filter((x) => /^(CMD|ENTRYPOINT)\s+\[/.test(x))) JSON.parse(l.replace(/^\S+\s+/, ''));
-    // Every COPY source from the context is the tarball the comment's build makes: the server package's name and version.
+    const problems = validate(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+    assert.deepEqual(problems, []);
+  });
+
+  it('the Dockerfile is pinned, runs as a non-root user, checks /health, exposes the default ports and copies in only the packed server', () => {
+    const text = readFileSync(join(ROOT, 'packaging/Dockerfile'), 'utf8');
+    const file = DockerfileParser.parse(text);
+    const args = (i: { getArguments(): { getValue(): string }[] }): string[] => i.getArguments().map((a) => a.getValue());
+    const froms = file.getFROMs();
+    const stages = new Set(froms.map((f) => f.getBuildStage()).filter((s) => s !== null));
+    // Every base image pinned to one release (x.y.z) or a digest, so a rebuild gets the same Node.
+    for (const f of froms) {
+      if (stages.has(f.getImageName() ?? '')) continue;
+      assert.ok(f.getImageDigest() !== null || /^\d+\.\d+\.\d+(-[\w.-]+)?$/.test(f.getImageTag() ?? ''), `FROM ${f.getImage()} is not pinned to a release or a digest`);
+    }
+    // The runtime stage: the instructions after the last FROM.
+    const all = file.getInstructions();
+    const lastFrom = all.lastIndexOf(froms[froms.length - 1]! as unknown as (typeof all)[number]);
+    const runtime = all.slice(lastFrom);
+    const keyword = (k: string) => runtime.filter((i) => i.getKeyword() === k);
+
+    const users = keyword('USER').map((i) => args(i)[0]!);
+    assert.ok(users.length > 0 && !['root', '0'].includes(users[users.length - 1]!.split(':')[0]!), `runs as ${users.at(-1) ?? 'root'}`);
+    const userAt = runtime.findIndex((i) => i.getKeyword() === 'USER');
+    assert.ok(runtime.findIndex((i) => i.getKeyword() === 'ENTRYPOINT') > userAt, 'USER before ENTRYPOINT');
+
+    const health = keyword('HEALTHCHECK');
+    assert.equal(health.length, 1);
+    assert.match(health[0]!.getArgumentsContent()!, new RegExp(`^CMD .*http://127\\.0\\.0\\.1:${DEFAULT_CONFIG.http.port}/health\\b`));
+    assert.equal(DEFAULT_CONFIG.http.bindAddress, '127.0.0.1', 'the operator listener stays on the container loopback, where the check reaches it');
+
+    const exposed = keyword('EXPOSE').flatMap(args).map(Number);
+    assert.deepEqual(exposed, [DEFAULT_CONFIG.c2sPort, DEFAULT_CONFIG.c2sDirectTlsPort, DEFAULT_CONFIG.wsPort]);
+
+    // Every COPY from the build context is the tarball the documented build makes (the server package's name and version);
+    // the runtime stage takes only the installed node_modules from the build stage.
     const pkg = JSON.parse(readFileSync(join(ROOT, 'packages/server/package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
     const tarball = `${pkg.name.replace('@', '').replace('/', '-')}-${pkg.version}.tgz`;
-    const sources = lines.filter((l) => l.startsWith('COPY') && !l.includes('--from=')).map((l) => l.split(/\s+/).slice(1, -1)).flat();
-    assert.deepEqual(sources, [tarball]);
-    assert.match(text, new RegExp(`npm pack --pack-destination \\.\\./\\.\\./packaging`));
-    // The binary it links is the package's bin; the ports it exposes are the defaults.
+    const copies = all.filter((i) => i.getKeyword() === 'COPY') as unknown as { getFlags(): { getName(): string; getValue(): string | null }[]; getArguments(): { getValue(): string }[] }[];
+    const fromContext = copies.filter((c) => !c.getFlags().some((f) => f.getName() === 'from')).flatMap((c) => args(c).slice(0, -1));
+    assert.deepEqual(fromContext, [tarball]);
+    const fromStages = copies.filter((c) => c.getFlags().some((f) => f.getName() === 'from')).map((c) => args(c).slice(0, -1));
+    assert.deepEqual(fromStages, [['/opt/switchboard/node_modules']]);
+    assert.match(text, /npm pack --pack-destination \.\.\/\.\.\/packaging/);
+
+    // The command is the package's bin, in exec form; the environment it sets is configuration the server accepts.
     assert.ok(pkg.bin.switchboard && text.includes('node_modules/.bin/switchboard'));
-    assert.match(text, /EXPOSE 5222 5223 5280\n/);
+    assert.deepEqual(JSON.parse(keyword('ENTRYPOINT')[0]!.getArgumentsContent()!), ['switchboard']);
+    assert.deepEqual(JSON.parse(keyword('CMD')[0]!.getArgumentsContent()!), ['serve']);
+    const env = Object.fromEntries(keyword('ENV').flatMap(args).map((kv) => kv.split('=') as [string, string]));
+    const config = parseCommandLine(['serve'], { ...env }).config;
+    assert.equal(config.dataDir, '/var/lib/switchboard');
+    assert.equal(config.bindAddress, '0.0.0.0');
+    assert.ok(keyword('VOLUME').flatMap(args).includes(config.dataDir), 'the data directory is the volume');
   });
 
   it('the systemd unit has its sections and runs the packaged command', () => {
