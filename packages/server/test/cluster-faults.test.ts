@@ -6,7 +6,7 @@
 // counted: delivered once, stored offline, or answered with an error to its
 // sender; none lost, none duplicated; contacts told within the liveness bound.
 
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, waitFor } from './helpers.ts';
 import { account, clusterShards, errorIds, ids, kill, startFullCluster, usersByShard, type FullCluster } from './cluster-kit.ts';
@@ -32,6 +32,12 @@ describe('cluster faults: c2s and sm processes killed and stopped (2 c2s, 2 sm s
 
   after(async () => {
     await cluster?.close();
+  });
+
+  // A test that failed before starting again what it killed does not take the next ones with it.
+  beforeEach(async () => {
+    await cluster?.c2sUp();
+    if ((await cluster?.supervise())?.length) await cluster?.settled();
   });
 
   async function session(port: number, user: string, resource: string): Promise<RawClient> {

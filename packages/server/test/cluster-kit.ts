@@ -142,6 +142,8 @@ export interface FullCluster {
   supervise(): Promise<string[]>;
   /** Starts c2s `i` again after the test killed it. */
   restartC2s(i: 0 | 1): Promise<RoleProcess>;
+  /** Starts again each c2s a test killed (for a test that failed before it could): the next test begins with both. */
+  c2sUp(): Promise<void>;
   /** Until each shard is served by its own process and one more stands by. */
   settled(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -204,6 +206,9 @@ export async function startFullCluster(name: string, users: string[], config: Re
     async restartC2s(i) {
       c2s[i] = started(await startRole(o, 'c2s'));
       return c2s[i];
+    },
+    async c2sUp() {
+      for (const i of [0, 1] as const) if (!alive(c2s[i])) c2s[i] = started(await startRole(o, 'c2s'));
     },
     async close() {
       pg.accept();
