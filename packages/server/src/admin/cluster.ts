@@ -30,6 +30,9 @@ import { parseJid } from '@switchboard/jid';
 
 export const ADMIN_ADDRESS_PREFIX = 'admin/';
 
+/** The router handed the request back: nobody serves the address, so the request did nothing. */
+const UNSERVED = 'no component serves this address now';
+
 export interface ClusterAdminOptions {
   router: Router;
   shards: ShardMap;
@@ -138,13 +141,22 @@ export class ClusterAdmin implements AdminEndpoint {
     const pending = payload?.action === 'request' ? this.pending.get(payload.id) : undefined;
     if (!payload || !pending) return;
     this.pending.delete(payload.id);
-    pending.settle({ unanswered: { address: envelope.to, reason: reason === 'no-component' ? 'no component serves this address now' : `not delivered (${reason})` } });
+    pending.settle({ unanswered: { address: envelope.to, reason: reason === 'no-component' ? UNSERVED : `not delivered (${reason})` } });
   }
 
   /** Asks the shard that holds `bare` and turns "no answer" into a failure naming the shard. */
-  private async askShard<Op extends 'user.created' | 'user.remove' | 'sessions.end'>(bare: string, op: Op, args: RouteArgs<Op>, unansweredMeans: string): Promise<AdminResult<RouteValue<Op>>> {
+  private async askShard<Op extends 'user.created' | 'user.remove' | 'sessions.end'>(
+    bare: string,
+    op: Op,
+    args: RouteArgs<Op>,
+    meaning: { unknown: string; undone: string },
+  ): Promise<AdminResult<RouteValue<Op>>> {
     const asked = await this.ask(this.o.shards.addressOf(bare), op, args);
-    if ('unanswered' in asked) return fail('failed', `sm shard ${asked.unanswered.address} gave no answer (${asked.unanswered.reason}): ${unansweredMeans}`);
+    if ('unanswered' in asked) {
+      const { address, reason } = asked.unanswered;
+      // Handed back, the request did nothing there; unanswered, it may have.
+      return fail('failed', `sm shard ${address} gave no answer (${reason}): ${reason === UNSERVED ? meaning.undone : meaning.unknown}`);
+    }
     return asked.answer.ok ? { ok: true, value: asked.answer.value } : fail(asked.answer.code, asked.answer.message);
   }
 
@@ -160,7 +172,10 @@ export class ClusterAdmin implements AdminEndpoint {
     const created = await this.o.accounts.createAccount(account.local, account.domain, await deriveScramCredentials(password, this.o.scramIterations));
     if (!created.ok) return fail('exists', `${account.bare} already exists`);
     this.audit(actor, 'admin.user.added', account.bare);
-    const setUp = await this.askShard(account.bare, 'user.created', { jid: account.bare }, 'the account is stored; its shard sets it up when it first serves it');
+    const setUp = await this.askShard(account.bare, 'user.created', { jid: account.bare }, {
+      unknown: 'the account is stored; its shard sets it up when it first serves it',
+      undone: 'the account is stored; its shard sets it up when it first serves it',
+    });
     if (!setUp.ok) this.log.warn({ event: 'admin.user.setup', target: account.bare }, setUp.message);
     return { ok: true, value: { jid: account.bare } };
   }
@@ -169,7 +184,10 @@ export class ClusterAdmin implements AdminEndpoint {
     const account = parseAccountJid(jid, this.domain);
     if (typeof account === 'string') return Promise.resolve(fail('bad-jid', account));
     // The shard ends the sessions and removes the account (and audits it): `sm:sessions delete`'s path.
-    return this.askShard(account.bare, 'user.remove', { jid: account.bare }, 'whether the account was removed is unknown; run the command again');
+    return this.askShard(account.bare, 'user.remove', { jid: account.bare }, {
+      unknown: 'whether the account was removed is unknown; run the command again',
+      undone: 'nothing was removed; run the command again when a process serves the shard',
+    });
   }
 
   async changePassword(jid: string, password: string, actor: AdminActor): Promise<AdminResult<{ jid: string; sessionsEnded: number }>> {
@@ -182,7 +200,10 @@ export class ClusterAdmin implements AdminEndpoint {
     }
     // A new password enables a disabled account (admin/operations.ts disableUser).
     await this.o.userData.delete('', account.domain, DISABLED_ACCOUNTS_KIND, account.local);
-    const ended = await this.askShard(account.bare, 'sessions.end', { jid: account.bare, reason: 'password-changed' }, `the password of ${account.bare} is changed, but its live sessions may not have ended`);
+    const ended = await this.askShard(account.bare, 'sessions.end', { jid: account.bare, reason: 'password-changed' }, {
+      unknown: `the password of ${account.bare} is changed, but its live sessions may not have ended`,
+      undone: `the password of ${account.bare} is changed; no process serves its shard, so it has no live session to end`,
+    });
     this.audit(actor, 'admin.user.password-changed', account.bare, { sessionsEnded: ended.ok ? ended.value.ended.length : 'unknown' });
     return ended.ok ? { ok: true, value: { jid: account.bare, sessionsEnded: ended.value.ended.length } } : ended;
   }
@@ -208,7 +229,10 @@ export class ClusterAdmin implements AdminEndpoint {
   async kick(jid: string): Promise<AdminResult<{ ended: string[] }>> {
     const parsed = parseJid(jid);
     if (!parsed.ok || parsed.jid.local === undefined || parsed.jid.domain !== this.domain) return fail('bad-jid', `${jid} is not a JID on the served domain ${this.domain}`);
-    return this.askShard(parsed.jid.bare().toString(), 'sessions.end', { jid: parsed.jid.toString(), reason: 'kicked' }, 'whether the session ended is unknown');
+    return this.askShard(parsed.jid.bare().toString(), 'sessions.end', { jid: parsed.jid.toString(), reason: 'kicked' }, {
+      unknown: 'whether the session ended is unknown',
+      undone: 'no session was ended',
+    });
   }
 
   async stats(): Promise<StatsReport> {
