@@ -149,6 +149,16 @@ describe('admin commands in a cluster: two c2s, two sm shards over NATS', { time
     assert.match(twice.stderr, new RegExp(`no such account: ${user}@localhost`));
   });
 
+  it('user add asked of c2s B stores the account and its shard sets it up; it logs in through c2s A', async () => {
+    const r = await cli('c2sB', ['user', 'add', 'newcomer@localhost', '--password-stdin'], 'newcomer-pw\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'added newcomer@localhost\n');
+    const owner = ownerOf(shards.indexOf('newcomer@localhost'))!;
+    assert.doesNotMatch(owner.log + c2sB.log, /admin\.user\.setup/, 'the shard answered user.created');
+    const c = await online(c2sA.port!, 'newcomer', 'newcomer-pw', 'first');
+    c.close();
+  });
+
   it('a shard whose process does not answer is named after the bound; the other shard still answers', async () => {
     await online(c2sA.port!, one![0]!, 'pw', 'again');
     const stopped = ownerOf(0)!;
