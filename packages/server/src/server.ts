@@ -22,7 +22,6 @@ import { loadTlsMaterial } from './tls/certificate.ts';
 import { InProcessRouter } from './router/in-process.ts';
 import { NatsRouter } from './router/nats.ts';
 import { ShardClaims } from './router/shard-claims.ts';
-import type { LeaseFreshness } from './router/freshness-gate.ts';
 import { ShardMap } from './router/shards.ts';
 import type { Router } from './router/router.ts';
 import { SessionManager } from './sm/sm.ts';
@@ -101,8 +100,8 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
   const componentDomains = [...config.components.map((c) => c.domain), ...mucServices(config).map((m) => m.domain)];
   const serviceShards = new Map(mucServices(config).map((m) => [m.domain, config.serviceShards]));
   const shards = new ShardMap(config.shards);
-  const newSm = (index: number, lease?: LeaseFreshness): SessionManager =>
-    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, lease, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, serviceShards, externalServices: config.externalServices, admins: config.admins, admin: () => admin, resumeCopy: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
+  const newSm = (index: number): SessionManager =>
+    new SessionManager(router, storage, { domain: config.domain, shard: { map: shards, index }, delivery: { chatToAllResources: config.chatToAllResources }, quotas: { ...config.quotas, ...(config.offlineQuota !== DEFAULT_CONFIG.offlineQuota ? { offlineMessages: config.offlineQuota } : {}) }, registration: config.registration, scramIterations: config.scramIterations, componentDomains, serviceShards, externalServices: config.externalServices, admins: config.admins, admin: () => admin, resumeCopy: { stanzas: config.limits.smQueueStanzas, bytes: config.limits.smQueueBytes },
       archive: config.archive && { default: config.archiveDefault, expirySeconds: config.archiveExpirySeconds, maxPerUser: config.archiveMaxPerUser, fullText: config.archiveFullText, writer: { delayMs: config.archiveWriteDelayMs } } });
   const sms = new Map<number, SessionManager>();
   const admin = adminOverShards(config, storage, sms);
@@ -132,7 +131,7 @@ export async function startSmNode(config: ServerConfig, router: Router, storage:
     holder: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     keyOf: (k) => shards.address(k),
     async acquired(k) {
-      const sm = newSm(k, { fresh: () => claims.fresh(k), confirm: () => claims.confirm(k) });
+      const sm = newSm(k);
       await sm.start();
       sms.set(k, sm);
       moduleLogger('sm').info({ event: 'shard.serving', shard: k, address: sm.address }, `sm serving ${sm.address} (shard ${k} of ${shards.count})`);

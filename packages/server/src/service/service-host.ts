@@ -13,7 +13,6 @@
 // within the lease's TTL. The new owner holds nothing in memory for them: a
 // MUC loads a room from the store at its first stanza, with no occupants.
 
-import { FreshnessGate } from '../router/freshness-gate.ts';
 import type { KV } from 'nats';
 import type { Element } from '@switchboard/xml';
 import { replyWithError, stanzaError } from '@switchboard/protocol';
@@ -49,8 +48,8 @@ interface Hosted {
   /** Shards attached here now: a stanza for another (one in flight at a handover) is answered, never served. */
   serving: Set<number>;
   claims: ShardClaims | undefined;
-  /** Per shard, what holds envelopes while its lease is not fresh (router/freshness-gate.ts). */
-  gates: Map<number, FreshnessGate>;
+  /** Envelopes that came while a shard's lease was not fresh, waiting for its renewal, by shard. */
+  unconfirmed: Map<number, Envelope[]>;
   send(stanza: Element): void;
 }
 
@@ -99,7 +98,7 @@ export class ServiceHost {
       for (const [to, targets] of byShard) this.router.route({ to, from, payload: fanOutPayload(stanza, targets) });
     };
     await service.start({ domain: service.domain, send, fanOut });
-    const hosted: Hosted = { service, shards, serving: new Set(), claims: undefined, gates: new Map(), send };
+    const hosted: Hosted = { service, shards, serving: new Set(), claims: undefined, unconfirmed: new Map(), send };
     this.hosted.push(hosted);
     const leases = this.options.leases;
     if (!leases) {
@@ -150,30 +149,36 @@ export class ServiceHost {
   private receive(hosted: Hosted, k: number, envelope: Envelope): void {
     // Controls (a failed announcement coming back) are the host's, not the service's.
     if (readControl(envelope.payload)) return;
-    if (hosted.claims) return this.gateOf(hosted, hosted.claims, k).receive(envelope);
+    if (hosted.claims && (!hosted.claims.fresh(k) || hosted.unconfirmed.has(k))) return this.holdUntilRenewed(hosted, k, envelope);
     this.serve(hosted, k, envelope);
   }
 
   /**
    * This process was paused past its lease's TTL (stopped, a long GC): another may own the shard now and have
-   * been sent the same envelopes. They wait for a renewal (router/freshness-gate.ts): still ours, they are served
-   * in order; taken, each is answered service-unavailable (one the new owner also got costs its sender an extra
-   * error: docs/protocol.md "Service shards").
+   * been sent the same envelopes. They wait for a renewal: still ours, they are served in order; taken, each is
+   * answered service-unavailable — never served twice, never dropped (one the new owner also got costs its sender
+   * an extra error: docs/protocol.md "Service shards").
    */
-  private gateOf(hosted: Hosted, claims: ShardClaims, k: number): FreshnessGate {
-    let gate = hosted.gates.get(k);
-    if (gate) return gate;
-    gate = new FreshnessGate(
-      { fresh: () => claims.fresh(k), confirm: () => claims.confirm(k) },
-      {
-        limit: MAX_UNCONFIRMED,
-        serve: (envelope) => this.serve(hosted, k, envelope),
-        refuse: (envelope) => this.unavailable(hosted, envelope),
-        unconfirmed: (count) => log('warn', `${hosted.service.kind} ${hosted.service.domain}: shard ${k}'s lease could not be renewed after a pause; ${count} stanza(s) answered, not served`, undefined, 'service.shard.unconfirmed'),
-      },
-    );
-    hosted.gates.set(k, gate);
-    return gate;
+  private holdUntilRenewed(hosted: Hosted, k: number, envelope: Envelope): void {
+    let waiting = hosted.unconfirmed.get(k);
+    if (waiting && waiting.length >= MAX_UNCONFIRMED) return this.unavailable(hosted, envelope);
+    if (waiting) {
+      waiting.push(envelope);
+      return;
+    }
+    hosted.unconfirmed.set(k, (waiting = [envelope]));
+    const claims = hosted.claims!;
+    void claims
+      .confirm(k)
+      .catch(() => false)
+      .then((ours) => {
+        hosted.unconfirmed.delete(k);
+        if (!ours) log('warn', `${hosted.service.kind} ${hosted.service.domain}: shard ${k}'s lease could not be renewed after a pause; ${waiting.length} stanza(s) answered, not served`, undefined, 'service.shard.unconfirmed');
+        for (const e of waiting) {
+          if (ours) this.serve(hosted, k, e);
+          else this.unavailable(hosted, e);
+        }
+      });
   }
 
   private unavailable(hosted: Hosted, envelope: Envelope): void {

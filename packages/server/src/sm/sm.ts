@@ -28,7 +28,6 @@ import { performance } from 'node:perf_hooks';
 import { channels, type SmStanzaTimedMessage } from '../diagnostics.ts';
 import { moduleLogger } from '../log.ts';
 import { log } from '../log-line.ts';
-import { FreshnessGate, type LeaseFreshness } from '../router/freshness-gate.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { ExternalService } from '../config.ts';
 import type { Classified } from './classify.ts';
@@ -49,20 +48,12 @@ import { AdminOperations } from '../admin/operations.ts';
 import { SmResumption } from './resumption.ts';
 import type { CopyLimits } from './resume-copy.ts';
 
-/** Most envelopes a shard holds while its lease is renewed after a pause or an outage; past it they are refused at once. */
-const MAX_UNCONFIRMED = 1000;
-
 export interface SmOptions {
   domain: string;
   /** The router address; by default the shard's (`sm` when unsharded). */
   address?: ComponentAddress;
   /** The cluster's shards and the one this sm serves (docs/protocol.md "Shards"); default one shard, this. */
   shard?: { map: ShardMap; index: number };
-  /**
-   * Across processes, the lease of the shard this sm serves: while it is not fresh (this process was paused or
-   * cut off past its TTL), envelopes wait for a renewal before they are served (router/freshness-gate.ts).
-   */
-  lease?: LeaseFreshness;
   delivery?: Partial<DeliveryPolicy>;
   /** XEP-0160: most messages stored for one offline user (default 1000). */
   offlineQuota?: number;
@@ -92,7 +83,6 @@ export class SessionManager {
   readonly iq = new IqHandlers();
   readonly domain: string;
   readonly address: ComponentAddress;
-  private readonly lease: LeaseFreshness | undefined;
   readonly rosters: Rosters;
   readonly im: InstantMessaging;
   /** The hook chains the modules register on (chains.ts). */
@@ -112,7 +102,6 @@ export class SessionManager {
     options: SmOptions,
   ) {
     this.domain = options.domain;
-    this.lease = options.lease;
     const quotas: UserQuotas = { ...DEFAULT_QUOTAS, ...options.quotas, ...(options.offlineQuota !== undefined ? { offlineMessages: options.offlineQuota } : {}) };
     const shards = options.shard?.map ?? new ShardMap(1);
     this.address = options.address ?? shards.address(options.shard?.index ?? 0);
@@ -192,16 +181,7 @@ export class SessionManager {
   private readonly installed: InstalledModules;
 
   async start(): Promise<void> {
-    const lease = this.lease;
-    const gate =
-      lease &&
-      new FreshnessGate(lease, {
-        limit: MAX_UNCONFIRMED,
-        serve: (envelope) => this.receive(envelope),
-        refuse: (envelope) => this.refuseStale(envelope),
-        unconfirmed: (count) => log('warn', `sm ${this.address}: the shard's lease could not be renewed after a pause or an outage; ${count} envelope(s) refused, not served`, undefined, 'sm.shard.unconfirmed'),
-      });
-    await this.router.attach(this.address, gate ? (envelope) => gate.receive(envelope) : (envelope) => this.receive(envelope), { undeliverable: (envelope, reason) => this.undeliverable(envelope, reason) });
+    await this.router.attach(this.address, (envelope) => this.receive(envelope), { undeliverable: (envelope, reason) => this.undeliverable(envelope, reason) });
     this.unwatch = this.router.watch((event) => this.liveness(event));
   }
 
@@ -326,22 +306,6 @@ export class SessionManager {
   /** The sm ends a session on its own: destroy it and tell its c2s why, so the c2s closes the stream. */
   endSession(session: SmSession, reason: EndReason): void {
     this.lifecycle.endSession(session, reason);
-  }
-
-  /**
-   * An envelope this process may no longer own (its shard's lease was taken while it was paused or cut off): the
-   * new owner may have been sent it too, so it is answered, never served. A client's stanza goes back to its c2s
-   * whole, whose stream is reset (the client gets its error and logs in again, to the new owner); another's is
-   * answered service-unavailable. Controls and admin requests are left: this process is being fenced (it exits
-   * for its supervisor), and each c2s and asker learns that through liveness and its own bound.
-   */
-  private refuseStale(envelope: Envelope): void {
-    if (readControl(envelope.payload) || readAdminRoutePayload(envelope.payload)) return;
-    if (envelope.c2s !== undefined && !isSmAddress(envelope.from) && !envelope.from.startsWith(COMPONENT_ADDRESS_PREFIX)) {
-      this.router.route({ to: envelope.from, from: this.address, c2s: envelope.c2s, sm: envelope.sm, payload: sessionControl('ended', envelope.payload.attrs.from ?? '', { reason: 'reset', returned: [envelope.payload] }) });
-      return;
-    }
-    this.routing.sendError(envelope.payload, stanzaError('service-unavailable', { text: 'this user is moving to another session manager; try again' }));
   }
 
   private receive(envelope: Envelope): void {
