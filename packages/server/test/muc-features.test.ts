@@ -7,12 +7,12 @@
 // then with slixmpp (registration, 210, voice request) and StanzaJS
 // (reserved nick discovery, joining under it, voice request).
 
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as Stanza from 'stanza';
-import { startTestServer, waitFor, type TestServer } from './helpers.ts';
-import { MUC, ROOMS, createRoom, exchange, join, login } from './muc-kit.ts';
+import { waitFor, type TestServer } from './helpers.ts';
+import { MUC, ROOMS, createRoom, exchange, join, login, mucSuite, stanzajs } from './muc-kit.ts';
 import { SlixmppMucPeer, type MucPeerEvent } from './peers/slixmpp-muc.ts';
 
 const REGISTER = 'jabber:iq:register';
@@ -23,13 +23,6 @@ const error = (id: string, condition: string): RegExp => new RegExp(`<iq(?=[^>]*
 const voiceApproval = (room: string, nick: string): string =>
   `<message to='${room}@${ROOMS}'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>${MUC}#request</value></field><field var='muc#role'><value>participant</value></field><field var='muc#roomnick'><value>${nick}</value></field><field var='muc#request_allow'><value>true</value></field></x></message>`;
 
-function stanzajs(server: TestServer, username: string): Stanza.Agent {
-  const agent = Stanza.createClient({ jid: `${username}@localhost`, password: 'pw', resource: 'web', transports: { websocket: `wss://localhost:${server.wsPort}/xmpp-websocket`, bosh: false } });
-  // COMPAT: as in im-scenarios.test.ts, StanzaJS cannot do -PLUS over Node's WebSocket.
-  agent.sasl.disable('SCRAM-SHA-256-PLUS');
-  agent.sasl.disable('SCRAM-SHA-1-PLUS');
-  return agent;
-}
 
 async function online(agent: Stanza.Agent): Promise<void> {
   const started = new Promise<void>((resolve) => agent.once('session:started', () => resolve()));
@@ -41,17 +34,11 @@ async function online(agent: Stanza.Agent): Promise<void> {
 const is = (ev: string, extra: (e: MucPeerEvent) => boolean = () => true) => (e: MucPeerEvent) => e.ev === ev && extra(e);
 
 describe('XEP-0045 registration, voice requests, room avatars', { timeout: 90_000 }, () => {
+  const suite = mucSuite();
+  const { peers, agents } = suite;
   let server: TestServer;
-  const peers: SlixmppMucPeer[] = [];
-  const agents: Stanza.Agent[] = [];
-  before(async () => {
-    server = await startTestServer({ allowPlaintextOnLoopback: true });
-    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await server.addUser(u, 'pw');
-  });
-  after(async () => {
-    for (const p of peers) await p.stop();
-    for (const a of agents) a.disconnect();
-    await server.stop();
+  before(() => {
+    server = suite.server;
   });
 
   it('§7.10: the form, a reserved nick, conflict for others, 210 for its owner, §7.12 discovery, cancelling', async () => {

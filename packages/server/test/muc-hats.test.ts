@@ -8,11 +8,11 @@
 // StanzaJS (its XEP-0317 definition is 0.1's: it finds the <hat/> but reads
 // `name`/`displayName`, not 0.2+'s `uri`/`title`).
 
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Stanza from 'stanza';
-import { startTestServer, type TestServer } from './helpers.ts';
-import { ROOMS, createRoom, exchange, join, login } from './muc-kit.ts';
+import type { TestServer } from './helpers.ts';
+import { ROOMS, createRoom, exchange, join, login, mucSuite, stanzajs } from './muc-kit.ts';
 import { SlixmppMucPeer, type MucPeerEvent } from './peers/slixmpp-muc.ts';
 
 const COMMANDS = 'http://jabber.org/protocol/commands';
@@ -31,17 +31,11 @@ const iqError = (id: string, condition: string): RegExp => new RegExp(`<iq(?=[^>
 const presenceOf = (room: string, nick: string): RegExp => new RegExp(`<presence from="${room}@${ROOMS}/${nick}"[^>]*>.*?</presence>`);
 
 describe('XEP-0317 hats', { timeout: 90_000 }, () => {
+  const suite = mucSuite();
+  const { peers, agents } = suite;
   let server: TestServer;
-  const peers: SlixmppMucPeer[] = [];
-  const agents: Stanza.Agent[] = [];
-  before(async () => {
-    server = await startTestServer({ allowPlaintextOnLoopback: true });
-    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await server.addUser(u, 'pw');
-  });
-  after(async () => {
-    for (const p of peers) await p.stop();
-    for (const a of agents) a.disconnect();
-    await server.stop();
+  before(() => {
+    server = suite.server;
   });
 
   it('owners define and assign hats; occupants see them in presence; participants cannot manage them', async () => {
@@ -139,10 +133,7 @@ describe('XEP-0317 hats', { timeout: 90_000 }, () => {
     const made = await dave.run({ cmd: 'adhoc', to: room, node: 'urn:xmpp:hats:commands:create', fields: { 'hats#title': 'Host', 'hats#uri': 'urn:example:host', 'hats#hue': '120' } }, (e) => e.ev === 'adhoc' || e.ev === 'error', 'create');
     assert.equal(made.status, 'completed', JSON.stringify(made));
 
-    const erin = Stanza.createClient({ jid: 'erin@localhost', password: 'pw', resource: 'web', transports: { websocket: `wss://localhost:${server.wsPort}/xmpp-websocket`, bosh: false } });
-    // COMPAT: as in im-scenarios.test.ts, StanzaJS cannot do -PLUS over Node's WebSocket.
-    erin.sasl.disable('SCRAM-SHA-256-PLUS');
-    erin.sasl.disable('SCRAM-SHA-1-PLUS');
+    const erin = stanzajs(server, 'erin');
     agents.push(erin);
     const started = new Promise<void>((resolve) => erin.once('session:started', () => resolve()));
     erin.connect();

@@ -2,26 +2,15 @@
 // plugin (/usr/bin/python3, TCP) and StanzaJS's muc plugin (WebSocket), in
 // the same rooms, including the refusals of §7.2 and a destroyed room.
 
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Stanza from 'stanza';
-import { startTestServer, waitFor, type TestServer } from './helpers.ts';
+import { waitFor, type TestServer } from './helpers.ts';
 import { SlixmppMucPeer, type MucPeerEvent } from './peers/slixmpp-muc.ts';
+import { mucSuite, stanzajs } from './muc-kit.ts';
 
 const ROOMS = 'conference.localhost';
 
-function stanzajs(server: TestServer, username: string): Stanza.Agent {
-  const agent = Stanza.createClient({
-    jid: `${username}@localhost`,
-    password: 'pw',
-    resource: 'web',
-    transports: { websocket: `wss://localhost:${server.wsPort}/xmpp-websocket`, bosh: false },
-  });
-  // COMPAT: as in im-scenarios.test.ts, StanzaJS cannot do -PLUS over Node's WebSocket.
-  agent.sasl.disable('SCRAM-SHA-256-PLUS');
-  agent.sasl.disable('SCRAM-SHA-1-PLUS');
-  return agent;
-}
 
 async function online(agent: Stanza.Agent): Promise<void> {
   const started = new Promise<void>((resolve) => agent.once('session:started', () => resolve()));
@@ -39,17 +28,11 @@ async function slixmpp(server: TestServer, user: string): Promise<SlixmppMucPeer
 const is = (ev: string, extra: (e: MucPeerEvent) => boolean = () => true) => (e: MucPeerEvent) => e.ev === ev && extra(e);
 
 describe('XEP-0045 with slixmpp and StanzaJS', { timeout: 90_000 }, () => {
+  const suite = mucSuite();
+  const { peers, agents } = suite;
   let server: TestServer;
-  const peers: SlixmppMucPeer[] = [];
-  const agents: Stanza.Agent[] = [];
-  before(async () => {
-    server = await startTestServer({ allowPlaintextOnLoopback: true });
-    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await server.addUser(u, 'pw');
-  });
-  after(async () => {
-    for (const p of peers) await p.stop();
-    for (const a of agents) a.disconnect();
-    await server.stop();
+  before(() => {
+    server = suite.server;
   });
 
   it('slixmpp creates and configures a room, StanzaJS joins, they talk both ways, a ban ends it (301, then forbidden)', async () => {

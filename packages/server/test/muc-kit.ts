@@ -1,8 +1,11 @@
 // Shared pieces of the XEP-0045 scenario tests driven with RawClient: log in,
 // exchange, the join/configure stanzas, and creating a configured room.
 
+import { after, before } from 'node:test';
+import * as Stanza from 'stanza';
 import type { RawClient, TestServer } from './helpers.ts';
-import { RawClient as Raw } from './helpers.ts';
+import { RawClient as Raw, startTestServer } from './helpers.ts';
+import type { SlixmppMucPeer } from './peers/slixmpp-muc.ts';
 
 export const MUC = 'http://jabber.org/protocol/muc';
 export const ROOMS = 'conference.localhost';
@@ -33,4 +36,40 @@ export const configure = (room: string, fields: Record<string, string>, id = 'cf
 export async function createRoom(owner: RawClient, room: string, nick: string, fields?: Record<string, string>): Promise<void> {
   await exchange(owner, join(room, nick), /<status code="201"\/>/);
   await exchange(owner, fields ? configure(room, fields) : instant(room), /<iq(?=[^>]*id="cfg")[^>]*type="result"/);
+}
+
+/**
+ * The fixture of a group chat suite with third-party clients: a server with alice, bob, carol, dave and erin
+ * (password pw) started before the suite, and the slixmpp peers and StanzaJS agents its tests push here stopped
+ * after it. Call inside describe(); `server` is there once the suite's first test runs.
+ */
+export function mucSuite(): { readonly server: TestServer; peers: SlixmppMucPeer[]; agents: Stanza.Agent[] } {
+  let server: TestServer | undefined;
+  const peers: SlixmppMucPeer[] = [];
+  const agents: Stanza.Agent[] = [];
+  before(async () => {
+    server = await startTestServer({ allowPlaintextOnLoopback: true });
+    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await server.addUser(u, 'pw');
+  });
+  after(async () => {
+    for (const p of peers) await p.stop();
+    for (const a of agents) a.disconnect();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    peers,
+    agents,
+  };
+}
+
+/** A StanzaJS client of `username` over the server's WebSocket (not connected yet). */
+export function stanzajs(server: TestServer, username: string): Stanza.Agent {
+  const agent = Stanza.createClient({ jid: `${username}@localhost`, password: 'pw', resource: 'web', transports: { websocket: `wss://localhost:${server.wsPort}/xmpp-websocket`, bosh: false } });
+  // COMPAT: as in im-scenarios.test.ts, StanzaJS cannot do -PLUS over Node's WebSocket.
+  agent.sasl.disable('SCRAM-SHA-256-PLUS');
+  agent.sasl.disable('SCRAM-SHA-1-PLUS');
+  return agent;
 }
