@@ -1,7 +1,8 @@
 // Everything the package exports but the Client class, which each entry point (index.ts for Node,
 // browser.ts for browsers) gives with its own platform.
 
-export type { ClientEvents, ClientOptions } from './client.ts';
+export type { ClientEvents } from './client-events.ts';
+export type { ClientOptions } from './client-options.ts';
 export { ClientError, IqError, type ClientErrorCode, type ClientErrorDetail, type Downgrade } from './errors.ts';
 export type { ConnectionState } from './states.ts';
 export type { TransportOptions, TcpOptions, WebSocketOptions, ClientTransport, TransportEvents, OwnTlsVersion } from './transport/transport.ts';

@@ -12,90 +12,23 @@ import { Emitter } from './emitter.ts';
 import { IqCallee, IqCaller, type IqHandler } from './iq.ts';
 import { ClientError } from './errors.ts';
 import { authenticate, bindResource, connectError, establishSession, negotiateTls } from './negotiation.ts';
-import type { MechanismName } from './sasl/mechanism.ts';
 import { canTransition, type ConnectionState } from './states.ts';
 import { assertXmlChars } from './stanzas.ts';
 import { NS_SM, StreamManagement } from './stream-management.ts';
 import { DEFAULT_RETRY, realTimers, retryDelay, type RetryPolicy, type Timers } from './timers.ts';
-import type { ClientTransport, TransportOptions } from './transport/transport.ts';
 import { createTransport, unavailableTransport } from './transport/create.ts';
 import { BROWSER_PLATFORM, type Platform } from './transport/platform.ts';
 import { bind2Inlines, sasl2Feature, type UserAgent } from './sasl2.ts';
 import { sasl2Login } from './fast-login.ts';
-import type { FastTokenStorage } from './fast.ts';
-import { bareJid, carbonsRequest, readMessage, type IncomingMessage } from './carbons.ts';
+import { bareJid, carbonsRequest, readMessage } from './carbons.ts';
 import { ClientStateIndication, NS_CSI } from './csi.ts';
 import { getArchivePrefs, queryArchive, setArchivePrefs, type ArchiveFilter, type ArchiveOptions, type ArchivedMessage } from './mam.ts';
 import type { MamMetadata, MamPrefs } from '@switchboard/protocol';
+import { DEFAULT_KEEPALIVE, type ClientOptions, type KeepaliveOptions } from './client-options.ts';
+import type { ClientEvents } from './client-events.ts';
 
-export interface ClientOptions {
-  domain: string;
-  username: string;
-  password: string;
-  /** Requested resource; the server picks one when absent. */
-  resource?: string;
-  /** How to reach the server; default TCP with SRV lookup of the domain. */
-  transport?: TransportOptions;
-  /** Refuse to authenticate without TLS (default true). */
-  requireTls?: boolean;
-  /** Allow PLAIN without TLS (default false). */
-  allowPlainWithoutTls?: boolean;
-  /** Mechanisms to use, in order of preference (default: strongest first). */
-  mechanisms?: MechanismName[];
-  /** Send initial presence after binding (default true), or this presence. */
-  initialPresence?: boolean | Element;
-  retry?: Partial<RetryPolicy>;
-  /**
-   * XEP-0388 SASL2 with XEP-0386 Bind 2 (and XEP-0198 inline) when the server offers it (default
-   * true): one round trip less at login, and a resumption inside the authentication. Bind 2 makes
-   * the resource from `resource` (the tag) and a suffix of the server's.
-   */
-  sasl2?: boolean;
-  /** XEP-0388 §4.2: this installation's user agent; `id` (a UUID) should be stored and kept by the app. Default: a new UUID per Client. */
-  userAgent?: UserAgent;
-  /**
-   * XEP-0484 FAST with SASL2: where the app keeps its token. A password login asks for one; the next
-   * connection logs in with it in one message (with Bind 2 and inline resumption), and falls back to
-   * the password when the server refuses it. Tokens are bound to `userAgent.id`: keep both. With a
-   * token, `password` may be '' (then a refused token ends in SB_ERR_AUTH).
-   */
-  fast?: FastTokenStorage;
-  /** XEP-0198 when the server offers it (default true). */
-  streamManagement?: boolean;
-  /**
-   * XEP-0280 message carbons on for every new session (default false; setCarbons changes it later): inside
-   * the Bind 2 request when the server lists carbons there (XEP-0386 §3.2, no round trip, no message missed
-   * between binding and enabling), else an iq right after binding.
-   */
-  carbons?: boolean;
-  /**
-   * XEP-0352: the state new sessions start in (default true, active; setActive changes it later). false:
-   * <inactive/> inside the Bind 2 request when the server lists CSI there, else sent right after binding.
-   */
-  active?: boolean;
-  /**
-   * Notices a link that died silently: after `intervalMs` without a word from the server, a probe
-   * (XEP-0198 <r/> when stream management is on and `method` allows, else a XEP-0199 ping) must be
-   * answered within `timeoutMs`, or the attempt fails with SB_ERR_TIMEOUT and the machine goes to
-   * Retrying. Default { intervalMs: 60000, timeoutMs: 20000, method: 'auto' }; false turns it off.
-   */
-  keepalive?: false | Partial<KeepaliveOptions>;
-  /** Longest wait for the transport to open and for each answer during negotiation, ms (default 20000). */
-  timeoutMs?: number;
-  iqTimeoutMs?: number;
-  timers?: Timers;
-  /** For tests and custom transports. */
-  transportFactory?: (options: ClientOptions) => ClientTransport;
-}
-
-export interface KeepaliveOptions {
-  intervalMs: number;
-  timeoutMs: number;
-  /** 'auto': <r/> when XEP-0198 is enabled, else ping; 'sm' falls back to ping without XEP-0198. */
-  method: 'auto' | 'ping' | 'sm';
-}
-
-export const DEFAULT_KEEPALIVE: KeepaliveOptions = { intervalMs: 60_000, timeoutMs: 20_000, method: 'auto' };
+export { DEFAULT_KEEPALIVE, type ClientOptions, type KeepaliveOptions } from './client-options.ts';
+export type { ClientEvents } from './client-events.ts';
 
 /**
  * RFC 6120 §4.9.3: stream errors that blame what the client sent. With XEP-0198 the stanza the
@@ -103,31 +36,6 @@ export const DEFAULT_KEEPALIVE: KeepaliveOptions = { intervalMs: 60_000, timeout
  * stanza on the next session would only bring the same error again, forever.
  */
 const BLAMES_OUR_STANZA = new Set(['policy-violation', 'bad-format', 'bad-namespace-prefix', 'improper-addressing', 'invalid-from', 'invalid-xml', 'not-well-formed', 'restricted-xml', 'unsupported-stanza-type']);
-
-export interface ClientEvents {
-  /** Every transition, in order. */
-  state: { from: ConnectionState; to: ConnectionState };
-  /**
-   * Binding: a new session is up (initial presence goes out right after). `archive`: with Bind 2 and the server's
-   * archive on (XEP-0386 §3.2), its first and last message as the session was bound (XEP-0313 metadata; both absent
-   * for an empty archive), so the app knows where to sync from (`archive({ afterId: … })`).
-   */
-  online: { jid: string; archive?: MamMetadata };
-  /** Binding: the previous session was resumed (XEP-0198); unacknowledged stanzas are re-sent. */
-  resumed: { jid: string };
-  /** The machine reached Disconnected; `error` says why when it was not disconnect(). */
-  offline: { error?: ClientError };
-  /** An attempt failed and the machine waits `delayMs` before the next. */
-  retrying: { attempt: number; delayMs: number; error: ClientError };
-  /** A stanza from the server, while Binded. */
-  stanza: Element;
-  /** A message for the application (carbons unwrapped, forged ones and archive results left out): carbons.ts. */
-  message: IncomingMessage;
-  /** An attempt failed (emitted before `retrying` or `offline`). */
-  error: ClientError;
-  /** A stanza the server ended the stream over (a stream error that blames it); it is not sent again. */
-  refused: { stanza: Element; error: ClientError };
-}
 
 export class Client extends Emitter<ClientEvents> {
   private current: ConnectionState = 'Disconnected';

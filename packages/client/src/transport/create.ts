@@ -1,4 +1,4 @@
-import type { ClientOptions } from '../client.ts';
+import type { ClientOptions } from '../client-options.ts';
 import { ClientError } from '../errors.ts';
 import type { Platform } from './platform.ts';
 import type { ClientTransport } from './transport.ts';
