@@ -9,7 +9,7 @@ import { Element, parseElement, xml } from '@switchboard/xml';
 import { NS_DELAY, stanzaError } from '@switchboard/protocol';
 import type { Verdict } from '../../chains.ts';
 import { defineModule } from '../../module.ts';
-import { PerUserTurns } from './per-user-turns.ts';
+import { PerUserTurns } from '../../per-user-turns.ts';
 
 export interface OfflineOptions {
   /** Most messages stored for one user. */

@@ -18,6 +18,7 @@ import { hasFrom } from '../../subscription.ts';
 import { verifiedCapsFeatures } from '../../../caps.ts';
 import { BoundedMap } from '../../../auth/throttle.ts';
 import { DEFAULT_QUOTAS, storedBytes, type UserQuotas } from '../../quotas.ts';
+import { PerUserTurns } from '../../per-user-turns.ts';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
@@ -75,23 +76,11 @@ export class Pep {
   private readonly resourceCaps = new Map<string, { ver: string; features?: Set<string> }>();
   private seq = Date.now();
   /** Writes to one user's nodes, one at a time (the node record is read, changed and written back). */
-  private readonly writing = new Map<string, Promise<unknown>>();
+  private readonly writing = new PerUserTurns();
   private readonly quotas: Pick<UserQuotas, 'pepNodes' | 'pepItemBytes' | 'pepMaxItems'>;
 
   constructor(private readonly deps: PepDeps) {
     this.quotas = deps.quotas ?? DEFAULT_QUOTAS;
-  }
-
-  /** Runs `task` after the user's earlier writes. */
-  private serially<T>(username: string, task: () => Promise<T>): Promise<T> {
-    const before = this.writing.get(username) ?? Promise.resolve();
-    const run = before.then(task, task);
-    const tail = run.catch(() => undefined);
-    this.writing.set(username, tail);
-    void tail.then(() => {
-      if (this.writing.get(username) === tail) this.writing.delete(username);
-    });
-    return run;
   }
 
   async iq(ctx: IqContext): Promise<IqOutcome> {
@@ -102,8 +91,8 @@ export class Pep {
     if (!action) return stanzaError('bad-request');
     if (ctx.type === 'set') {
       if (!isOwner) return stanzaError('forbidden');
-      if (action.name === 'publish') return this.serially(username, () => this.publish(username, owner, action, ctx.payload.getChild('publish-options')));
-      if (action.name === 'retract') return this.serially(username, () => this.retract(username, owner, action));
+      if (action.name === 'publish') return this.writing.run(username, () => this.publish(username, owner, action, ctx.payload.getChild('publish-options')));
+      if (action.name === 'retract') return this.writing.run(username, () => this.retract(username, owner, action));
       return stanzaError('feature-not-implemented', { application: xml('unsupported', { xmlns: NS_PUBSUB_ERRORS, feature: action.name }) });
     }
     if (action.name !== 'items') return stanzaError('feature-not-implemented');

@@ -1,9 +1,8 @@
-// One user's offline-storage calls, one after the other. A store runs while
-// the message's recipient may be logging in: without an order, the take at
-// the user's initial presence could run before a store that began earlier
-// finished (PostgreSQL answers in any order), and the message would wait in
-// storage for the next login (seen under load: a c2s stopped mid-burst, its
-// user back within the second). Users do not wait for each other.
+// One user's storage calls, one after the other, where the order matters:
+// offline storage (a store that began before the take at the user's initial
+// presence must be in that take; PostgreSQL answers in any order) and PEP (a
+// node record is read, changed and written back). Users do not wait for each
+// other; a failed call does not stop the ones after it.
 
 export class PerUserTurns {
   private readonly tails = new Map<string, Promise<unknown>>();
