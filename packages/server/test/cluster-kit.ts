@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, startProxy, type CuttableProxy, type NatsServer } from '@switchboard/testkit';
 import { ShardMap } from '../src/router/shards.ts';
+import { RawClient } from './helpers.ts';
 
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
@@ -218,4 +219,35 @@ export async function startFullCluster(name: string, users: string[], config: Re
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Whether the cluster serves: fresh logins of `a` through port `portA` and `b` through `portB`, and a message each
+ * way, each expected within `timeoutMs`. For a waitFor after a fault; `login` may give up sooner than RawClient's.
+ */
+export async function chatsBothWays(
+  portA: number,
+  a: string,
+  portB: number,
+  b: string,
+  options: { timeoutMs?: number; login?: (c: RawClient, user: string) => Promise<string> } = {},
+): Promise<boolean> {
+  const login = options.login ?? ((c: RawClient, user: string) => c.login(user, 'pw', `r${Date.now()}`));
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const x = await RawClient.connect(portA);
+  const y = await RawClient.connect(portB);
+  try {
+    const xJid = await login(x, a);
+    const yJid = await login(y, b);
+    x.send(`<message to='${yJid}' type='chat' id='both1'><body>there</body></message>`);
+    y.send(`<message to='${xJid}' type='chat' id='both2'><body>back</body></message>`);
+    await y.expect(/<body>there<\/body>/, timeoutMs);
+    await x.expect(/<body>back<\/body>/, timeoutMs);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    x.close();
+    y.close();
+  }
 }

@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, waitFor } from './helpers.ts';
-import { account, clusterShards, errorIds, ids, startFullCluster, usersByShard, type FullCluster } from './cluster-kit.ts';
+import { account, chatsBothWays, clusterShards, errorIds, ids, startFullCluster, usersByShard, type FullCluster } from './cluster-kit.ts';
 
 const OUTAGE_MS = Number(process.env.SWITCHBOARD_NATS_OUTAGE_MS ?? 60_000);
 /** How soon after NATS returns fresh logins must chat both ways again. */
@@ -70,24 +70,7 @@ describe(`cluster: NATS stopped ${OUTAGE_MS / 1000} s under bursts both ways (2 
   }
 
   /** Fresh logins on both c2s, a message each way. */
-  async function serves(): Promise<boolean> {
-    const x = await RawClient.connect(c2sA.port!);
-    const y = await RawClient.connect(c2sB.port!);
-    try {
-      const xJid = await login(x, carolName);
-      const yJid = await login(y, daveName);
-      x.send(`<message to='${yJid}' type='chat' id='probe1'><body>there</body></message>`);
-      y.send(`<message to='${xJid}' type='chat' id='probe2'><body>back</body></message>`);
-      await y.expect(/<body>there<\/body>/, 1500);
-      await x.expect(/<body>back<\/body>/, 1500);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      x.close();
-      y.close();
-    }
-  }
+  const serves = (): Promise<boolean> => chatsBothWays(c2sA.port!, carolName, c2sB.port!, daveName, { timeoutMs: 1500, login });
 
   it('every message delivered once, stored offline or answered with an error; every process up (or restarted); service back within the bound', async () => {
     const alice = await online(c2sA.port!, aliceName, 'a');

@@ -32,6 +32,19 @@ async function authenticate(client: RawClient, username: string): Promise<void> 
   client.received = '';
 }
 
+/** Enables XEP-0198 with resumption on `c` and answers each <r/> with what it has handled, as a client does, until the timer is cleared. */
+async function resumableWithAcks(c: RawClient): Promise<{ token: string; acker: NodeJS.Timeout }> {
+  c.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+  const token = (await c.expect(/<enabled[^>]*id="([^"]+)"/))[1]!;
+  c.received = '';
+  let answered = 0;
+  const acker = setInterval(() => {
+    const asks = c.received.match(/<r xmlns="urn:xmpp:sm:3"\/>/g)?.length ?? 0;
+    for (; answered < asks; answered++) c.send(`<a xmlns='urn:xmpp:sm:3' h='${stanzaCount(c.received)}'/>`);
+  }, 20);
+  return { token, acker };
+}
+
 describe('XEP-0198 through any c2s (2 c2s, 2 sm shards + standby, NATS, PostgreSQL)', { timeout: 180_000 }, () => {
   let cluster: FullCluster;
 
@@ -60,15 +73,8 @@ describe('XEP-0198 through any c2s (2 c2s, 2 sm shards + standby, NATS, PostgreS
     const frank = await RawClient.connect(c2sB.port!);
     await alice.login('alice', 'pw', 'a');
     await frank.login('frank', 'pw', 'b');
-    alice.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
-    const token = (await alice.expect(/<enabled[^>]*id="([^"]+)"/))[1]!;
-    alice.received = '';
     // alice answers each <r/> with what she has handled, as a client does.
-    let answered = 0;
-    const acker = setInterval(() => {
-      const asks = alice.received.match(/<r xmlns="urn:xmpp:sm:3"\/>/g)?.length ?? 0;
-      for (; answered < asks; answered++) alice.send(`<a xmlns='urn:xmpp:sm:3' h='${stanzaCount(alice.received)}'/>`);
-    }, 20);
+    const { token, acker } = await resumableWithAcks(alice);
     const n = 80;
     for (let i = 1; i <= n; i++) {
       frank.send(`<message to='alice@localhost/a' type='chat' id='k${i}'><body>${i}</body></message>`);
@@ -113,14 +119,8 @@ describe('XEP-0198 through any c2s (2 c2s, 2 sm shards + standby, NATS, PostgreS
     const frank = await RawClient.connect(c2sB.port!);
     await alice.login('alice', 'pw', 'a2');
     await frank.login('frank', 'pw', 'b');
-    alice.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
-    const token = (await alice.expect(/<enabled[^>]*id="([^"]+)"/))[1]!;
-    alice.received = '';
-    let answered = 0;
-    const acker = setInterval(() => {
-      const asks = alice.received.match(/<r xmlns="urn:xmpp:sm:3"\/>/g)?.length ?? 0;
-      for (; answered < asks; answered++) alice.send(`<a xmlns='urn:xmpp:sm:3' h='${stanzaCount(alice.received)}'/>`);
-    }, 20);
+    // alice answers each <r/> with what she has handled, as a client does.
+    const { token, acker } = await resumableWithAcks(alice);
     const n = 80;
     let exited: Promise<number | null> | undefined;
     for (let i = 1; i <= n; i++) {

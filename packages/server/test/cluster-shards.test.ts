@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, waitFor } from './helpers.ts';
-import { account, clusterShards as shards, errorIds, ids, kill, startFullCluster, usersByShard, type FullCluster } from './cluster-kit.ts';
+import { account, chatsBothWays, clusterShards as shards, errorIds, ids, kill, startFullCluster, usersByShard, type FullCluster } from './cluster-kit.ts';
 
 describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL', { timeout: 150_000 }, () => {
   let cluster: FullCluster;
@@ -131,24 +131,7 @@ describe('sharded sm: two shards, two c2s and a standby over NATS and PostgreSQL
     // The test is the supervisor: an sm fenced when another took its shard after the outage exits 75 and is started
     // again (the sm killed by the test before too).
     await cluster.supervise();
-    await waitFor(async () => {
-      const x = await RawClient.connect(c2sA.port!);
-      const y = await RawClient.connect(c2sB.port!);
-      try {
-        const xJid = await x.login(zero![1]!, 'pw', `r${Date.now()}`);
-        const yJid = await y.login(one![1]!, 'pw', `r${Date.now()}`);
-        x.send(`<message to='${yJid}' type='chat' id='r1'><body>retry</body></message>`);
-        y.send(`<message to='${xJid}' type='chat' id='r2'><body>back</body></message>`);
-        await y.expect(/<body>retry<\/body>/, 2000);
-        await x.expect(/<body>back<\/body>/, 2000);
-        return true;
-      } catch {
-        return false;
-      } finally {
-        x.close();
-        y.close();
-      }
-    }, 25_000, 'cross-shard chat after NATS returned');
+    await waitFor(() => chatsBothWays(c2sA.port!, zero![1]!, c2sB.port!, one![1]!), 25_000, 'cross-shard chat after NATS returned');
     assert.ok(ownerOf(0) !== undefined && ownerOf(1) !== undefined, 'both shards owned');
     alice.close();
     bob.close();
